@@ -1,0 +1,482 @@
+"""What to build and how to train it, as plain validated dataclasses.
+
+A model is a list of layers (like torchvision's VGG ``cfg`` lists). Every
+config is checked once, at construction, with shape inference through every
+layer, so the rest of the code can trust it. Every config round-trips
+through a plain dict (and so JSON), which sharing and history build on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+Shape = tuple[int, ...]  # (C, H, W) before flattening, (F,) after
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds on what a user may ask for; public hosting can tighten them."""
+
+    max_channels: int = 1024
+    max_features: int = 8192
+    max_kernel: int = 11
+    max_layers: int = 40
+    max_params: int = 5_000_000
+    max_epochs: int = 50
+    max_batch_size: int = 4096
+    max_learning_rate: float = 10.0
+
+
+LIMITS = Limits()
+
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid")
+POOL_MODES = ("max", "avg")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DATASETS = ("mnist", "fashion_mnist")
+
+
+class ConfigError(ValueError):
+    """A refused setting; the message names the layer (1-based), the field, the value and what is allowed."""
+
+    def __init__(self, message: str, field: str | None = None, layer: int | None = None):
+        super().__init__(message)
+        self.field = field
+        self.layer = layer
+
+
+def _check_int(value: Any, name: str, low: int, high: int, layer: int | None = None, what: str = "") -> int:
+    where = f"layer {layer} ({what}): " if layer is not None else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ConfigError(f"{where}{name} must be a whole number from {low} to {high}, got {value!r}", name, layer)
+    if not low <= value <= high:
+        raise ConfigError(f"{where}{name} must be from {low} to {high}, got {value}", name, layer)
+    return int(value)
+
+
+def _check_choice(value: Any, name: str, choices: Sequence[str], layer: int | None = None, what: str = "") -> str:
+    if value not in choices:
+        where = f"layer {layer} ({what}): " if layer is not None else ""
+        raise ConfigError(f"{where}{name} must be one of {', '.join(choices)}, got {value!r}", name, layer)
+    return value
+
+
+# ---------------------------------------------------------------- layers
+
+
+@dataclass(frozen=True)
+class Conv:
+    """2-D convolution; ``padding`` keeps the border, ``stride`` shrinks the image."""
+
+    out_channels: int
+    kernel: int = 3
+    stride: int = 1
+    padding: int = 1
+    type: ClassVar[str] = "conv"
+
+    def describe(self) -> str:
+        return f"conv {self.kernel}x{self.kernel}, {self.out_channels} channels"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        _check_int(self.out_channels, "out_channels", 1, LIMITS.max_channels, layer, "conv")
+        _check_int(self.kernel, "kernel", 1, LIMITS.max_kernel, layer, "conv")
+        _check_int(self.stride, "stride", 1, 8, layer, "conv")
+        _check_int(self.padding, "padding", 0, self.kernel // 2 + 1, layer, "conv")
+        _, h, w = _spatial(shape, layer, self.describe())
+        if self.kernel > min(h, w) + 2 * self.padding:
+            raise ConfigError(
+                f"layer {layer}, {self.describe()}: its input is only {h}x{w}; "
+                "use a smaller kernel, padding, or remove a pooling layer above",
+                "kernel",
+                layer,
+            )
+        out_h = (h + 2 * self.padding - self.kernel) // self.stride + 1
+        out_w = (w + 2 * self.padding - self.kernel) // self.stride + 1
+        return (self.out_channels, out_h, out_w)
+
+    def param_count(self, shape: Shape) -> int:
+        return shape[0] * self.out_channels * self.kernel**2 + self.out_channels
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Max or average pooling; ``stride`` defaults to the kernel (no overlap)."""
+
+    mode: str = "max"
+    kernel: int = 2
+    stride: int | None = None
+    type: ClassVar[str] = "pool"
+
+    @property
+    def step(self) -> int:
+        return self.stride or self.kernel
+
+    def describe(self) -> str:
+        return f"{self.mode} pool {self.kernel}x{self.kernel}"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        _check_choice(self.mode, "mode", POOL_MODES, layer, "pool")
+        _check_int(self.kernel, "kernel", 1, LIMITS.max_kernel, layer, "pool")
+        if self.stride is not None:
+            _check_int(self.stride, "stride", 1, LIMITS.max_kernel, layer, "pool")
+        c, h, w = _spatial(shape, layer, self.describe())
+        if self.kernel > min(h, w):
+            raise ConfigError(
+                f"layer {layer}, {self.describe()}: its input is only {h}x{w}; "
+                "use a smaller kernel or remove a pooling layer above",
+                "kernel",
+                layer,
+            )
+        return (c, (h - self.kernel) // self.step + 1, (w - self.kernel) // self.step + 1)
+
+    def param_count(self, shape: Shape) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalisation over channels (2-D) or features (after flatten)."""
+
+    type: ClassVar[str] = "batchnorm"
+
+    def describe(self) -> str:
+        return "batch norm"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        return shape
+
+    def param_count(self, shape: Shape) -> int:
+        return 2 * shape[0]
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Zeroes a fraction ``p`` of activations while training."""
+
+    p: float = 0.25
+    type: ClassVar[str] = "dropout"
+
+    def describe(self) -> str:
+        return f"dropout {self.p}"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 0 <= self.p < 1:
+            raise ConfigError(f"layer {layer} (dropout): p must be at least 0 and below 1, got {self.p!r}", "p", layer)
+        return shape
+
+    def param_count(self, shape: Shape) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A non-linearity: without one, stacked layers collapse into one linear map."""
+
+    kind: str = "relu"
+    type: ClassVar[str] = "activation"
+
+    def describe(self) -> str:
+        return self.kind
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        _check_choice(self.kind, "kind", ACTIVATIONS, layer, "activation")
+        return shape
+
+    def param_count(self, shape: Shape) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Turns feature maps into one vector for linear layers."""
+
+    type: ClassVar[str] = "flatten"
+
+    def describe(self) -> str:
+        return "flatten"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        return (math.prod(shape),)
+
+    def param_count(self, shape: Shape) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Fully connected layer; needs a flat input (a flatten layer above it)."""
+
+    out_features: int
+    type: ClassVar[str] = "linear"
+
+    def describe(self) -> str:
+        return f"linear {self.out_features}"
+
+    def output_shape(self, shape: Shape, layer: int) -> Shape:
+        _check_int(self.out_features, "out_features", 1, LIMITS.max_features, layer, "linear")
+        if len(shape) != 1:
+            raise ConfigError(
+                f"layer {layer}, {self.describe()}: its input is still {_fmt(shape)} feature maps; add a flatten layer above it",
+                "type",
+                layer,
+            )
+        return (self.out_features,)
+
+    def param_count(self, shape: Shape) -> int:
+        return shape[0] * self.out_features + self.out_features
+
+
+Layer = Conv | Pool | BatchNorm | Dropout | Activation | Flatten | Linear
+LAYER_TYPES: dict[str, type] = {cls.type: cls for cls in (Conv, Pool, BatchNorm, Dropout, Activation, Flatten, Linear)}
+
+
+def _spatial(shape: Shape, layer: int, what: str) -> Shape:
+    if len(shape) != 3:
+        raise ConfigError(f"layer {layer}, {what}: needs feature maps but comes after a flatten; move it above the flatten", "type", layer)
+    return shape
+
+
+def _fmt(shape: Shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def layer_to_dict(layer: Layer) -> dict[str, Any]:
+    return {"type": layer.type, **dataclasses.asdict(layer)}
+
+
+def layer_from_dict(data: dict[str, Any], index: int) -> Layer:
+    if not isinstance(data, dict):
+        raise ConfigError(f"layer {index}: must be an object with a 'type', got {data!r}", "type", index)
+    kind = data.get("type")
+    if kind not in LAYER_TYPES:
+        raise ConfigError(f"layer {index}: type must be one of {', '.join(LAYER_TYPES)}, got {kind!r}", "type", index)
+    cls = LAYER_TYPES[kind]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k != "type"}
+    unknown = set(values) - fields
+    if unknown:
+        raise ConfigError(f"layer {index} ({kind}): unknown field {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(fields)) or 'none'}", sorted(unknown)[0], index)
+    try:
+        return cls(**values)
+    except TypeError as err:
+        raise ConfigError(f"layer {index} ({kind}): {err}", "type", index) from None
+
+
+# ---------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A network as a list of layers; the builder appends the classifier (flatten if needed + linear)."""
+
+    layers: tuple[Layer, ...]
+    input_shape: Shape = (1, 28, 28)
+    num_classes: int = 10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        if len(self.layers) > LIMITS.max_layers:
+            raise ConfigError(f"layers: at most {LIMITS.max_layers} layers are allowed, got {len(self.layers)}", "layers")
+        _check_int(self.num_classes, "num_classes", 2, 1000)
+        if len(self.input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in self.input_shape):
+            raise ConfigError(f"input_shape must be (channels, height, width) of positive sizes, got {self.input_shape}", "input_shape")
+        params = sum(p for _, _, p in self.layer_table()) + self.classifier_params()
+        if params > LIMITS.max_params:
+            raise ConfigError(
+                f"parameters: the model has {params:,} parameters; at most {LIMITS.max_params:,} are allowed "
+                "(use fewer channels, more pooling or a smaller linear layer)",
+                "parameters",
+            )
+
+    def layer_table(self) -> list[tuple[Layer, Shape, int]]:
+        """Each layer with its output shape and parameter count (shape inference; raises on a bad layer)."""
+        rows, shape = [], self.input_shape
+        for index, layer in enumerate(self.layers, start=1):
+            if not isinstance(layer, tuple(LAYER_TYPES.values())):
+                raise ConfigError(f"layer {index}: not a layer: {layer!r}", "type", index)
+            out = layer.output_shape(shape, index)
+            if min(out) < 1:
+                raise ConfigError(
+                    f"layer {index}, {layer.describe()}: shrinks the image below 1x1 (output {_fmt(out)}); "
+                    "remove a pooling layer or add padding",
+                    "kernel",
+                    index,
+                )
+            rows.append((layer, out, layer.param_count(shape)))
+            shape = out
+        return rows
+
+    @property
+    def feature_shape(self) -> Shape:
+        """Shape reaching the classifier."""
+        table = self.layer_table()
+        return table[-1][1] if table else self.input_shape
+
+    def classifier_params(self) -> int:
+        return math.prod(self.feature_shape) * self.num_classes + self.num_classes
+
+    @property
+    def param_count(self) -> int:
+        return sum(p for _, _, p in self.layer_table()) + self.classifier_params()
+
+    @classmethod
+    def from_conv_channels(cls, channels: Sequence[int], **kwargs: Any) -> "ModelConfig":
+        """The seed playground's simple mode: 3x3 convs + ReLU, max-pool after the 2nd and 4th, a linear head."""
+        layers: list[Layer] = []
+        for index, width in enumerate(channels, start=1):
+            if isinstance(width, bool) or not isinstance(width, (int, float)) or width != int(width) or not 1 <= width <= LIMITS.max_channels:
+                raise ConfigError(f"conv {index} channels must be a whole number from 1 to {LIMITS.max_channels}, got {width!r}", f"conv{index}_channels")
+            layers += [Conv(int(width)), Activation("relu")]
+            if index % 2 == 0:
+                layers.append(Pool("max", 2))
+        return cls(tuple(layers), **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "layers": [layer_to_dict(layer) for layer in self.layers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        _no_unknown_keys(data, {"input_shape", "num_classes", "layers"}, "model")
+        layers = data.get("layers")
+        if not isinstance(layers, list):
+            raise ConfigError(f"layers must be a list, got {layers!r}", "layers")
+        return cls(
+            tuple(layer_from_dict(item, i) for i, item in enumerate(layers, start=1)),
+            input_shape=tuple(data.get("input_shape", (1, 28, 28))),
+            num_classes=data.get("num_classes", 10),
+        )
+
+
+DEFAULT_CHANNELS = (16, 32, 64, 64)
+
+
+def default_model() -> ModelConfig:
+    return ModelConfig.from_conv_channels(DEFAULT_CHANNELS)
+
+
+# ---------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is trained; A and B may differ in every field."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 1
+    augment: bool = False
+
+    def __post_init__(self) -> None:
+        _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
+            raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate}, got {lr!r}", "learning_rate")
+        object.__setattr__(self, "learning_rate", float(lr))
+        object.__setattr__(self, "batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
+        object.__setattr__(self, "epochs", _check_int(self.epochs, "epochs", 1, LIMITS.max_epochs))
+        if not isinstance(self.augment, bool):
+            raise ConfigError(f"augment must be true or false, got {self.augment!r}", "augment")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "training")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What both models of a run share, so the comparison is fair: data, order, seed, hardware."""
+
+    dataset: str = "mnist"
+    train_subset: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check_choice(self.dataset, "dataset", DATASETS)
+        if self.train_subset is not None:
+            object.__setattr__(self, "train_subset", _check_int(self.train_subset, "train_subset", 1, 10_000_000))
+        object.__setattr__(self, "seed", _check_int(self.seed, "seed", 0, 2**31 - 1))
+        _check_choice(self.device, "device", DEVICES)
+        _check_choice(self.precision, "precision", PRECISIONS)
+
+    def check_fits(self, train: TrainConfig, train_size: int, name: str = "") -> None:
+        """Refuse a batch larger than the training set actually used."""
+        if train.batch_size > train_size:
+            who = f"model {name}: " if name else ""
+            raise ConfigError(f"{who}batch_size must be from 1 to {train_size} (the training set size), got {train.batch_size}", "batch_size")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "run")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One contender of an A/B run: its architecture and how it is trained."""
+
+    model: ModelConfig = field(default_factory=default_model)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model.to_dict(), "train": self.train.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+        _no_unknown_keys(data, {"model", "train"}, "model spec")
+        return cls(ModelConfig.from_dict(data.get("model", default_model().to_dict())), TrainConfig.from_dict(data.get("train", {})))
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A complete, shareable A/B setup."""
+
+    a: ModelSpec = field(default_factory=ModelSpec)
+    b: ModelSpec = field(default_factory=ModelSpec)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "run": self.run.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+        _no_unknown_keys(data, {"a", "b", "run"}, "experiment")
+        return cls(ModelSpec.from_dict(data.get("a", {})), ModelSpec.from_dict(data.get("b", {})), RunConfig.from_dict(data.get("run", {})))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExperimentConfig":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"not valid JSON: {err}", "json") from None
+        return cls.from_dict(data)
+
+
+def _no_unknown_keys(data: Any, allowed: set[str], what: str) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} settings must be an object, got {data!r}", what)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{what} settings: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}", unknown[0])
