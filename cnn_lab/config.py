@@ -381,7 +381,7 @@ class TrainConfig:
         _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
-            raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate}, got {lr!r}", "learning_rate")
+            raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate")
         object.__setattr__(self, "learning_rate", float(lr))
         object.__setattr__(self, "batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
         object.__setattr__(self, "epochs", _check_int(self.epochs, "epochs", 1, LIMITS.max_epochs))
@@ -406,9 +406,11 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
+    evals_per_epoch: int = 1  # test-set evaluations per epoch; more points on the accuracy curve, more time
 
     def __post_init__(self) -> None:
         _check_choice(self.dataset, "dataset", DATASETS)
+        object.__setattr__(self, "evals_per_epoch", _check_int(self.evals_per_epoch, "evals_per_epoch", 1, 10))
         if self.train_subset is not None:
             object.__setattr__(self, "train_subset", _check_int(self.train_subset, "train_subset", 1, 10_000_000))
         object.__setattr__(self, "seed", _check_int(self.seed, "seed", 0, 2**31 - 1))

@@ -91,7 +91,7 @@ def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[to
     return train.data, train.targets.long(), test.data, test.targets.long()
 
 
-def _reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+def reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
     """Can we open a TCP connection to the mirror? Bounded in time even when DNS hangs."""
     parsed = urllib.parse.urlparse(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -141,7 +141,7 @@ def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None,
         pass
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_ENV, "") not in ("1", "true", "yes")
-    if allow_download and _reachable(info.torchvision_class.mirrors[0]):
+    if allow_download and reachable(info.torchvision_class.mirrors[0]):
         try:
             return Dataset(info, *_from_torchvision(info, cache, download=True), origin="download cache")
         except (RuntimeError, OSError):

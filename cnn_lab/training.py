@@ -167,6 +167,7 @@ class _Progress:
     train_time_s: float = 0.0
     epoch_correct: int = 0
     epoch_images: int = 0
+    evaluated_at: int = 0  # step of the last evaluation
     status: str = "running"
 
     @property
@@ -215,6 +216,11 @@ def train_models(
         c.module.to(device, memory_format=torch.channels_last).train()
         steps_per_epoch = math.ceil(n / c.spec.train.batch_size)
         progress.append(_Progress(c, make_optimizer(c.spec.train, c.module.parameters()), steps_per_epoch, steps_per_epoch * c.spec.train.epochs))
+
+    def evaluate_progress(p: _Progress) -> EvalEvent:
+        test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch)
+        p.contender.test_accuracy, p.evaluated_at = test_acc, p.step
+        return EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class)
 
     yield RunStarted(device_label(device), precision_name(dtype), data.source, n, {p.contender.name: p.total_steps for p in progress})
     started = time.perf_counter()
@@ -277,14 +283,18 @@ def train_models(
             p.images_seen / p.train_time_s if p.train_time_s > 0 else 0.0,
             p.images_seen,
         )
+        if p.position * run.evals_per_epoch // n > (p.position - batch) * run.evals_per_epoch // n:
+            yield evaluate_progress(p)  # crossed one of the epoch's evaluation points (the last is its end)
         if p.position >= n:
-            test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch)
-            p.contender.test_accuracy = test_acc
-            yield EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class)
             p.epoch += 1
             p.position = p.epoch_correct = p.epoch_images = 0
             if p.epoch > p.train.epochs:
                 p.status = "finished"
+
+    if reason == "stopped":  # a stopped model is still worth a score: evaluate what it learnt since its last epoch
+        for p in progress:
+            if p.status == "running" and p.step > p.evaluated_at:
+                yield evaluate_progress(p)
 
     results = {}
     for p in progress:

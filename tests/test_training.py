@@ -61,12 +61,22 @@ def test_different_batch_sizes_advance_at_the_same_rate(mnist):
     assert seen == {"A": 1000, "B": 2000}
 
 
+def test_evaluations_are_spread_over_each_epoch(mnist):
+    events = train_models(pair(TrainConfig(batch_size=50, epochs=2)), RunConfig(train_subset=600, evals_per_epoch=3), mnist)
+    evals = [(e.model, e.epoch, e.step) for e in events if isinstance(e, EvalEvent)]
+    assert [step for model, _, step in evals if model == "A"] == [4, 8, 12, 16, 20, 24]
+    assert [epoch for model, epoch, _ in evals if model == "B"] == [1, 1, 1, 2, 2, 2]
+
+
 def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist):
     contenders = pair(TrainConfig(batch_size=32, epochs=5))
     stop = threading.Event()
     steps_after_stop = 0
     weights = None
+    evals_after_stop = []
     for event in train_models(contenders, RunConfig(train_subset=5000), mnist, stop):
+        if isinstance(event, EvalEvent):
+            evals_after_stop.append(event.model)
         if isinstance(event, StepEvent):
             if stop.is_set():
                 steps_after_stop += 1
@@ -74,6 +84,7 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist
                 stop.set()
                 weights = contenders[0].module.conv1.weight.detach().clone()
     assert event.reason == "stopped" and steps_after_stop == 0
+    assert evals_after_stop == ["A", "B"] and event.results["A"].test_accuracy > 0.5  # partial models are scored
     assert event.results["A"].status == "stopped" and event.results["A"].steps == 20
     assert torch.equal(contenders[0].module.conv1.weight, weights)
     out = contenders[0].module(torch.zeros(1, 1, 28, 28))

@@ -1,0 +1,275 @@
+"""The playground page: layout and event wiring only; the engine modules do the work.
+
+Everything a browser session trains lives in its own ``gr.State`` (a
+``Session``), created in the handlers, never in a module global.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+
+from .config import DEFAULT_CHANNELS, OPTIMIZERS, ConfigError, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from .data import DATASET_INFO, DataError, Dataset, load_dataset
+from .inference import predict, sketch_to_tensor
+from .models import ModelSummary, summarize
+from .runtime import available_devices
+from .training import Contender, RunFinished, StepEvent, train_models
+from .views import ACCURACY_COLORS, LOSS_COLORS, RunView, results_html, summary_frame
+
+NAMES = ("A", "B")
+RESULT_IMAGES = 20
+UPDATE_EVERY_S = 0.4  # the page is refreshed at most this often while training
+DEFAULTS = {
+    "A": dict(channels=DEFAULT_CHANNELS, optimizer="adam", learning_rate=0.001, batch_size=64, epochs=1),
+    "B": dict(channels=(8, 16, 32, 32), optimizer="sgd", learning_rate=0.05, batch_size=64, epochs=1),
+}
+BRUSH_HINT = "Click the **brush** icon under the pad first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
+
+CSS = """
+.cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
+.cnn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(118px, 1fr)); gap: 8px; }
+.cnn-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px; text-align: center; font-size: 13px; }
+.cnn-card img { width: 84px; height: 84px; image-rendering: pixelated; display: block; margin: 0 auto 4px; }
+.cnn-truth { color: var(--body-text-color-subdued); }
+.cnn-guess { border-radius: 4px; margin-top: 3px; padding: 1px 4px; font-weight: 600; color: #fff; }
+.cnn-right { background: #15803d; }
+.cnn-wrong { background: #b91c1c; }
+"""
+
+
+@dataclass
+class Session:
+    """One browser session's models and run; lives in a gr.State."""
+
+    contenders: dict[str, Contender] = field(default_factory=dict)
+    summaries: dict[str, ModelSummary] = field(default_factory=dict)
+    data: Dataset | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    running: bool = False
+    finished: RunFinished | None = None
+
+    @property
+    def trained(self) -> bool:
+        """True once a run has ended (finished or stopped) with at least one training step."""
+        return self.finished is not None and any(r.steps > 0 for r in self.finished.results.values())
+
+
+def parse_channels(text: str, name: str) -> ModelConfig:
+    parts = [p for p in str(text or "").replace(";", ",").replace(" ", ",").split(",") if p]
+    if len(parts) != 4:
+        raise ConfigError(f"Model {name} · conv channels: give 4 whole numbers from 1 to 1024 separated by commas (e.g. 16, 32, 64, 64), got {text!r}", "channels")
+    values = []
+    for index, part in enumerate(parts, start=1):
+        try:
+            values.append(int(part))
+        except ValueError:
+            raise ConfigError(f"Model {name} · conv {index} channels must be a whole number from 1 to 1024, got {part!r}", f"conv{index}_channels") from None
+    try:
+        return ModelConfig.from_conv_channels(values)
+    except ConfigError as err:
+        raise ConfigError(f"Model {name} · {err}", err.field) from None
+
+
+def model_spec(name: str, channels: str, optimizer: str, learning_rate, batch_size, epochs, augment: bool) -> ModelSpec:
+    model = parse_channels(channels, name)
+    try:
+        train = TrainConfig(optimizer, _number(learning_rate, "learning_rate"), _number(batch_size, "batch_size"), _number(epochs, "epochs"), bool(augment))
+    except ConfigError as err:
+        raise ConfigError(f"Model {name} · {err}", err.field) from None
+    return ModelSpec(model, train)
+
+
+def _number(value, field_name: str):
+    """gr.Number gives floats (or text from API callers); the config validates ranges."""
+    if isinstance(value, str):
+        try:
+            return float(value) if field_name == "learning_rate" else int(value)
+        except ValueError:
+            raise ConfigError(f"{field_name} must be a number, got {value!r}", field_name) from None
+    return value
+
+
+def run_config(dataset: str, subset, seed, device: str, precision: str, evals_per_epoch) -> RunConfig:
+    subset = _number(subset, "train_subset")
+    return RunConfig(dataset, int(subset) if subset else None, _number(seed, "seed") or 0, device, precision, _number(evals_per_epoch, "evals_per_epoch"))
+
+
+def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
+    """The playground as a gr.Blocks; playground.py launches it."""
+
+    @functools.lru_cache(maxsize=2)
+    def dataset(name: str) -> Dataset:
+        return load_dataset(name, data_dir)
+
+    def train(*values):
+        *model_values, dataset_name, subset, seed, device_choice, precision, evals_per_epoch, session = values
+        try:
+            specs = {name: model_spec(name, *model_values[i * 6 : i * 6 + 6]) for i, name in enumerate(NAMES)}
+            run = run_config(dataset_name, subset, seed, device_choice, precision, evals_per_epoch)
+            data = dataset(run.dataset)
+            train_size = min(run.train_subset or len(data.train_labels), len(data.train_labels))
+            for name, spec in specs.items():
+                run.check_fits(spec.train, train_size, name)
+        except (ConfigError, DataError) as err:
+            raise gr.Error(str(err), title="Check the settings") from None
+        session = session or Session()
+        if session.running:
+            gr.Warning("A run is already in progress: press Stop first.")
+            return
+        contenders = [Contender.create(name, spec, run.seed) for name, spec in specs.items()]
+        session.stop = threading.Event()
+        session.running, session.data, session.finished = True, data, None
+        session.contenders = {c.name: c for c in contenders}
+        session.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
+        view = RunView(list(NAMES))
+        last_update = 0.0
+
+        def page(results=gr.skip(), summary=gr.skip()):
+            return (session, view.status_text(), view.progress_text(), view.loss_frame(), view.accuracy_frame(), view.log_text("A"), view.log_text("B"), results, summary)
+
+        try:
+            yield page()
+            for event in train_models(contenders, run, data, session.stop):
+                view.add(event)
+                if isinstance(event, StepEvent) and time.perf_counter() - last_update < UPDATE_EVERY_S:
+                    continue
+                if isinstance(event, RunFinished):
+                    session.finished = event
+                    session.running = False
+                    yield page(sample_results(session), summary_frame(event.results, session.summaries))
+                else:
+                    yield page()
+                last_update = time.perf_counter()
+        except ConfigError as err:  # e.g. a device that is not there
+            raise gr.Error(str(err), title="Check the settings") from None
+        finally:
+            session.stop.set()  # also reached when the tab closes (GeneratorExit at a yield)
+            session.running = False
+
+    def stop(session: Session | None) -> str:
+        if session is None or not session.running:
+            return "Nothing is training."
+        session.stop.set()
+        return "Stopping after the current batch..."
+
+    def sample_results(session: Session | None) -> str:
+        if session is None or not session.trained:
+            return "<p>Train the models to see their predictions on test images here.</p>"
+        data = session.data
+        rng = np.random.default_rng()
+        index = rng.choice(len(data.test_labels), RESULT_IMAGES, replace=False)
+        images = data.test_images[index]
+        x = (images.float()[:, None] / 255 - data.info.mean) / data.info.std
+        probs = predict({name: c.module for name, c in session.contenders.items()}, x)
+        return results_html(images.numpy(), data.test_labels[index].numpy(), probs, data.info.class_names)
+
+    def predict_sketch(sketch, session: Session | None):
+        composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
+        info = session.data.info if session and session.data else DATASET_INFO["mnist"]
+        drawn = sketch_to_tensor(composite, info.mean, info.std)
+        if drawn is None:
+            return None, None, None, "Nothing drawn yet. " + BRUSH_HINT
+        if session is None or not session.trained:
+            return None, None, drawn.preview, "Train the models first: untrained models only guess with random weights."
+        if session.running:
+            return gr.skip(), gr.skip(), drawn.preview, "Training is in progress; draw again when it finishes."
+        probs = predict({name: c.module for name, c in session.contenders.items()}, drawn.tensor)
+        labels = [{info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES]
+        return labels[0], labels[1], drawn.preview, "What each model sees and how sure it is."
+
+    def accuracy_range(full: bool):
+        return gr.LinePlot(y_lim=[0, 100] if full else [90, 100])
+
+    with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
+        session = gr.State(None)
+        gr.Markdown("# cnn_lab\nConfigure two small CNNs, train them side by side on the same batches, and compare.")
+        status = gr.Markdown("Ready. Press **Train Models**.")
+        model_inputs = []
+        with gr.Row():
+            for name in NAMES:
+                d = DEFAULTS[name]
+                with gr.Column(variant="panel"):
+                    gr.Markdown(f"### Model {name}")
+                    model_inputs += [
+                        gr.Textbox(", ".join(map(str, d["channels"])), label="Conv2D channel sizes for all 4 layers", info="3x3 convs + ReLU, max-pool after the 2nd and 4th"),
+                        gr.Dropdown(list(OPTIMIZERS), value=d["optimizer"], label="Optimizer"),
+                    ]
+                    with gr.Row():
+                        model_inputs += [
+                            gr.Number(d["learning_rate"], label="Learning rate", info="above 0, at most 10"),
+                            gr.Number(d["batch_size"], label="Batch size", precision=0, info="1 to 4096"),
+                            gr.Number(d["epochs"], label="Epochs", precision=0, info="1 to 50"),
+                        ]
+                    model_inputs.append(gr.Checkbox(False, label="Augment (rotate, shift, zoom, stroke width)"))
+        with gr.Accordion("Data and hardware (shared by both models)", open=False):
+            with gr.Row():
+                run_inputs = [
+                    gr.Dropdown([("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset"),
+                    gr.Number(0, label="Training images (0 = all)", precision=0),
+                    gr.Number(0, label="Seed", precision=0),
+                    gr.Dropdown(["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, then MPS, then CPU"),
+                    gr.Dropdown(["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 where the hardware is fast at it"),
+                    gr.Number(3, label="Test evaluations per epoch", precision=0, info="1 to 10: points on the test curve"),
+                ]
+        with gr.Row():
+            train_btn = gr.Button("Train Models", variant="primary")
+            stop_btn = gr.Button("Stop", variant="stop")
+        progress = gr.Textbox(label="Progress", lines=2, max_lines=2, interactive=False, elem_classes="cnn-mono")
+        with gr.Row():
+            loss_plot = gr.LinePlot(x="images", y="loss", color="model", title="Training loss (smoothed)", x_title="images seen", color_map=LOSS_COLORS, height=300)
+            accuracy_plot = gr.LinePlot(
+                x="images", y="accuracy", color="curve", title="Accuracy (%)", x_title="images seen", y_title="accuracy %", y_lim=[90, 100], color_map=ACCURACY_COLORS, height=300
+            )
+        full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
+        with gr.Row():
+            logs = [gr.Textbox(label=f"Log, model {name}", lines=8, max_lines=8, autoscroll=True, interactive=False, elem_classes="cnn-mono") for name in NAMES]
+        gr.Markdown("## Results")
+        summary = gr.Dataframe(label="Side by side", interactive=False)
+        results = gr.HTML("<p>Train the models to see their predictions on test images here.</p>")
+        new_images = gr.Button("New images")
+        gr.Markdown("## Draw your own digit")
+        with gr.Row(equal_height=False):
+            sketch = gr.Sketchpad(
+                min_width=320,
+                scale=2,
+                canvas_size=(280, 280),
+                image_mode="L",
+                type="numpy",
+                layers=False,
+                brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14),
+                label="Draw a digit",
+                elem_id="sketchpad",
+            )
+            with gr.Column(scale=1, min_width=200):
+                sketch_note = gr.Markdown(BRUSH_HINT)
+                preview = gr.Image(label="What the models see (28x28)", image_mode="L", height=140, width=140, interactive=False)
+            labels = [gr.Label(num_top_classes=10, label=f"Model {name}") for name in NAMES]
+
+        train_btn.click(
+            train,
+            inputs=[*model_inputs, *run_inputs, session],
+            outputs=[session, status, progress, loss_plot, accuracy_plot, *logs, results, summary],
+            api_name="train",
+            concurrency_limit=max_concurrent_trainings,
+            concurrency_id="training",
+            show_progress="minimal",
+            show_progress_on=[status],
+        )
+        stop_btn.click(stop, inputs=session, outputs=status, api_name="stop", queue=False)
+        new_images.click(sample_results, inputs=session, outputs=results, api_name="new_images")
+        full_range.change(accuracy_range, inputs=full_range, outputs=accuracy_plot, api_name=False)
+        sketch.change(
+            predict_sketch,
+            inputs=[sketch, session],
+            outputs=[*labels, preview, sketch_note],
+            api_name="predict_sketch",
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
+    return demo

@@ -1,0 +1,185 @@
+"""What a run looks like to a person: curves, progress lines, logs, result grids.
+
+Plain data in, plain data out (DataFrames, strings, HTML), so the UI layer
+only places them and the formatting can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm import tqdm
+
+from .models import ModelSummary
+from .training import EvalEvent, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
+
+MAX_POINTS = 400  # per model and curve: enough for a smooth line, cheap to send
+SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
+LOG_LINES = 200
+
+
+@dataclass
+class ModelTrace:
+    """The visible history of one model in a run."""
+
+    total_steps: int = 0
+    step: int = 0
+    loss_ema: float | None = None
+    last: StepEvent | None = None
+    started: float = field(default_factory=time.perf_counter)
+    log: list[str] = field(default_factory=list)
+
+
+LOSS_COLORS = {"A": "#2563eb", "B": "#ea580c"}
+ACCURACY_COLORS = {"A train": "#93c5fd", "A test": "#1d4ed8", "B train": "#fdba74", "B test": "#c2410c"}
+
+
+def accuracy_series(names: list[str]) -> list[str]:
+    return [f"{name} {kind}" for name in names for kind in ("train", "test")]
+
+
+class RunView:
+    """Folds trainer events into what the page shows; the same object serves the UI and its tests."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.traces = {name: ModelTrace() for name in names}
+        # One empty (NaN) point per series up front: Gradio's LinePlot fixes its colour legend
+        # from the first data it draws, so a series that starts later would never show.
+        self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
+        self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, series) for series in accuracy_series(names)]
+        self.status = "Starting..."
+        self.started_info: RunStarted | None = None
+        self.finished: RunFinished | None = None
+        self.started = time.perf_counter()
+
+    def add(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self.started_info = event
+            for name, total in event.total_steps.items():
+                self.traces[name].total_steps = total
+                self.traces[name].log.append(f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
+        elif isinstance(event, StepEvent):
+            self._add_step(event)
+        elif isinstance(event, EvalEvent):
+            self.accuracy_rows.append((self._images(event.model), event.test_accuracy * 100, f"{event.model} test"))
+            self._log(event.model, f"epoch {event.epoch}: test accuracy {event.test_accuracy:.2%}, test loss {event.test_loss:.4f}")
+        elif isinstance(event, ModelFailed):
+            self._log(event.model, f"FAILED: {event.message}")
+        elif isinstance(event, RunFinished):
+            self.finished = event
+            for name, result in event.results.items():
+                acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
+                self._log(name, f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}")
+
+    def _images(self, name: str) -> int:
+        last = self.traces[name].last
+        return last.images_seen if last else 0
+
+    def _log(self, name: str, line: str) -> None:
+        log = self.traces[name].log
+        log.append(f"[{time.perf_counter() - self.started:6.1f}s] {line}")
+        del log[:-LOG_LINES]
+
+    def _add_step(self, event: StepEvent) -> None:
+        trace = self.traces[event.model]
+        trace.step, trace.last = event.step, event
+        trace.loss_ema = event.loss if trace.loss_ema is None else SMOOTHING * trace.loss_ema + (1 - SMOOTHING) * event.loss
+        every = max(1, event.total_steps // MAX_POINTS)
+        if event.step % every == 0 or event.step == event.total_steps:
+            self.loss_rows.append((event.images_seen, trace.loss_ema, event.model))
+            self.accuracy_rows.append((event.images_seen, event.accuracy * 100, f"{event.model} train"))
+        log_every = max(1, event.total_steps // 20)
+        if event.step % log_every == 0:
+            self._log(event.model, f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, {event.images_per_s:,.0f} images/s")
+
+    # ------------------------------------------------------------ outputs
+
+    def loss_frame(self) -> pd.DataFrame:
+        return _curve_frame(self.loss_rows, ["images", "loss", "model"])
+
+    def accuracy_frame(self) -> pd.DataFrame:
+        return _curve_frame(self.accuracy_rows, ["images", "accuracy", "curve"])
+
+    def progress_text(self) -> str:
+        return "\n".join(self.progress_line(name) for name in self.names)
+
+    def progress_line(self, name: str) -> str:
+        trace = self.traces[name]
+        last = trace.last
+        elapsed = time.perf_counter() - trace.started
+        return tqdm.format_meter(
+            trace.step,
+            trace.total_steps or None,
+            elapsed,
+            prefix=f"Model {name}",
+            postfix=f"loss={trace.loss_ema:.3f}" if trace.loss_ema is not None else None,
+            bar_format="{l_bar}{bar:10}{r_bar}",
+            rate=trace.step / elapsed if last and elapsed > 0 else None,
+        )
+
+    def log_text(self, name: str) -> str:
+        return "\n".join(self.traces[name].log)
+
+    def status_text(self) -> str:
+        info = self.started_info
+        elapsed = time.perf_counter() - self.started
+        if info is None:
+            return "Loading data..."
+        state = "Training" if self.finished is None else {"finished": "Finished", "stopped": "Stopped"}[self.finished.reason]
+        return f"**{state}** · {info.data_source} · {info.device} · {info.precision} · {elapsed:.1f} s"
+
+
+def _curve_frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Typed even when empty: the browser fixes each axis' type (number or category) from the first frame it gets."""
+    return pd.DataFrame(rows, columns=columns).astype({columns[0]: "int64", columns[1]: "float64", columns[2]: "str"})
+
+
+def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSummary]) -> pd.DataFrame:
+    """Side-by-side numbers of the finished models."""
+    rows = {
+        "test accuracy": lambda r, s: f"{r.test_accuracy:.2%}" if r.test_accuracy is not None else "not evaluated",
+        "status": lambda r, s: r.status,
+        "parameters": lambda r, s: f"{s.params:,}",
+        "forward FLOPs / image": lambda r, s: f"{s.flops / 1e6:.1f} M",
+        "training time": lambda r, s: f"{r.train_time_s:.1f} s",
+        "images / s": lambda r, s: f"{r.images_per_s:,.0f}",
+    }
+    data = {"": list(rows)}
+    for name, result in results.items():
+        data[f"Model {name}"] = [fmt(result, summaries[name]) for fmt in rows.values()]
+    return pd.DataFrame(data)
+
+
+def image_data_uri(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def results_html(images: np.ndarray, labels: np.ndarray, probabilities: dict[str, np.ndarray], class_names: tuple[str, ...]) -> str:
+    """A grid of test images, each with every model's guess and confidence, green when right and red when wrong."""
+    cards = []
+    for i, image in enumerate(images):
+        truth = int(labels[i])
+        guesses = []
+        for name, probs in probabilities.items():
+            guess = int(probs[i].argmax())
+            verdict = "right" if guess == truth else "wrong"
+            guesses.append(
+                f'<div class="cnn-guess cnn-{verdict}" title="Model {name}: {verdict}">'
+                f"{name}: {html.escape(class_names[guess])} {probs[i, guess]:.0%}</div>"
+            )
+        cards.append(
+            f'<div class="cnn-card"><img src="{image_data_uri(image)}" alt="test image of {html.escape(class_names[truth])}">'
+            f'<div class="cnn-truth">true: {html.escape(class_names[truth])}</div>{"".join(guesses)}</div>'
+        )
+    return f'<div class="cnn-grid">{"".join(cards)}</div>'

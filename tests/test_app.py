@@ -1,0 +1,186 @@
+"""The playground driven the way a program drives it: launched on localhost, called through gradio_client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from cnn_lab.app import build_app
+from cnn_lab.config import ModelConfig
+from drawn_digits import render_digit
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# outputs of /train as the client sees them (gr.State is not sent)
+STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY = range(8)
+
+
+def settings(a=("16,32,64,64", "adam", 0.001, 64, 1, False), b=("8,16,32,32", "adam", 0.002, 64, 1, False), subset=4000, epochs_evals=2):
+    return [*a, *b, "mnist", subset, 0, "auto", "auto", epochs_evals]
+
+
+@pytest.fixture(scope="module")
+def url():
+    demo = build_app()
+    demo.queue(default_concurrency_limit=16)
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield local_url
+    demo.close()
+
+
+def sketch_of(image: np.ndarray, tmp_path, name="digit.png") -> dict:
+    path = tmp_path / name
+    Image.fromarray(image).save(path)
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def test_accuracy(summary: dict, model: str) -> float:
+    row = next(r for r in summary["data"] if r[0] == "test accuracy")
+    return float(row[summary["headers"].index(f"Model {model}")].rstrip("%")) / 100
+
+
+test_accuracy.__test__ = False  # a helper, not a test
+
+
+def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
+    client = Client(url, verbose=False)
+    updates = list(client.submit(*settings(), api_name="/train"))
+    assert len(updates) >= 8
+    loss_points = [len(u[LOSS]["data"]) for u in updates if u[LOSS]]
+    assert loss_points == sorted(loss_points) and loss_points[-1] > loss_points[0] + 20  # curves grow
+    progress = [u[PROGRESS] for u in updates]
+    assert "Model A:" in progress[-1] and "63/63" in progress[-1] and progress[1] != progress[-1]
+    assert len(updates[-1][LOG_A]) > len(updates[1][LOG_A]) and "finished" in updates[-1][LOG_B]
+    final = updates[-1]
+    assert final[STATUS].startswith("**Finished**") and "MNIST" in final[STATUS]
+    assert test_accuracy(final[SUMMARY], "A") > 0.8 and test_accuracy(final[SUMMARY], "B") > 0.8
+    assert final[RESULTS].count('class="cnn-card"') == 20 and "cnn-right" in final[RESULTS]
+    assert client.predict(api_name="/new_images") != final[RESULTS]
+
+    # a real MNIST test digit, drawn large and dark on white, is read right by both trained models
+    index = next(i for i in range(100) if mnist.test_labels[i] == 7)
+    big = 255 - np.asarray(Image.fromarray(mnist.test_images[index].numpy()).resize((280, 280), Image.BILINEAR))
+    label_a, label_b, preview, note = client.predict(sketch_of(big, tmp_path), api_name="/predict_sketch")
+    assert label_a["label"] == label_b["label"] == "7", (label_a, label_b)
+    assert len(label_a["confidences"]) == 10 and preview is not None
+    client.close()
+
+
+def test_stop_ends_the_run_promptly_and_keeps_models_usable(url, tmp_path):
+    client = Client(url, verbose=False)
+    job = client.submit(*settings(a=("16,32,64,64", "adam", 0.001, 32, 5, False), subset=0), api_name="/train")
+    while len(job.outputs()) < 4:
+        time.sleep(0.2)
+    asked = time.perf_counter()
+    assert "Stopping" in client.predict(api_name="/stop")
+    final = job.result(timeout=60)
+    assert time.perf_counter() - asked < 15  # one batch, then a test evaluation of each model
+    assert final[STATUS].startswith("**Stopped**") and "stopped after" in final[LOG_A]
+    label_a, label_b, _, note = client.predict(sketch_of(render_digit(1), tmp_path), api_name="/predict_sketch")
+    assert label_a["label"] in "0123456789" and len(label_b["confidences"]) == 10 and "sees" in note
+    client.close()
+
+
+def test_sketch_before_training_says_so_and_blank_says_nothing_drawn(url, tmp_path):
+    client = Client(url, verbose=False)
+    label_a, label_b, preview, note = client.predict(sketch_of(render_digit(4), tmp_path), api_name="/predict_sketch")
+    assert not label_a and not label_b and preview is not None and "Train the models first" in note
+    blank = np.full((280, 280), 255, np.uint8)
+    _, _, preview, note = client.predict(sketch_of(blank, tmp_path), api_name="/predict_sketch")
+    assert preview is None and "Nothing drawn" in note and "brush" in note
+    client.close()
+
+
+BAD_INPUTS = [
+    (("16,0,64,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv 2 channels must be a whole number from 1 to 1024, got 0"),
+    (("16,32,,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv channels: give 4 whole numbers"),
+    (("16,32,64,64", "adam", 0, 64, 1, False), 4000, "Model A · learning_rate must be above 0 and at most 10, got 0"),
+    (("16,32,64,64", "adam", 0.001, 512, 1, False), 300, "model A: batch_size must be from 1 to 300 (the training set size), got 512"),
+    (("16,32,64,64", "adam", "fast", 64, 1, False), 4000, "Model A · learning_rate must be a number, got 'fast'"),
+    (("16,x,64,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv 2 channels must be a whole number from 1 to 1024, got 'x'"),
+]
+
+
+def test_bad_input_is_refused_with_a_readable_message_and_keeps_trained_models(url, tmp_path):
+    client = Client(url, verbose=False)
+    small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
+    client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
+    drawing = sketch_of(render_digit(2), tmp_path)
+    before = client.predict(drawing, api_name="/predict_sketch")
+    for a, subset, says in BAD_INPUTS:
+        with pytest.raises(Exception) as info:
+            client.predict(*settings(a=a, subset=subset), api_name="/train")
+        assert says in str(info.value)
+    assert client.predict(drawing, api_name="/predict_sketch")[:2] == before[:2]  # the same trained models answer
+    client.close()
+
+
+def test_two_clients_train_at_once_and_see_only_their_own_results(url):
+    configs = {
+        "wide": settings(a=("32,32,64,64", "adam", 0.001, 64, 1, False), subset=2000),
+        "tiny": settings(a=("4,4,8,8", "sgd", 0.05, 100, 1, False), b=("4,8,8,8", "rmsprop", 0.001, 50, 1, False), subset=1000),
+    }
+    finals = {}
+
+    def run(name):
+        client = Client(url, verbose=False)
+        finals[name] = client.predict(*configs[name], api_name="/train")
+        client.close()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in configs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    params = {name: next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1:] for name, final in finals.items()}
+    def count(channels):
+        return f"{ModelConfig.from_conv_channels(channels).param_count:,}"
+
+    assert params["wide"] == [count([32, 32, 64, 64]), count([8, 16, 32, 32])]
+    assert params["tiny"] == [count([4, 4, 8, 8]), count([4, 8, 8, 8])]
+    assert "2,000 train" in finals["wide"][STATUS] and "1,000 train" in finals["tiny"][STATUS]
+    assert finals["wide"][LOG_A].startswith("32 steps") and finals["tiny"][LOG_A].startswith("10 steps")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_playground(tmp_path, *flags: str) -> tuple[subprocess.Popen, str]:
+    env = {k: v for k, v in os.environ.items() if k != "CNN_LAB_DATA"}
+    env.update(XDG_CACHE_HOME=str(tmp_path), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port), *flags],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output = ""
+    deadline = time.time() + 90
+    while f":{port}" not in output and time.time() < deadline:
+        output += proc.stdout.readline()
+        assert proc.poll() is None, output
+    return proc, output
+
+
+def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(tmp_path):
+    proc, output = start_playground(tmp_path, "--share")
+    try:
+        assert "--share needs the internet" in output and "serving locally" in output
+        client = Client(output.split("Running on local URL:")[1].split()[0], verbose=False)
+        final = client.predict(*settings(subset=0, a=("8,8,16,16", "adam", 0.002, 128, 1, False), b=("8,8,16,16", "adam", 0.002, 128, 1, False)), api_name="/train")
+        assert "MNIST sample, 10,000 train / 2,000 test, offline" in final[STATUS]
+        assert test_accuracy(final[SUMMARY], "A") > 0.8
+        client.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
