@@ -4,11 +4,14 @@ import pytest
 import torch
 
 from cnn_lab.config import Conv, Flatten, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.inference import predict
+from cnn_lab.runtime import resolve_device
 from cnn_lab.training import Contender, EvalEvent, ModelFailed, RunFinished, RunStarted, StepEvent, train_models
 
-# Bound measured on this machine: 300 steps of batch 64 (19,200 images) take
-# both default models to 96-98% test accuracy on full MNIST, ~95% on the sample.
-STEP_BOUND_IMAGES = 19_200
+# Bound measured on this machine: 150 steps of batch 64 (9,600 images) take the
+# Adam model to 96.2% (full MNIST) / 95.6% (shipped sample) test accuracy and
+# the SGD model to 89.2% / 94.9%; chance is 10%.
+STEP_BOUND_IMAGES = 9_600
 
 
 def pair(train_a: TrainConfig, train_b: TrainConfig | None = None) -> list[Contender]:
@@ -34,15 +37,15 @@ def test_default_pair_learns_real_mnist_on_identical_batches(mnist, monkeypatch)
     contenders = pair(TrainConfig(batch_size=64), TrainConfig(optimizer="sgd", learning_rate=0.05, batch_size=64))
     seen = record_batches(contenders, monkeypatch)
     events = list(train_models(contenders, RunConfig(train_subset=STEP_BOUND_IMAGES, precision="fp32"), mnist))
-    assert isinstance(events[0], RunStarted) and events[0].total_steps == {"A": 300, "B": 300}
+    assert isinstance(events[0], RunStarted) and events[0].total_steps == {"A": 150, "B": 150}
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.reason == "finished"
     for name in "AB":
-        assert finished.results[name].test_accuracy > 0.9, finished.results
+        assert finished.results[name].test_accuracy > 0.85, finished.results
         steps = [e for e in events if isinstance(e, StepEvent) and e.model == name]
-        assert len(steps) == 300 and steps[-1].images_seen == STEP_BOUND_IMAGES
+        assert len(steps) == 150 and steps[-1].images_seen == STEP_BOUND_IMAGES
         assert sum(s.loss for s in steps[-30:]) < sum(s.loss for s in steps[:30]) / 3
-    assert len(seen["A"]) == len(seen["B"]) == 300
+    assert len(seen["A"]) == len(seen["B"]) == 150
     assert all(torch.equal(a, b) for a, b in zip(seen["A"], seen["B"]))  # same images, same order
     evals = [e for e in events if isinstance(e, EvalEvent)]
     assert {e.model for e in evals} == {"A", "B"} and len(evals[0].per_class_accuracy) == 10
@@ -87,8 +90,8 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist
     assert evals_after_stop == ["A", "B"] and event.results["A"].test_accuracy > 0.5  # partial models are scored
     assert event.results["A"].status == "stopped" and event.results["A"].steps == 20
     assert torch.equal(contenders[0].module.conv1.weight, weights)
-    out = contenders[0].module(torch.zeros(1, 1, 28, 28))
-    assert out.shape == (1, 10) and torch.isfinite(out).all()
+    probs = predict({"A": contenders[0].module}, torch.zeros(1, 1, 28, 28))["A"]
+    assert probs.shape == (1, 10) and abs(probs.sum() - 1) < 1e-5
 
 
 def test_a_diverging_model_ends_with_a_clear_event_and_keeps_its_last_good_weights(mnist, monkeypatch):
@@ -122,4 +125,8 @@ def test_same_seed_same_curves(mnist):
         events = train_models(pair(TrainConfig(batch_size=64, augment=True)), RunConfig(train_subset=640, seed=5, precision="fp32"), mnist)
         return [e.loss for e in events if isinstance(e, StepEvent)]
 
-    assert losses() == losses()
+    first, second = losses(), losses()
+    if resolve_device("auto").type == "cpu":
+        assert first == second
+    else:  # cuDNN's backward kernels sum in a varying order: equal to float rounding only
+        assert first == pytest.approx(second, rel=1e-4)

@@ -1,0 +1,319 @@
+"""The playground used the way a person uses it: `python playground.py` in a real headless Chromium.
+
+Trains both models from the page, watches the live progress and loss curves, reads the results
+grid, stops a longer run, draws a digit with the mouse on the Sketchpad, and saves full-page
+screenshots (light and dark theme) to screenshots/ for a human to look at. Any uncaught
+JavaScript error, console error or failed request fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from drawn_digits import stroke_points
+from test_app import start_playground
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed: no browser to drive", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}
+RUN_TIMEOUT_MS = 120_000  # a small run takes ~15 s on 2 CPU cores; generous but bounded
+CHANNELS = "Conv2D channel sizes for all 4 layers"
+PROGRESS_LINE = re.compile(r"Model ([AB]):[^|\n]*\|[^|\n]*\|\s*(\d+)/(\d+)")
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`python playground.py` on a free port (offline: the shipped 10,000-image MNIST sample)."""
+    proc, output = start_playground(tmp_path_factory.mktemp("playground"))
+    try:
+        assert "Running on local URL:" in output, output
+        yield output.split("Running on local URL:")[1].split()[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except Exception:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class PageProblems(list):
+    """Everything the page complains about: uncaught errors, console errors, failed requests."""
+
+    def watch(self, page: Page) -> None:
+        page.on("pageerror", lambda err: self.append(f"uncaught JS error: {err}"))
+        page.on("console", lambda msg: self.append(f"console error: {msg.text} ({msg.location})") if msg.type == "error" else None)
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request) -> None:
+        failure = request.failure or ""
+        # Benign and unavoidable: when no events are pending, Gradio's JS client receives a
+        # "close_stream" message and aborts its own SSE fetch of /gradio_api/queue/data
+        # (AbortController.abort(), see `wt(...)` in gradio's frontend index-*.js); Chromium
+        # reports that as a failed request with net::ERR_ABORTED. Every other failure counts.
+        if "/gradio_api/queue/data" in request.url and failure == "net::ERR_ABORTED":
+            return
+        self.append(f"request failed: {request.method} {request.url}: {failure}")
+
+
+@pytest.fixture
+def open_page(browser, app_url):
+    """A fresh page (own context, so its own Gradio session) with problem tracking."""
+    contexts = []
+
+    def open_(query: str = "") -> tuple[Page, PageProblems]:
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        problems = PageProblems()
+        problems.watch(page)
+        page.goto(app_url + query)
+        expect(page.locator("#sketchpad")).to_be_visible(timeout=60_000)
+        expect(status(page)).to_contain_text("Ready.")
+        return page, problems
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+# ------------------------------------------------------------------ page helpers
+
+
+def status(page: Page):
+    """The status line under the title (the second Markdown on the page)."""
+    return page.locator('[data-testid="markdown"]').nth(1)
+
+
+def progress_text(page: Page) -> str:
+    return page.get_by_label("Progress").input_value()
+
+
+def progress_counts(text: str) -> dict[str, tuple[int, int]]:
+    """{"A": (step, total_steps), "B": ...} from the tqdm lines in the Progress box."""
+    return {name: (int(step), int(total)) for name, step, total in PROGRESS_LINE.findall(text)}
+
+
+def loss_plot(page: Page):
+    return page.locator("svg.marks").filter(has_text="Training loss (smoothed)")
+
+
+def line_points(plot) -> list[int]:
+    """Number of vertices in each drawn line of a Vega line chart (SVG renderer)."""
+    return plot.locator("g.mark-line path").evaluate_all("ps => ps.map(p => (p.getAttribute('d') || '').split(/[ML]/).length - 1)")
+
+
+def legend_labels(plot) -> list[str]:
+    return plot.locator("g.role-legend-label text").all_text_contents()
+
+
+def configure(page: Page, *, train_images: int, channels_a: str, channels_b: str, epochs_a: int = 1) -> None:
+    accordion_field = page.get_by_label("Training images (0 = all)")
+    if not accordion_field.is_visible():
+        page.get_by_text("Data and hardware (shared by both models)").click()
+    expect(accordion_field).to_be_visible()
+    accordion_field.fill(str(train_images))
+    channels = page.get_by_label(CHANNELS)
+    expect(channels).to_have_count(2)
+    channels.nth(0).fill(channels_a)
+    channels.nth(1).fill(channels_b)
+    page.get_by_label("Epochs").first.fill(str(epochs_a))
+
+
+def train_and_watch(page: Page, expected_steps: int, screenshot: Path | None = None) -> list[dict[str, tuple[int, int]]]:
+    """Click Train Models, watch progress and loss curves move until the run finishes."""
+    page.get_by_role("button", name="Train Models").click()
+    plot = loss_plot(page)
+    samples, lines_seen, shot_taken = [], [], screenshot is None
+    deadline = time.time() + RUN_TIMEOUT_MS / 1000
+    while time.time() < deadline:
+        counts = progress_counts(progress_text(page))
+        if set(counts) == {"A", "B"} and all(total == expected_steps for _, total in counts.values()):
+            if not samples or counts != samples[-1]:
+                samples.append(counts)
+            if plot.count():
+                lines_seen.append(line_points(plot))
+            if not shot_taken and min(step for step, _ in counts.values()) >= expected_steps // 3:
+                page.screenshot(path=str(screenshot), full_page=True)
+                shot_taken = True
+        if status(page).inner_text().strip().startswith("Finished"):
+            break
+        page.wait_for_timeout(300)
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · MNIST"), timeout=5_000)
+
+    # the progress box moved for both models while training, and ended at the last step
+    assert len(samples) >= 3, samples
+    for name in "AB":
+        steps = [s[name][0] for s in samples]
+        assert steps == sorted(steps) and steps[0] < steps[-1], (name, steps)
+    final = progress_counts(progress_text(page))
+    assert final == {"A": (expected_steps, expected_steps), "B": (expected_steps, expected_steps)}, final
+
+    # both loss curves grew while training: two drawn lines whose vertex counts went up
+    growing = [n for n in lines_seen if len(n) == 2]
+    assert len(growing) >= 2, lines_seen
+    assert all(b > a for a, b in zip(growing[0], growing[-1])), (growing[0], growing[-1])
+    assert all(n > 10 for n in line_points(plot)), line_points(plot)
+    assert legend_labels(plot) == ["A", "B"]
+    return samples
+
+
+def check_results_grid(page: Page) -> None:
+    cards = page.locator(".cnn-card")
+    expect(cards).to_have_count(20)
+    right, wrong = page.locator(".cnn-card .cnn-right").count(), page.locator(".cnn-card .cnn-wrong").count()
+    assert right + wrong == 40 and right > wrong, (right, wrong)  # one badge per model per card
+    assert page.locator(".cnn-card img").count() == 20
+    for badge in (page.locator(".cnn-right").first, page.locator(".cnn-wrong").first if wrong else None):
+        if badge is not None:
+            assert re.fullmatch(r"[AB]: \d \d+%", badge.inner_text().strip()), badge.inner_text()
+    colours = page.locator(".cnn-right").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colours == "rgb(21, 128, 61)", colours  # green, #15803d
+    summary = page.get_by_text("test accuracy", exact=True)
+    expect(summary).to_be_visible()
+
+
+def draw_digit(page: Page, digit: int) -> None:
+    """Pick the Brush tool, then draw the digit with the mouse onto the white drawing area."""
+    pad = page.locator("#sketchpad")
+    pad.scroll_into_view_if_needed()
+    pad.get_by_role("button", name="Brush").click()
+    canvas = pad.locator("canvas").first
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    # The first canvas is the whole editor stage; the 280x280 image sits in its centre, shown
+    # at the zoom the toolbar reports ("103%"). Draw inside it, as a person would.
+    zoom_text = pad.locator(".zoom-number").inner_text().strip().rstrip("%")
+    side = 280 * float(zoom_text) / 100 if zoom_text.isdigit() else 0.8 * min(box["width"], box["height"])
+    side = min(side, box["width"], box["height"])
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    for stroke in stroke_points(digit, canvas=280):
+        points = [(left + x * side / 280, top + y * side / 280) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y, steps=2)  # software WebGL is slow: few moves per stroke
+        page.mouse.up()
+
+
+def check_predictions(page: Page) -> dict[str, str]:
+    """Both gr.Label outputs show a top class and ten confidence bars; the 28x28 preview shows."""
+    headings = page.locator('[data-testid="label-output-value"]')
+    expect(headings).to_have_count(2, timeout=30_000)
+    guesses = {}
+    for name, heading in zip("AB", headings.all()):
+        expect(heading).to_have_text(re.compile(r"^\d$"))
+        guesses[name] = heading.inner_text().strip()
+    bars = page.locator('[data-testid$="-confidence-set"]')
+    expect(bars).to_have_count(20)
+    preview = page.locator(".block", has_text="What the models see (28x28)").locator("img")
+    expect(preview).to_be_visible(timeout=15_000)
+    assert preview.evaluate("img => img.complete && img.naturalWidth") == 28
+    expect(page.get_by_text("What each model sees and how sure it is.")).to_be_visible()
+    return guesses
+
+
+def log_scrolled_to_end(page: Page, name: str) -> bool:
+    return page.get_by_label(f"Log, model {name}").evaluate("t => t.scrollHeight - t.clientHeight - t.scrollTop < 4")
+
+
+def assert_no_error_toasts(page: Page) -> None:
+    toasts = page.locator('[data-testid="toast-body"]')
+    assert toasts.count() == 0, toasts.all_inner_texts()
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_a_person_trains_compares_stops_and_draws(open_page):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    started = time.time()
+    page, problems = open_page()
+
+    # 1) a small run: 3,000 images, narrower nets; 3,000 / 64 -> 47 steps each
+    configure(page, train_images=3000, channels_a="8, 8, 16, 16", channels_b="4, 8, 8, 8")
+    train_and_watch(page, expected_steps=47, screenshot=SCREENSHOTS / "playground-light-training.png")
+    expect(status(page)).to_contain_text("3,000 train")
+    check_results_grid(page)
+    print(f"\nlogs autoscrolled to the end: A={log_scrolled_to_end(page, 'A')}, B={log_scrolled_to_end(page, 'B')}")
+
+    # 2) draw a 7: both models answer with confidence bars, the preview shows what they see
+    draw_digit(page, 7)
+    guesses = check_predictions(page)
+    print(f"drawn 7 read as: {guesses}")
+    page.wait_for_timeout(500)  # let the label bars finish their transition before the screenshot
+    page.screenshot(path=str(SCREENSHOTS / "playground-light.png"), full_page=True)
+
+    # 3) a longer run on all 10,000 sample images (3 epochs for A), stopped part way
+    configure(page, train_images=0, channels_a="8, 8, 16, 16", channels_b="4, 8, 8, 8", epochs_a=3)
+    page.get_by_role("button", name="Train Models").click()
+    deadline = time.time() + 60
+    counts = {}
+    while time.time() < deadline:
+        counts = progress_counts(progress_text(page))
+        if counts.get("A", (0, 0))[1] == 3 * 157 and counts["A"][0] >= 5:
+            break
+        page.wait_for_timeout(200)
+    assert counts.get("A", (0, 0))[1] == 471 and counts["A"][0] >= 5, counts
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Training · MNIST sample, 10,000 train"))
+    page.get_by_role("button", name="Stop").click()
+    clicked = time.time()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Stopped · "), timeout=10_000)
+    print(f"status said Stopped {time.time() - clicked:.1f} s after the Stop click")
+    stopped_at = progress_counts(progress_text(page))
+    assert 5 <= stopped_at["A"][0] < 471, stopped_at
+    page.wait_for_timeout(1500)
+    assert progress_counts(progress_text(page)) == stopped_at  # nothing trains on
+    expect(status(page)).to_contain_text("Stopped")  # and no late "Stopping..." overwrote the final status
+    expect(page.locator(".cnn-card")).to_have_count(20)  # the stopped models still show their predictions
+
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+    print(f"light-theme session took {time.time() - started:.1f} s")
+
+
+def test_dark_theme_page_trains_and_reads_a_drawing(open_page):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page, problems = open_page("/?__theme=dark")
+    assert page.evaluate("document.body.classList.contains('dark')"), "?__theme=dark did not switch the theme"
+    background = page.locator(".gradio-container").evaluate("e => getComputedStyle(e).backgroundColor")
+    print(f"\ndark page background: {background}")
+
+    # a tiny run: 1,000 images -> 16 steps each
+    configure(page, train_images=1000, channels_a="4, 8, 8, 8", channels_b="4, 4, 8, 8")
+    train_and_watch(page, expected_steps=16)
+    expect(page.locator(".cnn-card")).to_have_count(20)
+
+    draw_digit(page, 7)
+    print(f"drawn 7 read as: {check_predictions(page)}")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / "playground-dark.png"), full_page=True)
+
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
