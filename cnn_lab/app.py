@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import gradio as gr
 import numpy as np
 
-from .config import DEFAULT_CHANNELS, OPTIMIZERS, ConfigError, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
 from .inference import predict, sketch_to_tensor
 from .models import ModelSummary, summarize
+from .presets import PRESETS
 from .runtime import available_devices
 from .training import Contender, RunFinished, StepEvent, train_models
 from .views import ACCURACY_COLORS, LOSS_COLORS, RunView, results_html, summary_frame
@@ -76,13 +77,35 @@ def parse_channels(text: str, name: str) -> ModelConfig:
         raise ConfigError(f"Model {name} · {err}", err.field) from None
 
 
-def model_spec(name: str, channels: str, optimizer: str, learning_rate, batch_size, epochs, augment: bool) -> ModelSpec:
-    model = parse_channels(channels, name)
+CUSTOM = "custom"
+PRESET_CHOICES = [("Custom: the 4 conv channel sizes below", CUSTOM)] + [(p.title, p.key) for p in PRESETS.values()]
+MODEL_FIELDS = 8  # preset, channels, optimizer, learning rate, batch size, epochs, schedule, augment
+
+
+def model_spec(name: str, preset: str, channels: str, optimizer: str, learning_rate, batch_size, epochs, schedule: str, augment: bool) -> ModelSpec:
+    """One column's settings as a ModelSpec: the preset's layers (or the four channel sizes) and the training fields."""
+    if preset == CUSTOM:
+        model = parse_channels(channels, name)
+    elif preset in PRESETS:
+        model = PRESETS[preset].spec.model
+    else:
+        raise ConfigError(f"Model {name} · preset must be one of {CUSTOM}, {', '.join(PRESETS)}, got {preset!r}", "preset")
     try:
-        train = TrainConfig(optimizer, _number(learning_rate, "learning_rate"), _number(batch_size, "batch_size"), _number(epochs, "epochs"), bool(augment))
+        train = TrainConfig(
+            optimizer, _number(learning_rate, "learning_rate"), _number(batch_size, "batch_size"), _number(epochs, "epochs"), bool(augment), schedule
+        )
     except ConfigError as err:
         raise ConfigError(f"Model {name} · {err}", err.field) from None
     return ModelSpec(model, train)
+
+
+def preset_fields(preset: str):
+    """Picking a preset fills the training settings it was made with and says what it is."""
+    if preset not in PRESETS:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th."
+    p = PRESETS[preset]
+    t = p.spec.train
+    return t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, p.about
 
 
 def _number(value, field_name: str):
@@ -110,7 +133,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
     def train(*values):
         *model_values, dataset_name, subset, seed, device_choice, precision, evals_per_epoch, session = values
         try:
-            specs = {name: model_spec(name, *model_values[i * 6 : i * 6 + 6]) for i, name in enumerate(NAMES)}
+            specs = {name: model_spec(name, *model_values[i * MODEL_FIELDS : (i + 1) * MODEL_FIELDS]) for i, name in enumerate(NAMES)}
             run = run_config(dataset_name, subset, seed, device_choice, precision, evals_per_epoch)
             data = dataset(run.dataset)
             train_size = min(run.train_subset or len(data.train_labels), len(data.train_labels))
@@ -196,17 +219,19 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 d = DEFAULTS[name]
                 with gr.Column(variant="panel"):
                     gr.Markdown(f"### Model {name}")
-                    model_inputs += [
-                        gr.Textbox(", ".join(map(str, d["channels"])), label="Conv2D channel sizes for all 4 layers", info="3x3 convs + ReLU, max-pool after the 2nd and 4th"),
-                        gr.Dropdown(list(OPTIMIZERS), value=d["optimizer"], label="Optimizer"),
-                    ]
+                    preset = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture")
+                    about = gr.Markdown(preset_fields(CUSTOM)[-1])
+                    channels = gr.Textbox(", ".join(map(str, d["channels"])), label="Conv2D channel sizes for all 4 layers", info="used when the architecture is Custom")
                     with gr.Row():
-                        model_inputs += [
-                            gr.Number(d["learning_rate"], label="Learning rate", info="above 0, at most 10"),
-                            gr.Number(d["batch_size"], label="Batch size", precision=0, info="1 to 4096"),
-                            gr.Number(d["epochs"], label="Epochs", precision=0, info="1 to 50"),
-                        ]
-                    model_inputs.append(gr.Checkbox(False, label="Augment (rotate, shift, zoom, stroke width)"))
+                        optimizer = gr.Dropdown(list(OPTIMIZERS), value=d["optimizer"], label="Optimizer")
+                        schedule = gr.Dropdown(list(SCHEDULES), value="constant", label="Learning-rate schedule", info="onecycle: warm up, then anneal")
+                    with gr.Row():
+                        learning_rate = gr.Number(d["learning_rate"], label="Learning rate", info="above 0, at most 10")
+                        batch_size = gr.Number(d["batch_size"], label="Batch size", precision=0, info="1 to 4096")
+                        epochs = gr.Number(d["epochs"], label="Epochs", precision=0, info="1 to 50")
+                    augment = gr.Checkbox(False, label="Augment (rotate, shift, zoom, stroke width)")
+                    preset.change(preset_fields, preset, [optimizer, learning_rate, batch_size, epochs, schedule, about], api_name=False)
+                    model_inputs += [preset, channels, optimizer, learning_rate, batch_size, epochs, schedule, augment]
         with gr.Accordion("Data and hardware (shared by both models)", open=False):
             with gr.Row():
                 run_inputs = [

@@ -36,6 +36,7 @@ LIMITS = Limits()
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid")
 POOL_MODES = ("max", "avg")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATASETS = ("mnist", "fashion_mnist")
@@ -376,9 +377,11 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 1
     augment: bool = False
+    schedule: str = "constant"  # "onecycle": warm up to learning_rate, then anneal to ~0 by the last step
 
     def __post_init__(self) -> None:
         _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        _check_choice(self.schedule, "schedule", SCHEDULES)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
             raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate")

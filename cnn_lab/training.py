@@ -82,6 +82,7 @@ class EvalEvent:
     test_loss: float
     test_accuracy: float
     per_class_accuracy: tuple[float, ...]
+    train_time_s: float  # this model's training time so far, evaluations excluded
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,13 @@ def make_optimizer(train: TrainConfig, params) -> torch.optim.Optimizer:
     return torch.optim.RMSprop(params, lr=lr)
 
 
+def make_scheduler(train: TrainConfig, optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """A per-step learning-rate schedule, or None for a constant rate."""
+    if train.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=train.learning_rate, total_steps=total_steps)
+    return None
+
+
 def prepare_batch(images: torch.Tensor, mean: float, std: float, augment: torch.Generator | None = None) -> torch.Tensor:
     """uint8 (B, H, W) -> normalised float (B, 1, H, W) in channels_last, augmented when a generator is given."""
     x = images.unsqueeze(1).float().div_(255)
@@ -158,6 +166,7 @@ class _Progress:
 
     contender: Contender
     optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
     steps_per_epoch: int
     total_steps: int
     epoch: int = 1
@@ -215,12 +224,14 @@ def train_models(
     for c in contenders:
         c.module.to(device, memory_format=torch.channels_last).train()
         steps_per_epoch = math.ceil(n / c.spec.train.batch_size)
-        progress.append(_Progress(c, make_optimizer(c.spec.train, c.module.parameters()), steps_per_epoch, steps_per_epoch * c.spec.train.epochs))
+        total_steps = steps_per_epoch * c.spec.train.epochs
+        optimizer = make_optimizer(c.spec.train, c.module.parameters())
+        progress.append(_Progress(c, optimizer, make_scheduler(c.spec.train, optimizer, total_steps), steps_per_epoch, total_steps))
 
     def evaluate_progress(p: _Progress) -> EvalEvent:
         test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch)
         p.contender.test_accuracy, p.evaluated_at = test_acc, p.step
-        return EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class)
+        return EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class, p.train_time_s)
 
     yield RunStarted(device_label(device), precision_name(dtype), data.source, n, {p.contender.name: p.total_steps for p in progress})
     started = time.perf_counter()
@@ -253,9 +264,12 @@ def train_models(
                     "training of this model stopped and its weights from the step before are kept. Try a lower learning rate.",
                 )
                 continue
+            learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
             p.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             p.optimizer.step()
+            if p.scheduler is not None:
+                p.scheduler.step()
         except RuntimeError as err:
             if not _is_out_of_memory(err):
                 raise
@@ -279,7 +293,7 @@ def train_models(
             p.total_steps,
             loss_value,
             p.epoch_correct / p.epoch_images,
-            p.optimizer.param_groups[0]["lr"],
+            learning_rate,
             p.images_seen / p.train_time_s if p.train_time_s > 0 else 0.0,
             p.images_seen,
         )

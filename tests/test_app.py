@@ -16,6 +16,7 @@ from PIL import Image
 
 from cnn_lab.app import build_app
 from cnn_lab.config import ModelConfig
+from cnn_lab.presets import PRESETS
 from drawn_digits import render_digit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,8 +24,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY = range(8)
 
 
+def column(channels, optimizer, learning_rate, batch_size, epochs, augment=False, preset="custom", schedule="constant"):
+    """One model column's API inputs, in the page's order."""
+    return [preset, channels, optimizer, learning_rate, batch_size, epochs, schedule, augment]
+
+
 def settings(a=("16,32,64,64", "adam", 0.001, 64, 1, False), b=("8,16,32,32", "adam", 0.002, 64, 1, False), subset=4000, epochs_evals=2):
-    return [*a, *b, "mnist", subset, 0, "auto", "auto", epochs_evals]
+    return [*column(*a), *column(*b), "mnist", subset, 0, "auto", "auto", epochs_evals]
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +126,17 @@ def test_bad_input_is_refused_with_a_readable_message_and_keeps_trained_models(u
             client.predict(*settings(a=a, subset=subset), api_name="/train")
         assert says in str(info.value)
     assert client.predict(drawing, api_name="/predict_sketch")[:2] == before[:2]  # the same trained models answer
+    client.close()
+
+
+def test_a_preset_is_trained_as_picked(url):
+    client = Client(url, verbose=False)
+    tiny = PRESETS["tiny"].spec
+    inputs = [*column("", "adam", 0.003, 128, 1, preset="tiny"), *column("8,8,8,8", "adam", 0.003, 128, 1, schedule="onecycle"), "mnist", 2000, 0, "auto", "auto", 1]
+    final = client.predict(*inputs, api_name="/train")
+    assert next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1] == f"{tiny.model.param_count:,}"
+    with pytest.raises(Exception, match="resnet is not in the list of choices"):  # Gradio checks dropdown values
+        client.predict(*[*column("", "adam", 0.003, 128, 1, preset="resnet")] + inputs[8:], api_name="/train")
     client.close()
 
 

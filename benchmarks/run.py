@@ -1,0 +1,313 @@
+"""Speed and memory of cnn_lab against the canonical PyTorch recipe, measured side by side in one run.
+
+    CNN_LAB_DATA=../shared/datasets python benchmarks/run.py [--quick]
+
+Prints a table and writes benchmarks/results.json (--quick: results-quick.json).
+Throughputs are medians over windows of 50 steps; every phase also records
+CPU time next to wall time (resource.getrusage), so a busy machine shows as
+a CPU/wall ratio below the core count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+
+import reference  # noqa: E402
+from cnn_lab.config import ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
+from cnn_lab.data import load_dataset  # noqa: E402
+from cnn_lab.inference import predict, sketch_to_tensor  # noqa: E402
+from cnn_lab.models import build_model  # noqa: E402
+from cnn_lab.presets import PRESETS  # noqa: E402
+from cnn_lab.runtime import tune_allocator  # noqa: E402
+from cnn_lab.training import Contender, EvalEvent, RunFinished, StepEvent, prepare_batch, train_models  # noqa: E402
+from drawn_digits import drawing_set  # noqa: E402
+
+WINDOW = 50  # steps per throughput window
+TARGETS = {
+    "engine_vs_reference_speedup": (">=", 3.0),
+    "accuracy_gap_pp": ("<=", 0.3),
+    "pair_vs_sequential_ratio": ("<=", 1.05),
+    "app_vs_engine_ratio": (">=", 0.95),
+    "sketch_latency_ms_median": ("<=", 30),
+    "time_to_99_s": ("<=", 20),
+    "fp32_gemm_efficiency": (">=", 0.5),
+    "peak_rss_mb": ("<=", 1500),
+}
+B_SPEC = ModelSpec(ModelConfig.from_conv_channels([8, 16, 32, 32]), TrainConfig("sgd", 0.05, 64, 1))
+
+
+class Phase:
+    """Wall and CPU seconds of a block of work."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+
+
+@contextmanager
+def measured():
+    phase = Phase()
+    usage, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    yield phase
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    phase.wall = time.perf_counter() - started
+    phase.cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+
+
+def window_throughput(step_times: list[float], batch: int) -> float:
+    """Median images/s over windows of WINDOW steps, the first window (warm-up) left out."""
+    rates = [WINDOW * batch / (step_times[i + WINDOW] - step_times[i]) for i in range(WINDOW, len(step_times) - WINDOW, WINDOW)]
+    return statistics.median(rates)
+
+
+def train_ours(contenders, run: RunConfig, data, stop_when=None) -> tuple[list[float], list, RunFinished]:
+    """Run the engine; step end times of the first model, its evaluations, and the final event."""
+    step_times, evals, stop = [], [], threading.Event()
+    for event in train_models(contenders, run, data, stop):
+        if isinstance(event, StepEvent) and event.model == contenders[0].name:
+            step_times.append(time.perf_counter())
+        elif isinstance(event, EvalEvent):
+            evals.append(event)
+            if stop_when and stop_when(event):
+                stop.set()
+        elif isinstance(event, RunFinished):
+            return step_times, evals, event
+
+
+def engine_vs_reference(data, root: str, quick: bool) -> dict:
+    steps = 300 if quick else None
+    subset = steps * 64 if quick else None
+    torch.manual_seed(0)
+    reference_model = reference.FourConvNet()
+    optimizer = torch.optim.Adam(reference_model.parameters(), lr=1e-3)
+    train_loader, test_loader = reference.loaders(root)
+    ref_times: list[float] = []
+    with measured() as ref_phase:
+        reference.train(reference_model, torch.device("cpu"), train_loader, optimizer, ref_times, max_steps=steps)
+    ref_accuracy = reference.test(reference_model, torch.device("cpu"), test_loader)
+
+    out = {}
+    for precision in ("auto", "fp32"):
+        ours = Contender.create("ours", ModelSpec(default_model(), TrainConfig("adam", 1e-3, 64, 1)))
+        with measured() as phase:
+            times, _, finished = train_ours([ours], RunConfig(train_subset=subset, precision=precision), data)
+        out[precision] = (window_throughput(times, 64), finished.results["ours"].test_accuracy, phase, ours)
+    ref_speed = window_throughput(ref_times, 64)
+    speed, accuracy, phase, trained = out["auto"]
+    return {
+        "reference_images_per_s": ref_speed,
+        "engine_images_per_s": speed,
+        "engine_fp32_images_per_s": out["fp32"][0],
+        "engine_vs_reference_speedup": speed / ref_speed,
+        "engine_fp32_vs_reference_speedup": out["fp32"][0] / ref_speed,
+        "reference_accuracy": ref_accuracy,
+        "engine_accuracy": accuracy,
+        "engine_fp32_accuracy": out["fp32"][1],
+        "accuracy_gap_pp": (ref_accuracy - accuracy) * 100,
+        "reference_cpu_per_wall": ref_phase.cpu / ref_phase.wall,
+        "engine_cpu_per_wall": phase.cpu / phase.wall,
+        "_trained": trained,
+    }
+
+
+def pair_vs_sequential(data, repeats: int) -> dict:
+    run = RunConfig(train_subset=12_800)
+    ratios = []
+    for _ in range(repeats):
+        walls = {}
+        for label, specs in (("pair", ("A", "B")), ("A", ("A",)), ("B", ("B",))):
+            contenders = [Contender.create(n, ModelSpec() if n == "A" else B_SPEC) for n in specs]
+            with measured() as phase:
+                train_ours(contenders, run, data)
+            walls[label] = phase.wall
+        ratios.append(walls["pair"] / (walls["A"] + walls["B"]))
+    return {"pair_vs_sequential_ratio": statistics.median(ratios), "pair_vs_sequential_ratios": ratios}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_vs_engine(data, repeats: int) -> dict:
+    """The same A/B run through the app (subprocess, gradio_client, UI updates on) and through the bare trainer."""
+    from gradio_client import Client
+
+    port = free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", CNN_LAB_DATA=os.environ.get("CNN_LAB_DATA", ""))
+    server = subprocess.Popen([sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = None
+        for _ in range(120):
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                time.sleep(0.5)
+        inputs = ["16, 32, 64, 64", "adam", 0.001, 64, 1, False, "8, 16, 32, 32", "sgd", 0.05, 64, 1, False, "mnist", 12_800, 0, "auto", "auto", 3]
+        run = RunConfig(train_subset=12_800, evals_per_epoch=3)
+        ratios = []
+        for _ in range(repeats):
+            updates = list(client.submit(*inputs, api_name="/train"))
+            app_elapsed = float(re.search(r"· ([\d.]+) s$", updates[-1][0]).group(1))
+            _, _, finished = train_ours([Contender.create("A", ModelSpec()), Contender.create("B", B_SPEC)], run, data)
+            ratios.append(finished.elapsed_s / app_elapsed)  # images/s ratio: same images, inverse times
+        client.close()
+        return {"app_vs_engine_ratio": statistics.median(ratios), "app_vs_engine_ratios": ratios, "app_updates_per_run": len(updates)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def sketch_latency(data, models: dict) -> dict:
+    drawings = [image for image, _, _ in drawing_set()]
+    latencies = []
+    for image in drawings:
+        started = time.perf_counter()
+        drawn = sketch_to_tensor(image, data.info.mean, data.info.std)
+        predict(models, drawn.tensor)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {"sketch_latency_ms_median": statistics.median(latencies), "sketch_latency_ms_p90": sorted(latencies)[int(len(latencies) * 0.9)]}
+
+
+def time_to_99(data) -> dict:
+    preset = PRESETS["fast99"]
+    contender = Contender.create("fast99", preset.spec)
+    _, evals, _ = train_ours([contender], RunConfig(evals_per_epoch=8), data, stop_when=lambda e: e.test_accuracy >= 0.99)
+    crossed = next((e for e in evals if e.test_accuracy >= 0.99), None)
+    return {
+        "time_to_99_s": crossed.train_time_s if crossed else None,
+        "time_to_99_epoch": crossed.epoch if crossed else None,
+        "time_to_99_step": crossed.step if crossed else None,
+        "time_to_99_accuracy": crossed.test_accuracy if crossed else max(e.test_accuracy for e in evals),
+    }
+
+
+def fp32_efficiency(data, engine_fp32_images_per_s: float) -> dict:
+    """Achieved training FLOP/s (PyTorch's FLOP counter over one forward+backward) / measured fp32 matmul FLOP/s."""
+    n = 1024
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - started)
+    matmul_flops = 2 * n**3 / statistics.median(times)
+
+    model = build_model(default_model()).to(memory_format=torch.channels_last)
+    x = prepare_batch(data.train_images[:64], data.info.mean, data.info.std)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(model(x), data.train_labels[:64]).backward()
+    flops_per_image = counter.get_total_flops() / 64
+    achieved = flops_per_image * engine_fp32_images_per_s
+    return {
+        "matmul_fp32_gflops": matmul_flops / 1e9,
+        "training_gflop_per_image": flops_per_image / 1e9,
+        "engine_fp32_gflops": achieved / 1e9,
+        "fp32_gemm_efficiency": achieved / matmul_flops,
+    }
+
+
+PEAK_RSS_SCRIPT = """
+import resource, sys, threading
+sys.path.insert(0, {root!r})
+from cnn_lab.config import ModelSpec, RunConfig
+from cnn_lab.data import load_dataset
+from cnn_lab.training import Contender, StepEvent, train_models
+data = load_dataset("mnist")
+stop = threading.Event()
+for event in train_models([Contender.create("A", ModelSpec()), Contender.create("B", ModelSpec())], RunConfig(), data, stop):
+    if isinstance(event, StepEvent) and event.step >= 300:
+        stop.set()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss() -> dict:
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT.format(root=str(ROOT))], capture_output=True, text=True, check=True, env=os.environ)
+    return {"peak_rss_mb": int(out.stdout.split()[-1]) / 1024}
+
+
+def machine() -> dict:
+    model = platform.processor()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
+def verdict(key: str, value) -> str:
+    if key not in TARGETS or value is None:
+        return ""
+    op, target = TARGETS[key]
+    ok = value >= target if op == ">=" else value <= target
+    return f"{op} {target:g}  {'met' if ok else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about a minute: shorter runs, no full-epoch accuracy, no time-to-99%")
+    args = parser.parse_args()
+    tune_allocator()
+    root = os.environ.get("CNN_LAB_DATA")
+    if not root:
+        sys.exit("set CNN_LAB_DATA to a folder with MNIST/raw (e.g. ../shared/datasets): the benchmark needs full MNIST")
+    data = load_dataset("mnist", root)
+    results: dict = {"machine": machine(), "quick": args.quick}
+    started = time.perf_counter()
+
+    def phase(name: str, fn, *a):
+        t = time.perf_counter()
+        print(f"... {name}", flush=True)
+        results.update(fn(*a))
+        print(f"    done in {time.perf_counter() - t:.0f} s", flush=True)
+
+    phase("engine vs the canonical recipe", lambda: engine_vs_reference(data, root, args.quick))
+    trained = results.pop("_trained")
+    phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 3)
+    phase("app vs bare engine", app_vs_engine, data, 1 if args.quick else 3)
+    phase("sketch latency", sketch_latency, data, {"A": trained.module, "B": Contender.create("B", B_SPEC).module})
+    phase("fp32 GEMM efficiency", fp32_efficiency, data, results["engine_fp32_images_per_s"])
+    phase("peak memory", peak_rss)
+    if not args.quick:
+        phase("time to 99% (fast99 preset)", time_to_99, data)
+        phase("time to 99% (pytorch/examples main.py)", lambda: {f"reference_{k}": v for k, v in reference.run_main_py(root).items()})
+        results["reference_time_to_99_s"] = results.pop("reference_time_to_target_s")
+    results["total_s"] = time.perf_counter() - started
+
+    print(f"\ncnn_lab benchmarks on {results['machine']['cpu']} ({results['machine']['cores']} cores), torch {results['machine']['torch']}"
+          f"{' (quick)' if args.quick else ''}")
+    for key, value in results.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            print(f"  {key:36s} {value:12.3f}  {verdict(key, value)}")
+    out = Path(__file__).parent / ("results-quick.json" if args.quick else "results.json")
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
