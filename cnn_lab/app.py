@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import gradio as gr
 import numpy as np
+import pandas as pd
 
 from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
@@ -21,7 +22,7 @@ from .models import ModelSummary, summarize
 from .presets import PRESETS
 from .runtime import available_devices
 from .training import Contender, RunFinished, StepEvent, train_models
-from .views import ACCURACY_COLORS, LOSS_COLORS, RunView, results_html, summary_frame
+from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, results_html, summary_frame
 
 NAMES = ("A", "B")
 RESULT_IMAGES = 20
@@ -54,6 +55,7 @@ class Session:
     stop: threading.Event = field(default_factory=threading.Event)
     running: bool = False
     finished: RunFinished | None = None
+    view: RunView | None = None  # what the page shows of the latest run
 
     @property
     def trained(self) -> bool:
@@ -131,7 +133,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         return load_dataset(name, data_dir)
 
     def train(*values):
-        *model_values, dataset_name, subset, seed, device_choice, precision, evals_per_epoch, session = values
+        *model_values, dataset_name, subset, seed, device_choice, precision, evals_per_epoch, full_range, session = values
         try:
             specs = {name: model_spec(name, *model_values[i * MODEL_FIELDS : (i + 1) * MODEL_FIELDS]) for i, name in enumerate(NAMES)}
             run = run_config(dataset_name, subset, seed, device_choice, precision, evals_per_epoch)
@@ -150,11 +152,12 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         session.running, session.data, session.finished = True, data, None
         session.contenders = {c.name: c for c in contenders}
         session.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
-        view = RunView(list(NAMES))
+        view = session.view = RunView(list(NAMES))
         last_update = 0.0
 
         def page(results=gr.skip(), summary=gr.skip()):
-            return (session, view.status_text(), view.progress_text(), view.loss_frame(), view.accuracy_frame(), view.log_text("A"), view.log_text("B"), results, summary)
+            accuracy = gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session))
+            return (session, view.status_text(), view.progress_text(), view.loss_frame(), accuracy, view.log_text("A"), view.log_text("B"), results, summary)
 
         try:
             yield page()
@@ -206,8 +209,12 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         labels = [{info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES]
         return labels[0], labels[1], drawn.preview, "What each model sees and how sure it is."
 
-    def accuracy_range(full: bool):
-        return gr.LinePlot(y_lim=[0, 100] if full else [90, 100])
+    def accuracy_range(full: bool, session: Session | None) -> list[float]:
+        floor = 0.0 if full else session.view.accuracy_floor() if session and session.view else ACCURACY_FOCUS
+        return [floor, 100.0]
+
+    def rescale_accuracy(full: bool, session: Session | None):
+        return gr.LinePlot(y_lim=accuracy_range(full, session))
 
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(None)
@@ -238,8 +245,8 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                     gr.Dropdown([("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset"),
                     gr.Number(0, label="Training images (0 = all)", precision=0),
                     gr.Number(0, label="Seed", precision=0),
-                    gr.Dropdown(["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, then MPS, then CPU"),
-                    gr.Dropdown(["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 where the hardware is fast at it"),
+                    gr.Dropdown(["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"),
+                    gr.Dropdown(["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"),
                     gr.Number(3, label="Test evaluations per epoch", precision=0, info="1 to 10: points on the test curve"),
                 ]
         with gr.Row():
@@ -253,9 +260,9 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             )
         full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
         with gr.Row():
-            logs = [gr.Textbox(label=f"Log, model {name}", lines=8, max_lines=8, autoscroll=True, interactive=False, elem_classes="cnn-mono") for name in NAMES]
+            logs = [gr.Textbox(label=f"Log, model {name} (newest first)", lines=10, max_lines=10, interactive=False, elem_classes="cnn-mono") for name in NAMES]
         gr.Markdown("## Results")
-        summary = gr.Dataframe(label="Side by side", interactive=False)
+        summary = gr.Dataframe(pd.DataFrame(columns=["", "Model A", "Model B"]), label="Side by side", interactive=False)
         results = gr.HTML("<p>Train the models to see their predictions on test images here.</p>")
         new_images = gr.Button("New images")
         gr.Markdown("## Draw your own digit")
@@ -273,12 +280,15 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             )
             with gr.Column(scale=1, min_width=200):
                 sketch_note = gr.Markdown(BRUSH_HINT)
-                preview = gr.Image(label="What the models see (28x28)", image_mode="L", height=140, width=140, interactive=False)
-            labels = [gr.Label(num_top_classes=10, label=f"Model {name}") for name in NAMES]
+                preview = gr.Image(label="Model input (28x28)", image_mode="L", height=160, width=160, interactive=False, buttons=[])
+            labels = []
+            for name in NAMES:
+                with gr.Column(min_width=160):  # reserves the labels' width at load, so the sketchpad keeps its size
+                    labels.append(gr.Label(num_top_classes=10, label=f"Model {name}"))
 
         train_btn.click(
             train,
-            inputs=[*model_inputs, *run_inputs, session],
+            inputs=[*model_inputs, *run_inputs, full_range, session],
             outputs=[session, status, progress, loss_plot, accuracy_plot, *logs, results, summary],
             api_name="train",
             concurrency_limit=max_concurrent_trainings,
@@ -288,7 +298,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         )
         stop_btn.click(stop, inputs=session, outputs=status, api_name="stop", queue=False)
         new_images.click(sample_results, inputs=session, outputs=results, api_name="new_images")
-        full_range.change(accuracy_range, inputs=full_range, outputs=accuracy_plot, api_name=False)
+        full_range.change(rescale_accuracy, inputs=[full_range, session], outputs=accuracy_plot, api_name=False)
         sketch.change(
             predict_sketch,
             inputs=[sketch, session],

@@ -24,6 +24,7 @@ from .training import EvalEvent, ModelFailed, ModelResult, RunFinished, RunStart
 MAX_POINTS = 400  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
 LOG_LINES = 200
+ACCURACY_FOCUS = 90.0  # percent: the accuracy chart's lower edge once a model gets there
 
 
 @dataclass
@@ -126,8 +127,19 @@ class RunView:
             rate=trace.step / elapsed if last and elapsed > 0 else None,
         )
 
+    def accuracy_floor(self) -> float:
+        """Lower edge of the focused accuracy chart: 90% once every model gets there, else the decade below the laggard."""
+        best: dict[str, float] = {}
+        for _, accuracy, series in self.accuracy_rows:
+            if accuracy == accuracy:  # not NaN
+                model = series.split()[0]
+                best[model] = max(best.get(model, 0.0), accuracy)
+        lowest = min(best.values(), default=100.0)
+        return ACCURACY_FOCUS if lowest >= ACCURACY_FOCUS else math.floor(lowest / 10) * 10.0
+
     def log_text(self, name: str) -> str:
-        return "\n".join(self.traces[name].log)
+        """Newest line first: Gradio 6.31's Textbox autoscroll does not follow streamed text."""
+        return "\n".join(reversed(self.traces[name].log))
 
     def status_text(self) -> str:
         info = self.started_info

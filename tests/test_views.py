@@ -1,0 +1,50 @@
+from cnn_lab.config import default_model
+from cnn_lab.models import summarize
+from cnn_lab.training import EvalEvent, ModelResult, RunFinished, RunStarted, StepEvent
+from cnn_lab.views import RunView, summary_frame
+
+
+def step(model, n, total=10, loss=1.0, accuracy=0.5):
+    return StepEvent(model, 1, n, total, loss, accuracy, 0.001, 100.0, n * 10)
+
+
+def test_progress_line_is_tqdm_style_and_advances():
+    view = RunView(["A", "B"])
+    view.add(RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10, "B": 10}))
+    view.add(step("A", 4, loss=0.5))
+    line = view.progress_line("A")
+    assert line.startswith("Model A:  40%|████") and "4/10" in line and "loss=0.500" in line
+    assert "0/10" in view.progress_line("B")
+
+
+def test_every_series_is_declared_before_its_first_point():
+    view = RunView(["A", "B"])
+    assert set(view.loss_frame()["model"]) == {"A", "B"} and view.loss_frame()["loss"].isna().all()
+    assert set(view.accuracy_frame()["curve"]) == {"A train", "A test", "B train", "B test"}
+    view.add(step("A", 1))
+    assert len(view.loss_frame()) == 3 and view.loss_frame()["images"].dtype == "int64"
+
+
+def test_accuracy_chart_focuses_on_90_to_100_once_both_models_get_there():
+    view = RunView(["A", "B"])
+    assert view.accuracy_floor() == 90
+    view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.9,) * 10, 1.0))
+    view.add(EvalEvent("B", 1, 10, 0.9, 0.768, (0.7,) * 10, 1.0))
+    assert view.accuracy_floor() == 70  # B is still at 76.8%: keep it in view
+    view.add(EvalEvent("B", 2, 20, 0.2, 0.93, (0.9,) * 10, 2.0))
+    assert view.accuracy_floor() == 90
+
+
+def test_log_lists_the_newest_line_first():
+    view = RunView(["A"])
+    view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.9,) * 10, 1.0))
+    result = ModelResult("finished", 10, 100, 1.0, 100.0, 0.95)
+    view.add(RunFinished("finished", 1.0, {"A": result}))
+    assert view.log_text("A").splitlines()[0].endswith("finished after 10 steps in 1.0 s (100 images/s), test accuracy 95.00%")
+
+
+def test_summary_frame_has_one_column_per_model():
+    result = ModelResult("stopped", 10, 640, 2.0, 320.0, None)
+    frame = summary_frame({"A": result}, {"A": summarize(default_model())})
+    assert list(frame.columns) == ["", "Model A"]
+    assert dict(zip(frame[""], frame["Model A"]))["test accuracy"] == "not evaluated"
