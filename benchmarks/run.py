@@ -94,52 +94,67 @@ def train_ours(contenders, run: RunConfig, data, stop_when=None) -> tuple[list[f
 
 
 def engine_vs_reference(data, root: str, quick: bool) -> dict:
-    steps = 300 if quick else None
-    subset = steps * 64 if quick else None
-    torch.manual_seed(0)
-    reference_model = reference.FourConvNet()
-    optimizer = torch.optim.Adam(reference_model.parameters(), lr=1e-3)
+    """Speed: alternating short rounds of the two loops, so drift on a shared machine hits both; accuracy: one epoch each."""
+    rounds, steps = (3, 150) if quick else (5, 150)
     train_loader, test_loader = reference.loaders(root)
-    ref_times: list[float] = []
-    with measured() as ref_phase:
-        reference.train(reference_model, torch.device("cpu"), train_loader, optimizer, ref_times, max_steps=steps)
-    ref_accuracy = reference.test(reference_model, torch.device("cpu"), test_loader)
-
-    out = {}
-    for precision in ("auto", "fp32"):
-        ours = Contender.create("ours", ModelSpec(default_model(), TrainConfig("adam", 1e-3, 64, 1)))
+    cpu = torch.device("cpu")
+    speeds: dict[str, list[float]] = {"reference": [], "auto": [], "fp32": []}
+    cpu_per_wall: dict[str, list[float]] = {"reference": [], "auto": []}
+    for _ in range(rounds):
+        torch.manual_seed(0)
+        model = reference.FourConvNet()
+        ref_times: list[float] = []
         with measured() as phase:
-            times, _, finished = train_ours([ours], RunConfig(train_subset=subset, precision=precision), data)
-        out[precision] = (window_throughput(times, 64), finished.results["ours"].test_accuracy, phase, ours)
-    ref_speed = window_throughput(ref_times, 64)
-    speed, accuracy, phase, trained = out["auto"]
-    return {
-        "reference_images_per_s": ref_speed,
-        "engine_images_per_s": speed,
-        "engine_fp32_images_per_s": out["fp32"][0],
-        "engine_vs_reference_speedup": speed / ref_speed,
-        "engine_fp32_vs_reference_speedup": out["fp32"][0] / ref_speed,
-        "reference_accuracy": ref_accuracy,
-        "engine_accuracy": accuracy,
-        "engine_fp32_accuracy": out["fp32"][1],
-        "accuracy_gap_pp": (ref_accuracy - accuracy) * 100,
-        "reference_cpu_per_wall": ref_phase.cpu / ref_phase.wall,
-        "engine_cpu_per_wall": phase.cpu / phase.wall,
-        "_trained": trained,
+            reference.train(model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), ref_times, max_steps=steps)
+        speeds["reference"].append(window_throughput(ref_times, 64))
+        cpu_per_wall["reference"].append(phase.cpu / phase.wall)
+        for precision in ("auto", "fp32"):
+            ours = Contender.create("ours", ModelSpec(default_model(), TrainConfig("adam", 1e-3, 64, 1)))
+            with measured() as phase:
+                times, _, _ = train_ours([ours], RunConfig(train_subset=steps * 64, precision=precision), data)
+            speeds[precision].append(window_throughput(times, 64))
+            if precision == "auto":
+                cpu_per_wall["auto"].append(phase.cpu / phase.wall)
+    ratios = [ours / ref for ours, ref in zip(speeds["auto"], speeds["reference"])]
+    fp32_ratios = [ours / ref for ours, ref in zip(speeds["fp32"], speeds["reference"])]
+    out = {
+        "reference_images_per_s": statistics.median(speeds["reference"]),
+        "engine_images_per_s": statistics.median(speeds["auto"]),
+        "engine_fp32_images_per_s": statistics.median(speeds["fp32"]),
+        "engine_vs_reference_speedup": statistics.median(ratios),
+        "engine_vs_reference_speedups": ratios,
+        "engine_fp32_vs_reference_speedup": statistics.median(fp32_ratios),
+        "reference_cpu_per_wall": statistics.median(cpu_per_wall["reference"]),
+        "engine_cpu_per_wall": statistics.median(cpu_per_wall["auto"]),
     }
+
+    # accuracy after one epoch (quick: 300 steps), same model, optimizer and batch size
+    torch.manual_seed(0)
+    model = reference.FourConvNet()
+    reference.train(model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), [], max_steps=300 if quick else None)
+    out["reference_accuracy"] = reference.test(model, cpu, test_loader)
+    ours = Contender.create("ours", ModelSpec(default_model(), TrainConfig("adam", 1e-3, 64, 1)))
+    _, _, finished = train_ours([ours], RunConfig(train_subset=300 * 64 if quick else None), data)
+    out["engine_accuracy"] = finished.results["ours"].test_accuracy
+    out["accuracy_gap_pp"] = (out["reference_accuracy"] - out["engine_accuracy"]) * 100
+    out["_trained"] = ours
+    return out
 
 
 def pair_vs_sequential(data, repeats: int) -> dict:
+    """Wall time of A and B trained together / (A alone + B alone); one untimed pass first so no order pays the warm-up."""
     run = RunConfig(train_subset=12_800)
     ratios = []
-    for _ in range(repeats):
+    for repeat in range(repeats + 1):
         walls = {}
-        for label, specs in (("pair", ("A", "B")), ("A", ("A",)), ("B", ("B",))):
+        order = (("pair", ("A", "B")), ("A", ("A",)), ("B", ("B",)))
+        for label, specs in order if repeat % 2 else reversed(order):
             contenders = [Contender.create(n, ModelSpec() if n == "A" else B_SPEC) for n in specs]
             with measured() as phase:
                 train_ours(contenders, run, data)
             walls[label] = phase.wall
-        ratios.append(walls["pair"] / (walls["A"] + walls["B"]))
+        if repeat:
+            ratios.append(walls["pair"] / (walls["A"] + walls["B"]))
     return {"pair_vs_sequential_ratio": statistics.median(ratios), "pair_vs_sequential_ratios": ratios}
 
 
@@ -165,11 +180,18 @@ def app_vs_engine(data, repeats: int) -> dict:
                 break
             except Exception:
                 time.sleep(0.5)
-        inputs = ["16, 32, 64, 64", "adam", 0.001, 64, 1, False, "8, 16, 32, 32", "sgd", 0.05, 64, 1, False, "mnist", 12_800, 0, "auto", "auto", 3]
+        inputs = [
+            "custom", "16, 32, 64, 64", "adam", 0.001, 64, 1, "constant", False,
+            "custom", "8, 16, 32, 32", "sgd", 0.05, 64, 1, "constant", False,
+            "mnist", 12_800, 0, "auto", "auto", 3, False,
+        ]
         run = RunConfig(train_subset=12_800, evals_per_epoch=3)
         ratios = []
         for _ in range(repeats):
-            updates = list(client.submit(*inputs, api_name="/train"))
+            job = client.submit(*inputs, api_name="/train")
+            updates = list(job)
+            if not updates:
+                job.result()  # raises the app's error
             app_elapsed = float(re.search(r"· ([\d.]+) s$", updates[-1][0]).group(1))
             _, _, finished = train_ours([Contender.create("A", ModelSpec()), Contender.create("B", B_SPEC)], run, data)
             ratios.append(finished.elapsed_s / app_elapsed)  # images/s ratio: same images, inverse times
@@ -283,12 +305,14 @@ def main() -> None:
     def phase(name: str, fn, *a):
         t = time.perf_counter()
         print(f"... {name}", flush=True)
-        results.update(fn(*a))
-        print(f"    done in {time.perf_counter() - t:.0f} s", flush=True)
+        measured_now = fn(*a)
+        results.update(measured_now)
+        summary = ", ".join(f"{k}={v:.3g}" for k, v in measured_now.items() if isinstance(v, float))
+        print(f"    done in {time.perf_counter() - t:.0f} s: {summary}", flush=True)
 
     phase("engine vs the canonical recipe", lambda: engine_vs_reference(data, root, args.quick))
     trained = results.pop("_trained")
-    phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 3)
+    phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 5)
     phase("app vs bare engine", app_vs_engine, data, 1 if args.quick else 3)
     phase("sketch latency", sketch_latency, data, {"A": trained.module, "B": Contender.create("B", B_SPEC).module})
     phase("fp32 GEMM efficiency", fp32_efficiency, data, results["engine_fp32_images_per_s"])
@@ -296,7 +320,10 @@ def main() -> None:
     if not args.quick:
         phase("time to 99% (fast99 preset)", time_to_99, data)
         phase("time to 99% (pytorch/examples main.py)", lambda: {f"reference_{k}": v for k, v in reference.run_main_py(root).items()})
-        results["reference_time_to_99_s"] = results.pop("reference_time_to_target_s")
+        reached = results.pop("reference_time_to_target_s")
+        results["reference_reached_99"] = reached is not None
+        # not reached within the 5-epoch cap: report the cap's training time, a lower bound
+        results["reference_time_to_99_s"] = reached if reached is not None else results["reference_history"][-1]["train_time_s"]
     results["total_s"] = time.perf_counter() - started
 
     print(f"\ncnn_lab benchmarks on {results['machine']['cpu']} ({results['machine']['cores']} cores), torch {results['machine']['torch']}"

@@ -7,20 +7,27 @@ Everything a browser session trains lives in its own ``gr.State`` (a
 from __future__ import annotations
 
 import functools
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
 from .inference import predict, sketch_to_tensor
 from .models import ModelSummary, summarize
+from .analysis import layer_report
+from .builder import layers_from_json, layers_to_json
+from .builder_panel import BUILDER, builder_panel, report_frame
+from .plots import network_diagram
 from .presets import PRESETS
 from .runtime import available_devices
+from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
 from .training import Contender, RunFinished, StepEvent, train_models
 from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, results_html, summary_frame
 
@@ -33,6 +40,13 @@ DEFAULTS = {
 }
 BRUSH_HINT = "Click the **brush** icon under the pad first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
 
+COPY_LINK_JS = """(token) => {
+  const url = window.location.origin + window.location.pathname + "?setup=" + token;
+  window.history.replaceState(null, "", url);
+  if (navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}"""
+
 CSS = """
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
 .cnn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(118px, 1fr)); gap: 8px; }
@@ -42,6 +56,10 @@ CSS = """
 .cnn-guess { border-radius: 4px; margin-top: 3px; padding: 1px 4px; font-weight: 600; color: #fff; }
 .cnn-right { background: #15803d; }
 .cnn-wrong { background: #b91c1c; }
+.cnn-layer-row { align-items: center; gap: 6px; }
+.cnn-layer-buttons { flex-wrap: nowrap; gap: 4px; }
+.cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
+.cnn-problem { color: #b91c1c; flex-basis: 100%; }
 """
 
 
@@ -80,18 +98,31 @@ def parse_channels(text: str, name: str) -> ModelConfig:
 
 
 CUSTOM = "custom"
-PRESET_CHOICES = [("Custom: the 4 conv channel sizes below", CUSTOM)] + [(p.title, p.key) for p in PRESETS.values()]
-MODEL_FIELDS = 8  # preset, channels, optimizer, learning rate, batch size, epochs, schedule, augment
+PRESET_CHOICES = (
+    [("Custom: the 4 conv channel sizes below", CUSTOM)]
+    + [(p.title, p.key) for p in PRESETS.values()]
+    + [("Builder: your own layer list", BUILDER)]
+)
+MODEL_FIELDS = 9  # architecture, channels, layers (JSON), optimizer, learning rate, batch size, epochs, schedule, augment
 
 
-def model_spec(name: str, preset: str, channels: str, optimizer: str, learning_rate, batch_size, epochs, schedule: str, augment: bool) -> ModelSpec:
-    """One column's settings as a ModelSpec: the preset's layers (or the four channel sizes) and the training fields."""
-    if preset == CUSTOM:
-        model = parse_channels(channels, name)
-    elif preset in PRESETS:
-        model = PRESETS[preset].spec.model
-    else:
-        raise ConfigError(f"Model {name} · preset must be one of {CUSTOM}, {', '.join(PRESETS)}, got {preset!r}", "preset")
+def model_config(name: str, architecture: str, channels: str, layers: str) -> ModelConfig:
+    """The layers a column trains: the four channel sizes, a preset's, or the builder's list."""
+    try:
+        if architecture == CUSTOM:
+            return parse_channels(channels, name)
+        if architecture == BUILDER:
+            return ModelConfig(layers_from_json(layers))
+        if architecture in PRESETS:
+            return PRESETS[architecture].spec.model
+        raise ConfigError(f"architecture must be one of {CUSTOM}, {', '.join(PRESETS)}, {BUILDER}, got {architecture!r}", "architecture")
+    except ConfigError as err:
+        raise ConfigError(str(err) if str(err).startswith(f"Model {name}") else f"Model {name} · {err}", err.field, err.layer) from None
+
+
+def model_spec(name: str, architecture: str, channels: str, layers: str, optimizer: str, learning_rate, batch_size, epochs, schedule: str, augment: bool) -> ModelSpec:
+    """One column's settings as a ModelSpec."""
+    model = model_config(name, architecture, channels, layers)
     try:
         train = TrainConfig(
             optimizer, _number(learning_rate, "learning_rate"), _number(batch_size, "batch_size"), _number(epochs, "epochs"), bool(augment), schedule
@@ -101,13 +132,36 @@ def model_spec(name: str, preset: str, channels: str, optimizer: str, learning_r
     return ModelSpec(model, train)
 
 
-def preset_fields(preset: str):
-    """Picking a preset fills the training settings it was made with and says what it is."""
-    if preset not in PRESETS:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th."
-    p = PRESETS[preset]
-    t = p.spec.train
-    return t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, p.about
+def architecture_fields(architecture: str, channels: str, layers: str):
+    """Picking an architecture fills the builder with its layers and, for a preset, the training settings it was made with."""
+    if architecture in PRESETS:
+        p = PRESETS[architecture]
+        t = p.spec.train
+        return layers_to_json(p.spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, p.about
+    keep = (gr.skip(),) * 5
+    if architecture == BUILDER:
+        return (gr.skip(), *keep, "Your own stack: edit, add, move or remove layers in the builder below.")
+    return (channel_layers(channels, layers), *keep, "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th.")
+
+
+def channel_layers(channels: str, layers: str) -> str:
+    """The builder's mirror of the four channel sizes (unchanged while the text is not yet valid)."""
+    try:
+        return layers_to_json(parse_channels(channels, "").layers)
+    except ConfigError:
+        return layers
+
+
+def diagram(layers_a: str, layers_b: str):
+    configs = {}
+    for name, text in (("A", layers_a), ("B", layers_b)):
+        try:
+            report = layer_report(layers_from_json(text))
+        except ConfigError:
+            continue  # the validation table says what is wrong
+        if report.ok:
+            configs[name] = report.config
+    return network_diagram(configs) if configs else None
 
 
 def _number(value, field_name: str):
@@ -123,6 +177,26 @@ def _number(value, field_name: str):
 def run_config(dataset: str, subset, seed, device: str, precision: str, evals_per_epoch) -> RunConfig:
     subset = _number(subset, "train_subset")
     return RunConfig(dataset, int(subset) if subset else None, _number(seed, "seed") or 0, device, precision, _number(evals_per_epoch, "evals_per_epoch"))
+
+
+RUN_FIELDS = 6  # dataset, training images, seed, device, precision, evaluations per epoch
+
+
+def experiment_from_values(*values) -> ExperimentConfig:
+    """The page's settings (both columns, then the run) as one shareable ExperimentConfig."""
+    a, b = (model_spec(name, *values[i * MODEL_FIELDS : (i + 1) * MODEL_FIELDS]) for i, name in enumerate(NAMES))
+    return ExperimentConfig(a, b, run_config(*values[2 * MODEL_FIELDS : 2 * MODEL_FIELDS + RUN_FIELDS]))
+
+
+def values_from_experiment(experiment: ExperimentConfig) -> list:
+    """The page's settings for a loaded setup: both columns switch to the builder, holding the setup's layers."""
+    values = []
+    for spec in (experiment.a, experiment.b):
+        t = spec.train
+        values += [BUILDER, gr.skip(), layers_to_json(spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, t.augment]
+    r = experiment.run
+    device = r.device if r.device == "auto" or r.device in available_devices() else "auto"
+    return values + [r.dataset, r.train_subset or 0, r.seed, device, r.precision, r.evals_per_epoch]
 
 
 def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
@@ -213,6 +287,40 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         floor = 0.0 if full else session.view.accuracy_floor() if session and session.view else ACCURACY_FOCUS
         return [floor, 100.0]
 
+    def share_token(*values) -> str:
+        try:
+            return experiment_to_token(experiment_from_values(*values))
+        except ConfigError as err:
+            raise gr.Error(f"Cannot share this setup yet: {err}", title="Check the settings") from None
+
+    def export_setup(*values) -> str:
+        try:
+            text = experiment_from_values(*values).to_json()
+        except ConfigError as err:
+            raise gr.Error(f"Cannot export this setup yet: {err}", title="Check the settings") from None
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cnn_lab_setup_", delete=False) as file:
+            file.write(text)
+        return file.name
+
+    def import_setup(path: str | None):
+        try:
+            experiment = ExperimentConfig.from_json(Path(path).read_text(encoding="utf-8"))
+        except (ConfigError, OSError, UnicodeDecodeError, TypeError) as err:
+            gr.Warning(f"Could not import that file: {err}. The page keeps its settings.")
+            return [gr.skip()] * (2 * MODEL_FIELDS + RUN_FIELDS) + [gr.skip()]
+        return values_from_experiment(experiment) + ["Setup imported."]
+
+    def restore_from_link(request: gr.Request):
+        token = request.query_params.get(QUERY_KEY) if request else None
+        if not token:
+            return [gr.skip()] * (2 * MODEL_FIELDS + RUN_FIELDS) + [gr.skip()]
+        try:
+            experiment = experiment_from_token(token)
+        except ConfigError as err:
+            gr.Warning(f"{err}. Showing the default setup instead.")
+            return [gr.skip()] * (2 * MODEL_FIELDS + RUN_FIELDS) + [f"The shared link could not be read ({err}); these are the defaults."]
+        return values_from_experiment(experiment) + ["Setup restored from the shared link."]
+
     def rescale_accuracy(full: bool, session: Session | None):
         return gr.LinePlot(y_lim=accuracy_range(full, session))
 
@@ -220,15 +328,17 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         session = gr.State(None)
         gr.Markdown("# cnn_lab\nConfigure two small CNNs, train them side by side on the same batches, and compare.")
         status = gr.Markdown("Ready. Press **Train Models**.")
-        model_inputs = []
+        model_inputs, layer_boxes = [], []
         with gr.Row():
             for name in NAMES:
                 d = DEFAULTS[name]
                 with gr.Column(variant="panel"):
                     gr.Markdown(f"### Model {name}")
-                    preset = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture")
-                    about = gr.Markdown(preset_fields(CUSTOM)[-1])
-                    channels = gr.Textbox(", ".join(map(str, d["channels"])), label="Conv2D channel sizes for all 4 layers", info="used when the architecture is Custom")
+                    architecture = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture")
+                    about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
+                    channel_text = ", ".join(map(str, d["channels"]))
+                    channels = gr.Textbox(channel_text, label="Conv2D channel sizes for all 4 layers", info="used when the architecture is Custom")
+                    layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
                     with gr.Row():
                         optimizer = gr.Dropdown(list(OPTIMIZERS), value=d["optimizer"], label="Optimizer")
                         schedule = gr.Dropdown(list(SCHEDULES), value="constant", label="Learning-rate schedule", info="onecycle: warm up, then anneal")
@@ -237,8 +347,20 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                         batch_size = gr.Number(d["batch_size"], label="Batch size", precision=0, info="1 to 4096")
                         epochs = gr.Number(d["epochs"], label="Epochs", precision=0, info="1 to 50")
                     augment = gr.Checkbox(False, label="Augment (rotate, shift, zoom, stroke width)")
-                    preset.change(preset_fields, preset, [optimizer, learning_rate, batch_size, epochs, schedule, about], api_name=False)
-                    model_inputs += [preset, channels, optimizer, learning_rate, batch_size, epochs, schedule, augment]
+                    with gr.Accordion(f"Layer builder, model {name}", open=False):
+                        table = builder_panel(name, layers, architecture)
+                    architecture.change(
+                        architecture_fields, [architecture, channels, layers], [layers, optimizer, learning_rate, batch_size, epochs, schedule, about], api_name=False
+                    )
+                    channels.change(
+                        lambda arch, text, current: channel_layers(text, current) if arch == CUSTOM else gr.skip(), [architecture, channels, layers], layers, api_name=False
+                    )
+                    layers.change(report_frame, layers, table, api_name=False, show_progress="hidden")
+                    layer_boxes.append(layers)
+                    model_inputs += [architecture, channels, layers, optimizer, learning_rate, batch_size, epochs, schedule, augment]
+        network = gr.Plot(diagram(*(box.value for box in layer_boxes)), label="The two networks, layer by layer (height: activation volume)")
+        for box in layer_boxes:
+            box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
         with gr.Accordion("Data and hardware (shared by both models)", open=False):
             with gr.Row():
                 run_inputs = [
@@ -249,6 +371,16 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                     gr.Dropdown(["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"),
                     gr.Number(3, label="Test evaluations per epoch", precision=0, info="1 to 10: points on the test curve"),
                 ]
+        with gr.Accordion("Share and reuse this setup", open=False):
+            with gr.Row():
+                share_btn = gr.Button("Copy share link")
+                export_btn = gr.Button("Export setup (JSON)")
+                import_btn = gr.UploadButton("Import setup (JSON)", file_types=[".json"], type="filepath")
+            with gr.Row():
+                share_link = gr.Textbox(label="Share link (opens this exact setup)", interactive=False, buttons=["copy"], scale=2)
+                export_file = gr.File(label="Setup file", interactive=False, height=90)
+        setup_note = gr.Markdown("")
+        token_box = gr.Textbox(visible=False)
         with gr.Row():
             train_btn = gr.Button("Train Models", variant="primary")
             stop_btn = gr.Button("Stop", variant="stop")
@@ -297,6 +429,13 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             show_progress_on=[status],
         )
         stop_btn.click(stop, inputs=session, outputs=status, api_name="stop", queue=False)
+        setup_inputs = [*model_inputs, *run_inputs]
+        share_btn.click(share_token, setup_inputs, token_box, api_name="share_token").then(
+            None, token_box, share_link, js=COPY_LINK_JS
+        )
+        export_btn.click(export_setup, setup_inputs, export_file, api_name="export_setup")
+        import_btn.upload(import_setup, import_btn, [*setup_inputs, setup_note], api_name=False)
+        demo.load(restore_from_link, None, [*setup_inputs, setup_note], api_name=False)
         new_images.click(sample_results, inputs=session, outputs=results, api_name="new_images")
         full_range.change(rescale_accuracy, inputs=[full_range, session], outputs=accuracy_plot, api_name=False)
         sketch.change(

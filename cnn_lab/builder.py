@@ -1,0 +1,74 @@
+"""Editing a layer list one operation at a time: what the page's layer builder does, without the page.
+
+Intermediate stacks may be invalid (that is what editing looks like); the
+analysis report says where, and ModelConfig refuses them at training time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from .config import ACTIVATIONS, POOL_MODES, Activation, BatchNorm, ConfigError, Conv, Dropout, Flatten, Layer, Linear, Pool, layer_from_dict, layer_to_dict
+
+NEW_LAYER: dict[str, Layer] = {
+    "conv": Conv(16),
+    "pool": Pool(),
+    "batchnorm": BatchNorm(),
+    "dropout": Dropout(0.25),
+    "activation": Activation("relu"),
+    "flatten": Flatten(),
+    "linear": Linear(64),
+}
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("pool", "mode"): POOL_MODES, ("activation", "kind"): ACTIVATIONS}
+
+
+def editable_fields(layer: Layer) -> list[str]:
+    return [f.name for f in dataclasses.fields(layer)]
+
+
+def add_layer(layers: tuple[Layer, ...], kind: str, at: int | None = None) -> tuple[Layer, ...]:
+    """Insert a new layer of `kind` with sensible defaults (at the end unless `at` is given)."""
+    if kind not in NEW_LAYER:
+        raise ConfigError(f"layer type must be one of {', '.join(NEW_LAYER)}, got {kind!r}", "type")
+    at = len(layers) if at is None else at
+    return (*layers[:at], NEW_LAYER[kind], *layers[at:])
+
+
+def remove_layer(layers: tuple[Layer, ...], index: int) -> tuple[Layer, ...]:
+    return layers[:index] + layers[index + 1 :]
+
+
+def move_layer(layers: tuple[Layer, ...], index: int, offset: int) -> tuple[Layer, ...]:
+    """Move a layer up (-1) or down (+1); a move past either end leaves the stack as it is."""
+    target = index + offset
+    if not 0 <= target < len(layers):
+        return layers
+    moved = list(layers)
+    moved[index], moved[target] = moved[target], moved[index]
+    return tuple(moved)
+
+
+def edit_layer(layers: tuple[Layer, ...], index: int, field_name: str, value: Any) -> tuple[Layer, ...]:
+    """Set one field; numbers from the page arrive as floats and whole ones become ints."""
+    if isinstance(value, float) and value.is_integer() and field_name != "p":
+        value = int(value)
+    changed = dataclasses.replace(layers[index], **{field_name: value})
+    return layers[:index] + (changed,) + layers[index + 1 :]
+
+
+def layers_to_json(layers: tuple[Layer, ...]) -> str:
+    return json.dumps([layer_to_dict(layer) for layer in layers])
+
+
+def layers_from_json(text: str) -> tuple[Layer, ...]:
+    """Parse a layer list; the message names the layer and field of anything malformed."""
+    try:
+        data = json.loads(text or "[]")
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"layers: not valid JSON ({err})", "layers") from None
+    if not isinstance(data, list):
+        raise ConfigError(f"layers must be a list of layer objects, got {type(data).__name__}", "layers")
+    return tuple(layer_from_dict(item, index) for index, item in enumerate(data, start=1))
+

@@ -1,0 +1,51 @@
+"""Matplotlib figures from plain data (never pyplot state: handlers run in threads)."""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from .config import ModelConfig
+
+LAYER_COLORS = {
+    "input": "#9ca3af",
+    "conv": "#2563eb",
+    "pool": "#0d9488",
+    "batchnorm": "#a855f7",
+    "dropout": "#f59e0b",
+    "activation": "#f97316",
+    "flatten": "#64748b",
+    "linear": "#dc2626",
+    "classifier": "#111827",
+}
+
+
+def _blocks(config: ModelConfig) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(kind, label, output shape) for the input, every layer and the classifier."""
+    blocks = [("input", "input", config.input_shape)]
+    for layer, shape, _ in config.layer_table():
+        blocks.append((layer.type, layer.describe(), shape))
+    blocks.append(("classifier", f"classifier {config.num_classes}", (config.num_classes,)))
+    return blocks
+
+
+def network_diagram(configs: dict[str, ModelConfig]) -> Figure:
+    """One row per model, one block per layer: coloured by type, height by activation volume, labelled with its shape."""
+    rows = {name: _blocks(config) for name, config in configs.items()}
+    largest = max(math.prod(shape) for blocks in rows.values() for _, _, shape in blocks)
+    width = max(len(blocks) for blocks in rows.values())
+    figure = Figure(figsize=(max(8, 0.75 * width), 2.3 * len(rows)), layout="constrained")
+    for row, (name, blocks) in enumerate(rows.items()):
+        ax = figure.add_subplot(len(rows), 1, row + 1)
+        for x, (kind, label, shape) in enumerate(blocks):
+            height = 0.15 + 0.85 * math.sqrt(math.prod(shape) / largest)  # area-like: a 4x larger map looks 2x taller
+            ax.add_patch(FancyBboxPatch((x + 0.1, -height / 2), 0.8, height, boxstyle="round,pad=0.02", color=LAYER_COLORS[kind]))
+            ax.text(x + 0.5, 0.62, "x".join(map(str, shape)), ha="center", va="bottom", fontsize=7, rotation=30)
+            ax.text(x + 0.5, -0.62, label, ha="center", va="top", fontsize=7, rotation=30)
+        ax.set_xlim(0, width)
+        ax.set_ylim(-1.3, 1.2)
+        ax.set_axis_off()
+        ax.set_title(f"Model {name}: {configs[name].param_count:,} parameters", loc="left", fontsize=10)
+    return figure
