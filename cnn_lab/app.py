@@ -377,7 +377,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 export_btn = gr.Button("Export setup (JSON)")
                 import_btn = gr.UploadButton("Import setup (JSON)", file_types=[".json"], type="filepath")
             with gr.Row():
-                share_link = gr.Textbox(label="Share link (opens this exact setup)", interactive=False, buttons=["copy"], scale=2)
+                share_link = gr.Textbox(label="Share link (opens this exact setup)", interactive=False, buttons=["copy"], scale=2, elem_id="share-link")
                 export_file = gr.File(label="Setup file", interactive=False, height=90)
         setup_note = gr.Markdown("")
         token_box = gr.Textbox(visible=False)

@@ -355,3 +355,42 @@ def test_dark_theme_page_trains_and_reads_a_drawing(open_page):
 
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
+
+
+def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open_page):
+    page, problems = open_page()
+    page.get_by_text("Layer builder, model A").click()
+    kernel = page.get_by_label("kernel").first  # layer 1: conv 3x3
+    kernel.fill("40")
+    kernel.press("Enter")
+    sentence = "⚠ layer 1 (conv): kernel must be from 1 to 11, got 40"
+    expect(page.locator(".block.cnn-problem")).to_have_text(sentence)  # under the layer's own row
+    expect(page.get_by_test_id("cell-0-5").first).to_have_text(sentence)  # and in the layer-by-layer table
+    expect(page.get_by_label("Architecture").first).to_have_value("Builder: your own layer list")
+
+    page.get_by_role("button", name="Train Models").click()  # refused with the same sentence, nothing starts
+    toast = page.locator('[data-testid="toast-body"]')
+    expect(toast.first).to_contain_text("Model A · layer 1 (conv): kernel must be from 1 to 11, got 40")
+    expect(status(page)).to_contain_text("Ready.")
+
+    kernel.fill("5")
+    kernel.press("Enter")
+    expect(page.locator(".block.cnn-problem")).to_have_count(0)
+    page.get_by_label("Learning rate").first.fill("0.0123")
+    page.get_by_text("Share and reuse this setup").click()
+    page.get_by_role("button", name="Copy share link").click()
+    link = page.locator("#share-link textarea")
+    expect(link).to_have_value(re.compile(r"\?setup=[\w-]+$"))
+    assert page.url == link.input_value()  # the address bar holds the link too
+
+    restored, restored_problems = open_page("/" + link.input_value().split("/")[-1])
+    expect(restored.get_by_text("Setup restored from the shared link.")).to_be_visible()
+    expect(restored.get_by_label("Architecture").first).to_have_value("Builder: your own layer list")
+    expect(restored.get_by_label("Learning rate").first).to_have_value("0.0123")
+    restored.get_by_text("Layer builder, model A").click()
+    expect(restored.get_by_label("kernel").first).to_have_value("5")
+
+    broken, broken_problems = open_page("/?setup=this-is-not-a-setup")
+    expect(broken.get_by_text(re.compile("The shared link could not be read .*damaged"))).to_be_visible()
+    expect(broken.get_by_label("Learning rate").first).to_have_value("0.001")  # the defaults
+    assert problems == restored_problems == broken_problems == [], problems + restored_problems + broken_problems
