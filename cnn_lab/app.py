@@ -25,7 +25,7 @@ from .analysis import layer_report
 from .builder import layers_from_json, layers_to_json
 from .builder_panel import BUILDER, builder_panel, report_frame
 from .plots import network_diagram
-from .presets import PRESETS
+from .presets import PRESETS, measured_note
 from .runtime import available_devices
 from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
 from .training import Contender, RunFinished, StepEvent, train_models
@@ -137,7 +137,7 @@ def architecture_fields(architecture: str, channels: str, layers: str):
     if architecture in PRESETS:
         p = PRESETS[architecture]
         t = p.spec.train
-        return layers_to_json(p.spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, p.about
+        return layers_to_json(p.spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, f"{p.about} {measured_note(p.key)}"
     keep = (gr.skip(),) * 5
     if architecture == BUILDER:
         return (gr.skip(), *keep, "Your own stack: edit, add, move or remove layers in the builder below.")

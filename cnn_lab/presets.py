@@ -6,7 +6,9 @@ models.py makes all of them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import (
     Activation,
@@ -28,6 +30,9 @@ class Preset:
     title: str
     about: str  # what it is, what it is good for, what to expect
     spec: ModelSpec
+
+
+MEASUREMENTS_PATH = Path(__file__).parent / "preset_measurements.json"  # written by benchmarks/presets.py
 
 
 def _conv_bn_relu(channels: int) -> list:
@@ -127,3 +132,17 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+
+def measured_note(key: str) -> str:
+    """What a preset achieved when benchmarks/presets.py last ran it, e.g. "Measured: 98.6% after 1 epoch in 12 s (4,900 images/s) on ..."."""
+    try:
+        measurements = json.loads(MEASUREMENTS_PATH.read_text())
+        m = measurements["presets"][key]
+    except (OSError, ValueError, KeyError):
+        return ""
+    epochs = f"{m['epochs']} epoch{'s' if m['epochs'] > 1 else ''}"
+    return (
+        f"Measured with its settings on full MNIST: {m['test_accuracy']:.2%} test accuracy after {epochs}, "
+        f"{m['train_time_s']:.0f} s of training ({m['images_per_s']:,} images/s) on {measurements['machine']}."
+    )
