@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_lab.config import ModelConfig
+from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.presets import PRESETS
 from drawn_digits import stroke_points
 from test_app import start_playground
 
@@ -389,6 +390,20 @@ def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open
     expect(restored.get_by_label("Learning rate").first).to_have_value("0.0123")
     restored.get_by_text("Layer builder, model A").click()
     expect(restored.get_by_label("kernel").first).to_have_value("5")
+
+    # the same setup through a JSON file: LeNet-5 for B, imported with the upload button
+    setup = ExperimentConfig(ModelSpec(), ModelSpec(PRESETS["lenet5"].spec.model, TrainConfig("rmsprop", 0.002, 32, 2)), RunConfig(seed=7))
+    path = SCREENSHOTS.parent / ".pytest_cache" / "imported_setup.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(setup.to_json())
+    restored.get_by_text("Share and reuse this setup").click()
+    restored.locator("input[type=file][accept*='.json']").set_input_files(str(path))
+    expect(restored.get_by_text("Setup imported.")).to_be_visible()
+    expect(restored.get_by_label("Learning rate").nth(1)).to_have_value("0.002")
+    restored.get_by_text("Data and hardware").click()
+    expect(restored.get_by_label("Seed")).to_have_value("7")
+    restored.get_by_text("Layer builder, model B").click()
+    expect(restored.get_by_test_id("cell-10-1").last).to_have_text("tanh")  # LeNet-5's 11th layer, in B's table
 
     broken, broken_problems = open_page("/?setup=this-is-not-a-setup")
     expect(broken.get_by_text(re.compile("The shared link could not be read .*damaged"))).to_be_visible()
