@@ -28,12 +28,12 @@ from .plots import network_diagram
 from .presets import PRESETS, measured_note
 from .runtime import available_devices
 from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
-from .training import Contender, RunFinished, StepEvent, train_models
+from .training import Contender, RunFinished, StepEvent, in_background, train_models
 from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, results_html, summary_frame
 
 NAMES = ("A", "B")
 RESULT_IMAGES = 20
-UPDATE_EVERY_S = 0.4  # the page is refreshed at most this often while training
+UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
 DEFAULTS = {
     "A": dict(channels=DEFAULT_CHANNELS, optimizer="adam", learning_rate=0.001, batch_size=64, epochs=1),
     "B": dict(channels=(8, 16, 32, 32), optimizer="sgd", learning_rate=0.05, batch_size=64, epochs=1),
@@ -235,9 +235,10 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
 
         try:
             yield page()
-            for event in train_models(contenders, run, data, session.stop):
-                view.add(event)
-                if isinstance(event, StepEvent) and time.perf_counter() - last_update < UPDATE_EVERY_S:
+            for event in in_background(train_models(contenders, run, data, session.stop), UPDATE_EVERY_S):
+                if event is not None:
+                    view.add(event)
+                if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last_update < UPDATE_EVERY_S:
                     continue
                 if isinstance(event, RunFinished):
                     session.finished = event

@@ -14,6 +14,7 @@ rate in images seen and never drift apart by more than one batch.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -142,15 +143,25 @@ def prepare_batch(images: torch.Tensor, mean: float, std: float, augment: torch.
 
 
 @torch.inference_mode()
-def evaluate(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, mean: float, std: float, num_classes: int, batch_size: int = 256) -> tuple[float, float, tuple[float, ...]]:
-    """Test loss, accuracy and per-class accuracy, in fp32 and eval mode."""
+def evaluate(
+    module: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    mean: float,
+    std: float,
+    num_classes: int,
+    batch_size: int = 256,
+    precision: torch.dtype = torch.float32,
+) -> tuple[float, float, tuple[float, ...]]:
+    """Test loss, accuracy and per-class accuracy in eval mode, at the precision the model trains in."""
     was_training = module.training
     module.eval()
     loss_sum, correct = 0.0, torch.zeros(num_classes, device=labels.device)
     for start in range(0, len(labels), batch_size):
         x = prepare_batch(images[start : start + batch_size], mean, std)
         y = labels[start : start + batch_size]
-        logits = module(x).float()
+        with torch.autocast(labels.device.type, dtype=torch.bfloat16, enabled=precision == torch.bfloat16):
+            logits = module(x).float()
         loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
         hits = (logits.argmax(1) == y).float()
         correct.index_add_(0, y, hits)
@@ -229,7 +240,7 @@ def train_models(
         progress.append(_Progress(c, optimizer, make_scheduler(c.spec.train, optimizer, total_steps), steps_per_epoch, total_steps))
 
     def evaluate_progress(p: _Progress) -> EvalEvent:
-        test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch)
+        test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch, dtype)
         p.contender.test_accuracy, p.evaluated_at = test_acc, p.step
         return EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class, p.train_time_s)
 
@@ -317,3 +328,39 @@ def train_models(
         speed = p.images_seen / p.train_time_s if p.train_time_s > 0 else 0.0
         results[p.contender.name] = ModelResult(status, p.step, p.images_seen, p.train_time_s, speed, p.contender.test_accuracy)
     yield RunFinished(reason, time.perf_counter() - started, results)
+
+
+_DONE = object()
+
+
+def in_background(events: Iterator[Event], poll_s: float) -> Iterator[Event | None]:
+    """Run a training generator on its own thread and relay its events; yields None after `poll_s` of silence.
+
+    A web handler is resumed on whichever worker thread is free, so driving the
+    trainer from it hops between threads (and their thread pools) and makes
+    training wait while the page is updated. One thread per run avoids both.
+    Closing this generator does not stop the run: set the run's stop event.
+    """
+    relay: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            for event in events:
+                relay.put(event)
+        except BaseException as err:  # handed to the consumer, raised there
+            relay.put(err)
+        finally:
+            relay.put(_DONE)
+
+    threading.Thread(target=work, name="cnn_lab-training", daemon=True).start()
+    while True:
+        try:
+            item = relay.get(timeout=poll_s)
+        except queue.Empty:
+            yield None
+            continue
+        if item is _DONE:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item

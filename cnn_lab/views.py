@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .models import ModelSummary
 from .training import EvalEvent, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
 
-MAX_POINTS = 400  # per model and curve: enough for a smooth line, cheap to send
+MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
 LOG_LINES = 200
 ACCURACY_FOCUS = 90.0  # percent: the accuracy chart's lower edge once a model gets there
