@@ -226,6 +226,27 @@ def start_playground(tmp_path, *flags: str) -> tuple[subprocess.Popen, str]:
     return proc, output
 
 
+def test_a_cancelled_run_frees_its_training_slot(tmp_path):
+    """A closed tab cancels the stream: the run must stop, or the next user would queue behind it."""
+    proc, output = start_playground(tmp_path, "--max-concurrent-trainings", "1")
+    try:
+        url = output.split("Running on local URL:")[1].split()[0]
+        first, second = Client(url, verbose=False), Client(url, verbose=False)
+        long_run = first.submit(*settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train")  # minutes
+        while len(long_run.outputs()) < 3:
+            time.sleep(0.2)
+        long_run.cancel()
+        started = time.perf_counter()
+        small = ("4,4,4,4", "adam", 0.003, 100, 1, False)
+        final = second.predict(*settings(a=small, b=small, subset=500), api_name="/train")
+        assert final[STATUS].startswith("**Finished**") and time.perf_counter() - started < 60
+        first.close()
+        second.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(tmp_path):
     proc, output = start_playground(tmp_path, "--share")
     try:
