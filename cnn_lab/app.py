@@ -359,7 +359,8 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                     layers.change(report_frame, layers, table, api_name=False, show_progress="hidden")
                     layer_boxes.append(layers)
                     model_inputs += [architecture, channels, layers, optimizer, learning_rate, batch_size, epochs, schedule, augment]
-        network = gr.Plot(diagram(*(box.value for box in layer_boxes)), label="The two networks, layer by layer (height: activation volume)")
+        gr.Markdown("**The two networks, layer by layer** (a block's height shows its activation volume)")
+        network = gr.Plot(diagram(*(box.value for box in layer_boxes)), show_label=False)
         for box in layer_boxes:
             box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
         with gr.Accordion("Data and hardware (shared by both models)", open=False):
