@@ -336,9 +336,8 @@ _DONE = object()
 def in_background(events: Iterator[Event], poll_s: float) -> Iterator[Event | None]:
     """Run a training generator on its own thread and relay its events; yields None after `poll_s` of silence.
 
-    A web handler is resumed on whichever worker thread is free, so driving the
-    trainer from it hops between threads (and their thread pools) and makes
-    training wait while the page is updated. One thread per run avoids both.
+    Driven directly by a web handler, the trainer would pause whenever the
+    handler is busy sending a page update; on its own thread it never waits.
     Closing this generator does not stop the run: set the run's stop event.
     """
     relay: queue.Queue = queue.Queue()
