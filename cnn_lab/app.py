@@ -17,18 +17,17 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from .builder import layers_from_json, layers_to_json
+from .builder_panel import BUILDER, builder_panel, report_frame
 from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
 from .inference import predict, sketch_to_tensor
 from .models import ModelSummary, summarize
-from .analysis import layer_report
-from .builder import layers_from_json, layers_to_json
-from .builder_panel import BUILDER, builder_panel, report_frame
 from .plots import network_diagram
 from .presets import PRESETS, measured_note
 from .runtime import available_devices
 from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
-from .training import Contender, RunFinished, StepEvent, in_background, train_models
+from .training import Contender, RunFinished, StepEvent, in_background, prepare_batch, train_models
 from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, results_html, summary_frame
 
 NAMES = ("A", "B")
@@ -81,20 +80,18 @@ class Session:
         return self.finished is not None and any(r.steps > 0 for r in self.finished.results.values())
 
 
-def parse_channels(text: str, name: str) -> ModelConfig:
+def parse_channels(text: str) -> ModelConfig:
+    """The simple mode's "16, 32, 64, 64" as a model; the message names the bad channel."""
     parts = [p for p in str(text or "").replace(";", ",").replace(" ", ",").split(",") if p]
     if len(parts) != 4:
-        raise ConfigError(f"Model {name} · conv channels: give 4 whole numbers from 1 to 1024 separated by commas (e.g. 16, 32, 64, 64), got {text!r}", "channels")
+        raise ConfigError(f"conv channels: give 4 whole numbers from 1 to 1024 separated by commas (e.g. 16, 32, 64, 64), got {text!r}", "channels")
     values = []
     for index, part in enumerate(parts, start=1):
         try:
             values.append(int(part))
         except ValueError:
-            raise ConfigError(f"Model {name} · conv {index} channels must be a whole number from 1 to 1024, got {part!r}", f"conv{index}_channels") from None
-    try:
-        return ModelConfig.from_conv_channels(values)
-    except ConfigError as err:
-        raise ConfigError(f"Model {name} · {err}", err.field) from None
+            raise ConfigError(f"conv {index} channels must be a whole number from 1 to 1024, got {part!r}", f"conv{index}_channels") from None
+    return ModelConfig.from_conv_channels(values)
 
 
 CUSTOM = "custom"
@@ -110,14 +107,14 @@ def model_config(name: str, architecture: str, channels: str, layers: str) -> Mo
     """The layers a column trains: the four channel sizes, a preset's, or the builder's list."""
     try:
         if architecture == CUSTOM:
-            return parse_channels(channels, name)
+            return parse_channels(channels)
         if architecture == BUILDER:
             return ModelConfig(layers_from_json(layers))
         if architecture in PRESETS:
             return PRESETS[architecture].spec.model
         raise ConfigError(f"architecture must be one of {CUSTOM}, {', '.join(PRESETS)}, {BUILDER}, got {architecture!r}", "architecture")
     except ConfigError as err:
-        raise ConfigError(str(err) if str(err).startswith(f"Model {name}") else f"Model {name} · {err}", err.field, err.layer) from None
+        raise ConfigError(f"Model {name} · {err}", err.field, err.layer) from None
 
 
 def model_spec(name: str, architecture: str, channels: str, layers: str, optimizer: str, learning_rate, batch_size, epochs, schedule: str, augment: bool) -> ModelSpec:
@@ -147,7 +144,7 @@ def architecture_fields(architecture: str, channels: str, layers: str):
 def channel_layers(channels: str, layers: str) -> str:
     """The builder's mirror of the four channel sizes (unchanged while the text is not yet valid)."""
     try:
-        return layers_to_json(parse_channels(channels, "").layers)
+        return layers_to_json(parse_channels(channels).layers)
     except ConfigError:
         return layers
 
@@ -156,11 +153,9 @@ def diagram(layers_a: str, layers_b: str):
     configs = {}
     for name, text in (("A", layers_a), ("B", layers_b)):
         try:
-            report = layer_report(layers_from_json(text))
+            configs[name] = ModelConfig(layers_from_json(text))
         except ConfigError:
             continue  # the validation table says what is wrong
-        if report.ok:
-            configs[name] = report.config
     return network_diagram(configs) if configs else None
 
 
@@ -266,8 +261,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         rng = np.random.default_rng()
         index = rng.choice(len(data.test_labels), RESULT_IMAGES, replace=False)
         images = data.test_images[index]
-        x = (images.float()[:, None] / 255 - data.info.mean) / data.info.std
-        probs = predict({name: c.module for name, c in session.contenders.items()}, x)
+        probs = predict({name: c.module for name, c in session.contenders.items()}, prepare_batch(images, data.info.mean, data.info.std))
         return results_html(images.numpy(), data.test_labels[index].numpy(), probs, data.info.class_names)
 
     def predict_sketch(sketch, session: Session | None):

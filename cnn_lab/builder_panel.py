@@ -12,7 +12,7 @@ import pandas as pd
 
 from .analysis import layer_report
 from .builder import CHOICES, NEW_LAYER, add_layer, edit_layer, editable_fields, layers_from_json, layers_to_json, move_layer, remove_layer
-from .config import ConfigError
+from .config import ConfigError, ModelConfig
 
 BUILDER = "builder"  # the architecture choice that trains the builder's layers
 FIELD_LABELS = {"out_channels": "channels", "out_features": "features", "p": "drop p"}
@@ -47,7 +47,11 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         except ConfigError as err:
             gr.Markdown(f"⚠ {err}")
             return
-        problems = {r.number: r.problem for r in layer_report(layers).rows if r.problem}
+        try:
+            ModelConfig(layers)  # shape inference only: the table beside it computes the FLOPs
+            problems = {}
+        except ConfigError as err:
+            problems = {err.layer: str(err)}
         for index, layer in enumerate(layers):
             with gr.Row(key=f"{name}-row-{index}", equal_height=False, elem_classes="cnn-layer-row"):
                 marker = " ⚠" if index + 1 in problems else ""

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .training import prepare_batch
+
 INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
 DIGIT_BOX = 20
 CANVAS = 28
@@ -73,8 +75,7 @@ def sketch_to_tensor(sketch: np.ndarray | None, mean: float, std: float) -> Sket
     preview = sketch_to_mnist(sketch)
     if preview is None:
         return None
-    tensor = (torch.from_numpy(preview).float().div(255) - mean) / std
-    return SketchInput(tensor[None, None], preview)
+    return SketchInput(prepare_batch(torch.from_numpy(preview)[None], mean, std), preview)
 
 
 @torch.inference_mode()
