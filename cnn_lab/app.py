@@ -10,32 +10,49 @@ import functools
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+import torch
 
 from .builder import layers_from_json, layers_to_json
 from .builder_panel import BUILDER, builder_panel, report_frame
-from .config import DEFAULT_CHANNELS, OPTIMIZERS, SCHEDULES, ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from .config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
-from .inference import predict, sketch_to_tensor
+from .inference import predict_images, sketch_to_mnist
 from .models import ModelSummary, summarize
 from .plots import network_diagram
 from .presets import PRESETS, measured_note
 from .runtime import available_devices
 from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
-from .training import Contender, RunFinished, StepEvent, in_background, prepare_batch, train_models
-from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, results_html, summary_frame
+from .training import (
+    MAX_FOLDS,
+    Contender,
+    CrossValidationFinished,
+    FoldFinished,
+    RunFinished,
+    StepEvent,
+    augmented_examples,
+    check_cross_validation,
+    create_contenders,
+    cross_validate,
+    estimate_cross_validation_s,
+    in_background,
+    train_models,
+)
+from .training_panel import TRAIN_FIELDS, config_values, train_config, training_controls
+from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, checkpoint_frame, results_html, summary_frame
 
 NAMES = ("A", "B")
 RESULT_IMAGES = 20
 UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
+AUGMENT_PREVIEW_IMAGES = 8
 DEFAULTS = {
-    "A": dict(channels=DEFAULT_CHANNELS, optimizer="adam", learning_rate=0.001, batch_size=64, epochs=1),
-    "B": dict(channels=(8, 16, 32, 32), optimizer="sgd", learning_rate=0.05, batch_size=64, epochs=1),
+    "A": (DEFAULT_CHANNELS, TrainConfig("adam", 0.001, 64, 1)),
+    "B": ((8, 16, 32, 32), TrainConfig("sgd", 0.05, 64, 1)),
 }
 BRUSH_HINT = "Click the **brush** icon under the pad first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
 
@@ -59,6 +76,7 @@ CSS = """
 .cnn-layer-buttons { flex-wrap: nowrap; gap: 4px; }
 .cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
 .cnn-problem { color: #b91c1c; flex-basis: 100%; }
+.cnn-augment img { image-rendering: pixelated; }
 """
 
 
@@ -69,6 +87,7 @@ class Session:
     contenders: dict[str, Contender] = field(default_factory=dict)
     summaries: dict[str, ModelSummary] = field(default_factory=dict)
     data: Dataset | None = None
+    run: RunConfig | None = None  # of the trained pair; continuing training reuses it
     stop: threading.Event = field(default_factory=threading.Event)
     running: bool = False
     finished: RunFinished | None = None
@@ -100,7 +119,7 @@ PRESET_CHOICES = (
     + [(p.title, p.key) for p in PRESETS.values()]
     + [("Builder: your own layer list", BUILDER)]
 )
-MODEL_FIELDS = 9  # architecture, channels, layers (JSON), optimizer, learning rate, batch size, epochs, schedule, augment
+MODEL_FIELDS = 3 + len(TRAIN_FIELDS)  # architecture, channels, layers (JSON), then every TrainConfig field
 
 
 def model_config(name: str, architecture: str, channels: str, layers: str) -> ModelConfig:
@@ -117,13 +136,11 @@ def model_config(name: str, architecture: str, channels: str, layers: str) -> Mo
         raise ConfigError(f"Model {name} · {err}", err.field, err.layer) from None
 
 
-def model_spec(name: str, architecture: str, channels: str, layers: str, optimizer: str, learning_rate, batch_size, epochs, schedule: str, augment: bool) -> ModelSpec:
+def model_spec(name: str, architecture: str, channels: str, layers: str, *train_values) -> ModelSpec:
     """One column's settings as a ModelSpec."""
     model = model_config(name, architecture, channels, layers)
     try:
-        train = TrainConfig(
-            optimizer, _number(learning_rate, "learning_rate"), _number(batch_size, "batch_size"), _number(epochs, "epochs"), bool(augment), schedule
-        )
+        train = train_config(dict(zip(TRAIN_FIELDS, train_values)))
     except ConfigError as err:
         raise ConfigError(f"Model {name} · {err}", err.field) from None
     return ModelSpec(model, train)
@@ -133,9 +150,8 @@ def architecture_fields(architecture: str, channels: str, layers: str):
     """Picking an architecture fills the builder with its layers and, for a preset, the training settings it was made with."""
     if architecture in PRESETS:
         p = PRESETS[architecture]
-        t = p.spec.train
-        return layers_to_json(p.spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, f"{p.about} {measured_note(p.key)}"
-    keep = (gr.skip(),) * 5
+        return layers_to_json(p.spec.model.layers), *config_values(p.spec.train), f"{p.about} {measured_note(p.key)}"
+    keep = (gr.skip(),) * len(TRAIN_FIELDS)
     if architecture == BUILDER:
         return (gr.skip(), *keep, "Your own stack: edit, add, move or remove layers in the builder below.")
     return (channel_layers(channels, layers), *keep, "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th.")
@@ -159,22 +175,31 @@ def diagram(layers_a: str, layers_b: str):
     return network_diagram(configs) if configs else None
 
 
-def _number(value, field_name: str):
-    """gr.Number gives floats (or text from API callers); the config validates ranges."""
+def _whole_number(value, field_name: str):
+    """gr.Number gives numbers (text from API callers); the config validates ranges."""
     if isinstance(value, str):
         try:
-            return float(value) if field_name == "learning_rate" else int(value)
+            return int(value)
         except ValueError:
-            raise ConfigError(f"{field_name} must be a number, got {value!r}", field_name) from None
+            raise ConfigError(f"{field_name} must be a whole number, got {value!r}", field_name) from None
     return value
 
 
-def run_config(dataset: str, subset, seed, device: str, precision: str, evals_per_epoch) -> RunConfig:
-    subset = _number(subset, "train_subset")
-    return RunConfig(dataset, int(subset) if subset else None, _number(seed, "seed") or 0, device, precision, _number(evals_per_epoch, "evals_per_epoch"))
+def run_config(dataset: str, subset, seed, device: str, precision: str, evals_per_epoch, validation_size, identical_init: bool) -> RunConfig:
+    subset = _whole_number(subset, "train_subset")
+    return RunConfig(
+        dataset,
+        int(subset) if subset else None,
+        _whole_number(seed, "seed") or 0,
+        device,
+        precision,
+        _whole_number(evals_per_epoch, "evals_per_epoch"),
+        _whole_number(validation_size, "validation_size") or 0,
+        bool(identical_init),
+    )
 
 
-RUN_FIELDS = 6  # dataset, training images, seed, device, precision, evaluations per epoch
+RUN_FIELDS = 8  # dataset, training images, seed, device, precision, evaluations per epoch, validation images, identical initial weights
 
 
 def experiment_from_values(*values) -> ExperimentConfig:
@@ -187,11 +212,10 @@ def values_from_experiment(experiment: ExperimentConfig) -> list:
     """The page's settings for a loaded setup: both columns switch to the builder, holding the setup's layers."""
     values = []
     for spec in (experiment.a, experiment.b):
-        t = spec.train
-        values += [BUILDER, gr.skip(), layers_to_json(spec.model.layers), t.optimizer, t.learning_rate, t.batch_size, t.epochs, t.schedule, t.augment]
+        values += [BUILDER, gr.skip(), layers_to_json(spec.model.layers), *config_values(spec.train)]
     r = experiment.run
     device = r.device if r.device == "auto" or r.device in available_devices() else "auto"
-    return values + [r.dataset, r.train_subset or 0, r.seed, device, r.precision, r.evals_per_epoch]
+    return values + [r.dataset, r.train_subset or 0, r.seed, device, r.precision, r.evals_per_epoch, r.validation_size, r.identical_init]
 
 
 def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
@@ -201,36 +225,30 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
     def dataset(name: str) -> Dataset:
         return load_dataset(name, data_dir)
 
-    def train(*values):
-        *model_values, dataset_name, subset, seed, device_choice, precision, evals_per_epoch, full_range, session = values
-        try:
-            specs = {name: model_spec(name, *model_values[i * MODEL_FIELDS : (i + 1) * MODEL_FIELDS]) for i, name in enumerate(NAMES)}
-            run = run_config(dataset_name, subset, seed, device_choice, precision, evals_per_epoch)
-            data = dataset(run.dataset)
-            train_size = min(run.train_subset or len(data.train_labels), len(data.train_labels))
-            for name, spec in specs.items():
-                run.check_fits(spec.train, train_size, name)
-        except (ConfigError, DataError) as err:
-            raise gr.Error(str(err), title="Check the settings") from None
-        session = session or Session()
-        if session.running:
-            gr.Warning("A run is already in progress: press Stop first.")
-            return
-        contenders = [Contender.create(name, spec, run.seed) for name, spec in specs.items()]
-        session.stop = threading.Event()
-        session.running, session.data, session.finished = True, data, None
-        session.contenders = {c.name: c for c in contenders}
-        session.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
-        view = session.view = RunView(list(NAMES))
-        last_update = 0.0
+    def settings_of(values) -> tuple[dict[str, ModelSpec], RunConfig, Dataset]:
+        """Both columns and the run settings, checked against the data they will train on."""
+        experiment = experiment_from_values(*values)
+        specs, run = {"A": experiment.a, "B": experiment.b}, experiment.run
+        data = dataset(run.dataset)
+        train_size = min(run.train_subset or len(data.train_labels), len(data.train_labels))
+        for name, spec in specs.items():
+            run.check_fits(spec.train, train_size, name)
+        return specs, run, data
 
-        def page(results=gr.skip(), summary=gr.skip()):
+    def stream(session: Session, events, full_range: bool):
+        """Relay a run's events to the page, at most every UPDATE_EVERY_S; the pair's models stay in the session whatever happens."""
+        view, last_update = session.view, 0.0
+
+        def page(results=gr.skip(), summary=gr.skip(), checkpoints=gr.skip()):
             accuracy = gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session))
-            return (session, view.status_text(), view.progress_text(), view.loss_frame(), accuracy, view.log_text("A"), view.log_text("B"), results, summary)
+            return (
+                session, view.status_text(), view.progress_text(), view.loss_frame(), accuracy, view.log_text("A"), view.log_text("B"),
+                results, summary, view.learning_rate_frame(), checkpoints,
+            )  # fmt: skip
 
         try:
             yield page()
-            for event in in_background(train_models(contenders, run, data, session.stop), UPDATE_EVERY_S):
+            for event in in_background(events, UPDATE_EVERY_S):
                 if event is not None:
                     view.add(event)
                 if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last_update < UPDATE_EVERY_S:
@@ -238,7 +256,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 if isinstance(event, RunFinished):
                     session.finished = event
                     session.running = False
-                    yield page(sample_results(session), summary_frame(event.results, session.summaries))
+                    yield page(sample_results(session), summary_frame(event.results, session.summaries), checkpoint_frame(session.contenders))
                 else:
                     yield page()
                 last_update = time.perf_counter()
@@ -247,6 +265,124 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         finally:
             session.stop.set()  # also reached when the tab closes (GeneratorExit at a yield)
             session.running = False
+
+    def start(session: Session | None) -> Session | None:
+        """The session, ready for a new run; None (with a warning) while one is going."""
+        session = session or Session()
+        if session.running:
+            gr.Warning("A run is already in progress: press Stop first.")
+            return None
+        session.stop = threading.Event()
+        return session
+
+    def train(*values):
+        *setup, full_range, session = values
+        try:
+            specs, run, data = settings_of(setup)
+        except (ConfigError, DataError) as err:
+            raise gr.Error(str(err), title="Check the settings") from None
+        session = start(session)
+        if session is None:
+            return
+        contenders = create_contenders(specs, run)
+        session.running, session.data, session.run, session.finished = True, data, run, None
+        session.contenders = {c.name: c for c in contenders}
+        session.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
+        early = tuple(name for name, spec in specs.items() if spec.train.early_stopping != "off")
+        session.view = RunView(list(NAMES), validation=run.validation_size > 0, early_stopping=early)
+        yield from stream(session, train_models(contenders, run, data, session.stop), full_range)
+
+    def continue_training(more_epochs, full_range: bool, session: Session | None):
+        if session is None or not session.contenders or session.finished is None:
+            raise gr.Error("Train the models first: there is nothing to continue yet.", title="Nothing to continue")
+        try:
+            epochs = _whole_number(more_epochs, "more epochs")
+            if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or epochs != int(epochs) or not 1 <= epochs <= LIMITS.max_epochs:
+                raise ConfigError(f"more epochs must be a whole number from 1 to {LIMITS.max_epochs}, got {more_epochs!r}", "more_epochs")
+        except ConfigError as err:
+            raise gr.Error(str(err), title="Check the settings") from None
+        session = start(session)
+        if session is None:
+            return
+        session.running, session.finished = True, None
+        events = train_models(list(session.contenders.values()), session.run, session.data, session.stop, epochs=int(epochs))
+        yield from stream(session, events, full_range)
+
+    def roll_back(name: str, epoch, session: Session | None):
+        if session is None or not session.contenders or session.finished is None:
+            raise gr.Error("Train the models first: there are no saved epochs yet.", title="Nothing to roll back")
+        if session.running:
+            raise gr.Error("Training is in progress: press Stop first.", title="Busy")
+        contender = session.contenders.get(name)
+        if contender is None:
+            raise gr.Error(f"model must be one of {', '.join(NAMES)}, got {name!r}", title="Check the settings")
+        try:
+            contender.restore(_whole_number(epoch, "epoch"))
+        except ConfigError as err:
+            raise gr.Error(str(err), title="Check the epoch") from None
+        old = session.finished.results[name]
+        session.finished.results[name] = replace(
+            old,
+            status=f"rolled back to epoch {contender.epochs_done}",
+            test_accuracy=contender.test_accuracy,
+            validation_accuracy=contender.validation_accuracy,
+            epochs_done=contender.epochs_done,
+        )
+        accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
+        note = f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
+        return note, summary_frame(session.finished.results, session.summaries), sample_results(session), checkpoint_frame(session.contenders)
+
+    def run_cross_validation(*values):
+        *setup, model_name, folds, subset, session = values
+        try:
+            if model_name not in NAMES:
+                raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {model_name!r}", "model")
+            experiment = experiment_from_values(*setup)
+            run = replace(experiment.run, train_subset=_whole_number(subset, "train_subset") or None, validation_size=0)
+            data = dataset(run.dataset)
+            folds = _whole_number(folds, "folds")
+            spec = check_cross_validation(experiment.a if model_name == "A" else experiment.b, run, folds, len(data.train_labels))
+        except (ConfigError, DataError) as err:
+            raise gr.Error(f"Cross-validation · {err}", title="Check the cross-validation settings") from None
+        session = start(session)
+        if session is None:
+            return
+        session.running = True
+        rows: list[dict] = []
+        table = pd.DataFrame(columns=["fold", "validation accuracy", "validation loss", "training time"])
+        last_update = 0.0
+        try:
+            estimate = estimate_cross_validation_s(spec, run, data, folds)
+            gr.Warning(f"Cross-validation of model {model_name} will take about {_duration(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel.")
+            images = min(run.train_subset or len(data.train_labels), len(data.train_labels))
+            header = f"Model {model_name}, {folds}-fold cross-validation on {images:,} training images (estimated {_duration(estimate)})"
+            yield session, f"{header}: starting...", table
+            for event in in_background(cross_validate(spec, run, data, folds, session.stop), UPDATE_EVERY_S):
+                if isinstance(event, FoldFinished):
+                    rows.append({"fold": f"{event.fold} of {event.folds}", "validation accuracy": f"{event.validation_accuracy:.2%}",
+                                 "validation loss": f"{event.validation_loss:.4f}", "training time": f"{event.train_time_s:.1f} s"})  # fmt: skip
+                    yield session, f"{header}: fold {event.fold} of {event.folds} done.", pd.DataFrame(rows, columns=table.columns)
+                elif isinstance(event, CrossValidationFinished):
+                    spread = f" ± {event.std:.2%} (sample std over folds)" if len(event.validation_accuracies) > 1 else ""
+                    verdict = "finished" if event.reason == "finished" else f"stopped after {len(event.validation_accuracies)} of {folds} folds"
+                    result = f"mean validation accuracy **{event.mean:.2%}**{spread}" if event.validation_accuracies else "no fold finished"
+                    yield session, f"{header}: {verdict} in {event.elapsed_s:.0f} s; {result}.", pd.DataFrame(rows, columns=table.columns)
+                elif isinstance(event, StepEvent) and time.perf_counter() - last_update >= UPDATE_EVERY_S:
+                    last_update = time.perf_counter()
+                    yield session, f"{header}: fold {len(rows) + 1} of {folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}", gr.skip()
+        finally:
+            session.stop.set()
+            session.running = False
+
+    def augmentation_preview(kinds: list[str], dataset_name: str, seed=None):
+        """A few training images as the model will see them; a new draw every time."""
+        try:
+            images = dataset(dataset_name).train_images[:AUGMENT_PREVIEW_IMAGES]
+        except DataError as err:
+            raise gr.Error(str(err), title="No data") from None
+        shown = augmented_examples(images, tuple(kinds or ()), int(time.time_ns() % 2**31) if seed is None else seed)
+        caption = ", ".join(kinds) if kinds else "no augmentation"
+        return [(image.numpy(), caption) for image in shown]
 
     def stop(session: Session | None) -> str:
         if session is None or not session.running:
@@ -261,22 +397,22 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         rng = np.random.default_rng()
         index = rng.choice(len(data.test_labels), RESULT_IMAGES, replace=False)
         images = data.test_images[index]
-        probs = predict({name: c.module for name, c in session.contenders.items()}, prepare_batch(images, data.info.mean, data.info.std))
+        probs = predict_images(session.contenders, images, data.info)
         return results_html(images.numpy(), data.test_labels[index].numpy(), probs, data.info.class_names)
 
     def predict_sketch(sketch, session: Session | None):
         composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
         info = session.data.info if session and session.data else DATASET_INFO["mnist"]
-        drawn = sketch_to_tensor(composite, info.mean, info.std)
+        drawn = sketch_to_mnist(composite)
         if drawn is None:
             return None, None, None, "Nothing drawn yet. " + BRUSH_HINT
         if session is None or not session.trained:
-            return None, None, drawn.preview, "Train the models first: untrained models only guess with random weights."
+            return None, None, drawn, "Train the models first: untrained models only guess with random weights."
         if session.running:
-            return gr.skip(), gr.skip(), drawn.preview, "Training is in progress; draw again when it finishes."
-        probs = predict({name: c.module for name, c in session.contenders.items()}, drawn.tensor)
+            return gr.skip(), gr.skip(), drawn, "Training is in progress; draw again when it finishes."
+        probs = predict_images(session.contenders, torch.from_numpy(drawn)[None], info)
         labels = [{info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES]
-        return labels[0], labels[1], drawn.preview, "What each model sees and how sure it is."
+        return labels[0], labels[1], drawn, "What each model sees and how sure it is."
 
     def accuracy_range(full: bool, session: Session | None) -> list[float]:
         floor = 0.0 if full else session.view.accuracy_floor() if session and session.view else ACCURACY_FOCUS
@@ -323,49 +459,48 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         session = gr.State(None)
         gr.Markdown("# cnn_lab\nConfigure two small CNNs, train them side by side on the same batches, and compare.")
         status = gr.Markdown("Ready. Press **Train Models**.")
-        model_inputs, layer_boxes = [], []
+        model_inputs, layer_boxes, augment_previews = [], [], []
         with gr.Row():
             for name in NAMES:
-                d = DEFAULTS[name]
+                default_channels, default_train = DEFAULTS[name]
                 with gr.Column(variant="panel"):
                     gr.Markdown(f"### Model {name}")
                     architecture = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture")
                     about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
-                    channel_text = ", ".join(map(str, d["channels"]))
+                    channel_text = ", ".join(map(str, default_channels))
                     channels = gr.Textbox(channel_text, label="Conv2D channel sizes for all 4 layers", info="used when the architecture is Custom")
                     layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
-                    with gr.Row():
-                        optimizer = gr.Dropdown(list(OPTIMIZERS), value=d["optimizer"], label="Optimizer")
-                        schedule = gr.Dropdown(list(SCHEDULES), value="constant", label="Learning-rate schedule", info="onecycle: warm up, then anneal")
-                    with gr.Row():
-                        learning_rate = gr.Number(d["learning_rate"], label="Learning rate", info="above 0, at most 10")
-                        batch_size = gr.Number(d["batch_size"], label="Batch size", precision=0, info="1 to 4096")
-                        epochs = gr.Number(d["epochs"], label="Epochs", precision=0, info="1 to 50")
-                    augment = gr.Checkbox(False, label="Augment (rotate, shift, zoom, stroke width)")
+                    controls, gallery, redraw = training_controls(name, default_train)
+                    augment_previews.append((controls["augment"], gallery, redraw))
                     with gr.Accordion(f"Layer builder, model {name}", open=False):
                         table = builder_panel(name, layers, architecture)
-                    architecture.change(
-                        architecture_fields, [architecture, channels, layers], [layers, optimizer, learning_rate, batch_size, epochs, schedule, about], api_name=False
-                    )
+                    train_inputs = [controls[f] for f in TRAIN_FIELDS]
+                    architecture.change(architecture_fields, [architecture, channels, layers], [layers, *train_inputs, about], api_name=False)
                     channels.change(
                         lambda arch, text, current: channel_layers(text, current) if arch == CUSTOM else gr.skip(), [architecture, channels, layers], layers, api_name=False
                     )
                     layers.change(report_frame, layers, table, api_name=False, show_progress="hidden")
                     layer_boxes.append(layers)
-                    model_inputs += [architecture, channels, layers, optimizer, learning_rate, batch_size, epochs, schedule, augment]
+                    model_inputs += [architecture, channels, layers, *train_inputs]
         gr.Markdown("**The two networks, layer by layer** (a block's height shows its activation volume)")
         network = gr.Plot(diagram(*(box.value for box in layer_boxes)), show_label=False)
         for box in layer_boxes:
             box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
-        with gr.Accordion("Data and hardware (shared by both models)", open=False):
+        with gr.Accordion("Data, validation and hardware (shared by both models)", open=False):
             with gr.Row():
+                dataset_choice = gr.Dropdown([("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset")
                 run_inputs = [
-                    gr.Dropdown([("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset"),
+                    dataset_choice,
                     gr.Number(0, label="Training images (0 = all)", precision=0),
-                    gr.Number(0, label="Seed", precision=0),
+                    gr.Number(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
                     gr.Dropdown(["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"),
                     gr.Dropdown(["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"),
                     gr.Number(3, label="Test evaluations per epoch", precision=0, info="1 to 10: points on the test curve"),
+                ]
+            with gr.Row():
+                run_inputs += [
+                    gr.Number(0, label="Validation images (0 = none)", precision=0, info="held out of the training images, e.g. 5000; early stopping needs them"),
+                    gr.Checkbox(True, label="Identical initial weights", info="A and B with the same architecture start from the same weights, so only the settings differ"),
                 ]
         with gr.Accordion("Share and reuse this setup", open=False):
             with gr.Row():
@@ -386,13 +521,40 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             accuracy_plot = gr.LinePlot(
                 x="images", y="accuracy", color="curve", title="Accuracy (%)", x_title="images seen", y_title="accuracy %", y_lim=[90, 100], color_map=ACCURACY_COLORS, height=300
             )
-        full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
+        with gr.Row():
+            full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)", scale=1)
+            learning_rate_plot = gr.LinePlot(
+                x="images", y="learning rate", color="model", title="Learning rate (live)", x_title="images seen", color_map=LOSS_COLORS, height=200, scale=2
+            )
         with gr.Row():
             logs = [gr.Textbox(label=f"Log, model {name} (newest first)", lines=10, max_lines=10, interactive=False, elem_classes="cnn-mono") for name in NAMES]
         gr.Markdown("## Results")
         summary = gr.Dataframe(pd.DataFrame(columns=["", "Model A", "Model B"]), label="Side by side", interactive=False)
         results = gr.HTML("<p>Train the models to see their predictions on test images here.</p>")
         new_images = gr.Button("New images")
+        gr.Markdown("## Checkpoints: continue or roll back")
+        gr.Markdown("Every finished epoch of each model is kept. Continue trains both models on from where they are (each with its own settings from the run; its schedule starts again over the new epochs); roll back returns one model to an earlier epoch.")
+        with gr.Row():
+            more_epochs = gr.Number(1, label="More epochs", precision=0, info=f"1 to {LIMITS.max_epochs}")
+            continue_btn = gr.Button("Continue training", variant="secondary")
+            rollback_model = gr.Radio(list(NAMES), value="A", label="Model to roll back")
+            rollback_epoch = gr.Number(1, label="Back to epoch", precision=0, info="one of the saved epochs below")
+            rollback_btn = gr.Button("Roll back")
+        checkpoint_note = gr.Markdown("")
+        checkpoints = gr.Dataframe(checkpoint_frame({}), label="Saved epochs", interactive=False)
+        with gr.Accordion("Cross-validation (k-fold) of one model", open=False):
+            gr.Markdown(
+                "Trains the model k times from the same initial weights, each time validating on a different k-th of the images, "
+                "and reports the mean and spread of validation accuracy: how much a score depends on the split. "
+                "It costs k trainings; you get a time estimate before it starts."
+            )
+            with gr.Row():
+                cv_model = gr.Radio(list(NAMES), value="A", label="Model")
+                cv_folds = gr.Number(5, label="Folds (k)", precision=0, info=f"2 to {MAX_FOLDS}")
+                cv_images = gr.Number(5000, label="Training images", precision=0, info="split into k folds (0 = all); smaller is faster")
+                cv_btn = gr.Button("Run cross-validation")
+            cv_status = gr.Markdown("")
+            cv_table = gr.Dataframe(pd.DataFrame(columns=["fold", "validation accuracy", "validation loss", "training time"]), label="Folds", interactive=False)
         gr.Markdown("## Draw your own digit")
         with gr.Row(equal_height=False):
             sketch = gr.Sketchpad(
@@ -414,17 +576,19 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 with gr.Column(min_width=160):  # reserves the labels' width at load, so the sketchpad keeps its size
                     labels.append(gr.Label(num_top_classes=10, label=f"Model {name}"))
 
-        train_btn.click(
-            train,
-            inputs=[*model_inputs, *run_inputs, full_range, session],
-            outputs=[session, status, progress, loss_plot, accuracy_plot, *logs, results, summary],
-            api_name="train",
-            concurrency_limit=max_concurrent_trainings,
-            concurrency_id="training",
-            show_progress="minimal",
-            show_progress_on=[status],
-        )
+        run_outputs = [session, status, progress, loss_plot, accuracy_plot, *logs, results, summary, learning_rate_plot, checkpoints]
+        training = dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[status])
+        train_btn.click(train, inputs=[*model_inputs, *run_inputs, full_range, session], outputs=run_outputs, api_name="train", **training)
+        continue_btn.click(continue_training, inputs=[more_epochs, full_range, session], outputs=run_outputs, api_name="continue_training", **training)
+        rollback_btn.click(roll_back, inputs=[rollback_model, rollback_epoch, session], outputs=[checkpoint_note, summary, results, checkpoints], api_name="roll_back")
+        cv_btn.click(
+            run_cross_validation, inputs=[*model_inputs, *run_inputs, cv_model, cv_folds, cv_images, session], outputs=[session, cv_status, cv_table],
+            api_name="cross_validate", concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[cv_status],
+        )  # fmt: skip
         stop_btn.click(stop, inputs=session, outputs=status, api_name="stop", queue=False)
+        for kinds, gallery, redraw in augment_previews:
+            for trigger in (kinds.change, redraw.click):
+                trigger(augmentation_preview, [kinds, dataset_choice], gallery, api_name=False, show_progress="hidden")
         setup_inputs = [*model_inputs, *run_inputs]
         share_btn.click(share_token, setup_inputs, token_box, api_name="share_token").then(
             None, token_box, share_link, js=COPY_LINK_JS
@@ -443,3 +607,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             show_progress="hidden",
         )
     return demo
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -1,8 +1,10 @@
-"""Whole-batch augmentation on tensors: small rotations, shifts, zooms and stroke-width changes.
+"""Whole-batch augmentation on tensors: rotations, shifts, zooms, elastic warps, stroke width, erasing.
 
 It makes a model read digits the way people draw them (off-centre, tilted,
-thick or thin pen) and costs one affine_grid/grid_sample per batch, so the
-trainer stays fast.
+wobbly, thick or thin pen, partly hidden). Every geometric option is folded
+into one sampling grid, so a batch costs one ``grid_sample`` however many
+are on, and the trainer stays fast. Images never change order, so labels
+stay aligned.
 """
 
 from __future__ import annotations
@@ -15,24 +17,59 @@ import torch.nn.functional as F
 MAX_ROTATION_DEG = 12.0
 MAX_SCALE_CHANGE = 0.12
 MAX_SHIFT = 0.12  # fraction of half the image, about 1.7 px on 28x28
+ELASTIC_STRENGTH = 0.08  # std of the displacement, in half-images (about 1.1 px on 28x28)
+ELASTIC_GRID = 4  # the random field is drawn on a 4x4 grid and smoothly upsampled
+ERASE_PROBABILITY = 0.5
+ERASE_AREA = (0.02, 0.2)  # share of the image an erased rectangle covers
+ERASE_ASPECT = (0.3, 3.3)
+
+GEOMETRIC = {"rotate", "shift", "scale", "elastic"}
 
 
-def augment_batch(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Randomly transform a batch of (B, 1, H, W) images with ink > 0 on a 0 background."""
-    batch = images.shape[0]
+def augment_batch(images: torch.Tensor, generator: torch.Generator, kinds: tuple[str, ...]) -> torch.Tensor:
+    """Randomly transform a batch of (B, 1, H, W) images with ink > 0 on a 0 background; ``kinds`` picks the transforms."""
+    batch, _, height, width = images.shape
 
-    def uniform(limit: float) -> torch.Tensor:
-        return (torch.rand(batch, generator=generator) * 2 - 1) * limit
+    def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
+        return (torch.rand(batch, *shape, generator=generator) * (high - low) + low).to(images.device)
 
-    angle = uniform(math.radians(MAX_ROTATION_DEG))
-    scale = 1 + uniform(MAX_SCALE_CHANGE)
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin, uniform(MAX_SHIFT)], 1), torch.stack([sin, cos, uniform(MAX_SHIFT)], 1)], 1
-    ).to(images.device, images.dtype)
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    moved = F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
-    thicker = F.max_pool2d(moved, 3, 1, 1)
-    thinner = (moved - F.max_pool2d(-moved, 3, 1, 1)) / 2  # halfway to an eroded stroke
-    pen = torch.randint(0, 4, (batch, 1, 1, 1), generator=generator).to(images.device)
-    return torch.where(pen == 1, thicker, torch.where(pen == 2, thinner, moved))
+    out = images
+    if GEOMETRIC & set(kinds):
+        zero = torch.zeros(batch, device=images.device)
+        limit = math.radians(MAX_ROTATION_DEG)
+        angle = uniform(-limit, limit) if "rotate" in kinds else zero
+        scale = 1 + uniform(-MAX_SCALE_CHANGE, MAX_SCALE_CHANGE) if "scale" in kinds else zero + 1
+        shift_x, shift_y = (uniform(-MAX_SHIFT, MAX_SHIFT), uniform(-MAX_SHIFT, MAX_SHIFT)) if "shift" in kinds else (zero, zero)
+        cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+        theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1).to(images.dtype)
+        grid = F.affine_grid(theta, [batch, 1, height, width], align_corners=False)
+        if "elastic" in kinds:
+            field = torch.randn(batch, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator).to(images.device, images.dtype)
+            field = F.interpolate(field * ELASTIC_STRENGTH, size=(height, width), mode="bicubic", align_corners=False)
+            grid = grid + field.permute(0, 2, 3, 1)
+        out = F.grid_sample(out, grid, align_corners=False, padding_mode="zeros")
+    if "stroke" in kinds:
+        thicker = F.max_pool2d(out, 3, 1, 1)
+        thinner = (out - F.max_pool2d(-out, 3, 1, 1)) / 2  # halfway to an eroded stroke
+        pen = torch.randint(0, 4, (batch, 1, 1, 1), generator=generator).to(images.device)
+        out = torch.where(pen == 1, thicker, torch.where(pen == 2, thinner, out))
+    if "erase" in kinds:
+        out = out * ~_random_rectangles(batch, height, width, generator).to(images.device)
+    return out
+
+
+def _random_rectangles(batch: int, height: int, width: int, generator: torch.Generator) -> torch.Tensor:
+    """A (B, 1, H, W) mask with one random rectangle in about half of the images, as torchvision's RandomErasing draws them."""
+    area = (torch.rand(batch, generator=generator) * (ERASE_AREA[1] - ERASE_AREA[0]) + ERASE_AREA[0]) * height * width
+    log_low, log_high = math.log(ERASE_ASPECT[0]), math.log(ERASE_ASPECT[1])
+    aspect = torch.exp(torch.rand(batch, generator=generator) * (log_high - log_low) + log_low)
+    h = (area * aspect).sqrt().clamp(1, height)
+    w = (area / aspect).sqrt().clamp(1, width)
+    top = torch.rand(batch, generator=generator) * (height - h)
+    left = torch.rand(batch, generator=generator) * (width - w)
+    chosen = torch.rand(batch, generator=generator) < ERASE_PROBABILITY
+    rows = torch.arange(height).view(1, height, 1)
+    cols = torch.arange(width).view(1, 1, width)
+    inside_rows = (rows >= top.view(-1, 1, 1)) & (rows < (top + h).view(-1, 1, 1))
+    inside_cols = (cols >= left.view(-1, 1, 1)) & (cols < (left + w).view(-1, 1, 1))
+    return (inside_rows & inside_cols & chosen.view(-1, 1, 1)).unsqueeze(1)

@@ -35,8 +35,6 @@ LIMITS = Limits()
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid")
 POOL_MODES = ("max", "avg")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATASETS = ("mnist", "fashion_mnist")
@@ -367,37 +365,112 @@ def default_model() -> ModelConfig:
 
 # ---------------------------------------------------------------- training
 
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adadelta")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle")
+LOSSES = ("cross_entropy", "label_smoothing", "hinge", "mse")
+AUGMENTATIONS = ("rotate", "shift", "scale", "stroke", "elastic", "erase")
+DEFAULT_AUGMENTATIONS = ("rotate", "shift", "scale", "stroke")  # what ``augment=True`` means
+EARLY_STOPPING = ("off", "val_loss", "val_accuracy")
+
+# The usual starting values of each optimizer (PyTorch's defaults, and the rate that suits it on MNIST):
+TYPICAL_LEARNING_RATE = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05, "rmsprop": 1e-3, "adadelta": 1.0}
+TYPICAL_MOMENTUM = {"sgd": 0.9, "rmsprop": 0.0}
+TYPICAL_WEIGHT_DECAY = {"adamw": 0.01}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How one model is trained; A and B may differ in every field."""
+    """How one model is trained; A and B may differ in every field.
+
+    ``momentum`` and ``weight_decay`` left as None take the optimizer's usual
+    value (SGD momentum 0.9, AdamW decay 0.01, otherwise 0), so a config that
+    names only an optimizer trains the way that optimizer is normally used.
+    """
 
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     batch_size: int = 64
     epochs: int = 1
-    augment: bool = False
-    schedule: str = "constant"  # "onecycle": warm up to learning_rate, then anneal to ~0 by the last step
+    augment: tuple[str, ...] | bool = ()  # any of AUGMENTATIONS; True means DEFAULT_AUGMENTATIONS
+    schedule: str = "constant"
+    weight_decay: float | None = None  # L2 penalty (decoupled for AdamW)
+    momentum: float | None = None  # SGD and RMSprop
+    nesterov: bool = False  # SGD with momentum
+    beta1: float = 0.9  # Adam/AdamW: averaging of gradients
+    beta2: float = 0.999  # Adam/AdamW: averaging of squared gradients
+    alpha: float = 0.99  # RMSprop: averaging of squared gradients
+    warmup_epochs: float = 0.0  # linear warm-up from 1% of the rate; one-cycle: the length of its rise
+    gamma: float = 0.7  # step: factor every decay_every epochs; exponential: factor per epoch
+    decay_every: float = 1.0  # epochs between two steps of the step schedule
+    loss: str = "cross_entropy"
+    label_smoothing: float = 0.1  # used by the label_smoothing loss
+    normalize: bool = True  # subtract the dataset mean and divide by its std; off: pixels in [0, 1]
+    early_stopping: str = "off"  # needs a validation split (RunConfig.validation_size)
+    patience: int = 2  # epochs without improvement before an early stop
 
     def __post_init__(self) -> None:
         _check_choice(self.optimizer, "optimizer", OPTIMIZERS)
         _check_choice(self.schedule, "schedule", SCHEDULES)
+        _check_choice(self.loss, "loss", LOSSES)
+        _check_choice(self.early_stopping, "early_stopping", EARLY_STOPPING)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
             raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate")
-        object.__setattr__(self, "learning_rate", float(lr))
-        object.__setattr__(self, "batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
-        object.__setattr__(self, "epochs", _check_int(self.epochs, "epochs", 1, LIMITS.max_epochs))
-        if not isinstance(self.augment, bool):
-            raise ConfigError(f"augment must be true or false, got {self.augment!r}", "augment")
+
+        def set_(name: str, value: Any) -> None:  # the dataclass is frozen; validation normalises values once here
+            object.__setattr__(self, name, value)
+
+        set_("learning_rate", float(lr))
+        set_("batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
+        set_("epochs", _check_int(self.epochs, "epochs", 1, LIMITS.max_epochs))
+        set_("augment", _check_augmentations(self.augment))
+        weight_decay = TYPICAL_WEIGHT_DECAY.get(self.optimizer, 0.0) if self.weight_decay is None else self.weight_decay
+        momentum = TYPICAL_MOMENTUM.get(self.optimizer, 0.0) if self.momentum is None else self.momentum
+        set_("weight_decay", _check_float(weight_decay, "weight_decay", 0, 1))
+        set_("momentum", _check_float(momentum, "momentum", 0, 1, below_high=True))
+        for name in ("beta1", "beta2", "alpha"):
+            set_(name, _check_float(getattr(self, name), name, 0, 1, below_high=True))
+        set_("warmup_epochs", _check_float(self.warmup_epochs, "warmup_epochs", 0, self.epochs, below_high=True))
+        set_("gamma", _check_float(self.gamma, "gamma", 0, 1, above_low=True))
+        set_("decay_every", _check_float(self.decay_every, "decay_every", 0, LIMITS.max_epochs, above_low=True))
+        set_("label_smoothing", _check_float(self.label_smoothing, "label_smoothing", 0, 1, above_low=True, below_high=True))
+        set_("patience", _check_int(self.patience, "patience", 1, LIMITS.max_epochs))
+        for name in ("nesterov", "normalize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
+        if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
+            raise ConfigError("nesterov needs a momentum above 0 (and below 1), got momentum 0", "momentum")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dataclasses.asdict(self) | {"augment": list(self.augment)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "training")
         return cls(**data)
+
+
+def _check_float(value: Any, name: str, low: float, high: float, above_low: bool = False, below_high: bool = False) -> float:
+    """A finite number in [low, high]; ``above_low`` / ``below_high`` make that end open."""
+    lower = f"above {low:g}" if above_low else f"at least {low:g}"
+    upper = f"below {high:g}" if below_high else f"at most {high:g}"
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    ok = ok and (value > low if above_low else value >= low) and (value < high if below_high else value <= high)
+    if not ok:
+        raise ConfigError(f"{name} must be {lower} and {upper}, got {value!r}", name)
+    return float(value)
+
+
+def _check_augmentations(value: Any) -> tuple[str, ...]:
+    if value is True:
+        return DEFAULT_AUGMENTATIONS
+    if value is False or value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"augment must be a list of {', '.join(AUGMENTATIONS)} (or true/false), got {value!r}", "augment")
+    for item in value:
+        _check_choice(item, "augment", AUGMENTATIONS)
+    return tuple(a for a in AUGMENTATIONS if a in value)  # canonical order, no repeats
 
 
 @dataclass(frozen=True)
@@ -410,6 +483,8 @@ class RunConfig:
     device: str = "auto"
     precision: str = "auto"
     evals_per_epoch: int = 1  # test-set evaluations per epoch; more points on the accuracy curve, more time
+    validation_size: int = 0  # training images held out to validate on (early stopping needs them)
+    identical_init: bool = True  # models of the same architecture start from the same weights
 
     def __post_init__(self) -> None:
         _check_choice(self.dataset, "dataset", DATASETS)
@@ -417,14 +492,23 @@ class RunConfig:
         if self.train_subset is not None:
             object.__setattr__(self, "train_subset", _check_int(self.train_subset, "train_subset", 1, 10_000_000))
         object.__setattr__(self, "seed", _check_int(self.seed, "seed", 0, 2**31 - 1))
+        object.__setattr__(self, "validation_size", _check_int(self.validation_size, "validation_size", 0, 10_000_000))
         _check_choice(self.device, "device", DEVICES)
         _check_choice(self.precision, "precision", PRECISIONS)
+        if not isinstance(self.identical_init, bool):
+            raise ConfigError(f"identical_init must be true or false, got {self.identical_init!r}", "identical_init")
 
     def check_fits(self, train: TrainConfig, train_size: int, name: str = "") -> None:
-        """Refuse a batch larger than the training set actually used."""
-        if train.batch_size > train_size:
-            who = f"model {name}: " if name else ""
-            raise ConfigError(f"{who}batch_size must be from 1 to {train_size} (the training set size), got {train.batch_size}", "batch_size")
+        """Refuse what the training set actually used cannot hold: the validation split, a batch, early stopping without validation."""
+        who = f"model {name}: " if name else ""
+        if self.validation_size >= train_size:
+            raise ConfigError(f"validation_size must be from 0 to {train_size - 1} (below the {train_size:,} training images), got {self.validation_size}", "validation_size")
+        left = train_size - self.validation_size
+        if train.batch_size > left:
+            held = f" after holding out {self.validation_size:,} for validation" if self.validation_size else ""
+            raise ConfigError(f"{who}batch_size must be from 1 to {left} (the training set size{held}), got {train.batch_size}", "batch_size")
+        if train.early_stopping != "off" and not self.validation_size:
+            raise ConfigError(f"{who}early_stopping needs a validation split: set validation images from 1 to {train_size - 1}", "early_stopping")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -65,6 +65,12 @@ class Dataset:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     origin: str  # e.g. "../shared/datasets", "download cache", "offline sample"
+    validation_images: torch.Tensor | None = None  # held out from the training split (see hold_out)
+    validation_labels: torch.Tensor | None = None
+
+    @property
+    def validation_size(self) -> int:
+        return 0 if self.validation_labels is None else len(self.validation_labels)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -75,7 +81,8 @@ class Dataset:
         """A one-line description for the UI, e.g. "MNIST sample, 10,000 train / 2,000 test, offline"."""
         sample = " sample" if self.origin == "offline sample" else ""
         where = "offline" if self.origin == "offline sample" else f"from {self.origin}"
-        return f"{self.info.title}{sample}, {len(self.train_labels):,} train / {len(self.test_labels):,} test, {where}"
+        validation = f" / {self.validation_size:,} validation" if self.validation_size else ""
+        return f"{self.info.title}{sample}, {len(self.train_labels):,} train{validation} / {len(self.test_labels):,} test, {where}"
 
     def subset(self, train_size: int | None, seed: int = 0) -> "Dataset":
         """A random subset of the training split, for quick runs; the test split is kept whole."""
@@ -83,6 +90,41 @@ class Dataset:
             return self
         keep = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed))[:train_size]
         return replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
+
+    def hold_out(self, size: int, seed: int = 0) -> "Dataset":
+        """Move ``size`` random training images into a validation split the models never train on."""
+        if size <= 0:
+            return self
+        order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 1))
+        held, kept = order[:size], order[size:]
+        return replace(
+            self,
+            train_images=self.train_images[kept],
+            train_labels=self.train_labels[kept],
+            validation_images=self.train_images[held],
+            validation_labels=self.train_labels[held],
+        )
+
+    def folds(self, k: int, seed: int = 0) -> list["Dataset"]:
+        """k-fold cross-validation: each fold validates on one k-th of the training split and trains on the rest (no test split)."""
+        order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 2))
+        parts = order.tensor_split(k)
+        empty_images, empty_labels = self.test_images[:0], self.test_labels[:0]
+        folds = []
+        for i, held in enumerate(parts):
+            kept = torch.cat([p for j, p in enumerate(parts) if j != i])
+            folds.append(
+                replace(
+                    self,
+                    train_images=self.train_images[kept],
+                    train_labels=self.train_labels[kept],
+                    test_images=empty_images,
+                    test_labels=empty_labels,
+                    validation_images=self.train_images[held],
+                    validation_labels=self.train_labels[held],
+                )
+            )
+        return folds
 
 
 def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[torch.Tensor, ...]:

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .training import prepare_batch
+from .data import DatasetInfo
+from .training import Contender, prepare_batch
 
 INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
 DIGIT_BOX = 20
@@ -90,3 +91,8 @@ def predict(models: Mapping[str, nn.Module], x: torch.Tensor) -> dict[str, np.nd
         module.train(was_training)
         out[name] = torch.softmax(logits, dim=1).cpu().numpy()
     return out
+
+
+def predict_images(contenders: Mapping[str, Contender], images: torch.Tensor, info: DatasetInfo) -> dict[str, np.ndarray]:
+    """Class probabilities of each model for uint8 (B, H, W) images, each normalised the way that model was trained."""
+    return {name: predict({name: c.module}, prepare_batch(images, *c.normalization(info)))[name] for name, c in contenders.items()}

@@ -17,16 +17,19 @@ import math
 import queue
 import threading
 import time
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim import lr_scheduler
+from torch.optim.lr_scheduler import LRScheduler
 
 from .augmentation import augment_batch
 from .config import ConfigError, ModelSpec, RunConfig, TrainConfig
-from .data import Dataset
+from .data import Dataset, DatasetInfo
 from .models import build_model
 from .runtime import device_label, precision_name, resolve_device, resolve_precision, tune_allocator
 
@@ -35,19 +38,87 @@ EVAL_BATCH_ACCELERATOR = 1024
 
 
 @dataclass
+class Checkpoint:
+    """A model as it was at the end of an epoch: weights, optimizer state and scores, all on the CPU."""
+
+    epoch: int
+    images_seen: int
+    steps: int
+    weights: dict[str, torch.Tensor]
+    optimizer_state: dict
+    test_accuracy: float | None
+    validation_loss: float | None
+    validation_accuracy: float | None
+
+
+@dataclass
 class Contender:
-    """A named model being compared; the module keeps its weights after any run, stopped or failed."""
+    """A named model being compared, with its training history.
+
+    The module keeps its weights after any run, stopped or failed; a later
+    run continues from them (and from the optimizer's state), and every
+    finished epoch is kept as a checkpoint to roll back to.
+    """
 
     name: str
     spec: ModelSpec
     module: nn.Module
     test_accuracy: float | None = None
+    validation_loss: float | None = None
+    validation_accuracy: float | None = None
+    epochs_done: int = 0
+    images_seen: int = 0
+    steps: int = 0
+    optimizer_state: dict | None = None
+    checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
 
     @classmethod
     def create(cls, name: str, spec: ModelSpec, seed: int = 0) -> "Contender":
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return cls(name, spec, build_model(spec.model))
+
+    def normalization(self, info: DatasetInfo) -> tuple[float, float]:
+        """The (mean, std) this model's inputs are normalised with: the dataset's, or (0, 1) with normalisation off."""
+        return (info.mean, info.std) if self.spec.train.normalize else (0.0, 1.0)
+
+    def save_checkpoint(self, optimizer: torch.optim.Optimizer) -> None:
+        self.checkpoints[self.epochs_done] = Checkpoint(
+            self.epochs_done,
+            self.images_seen,
+            self.steps,
+            {k: v.detach().to("cpu", copy=True) for k, v in self.module.state_dict().items()},
+            _to_cpu(optimizer.state_dict()),
+            self.test_accuracy,
+            self.validation_loss,
+            self.validation_accuracy,
+        )
+
+    def restore(self, epoch: int) -> None:
+        """Go back (or forward) to the checkpoint of ``epoch``; a later run continues from there."""
+        if epoch not in self.checkpoints:
+            kept = ", ".join(map(str, sorted(self.checkpoints))) or "none yet"
+            raise ConfigError(f"model {self.name}: epoch must be one of the saved epochs ({kept}), got {epoch}", "epoch")
+        saved = self.checkpoints[epoch]
+        self.module.load_state_dict(saved.weights)
+        self.optimizer_state = saved.optimizer_state
+        self.epochs_done, self.images_seen, self.steps = saved.epoch, saved.images_seen, saved.steps
+        self.test_accuracy, self.validation_loss, self.validation_accuracy = saved.test_accuracy, saved.validation_loss, saved.validation_accuracy
+
+
+def create_contenders(specs: dict[str, ModelSpec], run: RunConfig) -> list[Contender]:
+    """Fresh models for a run; with ``identical_init``, models of the same architecture start from the same weights."""
+    return [Contender.create(name, spec, run.seed if run.identical_init else run.seed + index) for index, (name, spec) in enumerate(specs.items())]
+
+
+def _to_cpu(state):
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {k: _to_cpu(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_to_cpu(v) for v in state]
+    return state
 
 
 # ---------------------------------------------------------------- events
@@ -60,19 +131,20 @@ class RunStarted:
     data_source: str
     train_size: int
     total_steps: dict[str, int]
+    validation_size: int = 0
 
 
 @dataclass(frozen=True)
 class StepEvent:
     model: str
-    epoch: int  # 1-based
-    step: int  # 1-based, counted over the whole run
-    total_steps: int
+    epoch: int  # 1-based, counted over the model's whole history (a continued run goes on from the last epoch)
+    step: int  # 1-based, counted over this run
+    total_steps: int  # of this run
     loss: float
     accuracy: float  # running training accuracy within this epoch
     learning_rate: float
     images_per_s: float  # this model's own training throughput so far
-    images_seen: int
+    images_seen: int  # over the model's whole history
 
 
 @dataclass(frozen=True)
@@ -80,10 +152,22 @@ class EvalEvent:
     model: str
     epoch: int
     step: int
-    test_loss: float
-    test_accuracy: float
+    test_loss: float | None  # None when the data has no test split (cross-validation folds)
+    test_accuracy: float | None
     per_class_accuracy: tuple[float, ...]
     train_time_s: float  # this model's training time so far, evaluations excluded
+    validation_loss: float | None = None  # None without a validation split
+    validation_accuracy: float | None = None
+    images_seen: int = 0
+
+
+@dataclass(frozen=True)
+class EarlyStopped:
+    model: str
+    epoch: int  # the last epoch trained
+    best_epoch: int  # whose weights were restored
+    images_seen: int  # when it stopped, for marking the curve
+    message: str
 
 
 @dataclass(frozen=True)
@@ -95,12 +179,14 @@ class ModelFailed:
 
 @dataclass(frozen=True)
 class ModelResult:
-    status: str  # "finished", "stopped" or "failed"
+    status: str  # "finished", "stopped", "stopped early" or "failed"
     steps: int
     images_seen: int
     train_time_s: float
     images_per_s: float
     test_accuracy: float | None
+    validation_accuracy: float | None = None
+    epochs_done: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,36 +196,126 @@ class RunFinished:
     results: dict[str, ModelResult]
 
 
-Event = RunStarted | StepEvent | EvalEvent | ModelFailed | RunFinished
+@dataclass(frozen=True)
+class FoldFinished:
+    fold: int  # 1-based
+    folds: int
+    validation_loss: float
+    validation_accuracy: float
+    train_time_s: float
+
+
+@dataclass(frozen=True)
+class CrossValidationFinished:
+    reason: str  # "finished" or "stopped"
+    validation_accuracies: tuple[float, ...]  # one per finished fold
+    elapsed_s: float
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.validation_accuracies) if self.validation_accuracies else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation over the folds: the spread a different split would give."""
+        return statistics.stdev(self.validation_accuracies) if len(self.validation_accuracies) > 1 else math.nan
+
+
+Event = RunStarted | StepEvent | EvalEvent | EarlyStopped | ModelFailed | RunFinished
 
 
 # ---------------------------------------------------------------- helpers
 
+WARMUP_START = 0.01  # a warm-up starts at 1% of the learning rate and rises linearly
+ONECYCLE_DEFAULT_RISE = 0.3  # torch's pct_start: the share of steps spent rising, unless a warm-up is given
+
 
 def make_optimizer(train: TrainConfig, params) -> torch.optim.Optimizer:
-    lr = train.learning_rate
+    lr, decay = train.learning_rate, train.weight_decay
     if train.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2), weight_decay=decay)
     if train.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr)
+        return torch.optim.AdamW(params, lr=lr, betas=(train.beta1, train.beta2), weight_decay=decay)
     if train.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, momentum=train.momentum, nesterov=train.nesterov and train.momentum > 0, weight_decay=decay)
+    if train.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=train.alpha, momentum=train.momentum, weight_decay=decay)
+    return torch.optim.Adadelta(params, lr=lr, weight_decay=decay)
 
 
-def make_scheduler(train: TrainConfig, optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """A per-step learning-rate schedule, or None for a constant rate."""
+def make_scheduler(train: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int | None = None) -> LRScheduler | None:
+    """torch's per-step schedule for ``epochs`` epochs (default: the config's), or None for a constant rate without warm-up.
+
+    Rates are defined per epoch (step: x gamma every ``decay_every`` epochs;
+    exponential: x gamma per epoch, spread smoothly over its steps; cosine:
+    to 0 by the last step), after ``warmup_epochs`` of linear warm-up.
+    """
+    total = steps_per_epoch * (epochs or train.epochs)
+    warmup = min(round(train.warmup_epochs * steps_per_epoch), total - 1)
     if train.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=train.learning_rate, total_steps=total_steps)
-    return None
+        uses_momentum = train.optimizer in ("adam", "adamw") or (train.optimizer in ("sgd", "rmsprop") and train.momentum > 0)
+        rise = warmup / total if warmup else ONECYCLE_DEFAULT_RISE
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=train.learning_rate, total_steps=total, pct_start=rise, cycle_momentum=uses_momentum)
+    if train.schedule == "step":
+        main = lr_scheduler.StepLR(optimizer, step_size=max(1, round(train.decay_every * steps_per_epoch)), gamma=train.gamma)
+    elif train.schedule == "exponential":
+        main = lr_scheduler.ExponentialLR(optimizer, gamma=train.gamma ** (1 / steps_per_epoch))
+    elif train.schedule == "cosine":
+        main = lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total - warmup))
+    elif warmup:
+        main = lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+    else:
+        return None
+    if not warmup:
+        return main
+    rise = lr_scheduler.LinearLR(optimizer, start_factor=WARMUP_START, end_factor=1.0, total_iters=warmup)
+    return lr_scheduler.SequentialLR(optimizer, [rise, main], milestones=[warmup])
 
 
-def prepare_batch(images: torch.Tensor, mean: float, std: float, augment: torch.Generator | None = None) -> torch.Tensor:
-    """uint8 (B, H, W) -> normalised float (B, 1, H, W) in channels_last, augmented when a generator is given."""
+def schedule_curve(train: TrainConfig, steps_per_epoch: int, max_points: int = 400) -> list[tuple[float, float]]:
+    """(epoch, learning rate) along a whole run, stepped through the same torch scheduler training uses.
+
+    Long runs are previewed at a coarser number of steps per epoch: the shape
+    in epochs is the same.
+    """
+    steps_per_epoch = max(1, min(steps_per_epoch, max_points // train.epochs))
+    optimizer = make_optimizer(train, [torch.zeros(1, requires_grad=True)])
+    scheduler = make_scheduler(train, optimizer, steps_per_epoch)
+    points = []
+    for step in range(steps_per_epoch * train.epochs):
+        points.append((step / steps_per_epoch, optimizer.param_groups[0]["lr"]))
+        if scheduler is not None:
+            optimizer.step()  # a no-op without gradients; keeps torch from warning about the order
+            scheduler.step()
+    return points
+
+
+def per_sample_loss(train: TrainConfig, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The training objective for each image of a batch (float32 logits in)."""
+    if train.loss == "label_smoothing":
+        return F.cross_entropy(logits, labels, label_smoothing=train.label_smoothing, reduction="none")
+    if train.loss == "hinge":
+        return F.multi_margin_loss(logits, labels, reduction="none")
+    if train.loss == "mse":  # on softmax probabilities against one-hot targets: gradients vanish when confidently wrong
+        targets = F.one_hot(labels, logits.shape[1]).float()
+        return F.mse_loss(torch.softmax(logits, 1), targets, reduction="none").mean(1)
+    return F.cross_entropy(logits, labels, reduction="none")
+
+
+def prepare_batch(
+    images: torch.Tensor, mean: float, std: float, augment: torch.Generator | None = None, kinds: tuple[str, ...] = ()
+) -> torch.Tensor:
+    """uint8 (B, H, W) -> normalised float (B, 1, H, W) in channels_last, augmented with ``kinds`` when a generator is given."""
     x = images.unsqueeze(1).float().div_(255)
-    if augment is not None:
-        x = augment_batch(x, augment)
+    if augment is not None and kinds:
+        x = augment_batch(x, augment, kinds)
     return x.sub_(mean).div_(std).contiguous(memory_format=torch.channels_last)
+
+
+def augmented_examples(images: torch.Tensor, kinds: tuple[str, ...], seed: int) -> torch.Tensor:
+    """uint8 (N, H, W) images as a model trained with ``kinds`` sees them (before normalisation), for a preview."""
+    x = prepare_batch(images, 0.0, 1.0, torch.Generator().manual_seed(seed), kinds)
+    return x.mul(255).clamp(0, 255).round().to(torch.uint8)[:, 0]
 
 
 @torch.inference_mode()
@@ -147,22 +323,22 @@ def evaluate(
     module: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
-    mean: float,
-    std: float,
+    normalization: tuple[float, float],
+    train: TrainConfig,
     num_classes: int,
     batch_size: int = 256,
     precision: torch.dtype = torch.float32,
 ) -> tuple[float, float, tuple[float, ...]]:
-    """Test loss, accuracy and per-class accuracy in eval mode, at the precision the model trains in."""
+    """Loss (the model's own objective), accuracy and per-class accuracy in eval mode, at the precision the model trains in."""
     was_training = module.training
     module.eval()
     loss_sum, correct = 0.0, torch.zeros(num_classes, device=labels.device)
     for start in range(0, len(labels), batch_size):
-        x = prepare_batch(images[start : start + batch_size], mean, std)
+        x = prepare_batch(images[start : start + batch_size], *normalization)
         y = labels[start : start + batch_size]
         with torch.autocast(labels.device.type, dtype=torch.bfloat16, enabled=precision == torch.bfloat16):
             logits = module(x).float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        loss_sum += per_sample_loss(train, logits, y).sum().item()
         hits = (logits.argmax(1) == y).float()
         correct.index_add_(0, y, hits)
     module.train(was_training)
@@ -177,17 +353,22 @@ class _Progress:
 
     contender: Contender
     optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    scheduler: LRScheduler | None
+    normalization: tuple[float, float]
+    augment_rng: torch.Generator
     steps_per_epoch: int
     total_steps: int
-    epoch: int = 1
+    last_epoch: int
+    epoch: int
     position: int = 0  # index into this epoch's permutation
-    step: int = 0
-    images_seen: int = 0
+    step: int = 0  # of this run
+    run_images: int = 0  # of this run: the lockstep key
     train_time_s: float = 0.0
     epoch_correct: int = 0
     epoch_images: int = 0
     evaluated_at: int = 0  # step of the last evaluation
+    best_score: float = math.inf  # early stopping: the best monitored value so far, lower is better
+    best_epoch: int = 0
     status: str = "running"
 
     @property
@@ -199,6 +380,32 @@ def _is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
+def _early_stop(p: _Progress) -> EarlyStopped | None:
+    """At an epoch's end: restore the best epoch and report why, once the monitored score stalled for `patience` epochs."""
+    c, train = p.contender, p.train
+    if train.early_stopping == "off" or c.validation_loss is None:
+        return None
+    score = c.validation_loss if train.early_stopping == "val_loss" else -c.validation_accuracy
+    if score < p.best_score:
+        p.best_score, p.best_epoch = score, c.epochs_done
+        return None
+    if c.epochs_done - p.best_epoch < train.patience:
+        return None
+    last_epoch, images_seen = c.epochs_done, c.images_seen
+    c.restore(p.best_epoch)
+    what = "validation loss" if train.early_stopping == "val_loss" else "validation accuracy"
+    best = f"{c.validation_loss:.4f}" if train.early_stopping == "val_loss" else f"{c.validation_accuracy:.2%}"
+    test = f" (test accuracy {c.test_accuracy:.2%})" if c.test_accuracy is not None else ""
+    return EarlyStopped(
+        c.name,
+        last_epoch,
+        p.best_epoch,
+        images_seen,
+        f"Model {c.name} stopped early after epoch {last_epoch}: its {what} has not improved for {train.patience} "
+        f"epoch{'s' if train.patience > 1 else ''} (best {best} at epoch {p.best_epoch}); the weights of epoch {p.best_epoch} are restored{test}.",
+    )
+
+
 # ---------------------------------------------------------------- the loop
 
 
@@ -207,8 +414,14 @@ def train_models(
     run: RunConfig,
     data: Dataset,
     stop: threading.Event | None = None,
+    epochs: int | None = None,
 ) -> Iterator[Event]:
-    """Train the contenders in lockstep on ``data`` and yield an event per step, per evaluation and at the end."""
+    """Train the contenders in lockstep on ``data`` and yield an event per step, per evaluation and at the end.
+
+    Each contender trains ``epochs`` more epochs (default: its config's) from
+    where it stands: fresh models from scratch, trained ones continue with
+    their weights and optimizer state, after their last whole epoch.
+    """
     tune_allocator()
     stop = stop or threading.Event()
     device = resolve_device(run.device)
@@ -218,33 +431,55 @@ def train_models(
         run.check_fits(c.spec.train, len(data.train_labels), c.name)
         if c.spec.model.input_shape != data.image_shape:
             raise ConfigError(f"model {c.name}: input shape {c.spec.model.input_shape} does not match the data's {data.image_shape}", "input_shape")
+    data = data.hold_out(run.validation_size, run.seed)
 
-    mean, std = data.info.mean, data.info.std
     train_x, train_y = data.train_images.to(device), data.train_labels.to(device)
     test_x, test_y = data.test_images.to(device), data.test_labels.to(device)
+    val_x, val_y = (data.validation_images.to(device), data.validation_labels.to(device)) if data.validation_size else (None, None)
     n = len(train_y)
     eval_batch = EVAL_BATCH_CPU if device.type == "cpu" else EVAL_BATCH_ACCELERATOR
     num_classes = len(data.info.class_names)
 
     torch.manual_seed(run.seed)
-    order_rng = torch.Generator().manual_seed(run.seed)
-    augment_rng = torch.Generator().manual_seed(run.seed + 1)
-    permutations: list[torch.Tensor] = []  # shared: epoch e uses permutations[e - 1] for every model
+    permutations: dict[int, torch.Tensor] = {}  # epoch -> order; the same for every model
+
+    def permutation(epoch: int) -> torch.Tensor:
+        if epoch not in permutations:
+            permutations[epoch] = torch.randperm(n, generator=torch.Generator().manual_seed(run.seed * 1009 + epoch)).to(device)
+        return permutations[epoch]
 
     progress = []
     for c in contenders:
         c.module.to(device, memory_format=torch.channels_last).train()
+        for later in [e for e in c.checkpoints if e > c.epochs_done]:
+            del c.checkpoints[later]  # continuing after a roll-back starts a new branch
+        run_epochs = epochs or c.spec.train.epochs
         steps_per_epoch = math.ceil(n / c.spec.train.batch_size)
-        total_steps = steps_per_epoch * c.spec.train.epochs
         optimizer = make_optimizer(c.spec.train, c.module.parameters())
-        progress.append(_Progress(c, optimizer, make_scheduler(c.spec.train, optimizer, total_steps), steps_per_epoch, total_steps))
+        if c.optimizer_state is not None:  # keep what the optimizer learnt (momenta), not its old rates
+            optimizer.load_state_dict({"state": c.optimizer_state["state"], "param_groups": optimizer.state_dict()["param_groups"]})
+        scheduler = make_scheduler(c.spec.train, optimizer, steps_per_epoch, run_epochs)
+        augment_rng = torch.Generator().manual_seed(run.seed + 1 + c.epochs_done)  # same draws for every model: same augmented images
+        progress.append(
+            _Progress(
+                c, optimizer, scheduler, c.normalization(data.info), augment_rng, steps_per_epoch,
+                steps_per_epoch * run_epochs, c.epochs_done + run_epochs, c.epochs_done + 1,
+            )
+        )
 
     def evaluate_progress(p: _Progress) -> EvalEvent:
-        test_loss, test_acc, per_class = evaluate(p.contender.module, test_x, test_y, mean, std, num_classes, eval_batch, dtype)
-        p.contender.test_accuracy, p.evaluated_at = test_acc, p.step
-        return EvalEvent(p.contender.name, p.epoch, p.step, test_loss, test_acc, per_class, p.train_time_s)
+        c = p.contender
 
-    yield RunStarted(device_label(device), precision_name(dtype), data.source, n, {p.contender.name: p.total_steps for p in progress})
+        def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
+            return evaluate(c.module, x, y, p.normalization, p.train, num_classes, eval_batch, dtype)
+
+        test_loss, c.test_accuracy, per_class = scores(test_x, test_y) if len(test_y) else (None, None, ())
+        if val_y is not None:
+            c.validation_loss, c.validation_accuracy, _ = scores(val_x, val_y)
+        p.evaluated_at = p.step
+        return EvalEvent(c.name, p.epoch, p.step, test_loss, c.test_accuracy, per_class, p.train_time_s, c.validation_loss, c.validation_accuracy, c.images_seen)
+
+    yield RunStarted(device_label(device), precision_name(dtype), data.source, n, {p.contender.name: p.total_steps for p in progress}, data.validation_size)
     started = time.perf_counter()
     reason = "finished"
     while True:
@@ -254,24 +489,23 @@ def train_models(
         if stop.is_set():
             reason = "stopped"
             break
-        p = min(running, key=lambda q: q.images_seen)  # min() keeps the first on ties
-        while len(permutations) < p.epoch:
-            permutations.append(torch.randperm(n, generator=order_rng).to(device))
-        index = permutations[p.epoch - 1][p.position : p.position + p.train.batch_size]
+        p = min(running, key=lambda q: q.run_images)  # min() keeps the first on ties
+        c = p.contender
+        index = permutation(p.epoch)[p.position : p.position + p.train.batch_size]
         tick = time.perf_counter()
         try:
-            x = prepare_batch(train_x[index], mean, std, augment_rng if p.train.augment else None)
+            x = prepare_batch(train_x[index], *p.normalization, p.augment_rng, p.train.augment)
             y = train_y[index]
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-                logits = p.contender.module(x)
-            loss = F.cross_entropy(logits.float(), y)
+                logits = c.module(x)
+            loss = per_sample_loss(p.train, logits.float(), y).mean()
             loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
             if not math.isfinite(loss_value):
                 p.status = "failed"
                 yield ModelFailed(
-                    p.contender.name,
+                    c.name,
                     p.step + 1,
-                    f"Model {p.contender.name}: the loss became {loss_value} at step {p.step + 1} (epoch {p.epoch}); "
+                    f"Model {c.name}: the loss became {loss_value} at step {p.step + 1} (epoch {p.epoch}); "
                     "training of this model stopped and its weights from the step before are kept. Try a lower learning rate.",
                 )
                 continue
@@ -288,32 +522,41 @@ def train_models(
             p.optimizer.zero_grad(set_to_none=True)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-            yield ModelFailed(p.contender.name, p.step + 1, f"Model {p.contender.name}: out of memory at batch size {p.train.batch_size}; training of this model stopped. Try a smaller batch or model.")
+            yield ModelFailed(c.name, p.step + 1, f"Model {c.name}: out of memory at batch size {p.train.batch_size}; training of this model stopped. Try a smaller batch or model.")
             continue
         p.train_time_s += time.perf_counter() - tick
         batch = len(index)
         p.step += 1
         p.position += batch
-        p.images_seen += batch
+        p.run_images += batch
+        c.steps += 1
+        c.images_seen += batch
         p.epoch_correct += int(correct)
         p.epoch_images += batch
         yield StepEvent(
-            p.contender.name,
+            c.name,
             p.epoch,
             p.step,
             p.total_steps,
             loss_value,
             p.epoch_correct / p.epoch_images,
             learning_rate,
-            p.images_seen / p.train_time_s if p.train_time_s > 0 else 0.0,
-            p.images_seen,
+            p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0,
+            c.images_seen,
         )
         if p.position * run.evals_per_epoch // n > (p.position - batch) * run.evals_per_epoch // n:
             yield evaluate_progress(p)  # crossed one of the epoch's evaluation points (the last is its end)
         if p.position >= n:
+            c.epochs_done = p.epoch
+            c.save_checkpoint(p.optimizer)
+            early = _early_stop(p)
+            if early is not None:
+                p.status = "stopped early"
+                yield early
+                continue
             p.epoch += 1
             p.position = p.epoch_correct = p.epoch_images = 0
-            if p.epoch > p.train.epochs:
+            if p.epoch > p.last_epoch:
                 p.status = "finished"
 
     if reason == "stopped":  # a stopped model is still worth a score: evaluate what it learnt since its last epoch
@@ -323,11 +566,75 @@ def train_models(
 
     results = {}
     for p in progress:
-        p.contender.module.eval()
+        c = p.contender
+        c.module.eval()
+        if p.status != "stopped early":  # an early stop already restored the best epoch's optimizer state
+            c.optimizer_state = _to_cpu(p.optimizer.state_dict())
         status = "stopped" if p.status == "running" else p.status
-        speed = p.images_seen / p.train_time_s if p.train_time_s > 0 else 0.0
-        results[p.contender.name] = ModelResult(status, p.step, p.images_seen, p.train_time_s, speed, p.contender.test_accuracy)
+        speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
+        results[c.name] = ModelResult(status, p.step, p.run_images, p.train_time_s, speed, c.test_accuracy, c.validation_accuracy, c.epochs_done)
     yield RunFinished(reason, time.perf_counter() - started, results)
+
+
+# ---------------------------------------------------------------- cross-validation
+
+MAX_FOLDS = 10
+
+
+def cross_validate(
+    spec: ModelSpec, run: RunConfig, data: Dataset, folds: int, stop: threading.Event | None = None
+) -> Iterator[Event | FoldFinished | CrossValidationFinished]:
+    """k-fold cross-validation of one model on the run's training subset: a fresh model per fold, all from the same initial weights.
+
+    Yields each fold's training events (for progress), a FoldFinished per
+    fold, and the mean and spread of validation accuracy at the end. Early
+    stopping is off here: every fold trains the configured epochs.
+    """
+    spec = check_cross_validation(spec, run, folds, len(data.train_labels))
+    stop = stop or threading.Event()
+    data = data.subset(run.train_subset, run.seed)
+    fold_run = replace(run, train_subset=None, validation_size=0)
+    started, accuracies = time.perf_counter(), []
+    for number, fold in enumerate(data.folds(folds, run.seed), start=1):
+        contender = Contender.create("CV", spec, run.seed)
+        finished = None
+        for event in train_models([contender], fold_run, fold, stop):
+            yield event
+            finished = event
+        if finished.reason == "stopped" or contender.validation_accuracy is None:
+            break
+        accuracies.append(contender.validation_accuracy)
+        yield FoldFinished(number, folds, contender.validation_loss, contender.validation_accuracy, finished.results["CV"].train_time_s)
+    reason = "finished" if len(accuracies) == folds else "stopped"
+    yield CrossValidationFinished(reason, tuple(accuracies), time.perf_counter() - started)
+
+
+def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_size: int) -> ModelSpec:
+    """Refuse what k-fold cannot run (folds out of range, a batch larger than a fold's training part); returns the spec it trains."""
+    if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= MAX_FOLDS:
+        raise ConfigError(f"folds must be a whole number from 2 to {MAX_FOLDS}, got {folds!r}", "folds")
+    images = min(run.train_subset or train_size, train_size)
+    if images < 2 * folds:
+        raise ConfigError(f"cross-validation needs at least {2 * folds} training images for {folds} folds, got {images}", "train_subset")
+    spec = replace(spec, train=replace(spec.train, early_stopping="off"))
+    replace(run, validation_size=0).check_fits(spec.train, images - math.ceil(images / folds))
+    return spec
+
+
+def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, folds: int, timing_batches: int = 8) -> float:
+    """Seconds k-fold cross-validation will take here, from a few timed training batches (a rough, slightly high estimate)."""
+    data = data.subset(run.train_subset, run.seed)
+    n = len(data.train_labels)
+    batch = spec.train.batch_size
+    sample = data.subset(min(n, batch * timing_batches), run.seed + 3)
+    probe = Contender.create("timing", spec, run.seed)
+    timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
+    probe_data = replace(sample, test_images=sample.test_images[:0], test_labels=sample.test_labels[:0])
+    finished = [e for e in train_models([probe], timing_run, probe_data, epochs=1) if isinstance(e, RunFinished)][0]
+    seconds_per_image = 1 / max(finished.results["timing"].images_per_s, 1e-9)
+    train_images = n * (folds - 1) / folds * spec.train.epochs
+    validation_images = n / folds * spec.train.epochs * run.evals_per_epoch
+    return folds * seconds_per_image * (train_images + validation_images / 3)  # a forward pass costs about a third of a step
 
 
 _DONE = object()

@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from .models import ModelSummary
-from .training import EvalEvent, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
+from .training import Contender, EarlyStopped, EvalEvent, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
@@ -40,39 +40,55 @@ class ModelTrace:
 
 
 LOSS_COLORS = {"A": "#2563eb", "B": "#ea580c"}
-ACCURACY_COLORS = {"A train": "#93c5fd", "A test": "#1d4ed8", "B train": "#fdba74", "B test": "#c2410c"}
+ACCURACY_COLORS = {
+    "A train": "#93c5fd", "A test": "#1d4ed8", "A validation": "#0891b2", "A early stop": "#6d28d9",
+    "B train": "#fdba74", "B test": "#c2410c", "B validation": "#ca8a04", "B early stop": "#be185d",
+}  # fmt: skip
+STOP_SERIES = "early stop"  # a vertical line where a model stopped early
 
 
-def accuracy_series(names: list[str]) -> list[str]:
-    return [f"{name} {kind}" for name in names for kind in ("train", "test")]
+def accuracy_series(names: list[str], validation: bool = False, early_stopping: tuple[str, ...] = ()) -> list[str]:
+    """The accuracy chart's series: train and test per model, validation with a split, a stop marker for models that may stop early."""
+    kinds = ("train", "test", "validation") if validation else ("train", "test")
+    return [f"{name} {kind}" for name in names for kind in kinds] + [f"{name} {STOP_SERIES}" for name in early_stopping]
 
 
 class RunView:
     """Folds trainer events into what the page shows; the same object serves the UI and its tests."""
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], validation: bool = False, early_stopping: tuple[str, ...] = ()):
         self.names = names
         self.traces = {name: ModelTrace() for name in names}
         # One empty (NaN) point per series up front: Gradio's LinePlot fixes its colour legend
         # from the first data it draws, so a series that starts later would never show.
         self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
-        self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, series) for series in accuracy_series(names)]
+        self.learning_rate_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
+        self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)]
+        self.early_stops: dict[str, int] = {}  # model -> images seen when it stopped early
         self.status = "Starting..."
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
         self.started = time.perf_counter()
 
     def add(self, event) -> None:
-        if isinstance(event, RunStarted):
-            self.started_info = event
+        if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
+            self.started_info, self.finished = event, None
             for name, total in event.total_steps.items():
-                self.traces[name].total_steps = total
-                self.traces[name].log.append(f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
+                trace = self.traces[name]
+                trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
+                self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
         elif isinstance(event, StepEvent):
             self._add_step(event)
         elif isinstance(event, EvalEvent):
-            self.accuracy_rows.append((self._images(event.model), event.test_accuracy * 100, f"{event.model} test"))
-            self._log(event.model, f"epoch {event.epoch}: test accuracy {event.test_accuracy:.2%}, test loss {event.test_loss:.4f}")
+            scores = []
+            for kind, loss, accuracy in (("test", event.test_loss, event.test_accuracy), ("validation", event.validation_loss, event.validation_accuracy)):
+                if accuracy is not None:
+                    self.accuracy_rows.append((event.images_seen, accuracy * 100, f"{event.model} {kind}"))
+                    scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
+            self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
+        elif isinstance(event, EarlyStopped):
+            self.early_stops[event.model] = event.images_seen
+            self._log(event.model, event.message)
         elif isinstance(event, ModelFailed):
             self._log(event.model, f"FAILED: {event.message}")
         elif isinstance(event, RunFinished):
@@ -80,10 +96,6 @@ class RunView:
             for name, result in event.results.items():
                 acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
                 self._log(name, f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}")
-
-    def _images(self, name: str) -> int:
-        last = self.traces[name].last
-        return last.images_seen if last else 0
 
     def _log(self, name: str, line: str) -> None:
         log = self.traces[name].log
@@ -97,6 +109,7 @@ class RunView:
         every = max(1, event.total_steps // MAX_POINTS)
         if event.step % every == 0 or event.step == event.total_steps:
             self.loss_rows.append((event.images_seen, trace.loss_ema, event.model))
+            self.learning_rate_rows.append((event.images_seen, event.learning_rate, event.model))
             self.accuracy_rows.append((event.images_seen, event.accuracy * 100, f"{event.model} train"))
         log_every = max(1, event.total_steps // 20)
         if event.step % log_every == 0:
@@ -108,7 +121,13 @@ class RunView:
         return _curve_frame(self.loss_rows, ["images", "loss", "model"])
 
     def accuracy_frame(self) -> pd.DataFrame:
-        return _curve_frame(self.accuracy_rows, ["images", "accuracy", "curve"])
+        """Every accuracy curve, plus a vertical line across the visible range where a model stopped early."""
+        floor = self.accuracy_floor()
+        stops = [(x, y, f"{name} {STOP_SERIES}") for name, x in self.early_stops.items() for y in (floor, 100.0)]
+        return _curve_frame(self.accuracy_rows + stops, ["images", "accuracy", "curve"])
+
+    def learning_rate_frame(self) -> pd.DataFrame:
+        return _curve_frame(self.learning_rate_rows, ["images", "learning rate", "model"])
 
     def progress_text(self) -> str:
         return "\n".join(self.progress_line(name) for name in self.names)
@@ -131,7 +150,7 @@ class RunView:
         """Lower edge of the focused accuracy chart: 90% once every model gets there, else the decade below the laggard."""
         best: dict[str, float] = {}
         for _, accuracy, series in self.accuracy_rows:
-            if accuracy == accuracy:  # not NaN
+            if accuracy == accuracy and not series.endswith(STOP_SERIES):  # not NaN, not a marker
                 model = series.split()[0]
                 best[model] = max(best.get(model, 0.0), accuracy)
         lowest = min(best.values(), default=100.0)
@@ -159,7 +178,9 @@ def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSum
     """Side-by-side numbers of the finished models."""
     rows = {
         "test accuracy": lambda r, s: f"{r.test_accuracy:.2%}" if r.test_accuracy is not None else "not evaluated",
+        "validation accuracy": lambda r, s: f"{r.validation_accuracy:.2%}" if r.validation_accuracy is not None else "no validation split",
         "status": lambda r, s: r.status,
+        "epochs trained": lambda r, s: str(r.epochs_done),
         "parameters": lambda r, s: f"{s.params:,}",
         "forward FLOPs / image": lambda r, s: f"{s.flops / 1e6:.1f} M",
         "training time": lambda r, s: f"{r.train_time_s:.1f} s",
@@ -195,3 +216,21 @@ def results_html(images: np.ndarray, labels: np.ndarray, probabilities: dict[str
             f'<div class="cnn-truth">true: {html.escape(class_names[truth])}</div>{"".join(guesses)}</div>'
         )
     return f'<div class="cnn-grid">{"".join(cards)}</div>'
+
+
+def checkpoint_frame(contenders: dict[str, Contender]) -> pd.DataFrame:
+    """The epochs each model can be rolled back to, with their scores then; the current one marked."""
+    rows = []
+    for name, c in contenders.items():
+        for epoch, saved in sorted(c.checkpoints.items()):
+            rows.append(
+                {
+                    "model": name,
+                    "epoch": epoch,
+                    "images seen": f"{saved.images_seen:,}",
+                    "test accuracy": f"{saved.test_accuracy:.2%}" if saved.test_accuracy is not None else "-",
+                    "validation accuracy": f"{saved.validation_accuracy:.2%}" if saved.validation_accuracy is not None else "-",
+                    "now": "◀ current" if epoch == c.epochs_done and saved.images_seen == c.images_seen else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=["model", "epoch", "images seen", "test accuracy", "validation accuracy", "now"])

@@ -15,25 +15,34 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from cnn_lab.app import build_app
+from cnn_lab.app import MODEL_FIELDS, build_app
 from cnn_lab.builder import layers_to_json
-from cnn_lab.config import Activation, Conv, Dropout, ExperimentConfig, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
+from cnn_lab.config import DEFAULT_AUGMENTATIONS, Activation, Conv, Dropout, ExperimentConfig, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
 from cnn_lab.presets import PRESETS
 from cnn_lab.sharing import experiment_from_token
+from cnn_lab.training_panel import TRAIN_FIELDS, config_values
 from drawn_digits import render_digit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# outputs of /train as the client sees them (gr.State is not sent)
-STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY = range(8)
+# outputs of /train (and /continue_training) as the client sees them (gr.State is not sent)
+STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY, LEARNING_RATE, CHECKPOINTS = range(10)
 
 
-def column(channels, optimizer, learning_rate, batch_size, epochs, augment=False, preset="custom", schedule="constant", layers="[]"):
-    """One model column's API inputs, in the page's order."""
-    return [preset, channels, layers, optimizer, learning_rate, batch_size, epochs, schedule, augment]
+def column(channels, optimizer, learning_rate, batch_size, epochs, augment=False, preset="custom", schedule="constant", layers="[]", **train):
+    """One model column's API inputs, in the page's order; other training settings keep the optimizer's usual values."""
+    values = dict(zip(TRAIN_FIELDS, config_values(TrainConfig(optimizer))))
+    augment = list(DEFAULT_AUGMENTATIONS) if augment is True else list(augment or [])
+    values.update(optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, schedule=schedule, augment=augment, **train)
+    return [preset, channels, layers, *values.values()]
 
 
-def settings(a=("16,32,64,64", "adam", 0.001, 64, 1, False), b=("8,16,32,32", "adam", 0.002, 64, 1, False), subset=4000, epochs_evals=2):
-    return [*column(*a), *column(*b), "mnist", subset, 0, "auto", "auto", epochs_evals, False]
+def run_values(subset=4000, evals=2, dataset="mnist", seed=0, device="auto", precision="auto", validation=0, identical_init=True):
+    """The shared run settings, in the page's order."""
+    return [dataset, subset, seed, device, precision, evals, validation, identical_init]
+
+
+def settings(a=("16,32,64,64", "adam", 0.001, 64, 1, False), b=("8,16,32,32", "adam", 0.002, 64, 1, False), subset=4000, epochs_evals=2, **run):
+    return [*column(*a), *column(*b), *run_values(subset, epochs_evals, **run), False]
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +144,11 @@ def test_bad_input_is_refused_with_a_readable_message_and_keeps_trained_models(u
 def test_a_preset_is_trained_as_picked(url):
     client = Client(url, verbose=False)
     tiny = PRESETS["tiny"].spec
-    inputs = [*column("", "adam", 0.003, 128, 1, preset="tiny"), *column("8,8,8,8", "adam", 0.003, 128, 1, schedule="onecycle"), "mnist", 2000, 0, "auto", "auto", 1, False]
+    inputs = [*column("", "adam", 0.003, 128, 1, preset="tiny"), *column("8,8,8,8", "adam", 0.003, 128, 1, schedule="onecycle"), *run_values(2000, 1), False]
     final = client.predict(*inputs, api_name="/train")
     assert next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1] == f"{tiny.model.param_count:,}"
     with pytest.raises(Exception, match="resnet is not in the list of choices"):  # Gradio checks dropdown values
-        client.predict(*[*column("", "adam", 0.003, 128, 1, preset="resnet")] + inputs[9:], api_name="/train")
+        client.predict(*[*column("", "adam", 0.003, 128, 1, preset="resnet")] + inputs[MODEL_FIELDS:], api_name="/train")
     client.close()
 
 
@@ -147,11 +156,11 @@ def test_builder_layers_train_and_an_invalid_stack_is_refused_with_its_sentence(
     client = Client(url, verbose=False)
     stack = (Conv(8, 5, 1, 2), Pool(), Conv(16), Activation("gelu"), Pool(), Flatten(), Dropout(0.2), Linear(32))
     good = column("", "adam", 0.003, 100, 1, preset="builder", layers=layers_to_json(stack))
-    final = client.predict(*good, *column("4,4,4,4", "adam", 0.003, 100, 1), "mnist", 1000, 0, "auto", "auto", 1, False, api_name="/train")
+    final = client.predict(*good, *column("4,4,4,4", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train")
     assert next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1] == f"{ModelConfig(stack).param_count:,}"
     bad = layers_to_json((Conv(8), Pool(), Pool(), Pool(), Conv(8, kernel=5, padding=0)))
     with pytest.raises(Exception) as info:
-        client.predict(*good, *column("", "adam", 0.003, 100, 1, preset="builder", layers=bad), "mnist", 1000, 0, "auto", "auto", 1, False, api_name="/train")
+        client.predict(*good, *column("", "adam", 0.003, 100, 1, preset="builder", layers=bad), *run_values(1000, 1), False, api_name="/train")
     assert "Model B · layer 5, conv 5x5, 8 channels: its input is only 3x3; use a smaller kernel, padding, or remove a pooling layer above" in str(info.value)
     client.close()
 
@@ -162,18 +171,18 @@ def test_share_token_and_exported_file_hold_the_exact_setup(url):
     values = [
         *column("8, 16, 32, 32", "sgd", 0.02, 32, 3, True, schedule="onecycle"),
         *column("", "adamw", 0.004, 256, 2, preset="builder", layers=layers_to_json(stack)),
-        "fashion_mnist", 5000, 42, "cpu", "fp32", 4,
+        *run_values(5000, 4, "fashion_mnist", 42, "cpu", "fp32", 500, False),
     ]
     expected = ExperimentConfig(
         ModelSpec(ModelConfig.from_conv_channels([8, 16, 32, 32]), TrainConfig("sgd", 0.02, 32, 3, True, "onecycle")),
         ModelSpec(ModelConfig(stack), TrainConfig("adamw", 0.004, 256, 2)),
-        RunConfig("fashion_mnist", 5000, 42, "cpu", "fp32", 4),
+        RunConfig("fashion_mnist", 5000, 42, "cpu", "fp32", 4, 500, False),
     )
     assert experiment_from_token(client.predict(*values, api_name="/share_token")) == expected
     exported = client.predict(*values, api_name="/export_setup")
     assert ExperimentConfig.from_json(Path(exported).read_text()) == expected
     with pytest.raises(Exception, match="Cannot share this setup yet: Model A · conv 1 channels"):
-        client.predict(*column("0,1,1,1", "adam", 0.001, 64, 1), *values[9:], api_name="/share_token")
+        client.predict(*column("0,1,1,1", "adam", 0.001, 64, 1), *values[MODEL_FIELDS:], api_name="/share_token")
     client.close()
 
 
