@@ -210,7 +210,7 @@ def test_two_clients_train_at_once_and_see_only_their_own_results(url):
     assert params["wide"] == [count([32, 32, 64, 64]), count([8, 16, 32, 32])]
     assert params["tiny"] == [count([4, 4, 8, 8]), count([4, 8, 8, 8])]
     assert "2,000 train" in finals["wide"][STATUS] and "1,000 train" in finals["tiny"][STATUS]
-    assert finals["wide"][LOG_A].splitlines()[-1].startswith("32 steps") and finals["tiny"][LOG_A].splitlines()[-1].startswith("10 steps")
+    assert "] 32 steps on" in finals["wide"][LOG_A].splitlines()[-1] and "] 10 steps on" in finals["tiny"][LOG_A].splitlines()[-1]
 
 
 def free_port() -> int:

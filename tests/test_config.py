@@ -160,3 +160,41 @@ def test_malformed_dicts_are_refused_cleanly():
     refused(lambda: ExperimentConfig.from_json("{not json"), "json")
     refused(lambda: ExperimentConfig.from_dict({"a": {}, "c": {}}), "c")
     refused(lambda: ExperimentConfig.from_dict({"run": {"seed": -1}}), "seed")
+
+
+def test_training_options_are_bounded_and_named():
+    refused(lambda: TrainConfig(optimizer="lbfgs"), "optimizer", None, "adam, adamw, sgd, rmsprop, adadelta")
+    refused(lambda: TrainConfig(momentum=1.0), "momentum", None, "at least 0 and below 1")
+    refused(lambda: TrainConfig(weight_decay=-0.1), "weight_decay", None, "at least 0 and at most 1")
+    refused(lambda: TrainConfig(beta2=1), "beta2", None, "below 1")
+    refused(lambda: TrainConfig(schedule="linear"), "schedule", None, "constant, step, exponential, cosine, onecycle")
+    refused(lambda: TrainConfig(epochs=2, warmup_epochs=2), "warmup_epochs", None, "below 2")
+    refused(lambda: TrainConfig(gamma=0), "gamma", None, "above 0 and at most 1")
+    refused(lambda: TrainConfig(loss="focal"), "loss", None, "cross_entropy, label_smoothing, hinge, mse")
+    refused(lambda: TrainConfig(label_smoothing=1), "label_smoothing")
+    refused(lambda: TrainConfig(early_stopping="val_f1"), "early_stopping")
+    refused(lambda: TrainConfig(patience=0), "patience", None, "from 1 to 50")
+    refused(lambda: TrainConfig(augment=["rotate", "blur"]), "augment", None, "rotate, shift, scale, stroke, elastic, erase")
+    refused(lambda: TrainConfig("sgd", nesterov=True, momentum=0), "momentum", None, "nesterov needs a momentum")
+    refused(lambda: TrainConfig(normalize="yes"), "normalize")
+    refused(lambda: RunConfig(validation_size=-1), "validation_size")
+    refused(lambda: RunConfig(validation_size=500).check_fits(TrainConfig(), 500), "validation_size", None, "from 0 to 499")
+    refused(lambda: RunConfig(validation_size=450).check_fits(TrainConfig(batch_size=64), 500, "B"), "batch_size", None, "after holding out 450")
+    refused(lambda: RunConfig().check_fits(TrainConfig(early_stopping="val_loss"), 500, "A"), "early_stopping", None, "needs a validation split")
+
+
+def test_optimizer_defaults_follow_the_optimizer_and_old_setups_still_load():
+    assert TrainConfig("sgd").momentum == 0.9 and TrainConfig("rmsprop").momentum == 0.0
+    assert TrainConfig("adamw").weight_decay == 0.01 and TrainConfig("adam").weight_decay == 0.0
+    assert TrainConfig(augment=True).augment == ("rotate", "shift", "scale", "stroke") and TrainConfig(augment=False).augment == ()
+    assert TrainConfig(augment=["erase", "rotate", "erase"]).augment == ("rotate", "erase")
+    old = {"optimizer": "sgd", "learning_rate": 0.05, "batch_size": 32, "epochs": 2, "augment": True, "schedule": "onecycle"}
+    assert TrainConfig.from_dict(old) == TrainConfig("sgd", 0.05, 32, 2, True, "onecycle")
+
+
+def test_every_training_option_round_trips_through_json():
+    train = TrainConfig(
+        "rmsprop", 0.002, 32, 4, ("elastic", "erase"), "step", 0.001, 0.5, False, 0.8, 0.99, 0.95, 0.5, 0.3, 2.0, "hinge", 0.2, False, "val_accuracy", 3
+    )
+    experiment = ExperimentConfig(ModelSpec(train=train), ModelSpec(), RunConfig(validation_size=5000, identical_init=False))
+    assert ExperimentConfig.from_json(experiment.to_json()) == experiment

@@ -1,12 +1,33 @@
+import math
 import threading
 
 import pytest
 import torch
 
-from cnn_lab.config import Conv, Flatten, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab import training
+from cnn_lab.config import AUGMENTATIONS, LOSSES, SCHEDULES, ConfigError, Conv, Flatten, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.inference import predict
 from cnn_lab.runtime import resolve_device
-from cnn_lab.training import Contender, EvalEvent, ModelFailed, RunFinished, RunStarted, StepEvent, train_models
+from cnn_lab.training import (
+    Contender,
+    CrossValidationFinished,
+    EarlyStopped,
+    EvalEvent,
+    FoldFinished,
+    ModelFailed,
+    RunFinished,
+    RunStarted,
+    StepEvent,
+    create_contenders,
+    cross_validate,
+    estimate_cross_validation_s,
+    make_optimizer,
+    make_scheduler,
+    schedule_curve,
+    train_models,
+)
+
+real_evaluate = training.evaluate
 
 # Bound measured on this machine: 150 steps of batch 64 (9,600 images) take the
 # Adam model to 96.2% (full MNIST) / 95.6% (shipped sample) test accuracy and
@@ -122,7 +143,8 @@ def test_both_precisions_train(mnist, precision):
 
 def test_same_seed_same_curves(mnist):
     def losses():
-        events = train_models(pair(TrainConfig(batch_size=64, augment=True)), RunConfig(train_subset=640, seed=5, precision="fp32"), mnist)
+        train = TrainConfig(batch_size=64, epochs=2, augment=AUGMENTATIONS, schedule="cosine", warmup_epochs=0.5)
+        events = train_models(pair(train), RunConfig(train_subset=640, seed=5, precision="fp32", validation_size=128), mnist)
         return [e.loss for e in events if isinstance(e, StepEvent)]
 
     first, second = losses(), losses()
@@ -130,3 +152,188 @@ def test_same_seed_same_curves(mnist):
         assert first == second
     else:  # cuDNN's backward kernels sum in a varying order: equal to float rounding only
         assert first == pytest.approx(second, rel=1e-4)
+
+
+# ---------------------------------------------------------------- training options
+
+OPTIMIZER_CASES = [
+    TrainConfig("adam"),
+    TrainConfig("adam", beta1=0.8, beta2=0.99),
+    TrainConfig("adamw", weight_decay=0.05),
+    TrainConfig("sgd", 0.05),
+    TrainConfig("sgd", 0.05, nesterov=True, weight_decay=1e-4),
+    TrainConfig("rmsprop", momentum=0.5, alpha=0.9),
+    TrainConfig("adadelta", 1.0),
+]
+
+
+def mean_loss_drop(train: TrainConfig, mnist, images: int = 3200) -> tuple[float, float]:
+    """Mean loss of the first and the last 10 steps of one model on real MNIST."""
+    contender = Contender.create("A", ModelSpec(train=train))
+    losses = [e.loss for e in train_models([contender], RunConfig(train_subset=images, precision="fp32"), mnist) if isinstance(e, StepEvent)]
+    return sum(losses[:10]) / 10, sum(losses[-10:]) / 10
+
+
+@pytest.mark.parametrize("train", OPTIMIZER_CASES, ids=lambda t: f"{t.optimizer}-{t.momentum}-{t.weight_decay}")
+def test_every_optimizer_lowers_the_loss_on_real_data(mnist, train):
+    images = 6400 if train.optimizer == "sgd" else 3200  # SGD sits on the first plateau for about 60 steps
+    first, last = mean_loss_drop(train, mnist, images)
+    assert last < first * 0.6, (first, last)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_loss_lowers_itself_on_real_data(mnist, loss):
+    first, last = mean_loss_drop(TrainConfig("adam", loss=loss), mnist)
+    assert last < first * 0.6, (first, last)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_every_schedule_trains_with_the_rates_its_preview_shows(mnist, schedule):
+    train = TrainConfig("adam", 3e-3, 100, 2, schedule=schedule, warmup_epochs=0.5, gamma=0.5)
+    contender = Contender.create("A", ModelSpec(train=train))
+    steps = [e for e in train_models([contender], RunConfig(train_subset=2000, precision="fp32"), mnist) if isinstance(e, StepEvent)]
+    assert [s.learning_rate for s in steps] == pytest.approx([lr for _, lr in schedule_curve(train, 20)])
+    assert sum(s.loss for s in steps[-5:]) < sum(s.loss for s in steps[:5]) * 0.6
+
+
+def rates(train: TrainConfig, steps_per_epoch: int) -> list[float]:
+    optimizer = make_optimizer(train, [torch.zeros(1, requires_grad=True)])
+    scheduler = make_scheduler(train, optimizer, steps_per_epoch)
+    out = []
+    for _ in range(steps_per_epoch * train.epochs):
+        out.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return out
+
+
+def test_schedule_rates_match_their_definitions_at_chosen_steps():
+    lr, spe, warm = 0.1, 10, 10  # 10 steps per epoch, 1 epoch of warm-up, 4 epochs in all
+    common = dict(learning_rate=lr, epochs=4, warmup_epochs=1.0, gamma=0.5)
+    for schedule in ("constant", "step", "exponential", "cosine"):
+        got = rates(TrainConfig(schedule=schedule, **common), spe)
+        for s in (0, 4, 9):  # warm-up: linear from 1% of the rate
+            assert got[s] == pytest.approx(lr * (0.01 + 0.99 * s / warm)), (schedule, s)
+        for s in (10, 19, 20, 25, 39):  # after warm-up, each by its definition (t: steps since the warm-up)
+            t = s - warm
+            expected = {
+                "constant": lr,
+                "step": lr * 0.5 ** (t // spe),  # x gamma every decay_every (1) epoch
+                "exponential": lr * 0.5 ** (t / spe),  # x gamma per epoch, spread over its steps
+                "cosine": lr * (1 + math.cos(math.pi * t / (4 * spe - warm))) / 2,  # to 0 at the end
+            }[schedule]
+            assert got[s] == pytest.approx(expected, rel=1e-6), (schedule, s)
+    got = rates(TrainConfig(schedule="step", learning_rate=lr, epochs=4, decay_every=2, gamma=0.1), spe)
+    assert got[19] == pytest.approx(lr) and got[20] == pytest.approx(lr * 0.1) and got[39] == pytest.approx(lr * 0.1)
+    cycle = rates(TrainConfig(schedule="onecycle", learning_rate=lr, epochs=4, warmup_epochs=1.0), spe)
+    assert cycle[0] == pytest.approx(lr / 25)  # torch's div_factor
+    assert max(cycle) == pytest.approx(lr) and cycle.index(max(cycle)) == warm - 1  # the rise takes the warm-up
+    assert cycle[-1] < lr / 1e4 and cycle == sorted(cycle[:warm]) + sorted(cycle[warm:], reverse=True)
+
+
+def scripted_evaluate(script: list[tuple[float, float]], validation_size: int):
+    """An evaluate() whose validation scores follow `script`, one entry per epoch; the test set is scored for real."""
+    calls = iter(script)
+
+    def fake(module, images, labels, *args, **kwargs):
+        if len(labels) == validation_size:
+            loss, accuracy = next(calls)
+            return loss, accuracy, (accuracy,) * 10
+        return real_evaluate(module, images, labels, *args, **kwargs)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    "monitor, script, stop_after, best",
+    [
+        ("val_loss", [(0.9, 0.7), (0.5, 0.8), (0.6, 0.85), (0.55, 0.9), (0.4, 0.9)], 4, 2),  # loss stalls at epochs 3-4
+        ("val_accuracy", [(0.9, 0.7), (0.8, 0.9), (0.7, 0.95), (0.6, 0.95), (0.5, 0.94)], 5, 3),  # a tie is no improvement
+    ],
+)
+def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights(mnist, monkeypatch, monitor, script, stop_after, best):
+    monkeypatch.setattr(training, "evaluate", scripted_evaluate(script + [(9.9, 0.0)] * 5, 100))
+    contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=10, early_stopping=monitor, patience=2)))
+    events = list(train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist))
+    stopped = [e for e in events if isinstance(e, EarlyStopped)]
+    assert len(stopped) == 1 and (stopped[0].epoch, stopped[0].best_epoch) == (stop_after, best)
+    assert max(e.epoch for e in events if isinstance(e, StepEvent)) == stop_after  # no epoch after the stop
+    assert f"weights of epoch {best} are restored" in stopped[0].message and "has not improved for 2 epochs" in stopped[0].message
+    for name, saved in contender.checkpoints[best].weights.items():
+        assert torch.equal(contender.module.state_dict()[name].cpu(), saved), name
+    assert not torch.equal(contender.checkpoints[stop_after].weights["conv1.weight"], contender.checkpoints[best].weights["conv1.weight"])
+    result = events[-1].results["A"]
+    assert result.status == "stopped early" and result.epochs_done == best and result.validation_accuracy == script[best - 1][1]
+
+
+def test_early_stopping_without_a_validation_split_is_refused(mnist):
+    contender = Contender.create("A", ModelSpec(train=TrainConfig(early_stopping="val_loss")))
+    with pytest.raises(ConfigError, match="early_stopping needs a validation split"):
+        next(train_models([contender], RunConfig(train_subset=600), mnist))
+
+
+def test_validation_is_held_out_and_reported_next_to_test(mnist, monkeypatch):
+    contenders = pair(TrainConfig(batch_size=50, epochs=2))
+    seen = record_batches(contenders, monkeypatch)
+    events = list(train_models(contenders, RunConfig(train_subset=1000, validation_size=300), mnist))
+    assert events[0].train_size == 700 and events[0].validation_size == 300 and "700 train / 300 validation" in events[0].data_source
+    assert sum(len(batch) for batch in seen["A"]) == 1400  # two epochs of the 700 kept; the held-out 300 are never trained on
+    evals = [e for e in events if isinstance(e, EvalEvent)]
+    assert all(e.validation_accuracy is not None and e.test_accuracy is not None for e in evals)
+    result = events[-1].results["A"]
+    assert result.validation_accuracy > 0.5 and abs(result.validation_accuracy - result.test_accuracy) < 0.1  # both measure unseen images
+
+
+def test_identical_initial_weights_give_identical_first_losses(mnist):
+    specs = {"A": ModelSpec(train=TrainConfig("adam", augment=AUGMENTATIONS)), "B": ModelSpec(train=TrainConfig("sgd", 0.05, augment=AUGMENTATIONS))}
+
+    def first_losses(identical: bool) -> dict[str, float]:
+        run = RunConfig(train_subset=640, identical_init=identical, precision="fp32")
+        firsts = {}
+        for event in train_models(create_contenders(specs, run), run, mnist):
+            if isinstance(event, StepEvent) and event.step == 1:
+                firsts[event.model] = event.loss
+        return firsts
+
+    same = first_losses(True)
+    assert same["A"] == same["B"]  # same weights, same (augmented) batch: only the optimizer differs afterwards
+    different = first_losses(False)
+    assert different["A"] != different["B"]
+
+
+def test_continue_and_roll_back_after_a_stop(mnist):
+    contenders = pair(TrainConfig(batch_size=100, epochs=3))
+    stop = threading.Event()
+    for event in train_models(contenders, RunConfig(train_subset=1000), mnist, stop):
+        if isinstance(event, StepEvent) and event.model == "B" and event.step == 15:
+            stop.set()
+    a, b = contenders
+    assert event.reason == "stopped" and sorted(a.checkpoints) == [1] and a.epochs_done == 1 and a.images_seen == 1500
+    with pytest.raises(ConfigError, match=r"epoch must be one of the saved epochs \(1\), got 2"):
+        a.restore(2)
+    a.restore(1)
+    assert a.images_seen == 1000 and a.test_accuracy == a.checkpoints[1].test_accuracy
+    assert all(torch.equal(a.module.state_dict()[k].cpu(), v) for k, v in a.checkpoints[1].weights.items())
+
+    events = list(train_models(contenders, RunConfig(train_subset=1000), mnist, epochs=2))
+    steps = [e for e in events if isinstance(e, StepEvent) and e.model == "A"]
+    assert steps[0].epoch == 2 and steps[0].images_seen == 1100 and steps[-1].epoch == 3 and steps[-1].images_seen == 3000
+    assert a.epochs_done == b.epochs_done == 3 and sorted(a.checkpoints) == [1, 2, 3]
+    assert events[-1].results["A"].test_accuracy > a.checkpoints[1].test_accuracy - 0.02  # it went on learning, not from scratch
+    a.restore(2)
+    assert a.epochs_done == 2 and a.test_accuracy == a.checkpoints[2].test_accuracy
+
+
+def test_cross_validation_reports_every_fold_and_their_spread(mnist):
+    spec = ModelSpec(train=TrainConfig(batch_size=64))
+    estimate = estimate_cross_validation_s(spec, RunConfig(train_subset=1500), mnist, 3)
+    events = list(cross_validate(spec, RunConfig(train_subset=1500), mnist, 3))
+    folds = [e for e in events if isinstance(e, FoldFinished)]
+    done = events[-1]
+    assert [f.fold for f in folds] == [1, 2, 3] and isinstance(done, CrossValidationFinished) and done.reason == "finished"
+    assert done.validation_accuracies == tuple(f.validation_accuracy for f in folds)
+    assert min(done.validation_accuracies) <= done.mean <= max(done.validation_accuracies) and done.mean > 0.7
+    assert 0 < done.std < 0.1 and 0 < estimate < 600
+    assert next(e for e in events if isinstance(e, RunStarted)).train_size == 1000  # two folds train, one validates
+    with pytest.raises(ConfigError, match="folds must be a whole number from 2 to 10, got 11"):
+        next(cross_validate(spec, RunConfig(train_subset=1500), mnist, 11))

@@ -1,0 +1,29 @@
+import pytest
+
+from cnn_lab.config import ConfigError, TrainConfig
+from cnn_lab.training_panel import TRAIN_FIELDS, config_values, schedule_frame, train_config, typical_settings
+
+
+def test_a_column_reads_back_the_config_it_shows():
+    train = TrainConfig("sgd", 0.02, 32, 3, ("rotate", "erase"), "cosine", nesterov=True, warmup_epochs=0.5, loss="mse", early_stopping="val_loss")
+    assert train_config(dict(zip(TRAIN_FIELDS, config_values(train)))) == train
+
+
+def test_text_from_api_callers_is_read_as_numbers_and_bad_text_is_named():
+    values = dict(zip(TRAIN_FIELDS, config_values(TrainConfig())))
+    assert train_config(values | {"learning_rate": "0.01", "epochs": "2", "gamma": "0.5"}) == TrainConfig(learning_rate=0.01, epochs=2, gamma=0.5)
+    with pytest.raises(ConfigError, match="momentum must be a number, got 'lots'"):
+        train_config(values | {"momentum": "lots"})
+
+
+def test_the_schedule_preview_spans_the_run_and_peaks_at_the_rate():
+    frame = schedule_frame(*config_values(TrainConfig(learning_rate=0.01, epochs=3, schedule="onecycle")))
+    assert frame["epoch"].min() == 0 and 2.9 < frame["epoch"].max() < 3 and frame["learning rate"].max() == pytest.approx(0.01, rel=0.01)
+    assert len(frame) <= 400
+    broken = list(config_values(TrainConfig()))
+    broken[TRAIN_FIELDS.index("learning_rate")] = 0
+    assert schedule_frame(*broken).empty  # nothing drawn for a setting the Train button would refuse
+
+
+def test_picking_an_optimizer_suggests_its_usual_values():
+    assert typical_settings("adadelta") == (1.0, 0.0, 0.0) and typical_settings("sgd") == (0.05, 0.9, 0.0) and typical_settings("adamw")[2] == 0.01
