@@ -208,14 +208,24 @@ def experiment_from_values(*values) -> ExperimentConfig:
     return ExperimentConfig(a, b, run_config(*values[2 * MODEL_FIELDS : 2 * MODEL_FIELDS + RUN_FIELDS]))
 
 
-def values_from_experiment(experiment: ExperimentConfig) -> list:
-    """The page's settings for a loaded setup: both columns switch to the builder, holding the setup's layers."""
+def api_values(experiment: ExperimentConfig) -> list:
+    """The inputs /train, /share_token and /export_setup take for a setup: each column as a builder layer list, then the run."""
     values = []
     for spec in (experiment.a, experiment.b):
-        values += [BUILDER, gr.skip(), layers_to_json(spec.model.layers), *config_values(spec.train)]
+        values += [BUILDER, "", layers_to_json(spec.model.layers), *config_values(spec.train)]
     r = experiment.run
-    device = r.device if r.device == "auto" or r.device in available_devices() else "auto"
-    return values + [r.dataset, r.train_subset or 0, r.seed, device, r.precision, r.evals_per_epoch, r.validation_size, r.identical_init]
+    return values + [r.dataset, r.train_subset or 0, r.seed, r.device, r.precision, r.evals_per_epoch, r.validation_size, r.identical_init]
+
+
+def values_from_experiment(experiment: ExperimentConfig) -> list:
+    """The page's settings for a loaded setup: both columns switch to the builder; their channel boxes keep their text."""
+    values = api_values(experiment)
+    for channels in (1, MODEL_FIELDS + 1):
+        values[channels] = gr.skip()
+    device = 2 * MODEL_FIELDS + 3
+    if values[device] != "auto" and values[device] not in available_devices():
+        values[device] = "auto"
+    return values
 
 
 def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
@@ -243,7 +253,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             accuracy = gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session))
             return (
                 session, view.status_text(), view.progress_text(), view.loss_frame(), accuracy, view.log_text("A"), view.log_text("B"),
-                results, summary, view.learning_rate_frame(), checkpoints,
+                results, summary, *(view.learning_rate_frame(name) for name in NAMES), checkpoints,
             )  # fmt: skip
 
         try:
@@ -374,15 +384,15 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             session.stop.set()
             session.running = False
 
-    def augmentation_preview(kinds: list[str], dataset_name: str, seed=None):
-        """A few training images as the model will see them; a new draw every time."""
+    def augmentation_preview(kinds: list[str], dataset_name: str):
+        """A few training images, with their labels, as the model will see them; a new draw every time."""
         try:
-            images = dataset(dataset_name).train_images[:AUGMENT_PREVIEW_IMAGES]
+            data = dataset(dataset_name)
         except DataError as err:
             raise gr.Error(str(err), title="No data") from None
-        shown = augmented_examples(images, tuple(kinds or ()), int(time.time_ns() % 2**31) if seed is None else seed)
-        caption = ", ".join(kinds) if kinds else "no augmentation"
-        return [(image.numpy(), caption) for image in shown]
+        images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
+        shown = augmented_examples(images, tuple(kinds or ()), seed=time.time_ns() % 2**31)
+        return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels)]
 
     def stop(session: Session | None) -> str:
         if session is None or not session.running:
@@ -521,11 +531,14 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             accuracy_plot = gr.LinePlot(
                 x="images", y="accuracy", color="curve", title="Accuracy (%)", x_title="images seen", y_title="accuracy %", y_lim=[90, 100], color_map=ACCURACY_COLORS, height=300
             )
-        with gr.Row():
-            full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)", scale=1)
-            learning_rate_plot = gr.LinePlot(
-                x="images", y="learning rate", color="model", title="Learning rate (live)", x_title="images seen", color_map=LOSS_COLORS, height=200, scale=2
-            )
+        full_range = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
+        with gr.Row():  # one chart per model: their rates can differ by orders of magnitude
+            learning_rate_plots = [
+                gr.LinePlot(
+                    x="images", y="learning rate", color="model", title=f"Learning rate, model {name} (live)", x_title="images seen", color_map=LOSS_COLORS, height=200
+                )
+                for name in NAMES
+            ]
         with gr.Row():
             logs = [gr.Textbox(label=f"Log, model {name} (newest first)", lines=10, max_lines=10, interactive=False, elem_classes="cnn-mono") for name in NAMES]
         gr.Markdown("## Results")
@@ -576,7 +589,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 with gr.Column(min_width=160):  # reserves the labels' width at load, so the sketchpad keeps its size
                     labels.append(gr.Label(num_top_classes=10, label=f"Model {name}"))
 
-        run_outputs = [session, status, progress, loss_plot, accuracy_plot, *logs, results, summary, learning_rate_plot, checkpoints]
+        run_outputs = [session, status, progress, loss_plot, accuracy_plot, *logs, results, summary, *learning_rate_plots, checkpoints]
         training = dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[status])
         train_btn.click(train, inputs=[*model_inputs, *run_inputs, full_range, session], outputs=run_outputs, api_name="train", **training)
         continue_btn.click(continue_training, inputs=[more_epochs, full_range, session], outputs=run_outputs, api_name="continue_training", **training)

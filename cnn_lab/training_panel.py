@@ -167,15 +167,16 @@ def training_controls(name: str, defaults: TrainConfig) -> tuple[dict[str, gr.co
         label, info = LABELS["augment"]
         c["augment"] = gr.CheckboxGroup(CHOICE_LABELS["augment"], value=list(defaults.augment), label=label, info=info)
         gallery = gr.Gallery(
-            label=f"Augmentation preview: training images as model {name} sees them", columns=8, rows=1, height=120, elem_classes="cnn-augment", allow_preview=False
-        )
+            label=f"Augmentation preview: training images as model {name} sees them, with their labels",
+            columns=4, height=300, elem_classes="cnn-augment", allow_preview=False,
+        )  # fmt: skip
         redraw = gr.Button("Preview augmentation", size="sm")
 
     inputs = [c[f] for f in TRAIN_FIELDS]
     for setting in ("optimizer", "schedule", "loss", "early_stopping"):
         dependents = [f for f, (s, _) in USED_WHEN.items() if s == setting]
         c[setting].change(
-            lambda value, dependents=dependents: [gr.update(visible=value in USED_WHEN[f][1]) for f in dependents],
+            lambda value, dependents=dependents: {c[f]: gr.update(visible=value in USED_WHEN[f][1]) for f in dependents},
             c[setting],
             [c[f] for f in dependents],
             api_name=False,

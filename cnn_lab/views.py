@@ -113,7 +113,7 @@ class RunView:
             self.accuracy_rows.append((event.images_seen, event.accuracy * 100, f"{event.model} train"))
         log_every = max(1, event.total_steps // 20)
         if event.step % log_every == 0:
-            self._log(event.model, f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, {event.images_per_s:,.0f} images/s")
+            self._log(event.model, f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, learning rate {event.learning_rate:.3g}, {event.images_per_s:,.0f} images/s")
 
     # ------------------------------------------------------------ outputs
 
@@ -126,8 +126,8 @@ class RunView:
         stops = [(x, y, f"{name} {STOP_SERIES}") for name, x in self.early_stops.items() for y in (floor, 100.0)]
         return _curve_frame(self.accuracy_rows + stops, ["images", "accuracy", "curve"])
 
-    def learning_rate_frame(self) -> pd.DataFrame:
-        return _curve_frame(self.learning_rate_rows, ["images", "learning rate", "model"])
+    def learning_rate_frame(self, name: str) -> pd.DataFrame:
+        return _curve_frame([row for row in self.learning_rate_rows if row[2] == name], ["images", "learning rate", "model"])
 
     def progress_text(self) -> str:
         return "\n".join(self.progress_line(name) for name in self.names)

@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from cnn_lab.app import MODEL_FIELDS, build_app
+from cnn_lab.app import MODEL_FIELDS, api_values, build_app
 from cnn_lab.builder import layers_to_json
 from cnn_lab.config import DEFAULT_AUGMENTATIONS, Activation, Conv, Dropout, ExperimentConfig, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
 from cnn_lab.presets import PRESETS
@@ -25,7 +25,7 @@ from drawn_digits import render_digit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # outputs of /train (and /continue_training) as the client sees them (gr.State is not sent)
-STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY, LEARNING_RATE, CHECKPOINTS = range(10)
+STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY, LEARNING_RATE_A, LEARNING_RATE_B, CHECKPOINTS = range(11)
 
 
 def column(channels, optimizer, learning_rate, batch_size, epochs, augment=False, preset="custom", schedule="constant", layers="[]", **train):
@@ -181,6 +181,12 @@ def test_share_token_and_exported_file_hold_the_exact_setup(url):
     assert experiment_from_token(client.predict(*values, api_name="/share_token")) == expected
     exported = client.predict(*values, api_name="/export_setup")
     assert ExperimentConfig.from_json(Path(exported).read_text()) == expected
+    everything = ExperimentConfig(
+        ModelSpec(ModelConfig(stack), TrainConfig("rmsprop", 0.002, 32, 4, ("elastic", "erase"), "step", 0.001, 0.5, alpha=0.9, gamma=0.3, decay_every=2)),
+        ModelSpec(train=TrainConfig("sgd", 0.05, nesterov=True, loss="hinge", normalize=False, early_stopping="val_accuracy", patience=3)),
+        RunConfig(train_subset=8000, validation_size=1000, identical_init=False),
+    )
+    assert experiment_from_token(client.predict(*api_values(everything), api_name="/share_token")) == everything
     with pytest.raises(Exception, match="Cannot share this setup yet: Model A · conv 1 channels"):
         client.predict(*column("0,1,1,1", "adam", 0.001, 64, 1), *values[MODEL_FIELDS:], api_name="/share_token")
     client.close()
@@ -268,3 +274,48 @@ def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(t
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
+    client = Client(url, verbose=False)
+    a = column("8,8,16,16", "adam", 0.003, 100, 3, ("rotate", "erase"), schedule="cosine", warmup_epochs=0.5, early_stopping="val_loss", patience=1)
+    b = column("8,8,16,16", "sgd", 0.05, 100, 2, loss="label_smoothing", nesterov=True, normalize=False)
+    final = client.predict(*a, *b, *run_values(1500, 1, validation=500), False, api_name="/train")
+    rows = {r[0]: r[1:] for r in final[SUMMARY]["data"]}
+    assert rows["validation accuracy"][0].endswith("%") and rows["validation accuracy"][1].endswith("%")
+    assert "1,000 train / 500 validation" in final[STATUS]
+    rates = {name: [row[1] for row in final[plot]["data"] if row[1] is not None] for name, plot in (("A", LEARNING_RATE_A), ("B", LEARNING_RATE_B))}
+    assert max(rates["A"]) == pytest.approx(0.003, rel=0.05) and rates["A"][-1] < 0.0003  # cosine: from the peak down to about 0
+    assert set(rates["B"]) == {0.05}
+    saved = final[CHECKPOINTS]["data"]
+    assert [row[:2] for row in saved if row[0] == "B"] == [["B", 2 - 1], ["B", 2]]
+    epochs_a = int(rows["epochs trained"][0])
+
+    more = client.predict(1, False, api_name="/continue_training")
+    assert more[STATUS].startswith("**Finished**")
+    after = {r[0]: r[1:] for r in more[SUMMARY]["data"]}
+    assert int(after["epochs trained"][1]) == 3 and [row[1] for row in more[CHECKPOINTS]["data"] if row[0] == "B"] == [1, 2, 3]
+    assert int(after["epochs trained"][0]) >= epochs_a
+
+    note, summary, results, checkpoints = client.predict("B", 1, api_name="/roll_back")
+    assert "Model B is back at the end of epoch 1" in note and "rolled back to epoch 1" in str(summary["data"])
+    assert [row[1] for row in checkpoints["data"] if row[0] == "B" and row[-1]] == [1]  # epoch 1 is now the current one
+    with pytest.raises(Exception, match=r"epoch must be one of the saved epochs \(1, 2, 3\), got 7"):
+        client.predict("B", 7, api_name="/roll_back")
+    with pytest.raises(Exception, match="more epochs must be a whole number from 1 to 50, got 0"):
+        client.predict(0, False, api_name="/continue_training")
+
+    cv_note, folds = client.predict(*a, *b, *run_values(1500, 1, validation=500), "B", 3, 900, api_name="/cross_validate")
+    assert "3-fold cross-validation on 900 training images" in cv_note and "mean validation accuracy" in cv_note and "±" in cv_note
+    assert [row[0] for row in folds["data"]] == ["1 of 3", "2 of 3", "3 of 3"]
+    with pytest.raises(Exception, match="Cross-validation · folds must be a whole number from 2 to 10, got 12"):
+        client.predict(*a, *b, *run_values(1500, 1), "A", 12, 900, api_name="/cross_validate")
+    client.close()
+
+
+def test_early_stopping_without_validation_images_is_refused_by_name(url):
+    client = Client(url, verbose=False)
+    a = column("8,8,16,16", "adam", 0.003, 100, 2, early_stopping="val_accuracy")
+    with pytest.raises(Exception, match="model A: early_stopping needs a validation split: set validation images from 1 to 999"):
+        client.predict(*a, *column("8,8,16,16", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train")
+    client.close()

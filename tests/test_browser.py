@@ -138,7 +138,7 @@ def legend_labels(plot) -> list[str]:
 def configure(page: Page, *, train_images: int, channels_a: str, channels_b: str, epochs_a: int = 1) -> None:
     accordion_field = page.get_by_label("Training images (0 = all)")
     if not accordion_field.is_visible():
-        page.get_by_text("Data and hardware (shared by both models)").click()
+        page.get_by_text("Data, validation and hardware (shared by both models)").click()
     expect(accordion_field).to_be_visible()
     accordion_field.fill(str(train_images))
     channels = page.get_by_label(CHANNELS)
@@ -400,7 +400,7 @@ def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open
     restored.locator("input[type=file][accept*='.json']").set_input_files(str(path))
     expect(restored.get_by_text("Setup imported.")).to_be_visible()
     expect(restored.get_by_label("Learning rate").nth(1)).to_have_value("0.002")
-    restored.get_by_text("Data and hardware").click()
+    restored.get_by_text("Data, validation and hardware").click()
     expect(restored.get_by_label("Seed")).to_have_value("7")
     restored.get_by_text("Layer builder, model B").click()
     expect(restored.get_by_test_id("cell-10-1").last).to_have_text("tanh")  # LeNet-5's 11th layer, in B's table
@@ -409,3 +409,38 @@ def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open
     expect(broken.get_by_text(re.compile("The shared link could not be read .*damaged"))).to_be_visible()
     expect(broken.get_by_label("Learning rate").first).to_have_value("0.001")  # the defaults
     assert problems == restored_problems == broken_problems == [], problems + restored_problems + broken_problems
+
+
+def test_advanced_training_shows_the_settings_that_matter_with_previews(open_page):
+    page, problems = open_page()
+    page.get_by_text("Advanced training, model A").click()
+    expect(page.get_by_label("Patience (epochs)")).to_have_count(0)  # early stopping is off
+    pick(page, "Early stopping", "on validation loss")
+    expect(page.get_by_label("Patience (epochs)")).to_have_value("2")
+
+    expect(page.get_by_label("Adam beta1").first).to_be_visible()
+    pick(page, "Optimizer", "SGD")  # a person's pick fills in SGD's usual values
+    expect(page.get_by_label("Learning rate").first).to_have_value("0.05")
+    expect(page.get_by_label("Momentum").first).to_have_value("0.9")
+    expect(page.get_by_label("Nesterov").first).to_be_visible()
+    expect(page.get_by_label("Adam beta1")).to_have_count(0)  # SGD has no betas (model B's section is closed)
+
+    pick(page, "Learning-rate schedule", "step")
+    expect(page.get_by_label("Decay factor gamma").first).to_be_visible()
+    preview = page.locator("svg.marks").filter(has_text="Schedule preview, model A")
+    expect(preview.locator("g.mark-line path")).to_have_count(1)
+
+    page.get_by_label("random erasing").first.check()
+    gallery = page.locator(".cnn-augment").first
+    expect(gallery.locator("img")).to_have_count(8)
+    page.screenshot(path=str(SCREENSHOTS / "advanced-training.png"), full_page=True)
+
+    page.get_by_role("button", name="Train Models").click()  # early stopping without validation images: refused by name
+    expect(page.locator('[data-testid="toast-body"]').first).to_contain_text("model A: early_stopping needs a validation split")
+    assert problems == [], "\n".join(problems)
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose an option of model A's dropdown the way a person does."""
+    page.get_by_label(label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
