@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from cnn_lab.augmentation import augment_batch
+from cnn_lab.augmentation import _bicubic_upsampling, _neighbourhood, augment_batch
 from cnn_lab.config import AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.inference import predict
 from cnn_lab.training import Contender, augmented_examples, prepare_batch, train_models
@@ -53,3 +53,13 @@ def test_preview_images_are_what_the_trainer_sees_before_normalisation(mnist):
     shown = augmented_examples(images, ("rotate", "erase"), seed=4)
     assert shown.dtype == torch.uint8 and shown.shape == images.shape and not torch.equal(shown, images)
     assert torch.equal(augmented_examples(images, (), seed=4), images)
+
+
+def test_the_fast_stroke_and_warp_paths_equal_the_torch_operations_they_replace():
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(_neighbourhood(x, torch.maximum), torch.nn.functional.max_pool2d(x, 3, 1, 1))
+    assert torch.equal(_neighbourhood(x, torch.minimum), -torch.nn.functional.max_pool2d(-x, 3, 1, 1))
+    field = torch.randn(16, 2, 4, 4, generator=torch.Generator().manual_seed(6))
+    rows, cols = _bicubic_upsampling(28, 4), _bicubic_upsampling(28, 4)
+    expected = torch.nn.functional.interpolate(field, size=(28, 28), mode="bicubic", align_corners=False)
+    assert torch.allclose(rows @ field @ cols.T, expected, atol=1e-5)
