@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import reference  # noqa: E402
-from cnn_lab.config import ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
+from cnn_lab.app import api_values  # noqa: E402
+from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
 from cnn_lab.data import load_dataset  # noqa: E402
 from cnn_lab.inference import predict, sketch_to_tensor  # noqa: E402
 from cnn_lab.models import build_model  # noqa: E402
@@ -180,12 +181,8 @@ def app_vs_engine(data, repeats: int) -> dict:
                 break
             except Exception:
                 time.sleep(0.5)
-        inputs = [
-            "custom", "16, 32, 64, 64", "[]", "adam", 0.001, 64, 1, "constant", False,
-            "custom", "8, 16, 32, 32", "[]", "sgd", 0.05, 64, 1, "constant", False,
-            "mnist", 12_800, 0, "auto", "auto", 3, False,
-        ]
         run = RunConfig(train_subset=12_800, evals_per_epoch=3)
+        inputs = [*api_values(ExperimentConfig(ModelSpec(), B_SPEC, run)), False]  # the same two models and run, through the page
         ratios, updates = [], []
 
         def through_app() -> float:
