@@ -306,16 +306,14 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         if session is None or not session.contenders or session.finished is None:
             raise gr.Error("Train the models first: there is nothing to continue yet.", title="Nothing to continue")
         try:
-            epochs = _whole_number(more_epochs, "more epochs")
-            if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or epochs != int(epochs) or not 1 <= epochs <= LIMITS.max_epochs:
-                raise ConfigError(f"more epochs must be a whole number from 1 to {LIMITS.max_epochs}, got {more_epochs!r}", "more_epochs")
+            epochs = TrainConfig(epochs=_whole_number(more_epochs, "epochs")).epochs  # the bounds of a run's epochs
         except ConfigError as err:
-            raise gr.Error(str(err), title="Check the settings") from None
+            raise gr.Error(f"More {err}", title="Check the settings") from None
         session = start(session)
         if session is None:
             return
         session.running, session.finished = True, None
-        events = train_models(list(session.contenders.values()), session.run, session.data, session.stop, epochs=int(epochs))
+        events = train_models(list(session.contenders.values()), session.run, session.data, session.stop, epochs=epochs)
         yield from stream(session, events, full_range)
 
     def roll_back(name: str, epoch, session: Session | None):
@@ -416,10 +414,10 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         drawn = sketch_to_mnist(composite)
         if drawn is None:
             return None, None, None, "Nothing drawn yet. " + BRUSH_HINT
+        if session is not None and session.running:
+            return gr.skip(), gr.skip(), drawn, "Training is in progress; draw again when it finishes."
         if session is None or not session.trained:
             return None, None, drawn, "Train the models first: untrained models only guess with random weights."
-        if session.running:
-            return gr.skip(), gr.skip(), drawn, "Training is in progress; draw again when it finishes."
         probs = predict_images(session.contenders, torch.from_numpy(drawn)[None], info)
         labels = [{info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES]
         return labels[0], labels[1], drawn, "What each model sees and how sure it is."

@@ -64,7 +64,8 @@ class RunView:
         self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
         self.learning_rate_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
         self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)]
-        self.early_stops: dict[str, int] = {}  # model -> images seen when it stopped early
+        self.early_stops: dict[str, EarlyStopped] = {}  # drawn on the chart for good
+        self.stops_this_run: list[EarlyStopped] = []  # told in the status line
         self.status = "Starting..."
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
@@ -72,7 +73,7 @@ class RunView:
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
-            self.started_info, self.finished = event, None
+            self.started_info, self.finished, self.stops_this_run = event, None, []
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
@@ -87,7 +88,8 @@ class RunView:
                     scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
             self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
         elif isinstance(event, EarlyStopped):
-            self.early_stops[event.model] = event.images_seen
+            self.early_stops[event.model] = event
+            self.stops_this_run.append(event)
             self._log(event.model, event.message)
         elif isinstance(event, ModelFailed):
             self._log(event.model, f"FAILED: {event.message}")
@@ -123,7 +125,7 @@ class RunView:
     def accuracy_frame(self) -> pd.DataFrame:
         """Every accuracy curve, plus a vertical line across the visible range where a model stopped early."""
         floor = self.accuracy_floor()
-        stops = [(x, y, f"{name} {STOP_SERIES}") for name, x in self.early_stops.items() for y in (floor, 100.0)]
+        stops = [(stop.images_seen, y, f"{name} {STOP_SERIES}") for name, stop in self.early_stops.items() for y in (floor, 100.0)]
         return _curve_frame(self.accuracy_rows + stops, ["images", "accuracy", "curve"])
 
     def learning_rate_frame(self, name: str) -> pd.DataFrame:
@@ -166,7 +168,8 @@ class RunView:
         if info is None:
             return "Loading data..."
         state = "Training" if self.finished is None else {"finished": "Finished", "stopped": "Stopped"}[self.finished.reason]
-        return f"**{state}** · {info.data_source} · {info.device} · {info.precision} · {elapsed:.1f} s"
+        stops = "".join(f" · {s.model} stopped early after epoch {s.epoch}, epoch {s.best_epoch} kept (see its log)" for s in self.stops_this_run)
+        return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s"
 
 
 def _curve_frame(rows: list, columns: list[str]) -> pd.DataFrame:

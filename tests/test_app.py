@@ -302,7 +302,7 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     assert [row[1] for row in checkpoints["data"] if row[0] == "B" and row[-1]] == [1]  # epoch 1 is now the current one
     with pytest.raises(Exception, match=r"epoch must be one of the saved epochs \(1, 2, 3\), got 7"):
         client.predict("B", 7, api_name="/roll_back")
-    with pytest.raises(Exception, match="more epochs must be a whole number from 1 to 50, got 0"):
+    with pytest.raises(Exception, match="More epochs must be from 1 to 50, got 0"):
         client.predict(0, False, api_name="/continue_training")
 
     cv_note, folds = client.predict(*a, *b, *run_values(1500, 1, validation=500), "B", 3, 900, api_name="/cross_validate")

@@ -1,6 +1,6 @@
 from cnn_lab.config import default_model
 from cnn_lab.models import summarize
-from cnn_lab.training import EvalEvent, ModelResult, RunFinished, RunStarted, StepEvent
+from cnn_lab.training import EarlyStopped, EvalEvent, ModelResult, RunFinished, RunStarted, StepEvent
 from cnn_lab.views import RunView, summary_frame
 
 
@@ -48,3 +48,29 @@ def test_summary_frame_has_one_column_per_model():
     frame = summary_frame({"A": result}, {"A": summarize(default_model())})
     assert list(frame.columns) == ["", "Model A"]
     assert dict(zip(frame[""], frame["Model A"]))["test accuracy"] == "not evaluated"
+
+
+def test_validation_curves_and_an_early_stop_line_are_drawn_where_they_happened():
+    view = RunView(["A", "B"], validation=True, early_stopping=("A",))
+    view.add(RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10, "B": 10}))
+    assert {"A validation", "B validation", "A early stop"} <= set(view.accuracy_frame()["curve"])
+    assert "B early stop" not in set(view.accuracy_frame()["curve"])
+    view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.95,) * 10, 1.0, 0.25, 0.96, images_seen=640))
+    view.add(EvalEvent("B", 1, 10, 0.3, 0.93, (0.93,) * 10, 1.0, 0.28, 0.94, images_seen=640))
+    view.add(EarlyStopped("A", 4, 2, 2560, "Model A stopped early after epoch 4: ..."))
+    frame = view.accuracy_frame()
+    assert frame[frame.curve == "A validation"].dropna()[["images", "accuracy"]].values.tolist() == [[640, 96.0]]
+    stop = frame[frame.curve == "A early stop"].dropna()
+    assert stop["images"].tolist() == [2560, 2560] and stop["accuracy"].tolist() == [90.0, 100.0]  # across the visible range
+    assert "validation accuracy 96.00%" in view.log_text("A") and view.log_text("A").splitlines()[0].endswith("stopped early after epoch 4: ...")
+    assert "· A stopped early after epoch 4, epoch 2 kept (see its log) ·" in view.status_text()
+    view.add(RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10, "B": 10}))  # continued: the line stays, the note goes
+    assert "stopped early" not in view.status_text() and len(view.accuracy_frame().query("curve == 'A early stop'").dropna()) == 2
+
+
+def test_each_model_has_its_own_learning_rate_curve():
+    view = RunView(["A", "B"])
+    view.add(step("A", 1))
+    frame = view.learning_rate_frame("A")
+    assert frame.dropna()["learning rate"].tolist() == [0.001] and set(frame["model"]) == {"A"}
+    assert view.learning_rate_frame("B").dropna().empty
