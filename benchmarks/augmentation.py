@@ -35,10 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -53,6 +51,7 @@ from cnn_lab.augmentation import augment_batch  # noqa: E402
 from cnn_lab.config import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
 from cnn_lab.data import load_dataset  # noqa: E402
 from cnn_lab.training import Contender, RunFinished, train_models  # noqa: E402
+from machine import machine  # noqa: E402
 
 TARGET = 0.85  # augmented images/s / unaugmented images/s
 BATCH = 64
@@ -115,15 +114,6 @@ def augment_alone_ms(data, calls: int = 40) -> dict[str, float]:
             augment_batch(x, generator, CONFIGS[name])
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(t) * 1000 for name, t in times.items()}
-
-
-def machine() -> dict:
-    model = platform.processor()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
 def main() -> None:

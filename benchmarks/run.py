@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import socket
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import reference  # noqa: E402
+from machine import machine  # noqa: E402
 from cnn_lab.app import api_values  # noqa: E402
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
 from cnn_lab.data import load_dataset  # noqa: E402
@@ -278,15 +278,6 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 def peak_rss() -> dict:
     out = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT.format(root=str(ROOT))], capture_output=True, text=True, check=True, env=os.environ)
     return {"peak_rss_mb": int(out.stdout.split()[-1]) / 1024}
-
-
-def machine() -> dict:
-    model = platform.processor()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
 def verdict(key: str, value) -> str:
