@@ -31,8 +31,6 @@ from .sharing import QUERY_KEY, experiment_from_token, experiment_to_token
 from .training import (
     MAX_FOLDS,
     Contender,
-    CrossValidationFinished,
-    FoldFinished,
     RunFinished,
     StepEvent,
     augmented_examples,
@@ -44,7 +42,17 @@ from .training import (
     train_models,
 )
 from .training_panel import TRAIN_FIELDS, config_values, train_config, training_controls
-from .views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, RunView, checkpoint_frame, results_html, summary_frame
+from .views import (
+    ACCURACY_COLORS,
+    ACCURACY_FOCUS,
+    LOSS_COLORS,
+    CrossValidationView,
+    RunView,
+    checkpoint_frame,
+    duration_text,
+    results_html,
+    summary_frame,
+)
 
 NAMES = ("A", "B")
 RESULT_IMAGES = 20
@@ -356,28 +364,19 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         if session is None:
             return
         session.running = True
-        rows: list[dict] = []
-        table = pd.DataFrame(columns=["fold", "validation accuracy", "validation loss", "training time"])
-        last_update = 0.0
         try:
             estimate = estimate_cross_validation_s(spec, run, data, folds)
-            gr.Warning(f"Cross-validation of model {model_name} will take about {_duration(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel.")
+            gr.Warning(f"Cross-validation of model {model_name} will take about {duration_text(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel.")
             images = min(run.train_subset or len(data.train_labels), len(data.train_labels))
-            header = f"Model {model_name}, {folds}-fold cross-validation on {images:,} training images (estimated {_duration(estimate)})"
-            yield session, f"{header}: starting...", table
+            view = CrossValidationView(f"Model {model_name}, {folds}-fold cross-validation on {images:,} training images (estimated {duration_text(estimate)})", folds)
+            yield session, view.note(), view.frame()
+            last_update = time.perf_counter()
             for event in in_background(cross_validate(spec, run, data, folds, session.stop), UPDATE_EVERY_S):
-                if isinstance(event, FoldFinished):
-                    rows.append({"fold": f"{event.fold} of {event.folds}", "validation accuracy": f"{event.validation_accuracy:.2%}",
-                                 "validation loss": f"{event.validation_loss:.4f}", "training time": f"{event.train_time_s:.1f} s"})  # fmt: skip
-                    yield session, f"{header}: fold {event.fold} of {event.folds} done.", pd.DataFrame(rows, columns=table.columns)
-                elif isinstance(event, CrossValidationFinished):
-                    spread = f" ± {event.std:.2%} (sample std over folds)" if len(event.validation_accuracies) > 1 else ""
-                    verdict = "finished" if event.reason == "finished" else f"stopped after {len(event.validation_accuracies)} of {folds} folds"
-                    result = f"mean validation accuracy **{event.mean:.2%}**{spread}" if event.validation_accuracies else "no fold finished"
-                    yield session, f"{header}: {verdict} in {event.elapsed_s:.0f} s; {result}.", pd.DataFrame(rows, columns=table.columns)
-                elif isinstance(event, StepEvent) and time.perf_counter() - last_update >= UPDATE_EVERY_S:
-                    last_update = time.perf_counter()
-                    yield session, f"{header}: fold {len(rows) + 1} of {folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}", gr.skip()
+                view.add(event)
+                if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last_update < UPDATE_EVERY_S:
+                    continue
+                yield session, view.note(), view.frame()
+                last_update = time.perf_counter()
         finally:
             session.stop.set()
             session.running = False
@@ -565,7 +564,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                 cv_images = gr.Number(5000, label="Training images", precision=0, info="split into k folds (0 = all); smaller is faster")
                 cv_btn = gr.Button("Run cross-validation")
             cv_status = gr.Markdown("")
-            cv_table = gr.Dataframe(pd.DataFrame(columns=["fold", "validation accuracy", "validation loss", "training time"]), label="Folds", interactive=False)
+            cv_table = gr.Dataframe(pd.DataFrame(columns=CrossValidationView.COLUMNS), label="Folds", interactive=False)
         gr.Markdown("## Draw your own digit")
         with gr.Row(equal_height=False):
             sketch = gr.Sketchpad(
@@ -619,6 +618,3 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         )
     return demo
 
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import queue
+import statistics
 import threading
 import time
-import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
@@ -111,7 +111,8 @@ def create_contenders(specs: dict[str, ModelSpec], run: RunConfig) -> list[Conte
     return [Contender.create(name, spec, run.seed if run.identical_init else run.seed + index) for index, (name, spec) in enumerate(specs.items())]
 
 
-def _to_cpu(state):
+def _to_cpu(state: object) -> object:
+    """A deep copy on the CPU: a checkpoint must not change with the live model, nor hold accelerator memory."""
     if isinstance(state, torch.Tensor):
         return state.detach().to("cpu", copy=True)
     if isinstance(state, dict):

@@ -19,7 +19,18 @@ from PIL import Image
 from tqdm import tqdm
 
 from .models import ModelSummary
-from .training import Contender, EarlyStopped, EvalEvent, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
+from .training import (
+    Contender,
+    CrossValidationFinished,
+    EarlyStopped,
+    EvalEvent,
+    FoldFinished,
+    ModelFailed,
+    ModelResult,
+    RunFinished,
+    RunStarted,
+    StepEvent,
+)
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
@@ -237,3 +248,37 @@ def checkpoint_frame(contenders: dict[str, Contender]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["model", "epoch", "images seen", "test accuracy", "validation accuracy", "now"])
+
+
+class CrossValidationView:
+    """Folds cross-validation events into a status line and a table of folds."""
+
+    COLUMNS = ["fold", "validation accuracy", "validation loss", "training time"]
+
+    def __init__(self, header: str, folds: int):
+        self.header, self.folds = header, folds
+        self.rows: list[list[str]] = []
+        self.state = "starting..."
+
+    def add(self, event) -> None:
+        if isinstance(event, StepEvent):
+            self.state = f"fold {len(self.rows) + 1} of {self.folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}"
+        elif isinstance(event, FoldFinished):
+            self.rows.append([f"{event.fold} of {event.folds}", f"{event.validation_accuracy:.2%}", f"{event.validation_loss:.4f}", f"{event.train_time_s:.1f} s"])
+            self.state = f"fold {event.fold} of {event.folds} done."
+        elif isinstance(event, CrossValidationFinished):
+            done = len(event.validation_accuracies)
+            verdict = "finished" if event.reason == "finished" else f"stopped after {done} of {self.folds} folds"
+            spread = f" ± {event.std:.2%} (sample std over folds)" if done > 1 else ""
+            result = f"mean validation accuracy **{event.mean:.2%}**{spread}" if done else "no fold finished"
+            self.state = f"{verdict} in {event.elapsed_s:.0f} s; {result}."
+
+    def note(self) -> str:
+        return f"{self.header}: {self.state}"
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=self.COLUMNS)
+
+
+def duration_text(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -1,7 +1,7 @@
 from cnn_lab.config import default_model
 from cnn_lab.models import summarize
-from cnn_lab.training import EarlyStopped, EvalEvent, ModelResult, RunFinished, RunStarted, StepEvent
-from cnn_lab.views import RunView, summary_frame
+from cnn_lab.training import CrossValidationFinished, EarlyStopped, EvalEvent, FoldFinished, ModelResult, RunFinished, RunStarted, StepEvent
+from cnn_lab.views import CrossValidationView, RunView, summary_frame
 
 
 def step(model, n, total=10, loss=1.0, accuracy=0.5):
@@ -74,3 +74,14 @@ def test_each_model_has_its_own_learning_rate_curve():
     frame = view.learning_rate_frame("A")
     assert frame.dropna()["learning rate"].tolist() == [0.001] and set(frame["model"]) == {"A"}
     assert view.learning_rate_frame("B").dropna().empty
+
+
+def test_cross_validation_view_reports_folds_and_the_spread():
+    view = CrossValidationView("Model A, 3-fold cross-validation", 3)
+    view.add(step("CV", 4))
+    assert view.note() == "Model A, 3-fold cross-validation: fold 1 of 3, epoch 1, step 4/10"
+    view.add(FoldFinished(1, 3, 0.31, 0.9, 1.5))
+    view.add(FoldFinished(2, 3, 0.21, 0.94, 1.4))
+    view.add(CrossValidationFinished("stopped", (0.9, 0.94), 3.2))
+    assert view.frame().values.tolist() == [["1 of 3", "90.00%", "0.3100", "1.5 s"], ["2 of 3", "94.00%", "0.2100", "1.4 s"]]
+    assert view.note().endswith("stopped after 2 of 3 folds in 3 s; mean validation accuracy **92.00%** ± 2.83% (sample std over folds).")
