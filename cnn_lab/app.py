@@ -311,6 +311,8 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         yield from stream(session, train_models(contenders, run, data, session.stop), full_range)
 
     def continue_training(more_epochs, full_range: bool, session: Session | None):
+        if session is not None and session.running:
+            raise gr.Error("Training is in progress: continue once it ends, or press Stop first.", title="Busy")
         if session is None or not session.contenders or session.finished is None:
             raise gr.Error("Train the models first: there is nothing to continue yet.", title="Nothing to continue")
         try:
@@ -325,10 +327,10 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         yield from stream(session, events, full_range)
 
     def roll_back(name: str, epoch, session: Session | None):
+        if session is not None and session.running:
+            raise gr.Error("Training is in progress: press Stop first.", title="Busy")
         if session is None or not session.contenders or session.finished is None:
             raise gr.Error("Train the models first: there are no saved epochs yet.", title="Nothing to roll back")
-        if session.running:
-            raise gr.Error("Training is in progress: press Stop first.", title="Busy")
         contender = session.contenders.get(name)
         if contender is None:
             raise gr.Error(f"model must be one of {', '.join(NAMES)}, got {name!r}", title="Check the settings")

@@ -313,8 +313,12 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     client.close()
 
 
-def test_early_stopping_without_validation_images_is_refused_by_name(url):
+def test_early_stopping_without_validation_images_and_checkpoints_before_training_are_refused_by_name(url):
     client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="Train the models first: there are no saved epochs yet"):
+        client.predict("A", 1, api_name="/roll_back")
+    with pytest.raises(Exception, match="Train the models first: there is nothing to continue yet"):
+        client.predict(1, False, api_name="/continue_training")
     a = column("8,8,16,16", "adam", 0.003, 100, 2, early_stopping="val_accuracy")
     with pytest.raises(Exception, match="model A: early_stopping needs a validation split: set validation images from 1 to 999"):
         client.predict(*a, *column("8,8,16,16", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train")
