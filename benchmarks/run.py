@@ -36,7 +36,7 @@ from machine import machine  # noqa: E402
 from cnn_lab.app import api_values  # noqa: E402
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
 from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.inference import predict, sketch_to_tensor  # noqa: E402
+from cnn_lab.inference import predict_images, sketch_to_mnist  # noqa: E402
 from cnn_lab.models import build_model  # noqa: E402
 from cnn_lab.presets import PRESETS  # noqa: E402
 from cnn_lab.runtime import tune_allocator  # noqa: E402
@@ -209,13 +209,12 @@ def app_vs_engine(data, repeats: int) -> dict:
         server.wait(timeout=30)
 
 
-def sketch_latency(data, models: dict) -> dict:
+def sketch_latency(data, contenders: dict) -> dict:
     drawings = [image for image, _, _ in drawing_set()]
     latencies = []
     for image in drawings:
         started = time.perf_counter()
-        drawn = sketch_to_tensor(image, data.info.mean, data.info.std)
-        predict(models, drawn.tensor)
+        predict_images(contenders, torch.from_numpy(sketch_to_mnist(image))[None], data.info)
         latencies.append((time.perf_counter() - started) * 1000)
     return {"sketch_latency_ms_median": statistics.median(latencies), "sketch_latency_ms_p90": sorted(latencies)[int(len(latencies) * 0.9)]}
 
@@ -312,7 +311,7 @@ def main() -> None:
     trained = results.pop("_trained")
     phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 7)
     phase("app vs bare engine", app_vs_engine, data, 1 if args.quick else 5)
-    phase("sketch latency", sketch_latency, data, {"A": trained.module, "B": Contender.create("B", B_SPEC).module})
+    phase("sketch latency", sketch_latency, data, {"A": trained, "B": Contender.create("B", B_SPEC)})
     phase("fp32 GEMM efficiency", fp32_efficiency, data, results["engine_fp32_images_per_s"])
     phase("peak memory", peak_rss)
     if not args.quick:

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from cnn_lab.config import ModelSpec, RunConfig, TrainConfig  # noqa: E402
 from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.inference import predict, sketch_to_tensor  # noqa: E402
+from cnn_lab.inference import predict_images, sketch_to_mnist  # noqa: E402
 from cnn_lab.training import Contender, RunFinished, train_models  # noqa: E402
 from drawn_digits import drawing_set  # noqa: E402
 
@@ -35,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_dataset("mnist")
     drawings = drawing_set()
-    x = torch.cat([sketch_to_tensor(img, data.info.mean, data.info.std).tensor for img, _, _ in drawings])
+    x = torch.from_numpy(np.stack([sketch_to_mnist(img) for img, _, _ in drawings]))
     labels = torch.tensor([label for _, label, _ in drawings])
     contenders = [
         Contender.create("plain", ModelSpec(train=TrainConfig(epochs=args.epochs))),
@@ -44,7 +45,7 @@ def main() -> None:
     for event in train_models(contenders, RunConfig(train_subset=args.subset), data):
         if isinstance(event, RunFinished):
             finished = event
-    probs = predict({c.name: c.module for c in contenders}, x)
+    probs = predict_images({c.name: c for c in contenders}, x, data.info)
     report = {"data": data.source, "drawings": len(drawings)}
     for c in contenders:
         right = torch.from_numpy(probs[c.name]).argmax(1) == labels

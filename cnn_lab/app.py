@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 import gradio as gr
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 
 from .builder import layers_from_json, layers_to_json
 from .builder_panel import BUILDER, builder_panel, report_frame
-from .config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from .config import DEFAULT_CHANNELS, LIMITS, ConfigError, check_epochs, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from .data import DATASET_INFO, DataError, Dataset, load_dataset
 from .inference import predict_images, sketch_to_mnist
 from .models import ModelSummary, summarize
@@ -41,7 +42,7 @@ from .training import (
     in_background,
     train_models,
 )
-from .training_panel import TRAIN_FIELDS, config_values, train_config, training_controls
+from .training_panel import DEFAULT_TRAIN_IMAGES, TRAIN_FIELDS, config_values, number_from_text, train_config, training_controls
 from .views import (
     ACCURACY_COLORS,
     ACCURACY_FOCUS,
@@ -183,26 +184,16 @@ def diagram(layers_a: str, layers_b: str):
     return network_diagram(configs) if configs else None
 
 
-def _whole_number(value, field_name: str):
-    """gr.Number gives numbers (text from API callers); the config validates ranges."""
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(f"{field_name} must be a whole number, got {value!r}", field_name) from None
-    return value
-
-
 def run_config(dataset: str, subset, seed, device: str, precision: str, evals_per_epoch, validation_size, identical_init: bool) -> RunConfig:
-    subset = _whole_number(subset, "train_subset")
+    subset = number_from_text(subset, "train_subset")
     return RunConfig(
         dataset,
         int(subset) if subset else None,
-        _whole_number(seed, "seed") or 0,
+        number_from_text(seed, "seed") or 0,
         device,
         precision,
-        _whole_number(evals_per_epoch, "evals_per_epoch"),
-        _whole_number(validation_size, "validation_size") or 0,
+        number_from_text(evals_per_epoch, "evals_per_epoch"),
+        number_from_text(validation_size, "validation_size") or 0,
         bool(identical_init),
     )
 
@@ -236,6 +227,19 @@ def values_from_experiment(experiment: ExperimentConfig) -> list:
     return values
 
 
+def page_updates(events: Iterator, view: RunView | CrossValidationView) -> Iterator:
+    """Run a training generator on its own thread, fold every event into `view`, and yield whenever the page is due an update:
+    at once for evaluations and ends, at most every UPDATE_EVERY_S for steps (and None: a quiet moment)."""
+    last = 0.0
+    for event in in_background(events, UPDATE_EVERY_S):
+        if event is not None:
+            view.add(event)
+        if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
+            continue
+        last = time.perf_counter()
+        yield event
+
+
 def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
     """The playground as a gr.Blocks; playground.py launches it."""
 
@@ -254,8 +258,8 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         return specs, run, data
 
     def stream(session: Session, events, full_range: bool):
-        """Relay a run's events to the page, at most every UPDATE_EVERY_S; the pair's models stay in the session whatever happens."""
-        view, last_update = session.view, 0.0
+        """Relay a run's events to the page; the pair's models stay in the session whatever happens."""
+        view = session.view
 
         def page(results=gr.skip(), summary=gr.skip(), checkpoints=gr.skip()):
             accuracy = gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session))
@@ -266,18 +270,13 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
 
         try:
             yield page()
-            for event in in_background(events, UPDATE_EVERY_S):
-                if event is not None:
-                    view.add(event)
-                if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last_update < UPDATE_EVERY_S:
-                    continue
+            for event in page_updates(events, view):
                 if isinstance(event, RunFinished):
                     session.finished = event
                     session.running = False
                     yield page(sample_results(session), summary_frame(event.results, session.summaries), checkpoint_frame(session.contenders))
                 else:
                     yield page()
-                last_update = time.perf_counter()
         except ConfigError as err:  # e.g. a device that is not there
             raise gr.Error(str(err), title="Check the settings") from None
         finally:
@@ -310,45 +309,50 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         session.view = RunView(list(NAMES), validation=run.validation_size > 0, early_stopping=early)
         yield from stream(session, train_models(contenders, run, data, session.stop), full_range)
 
-    def continue_training(more_epochs, full_range: bool, session: Session | None):
+    def trained_session(session: Session | None, nothing_yet: str) -> Session:
+        """The session of a trained pair, or a clear refusal: busy while a run goes, `nothing_yet` before the first."""
         if session is not None and session.running:
-            raise gr.Error("Training is in progress: continue once it ends, or press Stop first.", title="Busy")
+            raise gr.Error("Training is in progress: press Stop first, or wait for it to end.", title="Busy")
         if session is None or not session.contenders or session.finished is None:
-            raise gr.Error("Train the models first: there is nothing to continue yet.", title="Nothing to continue")
+            raise gr.Error(f"Train the models first: {nothing_yet}", title="Train first")
+        return session
+
+    def continue_training(more_epochs, full_range: bool, session: Session | None):
+        session = trained_session(session, "there is nothing to continue yet.")
         try:
-            epochs = TrainConfig(epochs=_whole_number(more_epochs, "epochs")).epochs  # the bounds of a run's epochs
+            epochs = check_epochs(number_from_text(more_epochs, "more epochs"), "more epochs")
         except ConfigError as err:
-            raise gr.Error(f"More {err}", title="Check the settings") from None
-        session = start(session)
-        if session is None:
-            return
+            raise gr.Error(str(err), title="Check the settings") from None
+        session.stop = threading.Event()
         session.running, session.finished = True, None
         events = train_models(list(session.contenders.values()), session.run, session.data, session.stop, epochs=epochs)
         yield from stream(session, events, full_range)
 
-    def roll_back(name: str, epoch, session: Session | None):
-        if session is not None and session.running:
-            raise gr.Error("Training is in progress: press Stop first.", title="Busy")
-        if session is None or not session.contenders or session.finished is None:
-            raise gr.Error("Train the models first: there are no saved epochs yet.", title="Nothing to roll back")
+    def roll_back(name: str, epoch, full_range: bool, session: Session | None):
+        session = trained_session(session, "there are no saved epochs yet.")
         contender = session.contenders.get(name)
         if contender is None:
             raise gr.Error(f"model must be one of {', '.join(NAMES)}, got {name!r}", title="Check the settings")
         try:
-            contender.restore(_whole_number(epoch, "epoch"))
+            contender.restore(number_from_text(epoch, "epoch"))
         except ConfigError as err:
             raise gr.Error(str(err), title="Check the epoch") from None
-        old = session.finished.results[name]
         session.finished.results[name] = replace(
-            old,
+            session.finished.results[name],
             status=f"rolled back to epoch {contender.epochs_done}",
             test_accuracy=contender.test_accuracy,
             validation_accuracy=contender.validation_accuracy,
             epochs_done=contender.epochs_done,
         )
+        view = session.view
+        view.truncate(name, contender.images_seen)  # the curves end where the model now is; Continue draws on from there
         accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
         note = f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
-        return note, summary_frame(session.finished.results, session.summaries), sample_results(session), checkpoint_frame(session.contenders)
+        return (
+            note, summary_frame(session.finished.results, session.summaries), sample_results(session), checkpoint_frame(session.contenders),
+            view.loss_frame(), gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session)),
+            *(view.learning_rate_frame(n) for n in NAMES),
+        )  # fmt: skip
 
     def run_cross_validation(*values):
         *setup, model_name, folds, subset, session = values
@@ -356,9 +360,9 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             if model_name not in NAMES:
                 raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {model_name!r}", "model")
             experiment = experiment_from_values(*setup)
-            run = replace(experiment.run, train_subset=_whole_number(subset, "train_subset") or None, validation_size=0)
+            run = replace(experiment.run, train_subset=number_from_text(subset, "train_subset") or None, validation_size=0)
             data = dataset(run.dataset)
-            folds = _whole_number(folds, "folds")
+            folds = number_from_text(folds, "folds")
             spec = check_cross_validation(experiment.a if model_name == "A" else experiment.b, run, folds, len(data.train_labels))
         except (ConfigError, DataError) as err:
             raise gr.Error(f"Cross-validation · {err}", title="Check the cross-validation settings") from None
@@ -367,18 +371,16 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             return
         session.running = True
         try:
-            estimate = estimate_cross_validation_s(spec, run, data, folds)
+            try:
+                estimate = estimate_cross_validation_s(spec, run, data, folds)
+            except ConfigError as err:
+                raise gr.Error(f"Cross-validation · {err}", title="Check the cross-validation settings") from None
             gr.Warning(f"Cross-validation of model {model_name} will take about {duration_text(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel.")
             images = min(run.train_subset or len(data.train_labels), len(data.train_labels))
             view = CrossValidationView(f"Model {model_name}, {folds}-fold cross-validation on {images:,} training images (estimated {duration_text(estimate)})", folds)
             yield session, view.note(), view.frame()
-            last_update = time.perf_counter()
-            for event in in_background(cross_validate(spec, run, data, folds, session.stop), UPDATE_EVERY_S):
-                view.add(event)
-                if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last_update < UPDATE_EVERY_S:
-                    continue
+            for _ in page_updates(cross_validate(spec, run, data, folds, session.stop), view):
                 yield session, view.note(), view.frame()
-                last_update = time.perf_counter()
         finally:
             session.stop.set()
             session.running = False
@@ -392,6 +394,14 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
         shown = augmented_examples(images, tuple(kinds or ()), seed=time.time_ns() % 2**31)
         return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels)]
+
+    def images_per_epoch(dataset_name: str, subset, validation):
+        """How many images one epoch trains on with these run settings (unchanged while one is invalid)."""
+        try:
+            available = len(dataset(dataset_name).train_labels)
+            return min(int(number_from_text(subset, "train_subset") or available), available) - int(number_from_text(validation, "validation_size") or 0)
+        except (ConfigError, DataError, TypeError, ValueError):
+            return gr.skip()
 
     def stop(session: Session | None) -> str:
         if session is None or not session.running:
@@ -469,6 +479,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         gr.Markdown("# cnn_lab\nConfigure two small CNNs, train them side by side on the same batches, and compare.")
         status = gr.Markdown("Ready. Press **Train Models**.")
         model_inputs, layer_boxes, augment_previews = [], [], []
+        epoch_images = gr.Number(DEFAULT_TRAIN_IMAGES, visible=False)  # images per epoch of the run, for the schedule previews
         with gr.Row():
             for name in NAMES:
                 default_channels, default_train = DEFAULTS[name]
@@ -479,7 +490,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
                     channel_text = ", ".join(map(str, default_channels))
                     channels = gr.Textbox(channel_text, label="Conv2D channel sizes for all 4 layers", info="used when the architecture is Custom")
                     layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
-                    controls, gallery, redraw = training_controls(name, default_train)
+                    controls, gallery, redraw = training_controls(name, default_train, epoch_images)
                     augment_previews.append((controls["augment"], gallery, redraw))
                     with gr.Accordion(f"Layer builder, model {name}", open=False):
                         table = builder_panel(name, layers, architecture)
@@ -592,12 +603,17 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         training = dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[status])
         train_btn.click(train, inputs=[*model_inputs, *run_inputs, full_range, session], outputs=run_outputs, api_name="train", **training)
         continue_btn.click(continue_training, inputs=[more_epochs, full_range, session], outputs=run_outputs, api_name="continue_training", **training)
-        rollback_btn.click(roll_back, inputs=[rollback_model, rollback_epoch, session], outputs=[checkpoint_note, summary, results, checkpoints], api_name="roll_back")
+        rollback_btn.click(
+            roll_back, inputs=[rollback_model, rollback_epoch, full_range, session],
+            outputs=[checkpoint_note, summary, results, checkpoints, loss_plot, accuracy_plot, *learning_rate_plots], api_name="roll_back",
+        )  # fmt: skip
         cv_btn.click(
             run_cross_validation, inputs=[*model_inputs, *run_inputs, cv_model, cv_folds, cv_images, session], outputs=[session, cv_status, cv_table],
             api_name="cross_validate", concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[cv_status],
         )  # fmt: skip
         stop_btn.click(stop, inputs=session, outputs=status, api_name="stop", queue=False)
+        for setting in run_inputs[:2] + run_inputs[6:7]:  # dataset, training images, validation images
+            setting.change(images_per_epoch, [run_inputs[0], run_inputs[1], run_inputs[6]], epoch_images, api_name=False, show_progress="hidden")
         for kinds, gallery, redraw in augment_previews:
             for trigger in (kinds.change, redraw.click):
                 trigger(augmentation_preview, [kinds, dataset_choice], gallery, api_name=False, show_progress="hidden")

@@ -417,24 +417,24 @@ class TrainConfig:
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
             raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate")
 
-        def set_(name: str, value: Any) -> None:  # the dataclass is frozen; validation normalises values once here
+        def store(name: str, value: Any) -> None:  # the dataclass is frozen; validation normalises values once, here
             object.__setattr__(self, name, value)
 
-        set_("learning_rate", float(lr))
-        set_("batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
-        set_("epochs", _check_int(self.epochs, "epochs", 1, LIMITS.max_epochs))
-        set_("augment", _check_augmentations(self.augment))
+        store("learning_rate", float(lr))
+        store("batch_size", _check_int(self.batch_size, "batch_size", 1, LIMITS.max_batch_size))
+        store("epochs", check_epochs(self.epochs))
+        store("augment", _check_augmentations(self.augment))
         weight_decay = TYPICAL_WEIGHT_DECAY.get(self.optimizer, 0.0) if self.weight_decay is None else self.weight_decay
         momentum = TYPICAL_MOMENTUM.get(self.optimizer, 0.0) if self.momentum is None else self.momentum
-        set_("weight_decay", _check_float(weight_decay, "weight_decay", 0, 1))
-        set_("momentum", _check_float(momentum, "momentum", 0, 1, below_high=True))
+        store("weight_decay", _check_float(weight_decay, "weight_decay", 0, 1))
+        store("momentum", _check_float(momentum, "momentum", 0, 1, below_high=True))
         for name in ("beta1", "beta2", "alpha"):
-            set_(name, _check_float(getattr(self, name), name, 0, 1, below_high=True))
-        set_("warmup_epochs", _check_float(self.warmup_epochs, "warmup_epochs", 0, self.epochs, below_high=True))
-        set_("gamma", _check_float(self.gamma, "gamma", 0, 1, above_low=True))
-        set_("decay_every", _check_float(self.decay_every, "decay_every", 0, LIMITS.max_epochs, above_low=True))
-        set_("label_smoothing", _check_float(self.label_smoothing, "label_smoothing", 0, 1, above_low=True, below_high=True))
-        set_("patience", _check_int(self.patience, "patience", 1, LIMITS.max_epochs))
+            store(name, _check_float(getattr(self, name), name, 0, 1, below_high=True))
+        store("warmup_epochs", _check_float(self.warmup_epochs, "warmup_epochs", 0, self.epochs, below_high=True))
+        store("gamma", _check_float(self.gamma, "gamma", 0, 1, above_low=True))
+        store("decay_every", _check_float(self.decay_every, "decay_every", 0, LIMITS.max_epochs, above_low=True))
+        store("label_smoothing", _check_float(self.label_smoothing, "label_smoothing", 0, 1, above_low=True, below_high=True))
+        store("patience", _check_int(self.patience, "patience", 1, LIMITS.max_epochs))
         for name in ("nesterov", "normalize"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
@@ -448,6 +448,11 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "training")
         return cls(**data)
+
+
+def check_epochs(value: Any, name: str = "epochs") -> int:
+    """A number of epochs within the limits (a run's, or the extra epochs of a continued run)."""
+    return _check_int(value, name, 1, LIMITS.max_epochs)
 
 
 def _check_float(value: Any, name: str, low: float, high: float, above_low: bool = False, below_high: bool = False) -> float:

@@ -8,7 +8,6 @@ so we redo MNIST's own preprocessing on the sketch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -22,12 +21,6 @@ from .training import Contender, prepare_batch
 INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
 DIGIT_BOX = 20
 CANVAS = 28
-
-
-@dataclass(frozen=True)
-class SketchInput:
-    tensor: torch.Tensor  # (1, 1, 28, 28), normalised like the training data
-    preview: np.ndarray  # (28, 28) uint8, white ink on black: what the models see
 
 
 def to_grayscale(image: np.ndarray) -> np.ndarray:
@@ -69,14 +62,6 @@ def sketch_to_mnist(sketch: np.ndarray | None) -> np.ndarray | None:
     out = np.zeros((CANVAS, CANVAS), dtype=np.float32)
     out[top : top + size[0], left : left + size[1]] = small
     return out.round().astype(np.uint8)
-
-
-def sketch_to_tensor(sketch: np.ndarray | None, mean: float, std: float) -> SketchInput | None:
-    """The model input and its preview for a drawing, or None when nothing is drawn."""
-    preview = sketch_to_mnist(sketch)
-    if preview is None:
-        return None
-    return SketchInput(prepare_batch(torch.from_numpy(preview)[None], mean, std), preview)
 
 
 @torch.inference_mode()

@@ -35,6 +35,7 @@ from .runtime import device_label, precision_name, resolve_device, resolve_preci
 
 EVAL_BATCH_CPU = 256  # larger batches stop fitting in cache on CPU
 EVAL_BATCH_ACCELERATOR = 1024
+CHECKPOINT_BUDGET_BYTES = 256 * 2**20  # per model: the oldest epochs go first (all of them fit for models of the presets' size)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Contender:
     validation_loss: float | None = None
     validation_accuracy: float | None = None
     epochs_done: int = 0
+    position: int = 0  # images of the next epoch already trained (after a stop mid-epoch); a later run resumes there
     images_seen: int = 0
     steps: int = 0
     optimizer_state: dict | None = None
@@ -82,7 +84,8 @@ class Contender:
         """The (mean, std) this model's inputs are normalised with: the dataset's, or (0, 1) with normalisation off."""
         return (info.mean, info.std) if self.spec.train.normalize else (0.0, 1.0)
 
-    def save_checkpoint(self, optimizer: torch.optim.Optimizer) -> None:
+    def save_checkpoint(self, optimizer: torch.optim.Optimizer, keep: set[int] = frozenset()) -> None:
+        """Keep this epoch; over CHECKPOINT_BUDGET_BYTES, drop the oldest epochs except this one and those in ``keep``."""
         self.checkpoints[self.epochs_done] = Checkpoint(
             self.epochs_done,
             self.images_seen,
@@ -93,6 +96,11 @@ class Contender:
             self.validation_loss,
             self.validation_accuracy,
         )
+        for epoch in sorted(self.checkpoints):
+            if sum(map(_checkpoint_bytes, self.checkpoints.values())) <= CHECKPOINT_BUDGET_BYTES:
+                break
+            if epoch != self.epochs_done and epoch not in keep:
+                del self.checkpoints[epoch]
 
     def restore(self, epoch: int) -> None:
         """Go back (or forward) to the checkpoint of ``epoch``; a later run continues from there."""
@@ -102,13 +110,18 @@ class Contender:
         saved = self.checkpoints[epoch]
         self.module.load_state_dict(saved.weights)
         self.optimizer_state = saved.optimizer_state
-        self.epochs_done, self.images_seen, self.steps = saved.epoch, saved.images_seen, saved.steps
+        self.epochs_done, self.position, self.images_seen, self.steps = saved.epoch, 0, saved.images_seen, saved.steps
         self.test_accuracy, self.validation_loss, self.validation_accuracy = saved.test_accuracy, saved.validation_loss, saved.validation_accuracy
 
 
 def create_contenders(specs: dict[str, ModelSpec], run: RunConfig) -> list[Contender]:
     """Fresh models for a run; with ``identical_init``, models of the same architecture start from the same weights."""
     return [Contender.create(name, spec, run.seed if run.identical_init else run.seed + index) for index, (name, spec) in enumerate(specs.items())]
+
+
+def _checkpoint_bytes(saved: Checkpoint) -> int:
+    tensors = list(saved.weights.values()) + [v for s in saved.optimizer_state.get("state", {}).values() for v in s.values() if isinstance(v, torch.Tensor)]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def _to_cpu(state: object) -> object:
@@ -163,12 +176,15 @@ class EvalEvent:
 
 
 @dataclass(frozen=True)
-class EarlyStopped:
+class BestEpochRestored:
+    """Early stopping kept a model's best epoch: because the score stalled (an early stop) or because training ended after it."""
+
     model: str
     epoch: int  # the last epoch trained
-    best_epoch: int  # whose weights were restored
+    best_epoch: int  # whose weights were restored (the last one's, if no epoch had a finite score)
     images_seen: int  # when it stopped, for marking the curve
     message: str
+    stopped_early: bool
 
 
 @dataclass(frozen=True)
@@ -208,7 +224,7 @@ class FoldFinished:
 
 @dataclass(frozen=True)
 class CrossValidationFinished:
-    reason: str  # "finished" or "stopped"
+    reason: str  # "finished", "stopped" or "failed" (a fold's loss diverged or it ran out of memory)
     validation_accuracies: tuple[float, ...]  # one per finished fold
     elapsed_s: float
 
@@ -222,13 +238,15 @@ class CrossValidationFinished:
         return statistics.stdev(self.validation_accuracies) if len(self.validation_accuracies) > 1 else math.nan
 
 
-Event = RunStarted | StepEvent | EvalEvent | EarlyStopped | ModelFailed | RunFinished
+Event = RunStarted | StepEvent | EvalEvent | BestEpochRestored | ModelFailed | RunFinished
 
 
 # ---------------------------------------------------------------- helpers
 
 WARMUP_START = 0.01  # a warm-up starts at 1% of the learning rate and rises linearly
 ONECYCLE_DEFAULT_RISE = 0.3  # torch's pct_start: the share of steps spent rising, unless a warm-up is given
+ONECYCLE_MOMENTUM_DIP = 0.1  # torch's default cycles momentum 0.95 -> 0.85 -> 0.95; ours cycles from the configured value
+PREVIEW_MAX_STEPS = 20_000  # the schedule preview steps the real scheduler up to this many steps
 
 
 def make_optimizer(train: TrainConfig, params) -> torch.optim.Optimizer:
@@ -253,10 +271,13 @@ def make_scheduler(train: TrainConfig, optimizer: torch.optim.Optimizer, steps_p
     """
     total = steps_per_epoch * (epochs or train.epochs)
     warmup = min(round(train.warmup_epochs * steps_per_epoch), total - 1)
-    if train.schedule == "onecycle":
-        uses_momentum = train.optimizer in ("adam", "adamw") or (train.optimizer in ("sgd", "rmsprop") and train.momentum > 0)
+    if train.schedule == "onecycle":  # its momentum (Adam: beta1) dips by 0.1 while the rate peaks, as in Smith's policy
+        momentum = {"adam": train.beta1, "adamw": train.beta1, "sgd": train.momentum, "rmsprop": train.momentum}.get(train.optimizer, 0.0)
         rise = warmup / total if warmup else ONECYCLE_DEFAULT_RISE
-        return lr_scheduler.OneCycleLR(optimizer, max_lr=train.learning_rate, total_steps=total, pct_start=rise, cycle_momentum=uses_momentum)
+        return lr_scheduler.OneCycleLR(
+            optimizer, max_lr=train.learning_rate, total_steps=total, pct_start=rise,
+            cycle_momentum=momentum > 0, max_momentum=momentum, base_momentum=max(0.0, momentum - ONECYCLE_MOMENTUM_DIP),
+        )  # fmt: skip
     if train.schedule == "step":
         main = lr_scheduler.StepLR(optimizer, step_size=max(1, round(train.decay_every * steps_per_epoch)), gamma=train.gamma)
     elif train.schedule == "exponential":
@@ -274,17 +295,20 @@ def make_scheduler(train: TrainConfig, optimizer: torch.optim.Optimizer, steps_p
 
 
 def schedule_curve(train: TrainConfig, steps_per_epoch: int, max_points: int = 400) -> list[tuple[float, float]]:
-    """(epoch, learning rate) along a whole run, stepped through the same torch scheduler training uses.
+    """(epoch, learning rate) along a whole run, stepped through the same torch scheduler training uses; at most max_points of them.
 
-    Long runs are previewed at a coarser number of steps per epoch: the shape
-    in epochs is the same.
+    Runs longer than PREVIEW_MAX_STEPS are stepped at fewer steps per epoch
+    (the shape in epochs is the same, short warm-ups round differently).
     """
-    steps_per_epoch = max(1, min(steps_per_epoch, max_points // train.epochs))
+    steps_per_epoch = max(1, min(steps_per_epoch, PREVIEW_MAX_STEPS // train.epochs))
+    total = steps_per_epoch * train.epochs
+    every = math.ceil(total / max_points)
     optimizer = make_optimizer(train, [torch.zeros(1, requires_grad=True)])
     scheduler = make_scheduler(train, optimizer, steps_per_epoch)
     points = []
-    for step in range(steps_per_epoch * train.epochs):
-        points.append((step / steps_per_epoch, optimizer.param_groups[0]["lr"]))
+    for step in range(total):
+        if step % every == 0 or step == total - 1:
+            points.append((step / steps_per_epoch, optimizer.param_groups[0]["lr"]))
         if scheduler is not None:
             optimizer.step()  # a no-op without gradients; keeps torch from warning about the order
             scheduler.step()
@@ -370,6 +394,7 @@ class _Progress:
     evaluated_at: int = 0  # step of the last evaluation
     best_score: float = math.inf  # early stopping: the best monitored value so far, lower is better
     best_epoch: int = 0
+    restored_best: bool = False  # the contender went back to its best epoch (and that epoch's optimizer state)
     status: str = "running"
 
     @property
@@ -381,30 +406,45 @@ def _is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
-def _early_stop(p: _Progress) -> EarlyStopped | None:
-    """At an epoch's end: restore the best epoch and report why, once the monitored score stalled for `patience` epochs."""
+def _monitored(train: TrainConfig, loss: float | None, accuracy: float | None) -> float:
+    """The early-stopping score, lower is better; inf without one (no validation split, or a loss that is not finite)."""
+    if loss is None or accuracy is None:
+        return math.inf
+    score = loss if train.early_stopping == "val_loss" else -accuracy
+    return score if math.isfinite(score) else math.inf
+
+
+def _keep_best_epoch(p: _Progress, last: bool) -> BestEpochRestored | None:
+    """At an epoch's end, with early stopping on: track the best epoch; once the score stalled for `patience`
+    epochs (an early stop) or at the run's last epoch, go back to the best epoch and say why."""
     c, train = p.contender, p.train
-    if train.early_stopping == "off" or c.validation_loss is None:
+    if train.early_stopping == "off":
         return None
-    score = c.validation_loss if train.early_stopping == "val_loss" else -c.validation_accuracy
+    score = _monitored(train, c.validation_loss, c.validation_accuracy)
     if score < p.best_score:
         p.best_score, p.best_epoch = score, c.epochs_done
+    stalled = c.epochs_done - p.best_epoch >= train.patience
+    if not stalled and not (last and p.best_epoch != c.epochs_done):
         return None
-    if c.epochs_done - p.best_epoch < train.patience:
-        return None
-    last_epoch, images_seen = c.epochs_done, c.images_seen
-    c.restore(p.best_epoch)
     what = "validation loss" if train.early_stopping == "val_loss" else "validation accuracy"
+    last_epoch, images_seen = c.epochs_done, c.images_seen
+    if p.best_epoch not in c.checkpoints:  # never a finite score: nothing better to go back to
+        return BestEpochRestored(
+            c.name, last_epoch, last_epoch, images_seen,
+            f"Model {c.name} stopped early after epoch {last_epoch}: its {what} was never a finite number; the last weights are kept. Try a lower learning rate.",
+            stalled,
+        )  # fmt: skip
+    c.restore(p.best_epoch)
+    p.restored_best = True
     best = f"{c.validation_loss:.4f}" if train.early_stopping == "val_loss" else f"{c.validation_accuracy:.2%}"
     test = f" (test accuracy {c.test_accuracy:.2%})" if c.test_accuracy is not None else ""
-    return EarlyStopped(
-        c.name,
-        last_epoch,
-        p.best_epoch,
-        images_seen,
-        f"Model {c.name} stopped early after epoch {last_epoch}: its {what} has not improved for {train.patience} "
-        f"epoch{'s' if train.patience > 1 else ''} (best {best} at epoch {p.best_epoch}); the weights of epoch {p.best_epoch} are restored{test}.",
-    )
+    restored = f"the weights of epoch {p.best_epoch} are restored{test}."
+    if stalled:
+        plural = "s" if train.patience > 1 else ""
+        message = f"Model {c.name} stopped early after epoch {last_epoch}: its {what} has not improved for {train.patience} epoch{plural} (best {best} at epoch {p.best_epoch}); {restored}"
+    else:
+        message = f"Model {c.name} trained its last epoch ({last_epoch}); its {what} was best at epoch {p.best_epoch} ({best}), so {restored}"
+    return BestEpochRestored(c.name, last_epoch, p.best_epoch, images_seen, message, stalled)
 
 
 # ---------------------------------------------------------------- the loop
@@ -454,19 +494,21 @@ def train_models(
         c.module.to(device, memory_format=torch.channels_last).train()
         for later in [e for e in c.checkpoints if e > c.epochs_done]:
             del c.checkpoints[later]  # continuing after a roll-back starts a new branch
-        run_epochs = epochs or c.spec.train.epochs
-        steps_per_epoch = math.ceil(n / c.spec.train.batch_size)
-        optimizer = make_optimizer(c.spec.train, c.module.parameters())
-        if c.optimizer_state is not None:  # keep what the optimizer learnt (momenta), not its old rates
-            optimizer.load_state_dict({"state": c.optimizer_state["state"], "param_groups": optimizer.state_dict()["param_groups"]})
-        scheduler = make_scheduler(c.spec.train, optimizer, steps_per_epoch, run_epochs)
+        train = c.spec.train
+        run_epochs = epochs or train.epochs
+        steps_per_epoch = math.ceil(n / train.batch_size)
+        position = c.position if c.position < n else 0  # resume an epoch a stop cut short
+        optimizer = make_optimizer(train, c.module.parameters())
+        if c.optimizer_state is not None:  # keep what the optimizer learnt (momenta), not its old rates; a copy, so checkpoints stay as saved
+            optimizer.load_state_dict({"state": _to_cpu(c.optimizer_state["state"]), "param_groups": optimizer.state_dict()["param_groups"]})
+        scheduler = make_scheduler(train, optimizer, steps_per_epoch, run_epochs)
         augment_rng = torch.Generator().manual_seed(run.seed + 1 + c.epochs_done)  # same draws for every model: same augmented images
-        progress.append(
-            _Progress(
-                c, optimizer, scheduler, c.normalization(data.info), augment_rng, steps_per_epoch,
-                steps_per_epoch * run_epochs, c.epochs_done + run_epochs, c.epochs_done + 1,
-            )
-        )
+        total_steps = math.ceil((n - position) / train.batch_size) + steps_per_epoch * (run_epochs - 1)
+        p = _Progress(c, optimizer, scheduler, c.normalization(data.info), augment_rng, steps_per_epoch, total_steps, c.epochs_done + run_epochs, c.epochs_done + 1, position)
+        saved = c.checkpoints.get(c.epochs_done)
+        if saved is not None:  # a continued run remembers how good the model already was
+            p.best_score, p.best_epoch = _monitored(train, saved.validation_loss, saved.validation_accuracy), c.epochs_done
+        progress.append(p)
 
     def evaluate_progress(p: _Progress) -> EvalEvent:
         c = p.contender
@@ -548,17 +590,18 @@ def train_models(
         if p.position * run.evals_per_epoch // n > (p.position - batch) * run.evals_per_epoch // n:
             yield evaluate_progress(p)  # crossed one of the epoch's evaluation points (the last is its end)
         if p.position >= n:
-            c.epochs_done = p.epoch
-            c.save_checkpoint(p.optimizer)
-            early = _early_stop(p)
-            if early is not None:
+            c.epochs_done, c.position = p.epoch, 0
+            c.save_checkpoint(p.optimizer, keep={p.best_epoch})
+            kept = _keep_best_epoch(p, last=p.epoch == p.last_epoch)
+            if kept is not None:
+                yield kept
+            if kept is not None and kept.stopped_early:
                 p.status = "stopped early"
-                yield early
-                continue
-            p.epoch += 1
-            p.position = p.epoch_correct = p.epoch_images = 0
-            if p.epoch > p.last_epoch:
+            elif p.epoch == p.last_epoch:
                 p.status = "finished"
+            else:
+                p.epoch += 1
+                p.position = p.epoch_correct = p.epoch_images = 0
 
     if reason == "stopped":  # a stopped model is still worth a score: evaluate what it learnt since its last epoch
         for p in progress:
@@ -569,7 +612,9 @@ def train_models(
     for p in progress:
         c = p.contender
         c.module.eval()
-        if p.status != "stopped early":  # an early stop already restored the best epoch's optimizer state
+        if p.status == "running":  # stopped mid-epoch: a later run resumes at this image of the epoch
+            c.position = p.position
+        if not p.restored_best:  # going back to the best epoch restored that epoch's optimizer state too
             c.optimizer_state = _to_cpu(p.optimizer.state_dict())
         status = "stopped" if p.status == "running" else p.status
         speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
@@ -602,11 +647,17 @@ def cross_validate(
         for event in train_models([contender], fold_run, fold, stop):
             yield event
             finished = event
-        if finished.reason == "stopped" or contender.validation_accuracy is None:
+        result = finished.results["CV"]
+        if result.status == "failed":  # the fold's ModelFailed event said why
+            reason = "failed"
+            break
+        if finished.reason == "stopped":
+            reason = "stopped"
             break
         accuracies.append(contender.validation_accuracy)
-        yield FoldFinished(number, folds, contender.validation_loss, contender.validation_accuracy, finished.results["CV"].train_time_s)
-    reason = "finished" if len(accuracies) == folds else "stopped"
+        yield FoldFinished(number, folds, contender.validation_loss, contender.validation_accuracy, result.train_time_s)
+    else:
+        reason = "finished"
     yield CrossValidationFinished(reason, tuple(accuracies), time.perf_counter() - started)
 
 
@@ -632,7 +683,9 @@ def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, 
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
     probe_data = replace(sample, test_images=sample.test_images[:0], test_labels=sample.test_labels[:0])
     finished = [e for e in train_models([probe], timing_run, probe_data, epochs=1) if isinstance(e, RunFinished)][0]
-    seconds_per_image = 1 / max(finished.results["timing"].images_per_s, 1e-9)
+    if finished.results["timing"].status == "failed":
+        raise ConfigError(f"the model could not train {timing_batches} timing batches (out of memory or a diverging loss); try a smaller batch, model or learning rate", "batch_size")
+    seconds_per_image = 1 / finished.results["timing"].images_per_s
     train_images = n * (folds - 1) / folds * spec.train.epochs
     validation_images = n / folds * spec.train.epochs * run.evals_per_epoch
     return folds * seconds_per_image * (train_images + validation_images / 3)  # a forward pass costs about a third of a step

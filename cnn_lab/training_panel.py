@@ -18,6 +18,7 @@ import pandas as pd
 from .config import (
     AUGMENTATIONS,
     EARLY_STOPPING,
+    LIMITS,
     LOSSES,
     OPTIMIZERS,
     SCHEDULES,
@@ -44,27 +45,27 @@ USED_WHEN = {
     "label_smoothing": ("loss", {"label_smoothing"}),
     "patience": ("early_stopping", {"val_loss", "val_accuracy"}),
 }
-PREVIEW_TRAIN_IMAGES = 60_000  # the preview's steps per epoch; the shape in epochs does not depend on it
+DEFAULT_TRAIN_IMAGES = 60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
 
 LABELS = {
     "optimizer": ("Optimizer", "how gradients become weight updates"),
-    "learning_rate": ("Learning rate", "step size; above 0, at most 10"),
-    "batch_size": ("Batch size", "images per step; 1 to 4096"),
-    "epochs": ("Epochs", "passes over the training images; 1 to 50"),
-    "weight_decay": ("Weight decay", "pulls weights towards 0 against overfitting; 0 to 1"),
-    "momentum": ("Momentum", "share of the last update carried into the next; 0 to below 1"),
+    "learning_rate": ("Learning rate", f"step size; above 0, at most {LIMITS.max_learning_rate:g}"),
+    "batch_size": ("Batch size", f"images per step; 1 to {LIMITS.max_batch_size}"),
+    "epochs": ("Epochs", f"passes over the training images; 1 to {LIMITS.max_epochs}"),
+    "weight_decay": ("Weight decay", "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual)"),
+    "momentum": ("Momentum", "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual)"),
     "nesterov": ("Nesterov", "SGD looks ahead along its momentum before the gradient"),
     "beta1": ("Adam beta1", "averaging of gradients (momentum); 0 to below 1"),
     "beta2": ("Adam beta2", "averaging of squared gradients (step scale); 0 to below 1"),
     "alpha": ("RMSprop alpha", "averaging of squared gradients; 0 to below 1"),
-    "schedule": ("Learning-rate schedule", "how the rate changes over the run"),
+    "schedule": ("Learning-rate schedule", "how the rate changes over the run (one-cycle also dips momentum by 0.1)"),
     "warmup_epochs": ("Warm-up epochs", "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise)"),
     "gamma": ("Decay factor gamma", "step: x gamma per step; exponential: x gamma per epoch; above 0, at most 1"),
     "decay_every": ("Step every (epochs)", "epochs between two steps of the step schedule; above 0"),
     "loss": ("Loss", "what training minimises"),
     "label_smoothing": ("Label smoothing", "share of the target spread over all classes; above 0, below 1"),
     "early_stopping": ("Early stopping", "stop when the validation score stalls, keep the best epoch (needs validation images)"),
-    "patience": ("Patience (epochs)", "epochs without improvement before stopping; 1 to 50"),
+    "patience": ("Patience (epochs)", f"epochs without improvement before stopping; 1 to {LIMITS.max_epochs}"),
     "normalize": ("Normalise inputs", "subtract the dataset mean, divide by its std; off: pixels in [0, 1]"),
     "augment": ("Augmentation", "random changes to each training batch; none slows training much"),
 }
@@ -87,17 +88,20 @@ LOSS_NOTES = {
 }
 
 
+def number_from_text(value: Any, name: str) -> Any:
+    """API callers may send numbers as text: read it as a number and leave ranges and wholeness to the config."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}", name) from None
+    return int(number) if number.is_integer() else number
+
+
 def train_config(values: dict[str, Any]) -> TrainConfig:
-    """A column's training inputs as a TrainConfig; text from API callers is read as numbers, TrainConfig checks ranges."""
-    read = {}
-    for name, value in values.items():
-        if isinstance(value, str) and name in NUMBER_FIELDS:
-            try:
-                value = int(value) if name in WHOLE_NUMBER_FIELDS else float(value)
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {value!r}", name) from None
-        read[name] = value
-    return TrainConfig(**read)
+    """A column's training inputs as a TrainConfig."""
+    return TrainConfig(**{name: number_from_text(v, name) if name in NUMBER_FIELDS else v for name, v in values.items()})
 
 
 def config_values(train: TrainConfig) -> list:
@@ -105,13 +109,13 @@ def config_values(train: TrainConfig) -> list:
     return [list(v) if name == "augment" else v for name, v in ((n, getattr(train, n)) for n in TRAIN_FIELDS)]
 
 
-def schedule_frame(*values) -> pd.DataFrame:
-    """The learning rate over the run for a column's settings (empty while a setting is invalid)."""
+def schedule_frame(train_images, *values) -> pd.DataFrame:
+    """The learning rate over the run for a column's settings and the run's training images (empty while a setting is invalid)."""
     try:
         train = train_config(dict(zip(TRAIN_FIELDS, values)))
     except ConfigError:
         return pd.DataFrame({"epoch": pd.Series(dtype="float64"), "learning rate": pd.Series(dtype="float64")})
-    points = schedule_curve(train, math.ceil(PREVIEW_TRAIN_IMAGES / train.batch_size))
+    points = schedule_curve(train, math.ceil(max(int(train_images or DEFAULT_TRAIN_IMAGES), 1) / train.batch_size))
     return pd.DataFrame(points, columns=["epoch", "learning rate"])
 
 
@@ -120,8 +124,11 @@ def typical_settings(optimizer: str) -> tuple[float, float, float]:
     return TYPICAL_LEARNING_RATE[optimizer], TYPICAL_MOMENTUM.get(optimizer, 0.0), TYPICAL_WEIGHT_DECAY.get(optimizer, 0.0)
 
 
-def training_controls(name: str, defaults: TrainConfig) -> tuple[dict[str, gr.components.Component], gr.Gallery, gr.Button]:
-    """Lay out one column's training controls; returns them by TrainConfig field, plus the augmentation preview and its button."""
+def training_controls(name: str, defaults: TrainConfig, train_images: gr.Number) -> tuple[dict[str, gr.components.Component], gr.Gallery, gr.Button]:
+    """Lay out one column's training controls; returns them by TrainConfig field, plus the augmentation preview and its button.
+
+    ``train_images`` (hidden) holds how many images an epoch of the run has, for the schedule preview.
+    """
     c: dict[str, gr.components.Component] = {}
 
     def control(field: str, **kwargs) -> gr.components.Component:
@@ -152,7 +159,7 @@ def training_controls(name: str, defaults: TrainConfig) -> tuple[dict[str, gr.co
             for field in ("schedule", "warmup_epochs", "gamma", "decay_every"):
                 control(field, visible=field not in hidden, min_width=120)
         preview = gr.LinePlot(
-            schedule_frame(*config_values(defaults)), x="epoch", y="learning rate", title=f"Schedule preview, model {name}", height=170, x_title="epoch"
+            schedule_frame(DEFAULT_TRAIN_IMAGES, *config_values(defaults)), x="epoch", y="learning rate", title=f"Schedule preview, model {name}", height=170, x_title="epoch"
         )
         gr.Markdown("**Loss and early stopping**")
         with gr.Row():
@@ -184,7 +191,7 @@ def training_controls(name: str, defaults: TrainConfig) -> tuple[dict[str, gr.co
         )
     c["loss"].change(LOSS_NOTES.get, c["loss"], loss_note, api_name=False, show_progress="hidden")
     c["optimizer"].input(typical_settings, c["optimizer"], [c["learning_rate"], c["momentum"], c["weight_decay"]], api_name=False, show_progress="hidden")
-    for field in ("schedule", "learning_rate", "epochs", "batch_size", "warmup_epochs", "gamma", "decay_every", "optimizer"):
-        c[field].change(schedule_frame, inputs, preview, api_name=False, show_progress="hidden")
+    for trigger in [c[f] for f in ("schedule", "learning_rate", "epochs", "batch_size", "warmup_epochs", "gamma", "decay_every", "optimizer", "momentum", "beta1")] + [train_images]:
+        trigger.change(schedule_frame, [train_images, *inputs], preview, api_name=False, show_progress="hidden")
     return c, gallery, redraw
 

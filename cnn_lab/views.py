@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from .models import ModelSummary
 from .training import (
+    BestEpochRestored,
     Contender,
     CrossValidationFinished,
-    EarlyStopped,
     EvalEvent,
     FoldFinished,
     ModelFailed,
@@ -75,8 +75,8 @@ class RunView:
         self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
         self.learning_rate_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
         self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)]
-        self.early_stops: dict[str, EarlyStopped] = {}  # drawn on the chart for good
-        self.stops_this_run: list[EarlyStopped] = []  # told in the status line
+        self.early_stops: dict[str, BestEpochRestored] = {}  # drawn on the chart for good
+        self.restored_this_run: list[BestEpochRestored] = []  # told in the status line
         self.status = "Starting..."
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
@@ -84,7 +84,7 @@ class RunView:
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
-            self.started_info, self.finished, self.stops_this_run = event, None, []
+            self.started_info, self.finished, self.restored_this_run = event, None, []
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
@@ -98,9 +98,10 @@ class RunView:
                     self.accuracy_rows.append((event.images_seen, accuracy * 100, f"{event.model} {kind}"))
                     scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
             self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
-        elif isinstance(event, EarlyStopped):
-            self.early_stops[event.model] = event
-            self.stops_this_run.append(event)
+        elif isinstance(event, BestEpochRestored):
+            if event.stopped_early:
+                self.early_stops[event.model] = event
+            self.restored_this_run.append(event)
             self._log(event.model, event.message)
         elif isinstance(event, ModelFailed):
             self._log(event.model, f"FAILED: {event.message}")
@@ -109,6 +110,18 @@ class RunView:
             for name, result in event.results.items():
                 acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
                 self._log(name, f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}")
+
+    def truncate(self, name: str, images_seen: int) -> None:
+        """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""
+
+        def keep(rows: list[tuple[int, float, str]], series) -> list[tuple[int, float, str]]:
+            return [row for row in rows if row[0] <= images_seen or not series(row[2])]
+
+        self.loss_rows = keep(self.loss_rows, lambda s: s == name)
+        self.learning_rate_rows = keep(self.learning_rate_rows, lambda s: s == name)
+        self.accuracy_rows = keep(self.accuracy_rows, lambda s: s.split()[0] == name)
+        if name in self.early_stops and self.early_stops[name].images_seen > images_seen:
+            del self.early_stops[name]
 
     def _log(self, name: str, line: str) -> None:
         log = self.traces[name].log
@@ -179,7 +192,10 @@ class RunView:
         if info is None:
             return "Loading data..."
         state = "Training" if self.finished is None else {"finished": "Finished", "stopped": "Stopped"}[self.finished.reason]
-        stops = "".join(f" · {s.model} stopped early after epoch {s.epoch}, epoch {s.best_epoch} kept (see its log)" for s in self.stops_this_run)
+        stops = "".join(
+            f" · {r.model} {'stopped early after' if r.stopped_early else 'trained to'} epoch {r.epoch}, epoch {r.best_epoch} kept (see its log)"
+            for r in self.restored_this_run
+        )
         return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s"
 
 
@@ -259,16 +275,19 @@ class CrossValidationView:
         self.header, self.folds = header, folds
         self.rows: list[list[str]] = []
         self.state = "starting..."
+        self.failure = ""
 
     def add(self, event) -> None:
         if isinstance(event, StepEvent):
             self.state = f"fold {len(self.rows) + 1} of {self.folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}"
+        elif isinstance(event, ModelFailed):
+            self.failure = event.message
         elif isinstance(event, FoldFinished):
             self.rows.append([f"{event.fold} of {event.folds}", f"{event.validation_accuracy:.2%}", f"{event.validation_loss:.4f}", f"{event.train_time_s:.1f} s"])
             self.state = f"fold {event.fold} of {event.folds} done."
         elif isinstance(event, CrossValidationFinished):
             done = len(event.validation_accuracies)
-            verdict = "finished" if event.reason == "finished" else f"stopped after {done} of {self.folds} folds"
+            verdict = {"finished": "finished", "stopped": f"stopped after {done} of {self.folds} folds"}.get(event.reason, f"fold {done + 1} failed ({self.failure})")
             spread = f" ± {event.std:.2%} (sample std over folds)" if done > 1 else ""
             result = f"mean validation accuracy **{event.mean:.2%}**{spread}" if done else "no fold finished"
             self.state = f"{verdict} in {event.elapsed_s:.0f} s; {result}."

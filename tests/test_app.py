@@ -297,12 +297,13 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     assert int(after["epochs trained"][1]) == 3 and [row[1] for row in more[CHECKPOINTS]["data"] if row[0] == "B"] == [1, 2, 3]
     assert int(after["epochs trained"][0]) >= epochs_a
 
-    note, summary, results, checkpoints = client.predict("B", 1, api_name="/roll_back")
+    note, summary, results, checkpoints, loss, *_ = client.predict("B", 1, False, api_name="/roll_back")
+    assert max(row[0] for row in loss["data"] if row[2] == "B" and row[1] is not None) <= 1000  # B's curve ends at its epoch 1
     assert "Model B is back at the end of epoch 1" in note and "rolled back to epoch 1" in str(summary["data"])
     assert [row[1] for row in checkpoints["data"] if row[0] == "B" and row[-1]] == [1]  # epoch 1 is now the current one
     with pytest.raises(Exception, match=r"epoch must be one of the saved epochs \(1, 2, 3\), got 7"):
-        client.predict("B", 7, api_name="/roll_back")
-    with pytest.raises(Exception, match="More epochs must be from 1 to 50, got 0"):
+        client.predict("B", 7, False, api_name="/roll_back")
+    with pytest.raises(Exception, match="more epochs must be from 1 to 50, got 0"):
         client.predict(0, False, api_name="/continue_training")
 
     cv_note, folds = client.predict(*a, *b, *run_values(1500, 1, validation=500), "B", 3, 900, api_name="/cross_validate")
@@ -316,7 +317,7 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
 def test_early_stopping_without_validation_images_and_checkpoints_before_training_are_refused_by_name(url):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there are no saved epochs yet"):
-        client.predict("A", 1, api_name="/roll_back")
+        client.predict("A", 1, False, api_name="/roll_back")
     with pytest.raises(Exception, match="Train the models first: there is nothing to continue yet"):
         client.predict(1, False, api_name="/continue_training")
     a = column("8,8,16,16", "adam", 0.003, 100, 2, early_stopping="val_accuracy")

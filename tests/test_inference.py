@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from cnn_lab.config import ModelSpec, RunConfig, TrainConfig
-from cnn_lab.inference import predict, sketch_to_mnist, sketch_to_tensor
+from cnn_lab.inference import predict_images, sketch_to_mnist
 from cnn_lab.training import Contender, train_models
 from drawn_digits import render_digit
 
@@ -22,7 +22,7 @@ def test_off_centre_oversized_drawing_ends_centred_at_mnist_size():
 def test_blank_or_cleared_canvas_is_nothing_drawn():
     assert sketch_to_mnist(np.full((280, 280), 255, np.uint8)) is None
     assert sketch_to_mnist(np.full((280, 280), 240, np.uint8)) is None  # faint paper grain
-    assert sketch_to_tensor(None, 0.13, 0.31) is None
+    assert sketch_to_mnist(None) is None
 
 
 def test_thin_strokes_keep_full_ink():
@@ -50,17 +50,16 @@ def test_a_real_test_digit_drawn_large_is_read_like_the_original(mnist, trained)
     agree = 0
     for index in range(20):
         digit = mnist.test_images[index].numpy()
-        original = (torch.from_numpy(digit).float()[None, None] / 255 - info.mean) / info.std
         big = 255 - np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))  # dark ink on white
-        drawn = sketch_to_tensor(big, info.mean, info.std).tensor
-        probs = predict({"A": trained.module}, torch.cat([original, drawn]))["A"]
+        drawn = sketch_to_mnist(big)
+        probs = predict_images({"A": trained}, torch.from_numpy(np.stack([digit, drawn])), info)["A"]
         agree += probs[0].argmax() == probs[1].argmax() == mnist.test_labels[index].item()
     assert agree >= 18
 
 
 def test_predict_returns_probabilities_per_model(mnist, trained):
-    x = sketch_to_tensor(render_digit(3), mnist.info.mean, mnist.info.std).tensor
-    out = predict({"A": trained.module, "again": trained.module}, x)
+    drawn = torch.from_numpy(sketch_to_mnist(render_digit(3)))[None]
+    out = predict_images({"A": trained, "again": trained}, drawn, mnist.info)
     assert set(out) == {"A", "again"} and out["A"].shape == (1, 10)
     assert np.isclose(out["A"].sum(), 1, atol=1e-5) and np.array_equal(out["A"], out["again"])
     assert out["A"].argmax() == 3

@@ -9,9 +9,9 @@ from cnn_lab.config import AUGMENTATIONS, LOSSES, SCHEDULES, ConfigError, Conv, 
 from cnn_lab.inference import predict
 from cnn_lab.runtime import resolve_device
 from cnn_lab.training import (
+    BestEpochRestored,
     Contender,
     CrossValidationFinished,
-    EarlyStopped,
     EvalEvent,
     FoldFinished,
     ModelFailed,
@@ -255,8 +255,8 @@ def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights(m
     monkeypatch.setattr(training, "evaluate", scripted_evaluate(script + [(9.9, 0.0)] * 5, 100))
     contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=10, early_stopping=monitor, patience=2)))
     events = list(train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist))
-    stopped = [e for e in events if isinstance(e, EarlyStopped)]
-    assert len(stopped) == 1 and (stopped[0].epoch, stopped[0].best_epoch) == (stop_after, best)
+    stopped = [e for e in events if isinstance(e, BestEpochRestored)]
+    assert len(stopped) == 1 and (stopped[0].epoch, stopped[0].best_epoch, stopped[0].stopped_early) == (stop_after, best, True)
     assert max(e.epoch for e in events if isinstance(e, StepEvent)) == stop_after  # no epoch after the stop
     assert f"weights of epoch {best} are restored" in stopped[0].message and "has not improved for 2 epochs" in stopped[0].message
     for name, saved in contender.checkpoints[best].weights.items():
@@ -337,3 +337,74 @@ def test_cross_validation_reports_every_fold_and_their_spread(mnist):
     assert next(e for e in events if isinstance(e, RunStarted)).train_size == 1000  # two folds train, one validates
     with pytest.raises(ConfigError, match="folds must be a whole number from 2 to 10, got 11"):
         next(cross_validate(spec, RunConfig(train_subset=1500), mnist, 11))
+
+
+def early_stopping_run(mnist, monkeypatch, script, contender=None, epochs=10, patience=2):
+    monkeypatch.setattr(training, "evaluate", scripted_evaluate(script, 100))
+    contender = contender or Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=epochs, early_stopping="val_loss", patience=patience)))
+    return contender, list(train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist, epochs=epochs))
+
+
+def test_early_stopping_keeps_the_best_epoch_when_the_run_ends_first(mnist, monkeypatch):
+    contender, events = early_stopping_run(mnist, monkeypatch, [(0.9, 0.7), (0.3, 0.9), (0.5, 0.85)], epochs=3)
+    kept = [e for e in events if isinstance(e, BestEpochRestored)]
+    assert [(k.epoch, k.best_epoch, k.stopped_early) for k in kept] == [(3, 2, False)] and "was best at epoch 2 (0.3000)" in kept[0].message
+    assert contender.epochs_done == 2 and events[-1].results["A"].status == "finished"
+
+
+def test_a_continued_run_remembers_the_best_epoch_and_never_takes_a_worse_one(mnist, monkeypatch):
+    contender, _ = early_stopping_run(mnist, monkeypatch, [(0.9, 0.7), (0.3, 0.9), (0.5, 0.85), (0.6, 0.8)], epochs=10)
+    assert contender.epochs_done == 2
+    _, events = early_stopping_run(mnist, monkeypatch, [(0.7, 0.8), (0.8, 0.8)], contender=contender, epochs=5)
+    kept = [e for e in events if isinstance(e, BestEpochRestored)][0]
+    assert (kept.epoch, kept.best_epoch, kept.stopped_early) == (4, 2, True) and contender.epochs_done == 2
+
+
+def test_a_validation_loss_that_is_never_finite_stops_without_a_crash(mnist, monkeypatch):
+    contender, events = early_stopping_run(mnist, monkeypatch, [(math.nan, 0.1)] * 3, patience=1)
+    kept = [e for e in events if isinstance(e, BestEpochRestored)][0]
+    assert kept.stopped_early and "never a finite number" in kept.message and isinstance(events[-1], RunFinished)
+
+
+def test_rolling_back_and_continuing_leaves_the_saved_epochs_as_they_were(mnist):
+    contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=2)))
+    run = RunConfig(train_subset=600)
+    list(train_models([contender], run, mnist))
+    saved = contender.checkpoints[1]
+    state_before = {k: {n: v.clone() for n, v in s.items() if isinstance(v, torch.Tensor)} for k, s in saved.optimizer_state["state"].items()}
+    contender.restore(1)
+    list(train_models([contender], run, mnist, epochs=1))
+    for key, tensors in state_before.items():
+        for name, value in tensors.items():
+            assert torch.equal(contender.checkpoints[1].optimizer_state["state"][key][name], value), (key, name)
+    assert sorted(contender.checkpoints) == [1, 2] and contender.checkpoints[2].images_seen == 1200
+
+
+def test_continuing_after_a_stop_mid_epoch_finishes_that_epoch_without_repeating_it(mnist):
+    contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=2)))
+    run, stop = RunConfig(train_subset=1000), threading.Event()
+    for event in train_models([contender], run, mnist, stop):
+        if isinstance(event, StepEvent) and event.step == 13:
+            stop.set()
+    assert (contender.epochs_done, contender.position, contender.images_seen) == (1, 300, 1300)
+    events = list(train_models([contender], run, mnist, epochs=1))
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert events[0].total_steps == {"A": 7} and steps[0].epoch == 2 and steps[-1].images_seen == 2000
+    assert contender.epochs_done == 2 and contender.position == 0
+
+
+def test_old_checkpoints_make_room_within_the_budget(mnist, monkeypatch):
+    contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=4)))
+    list(train_models([contender], RunConfig(train_subset=300), mnist))
+    one = training._checkpoint_bytes(contender.checkpoints[1])
+    monkeypatch.setattr(training, "CHECKPOINT_BUDGET_BYTES", 2 * one)
+    list(train_models([contender], RunConfig(train_subset=300), mnist, epochs=1))
+    assert sorted(contender.checkpoints) == [4, 5]  # the oldest went first
+
+
+def test_one_cycle_cycles_momentum_from_the_configured_value():
+    for train, key in ((TrainConfig("adam", beta1=0.5, schedule="onecycle"), "betas"), (TrainConfig("sgd", momentum=0.7, schedule="onecycle"), "momentum")):
+        optimizer = make_optimizer(train, [torch.zeros(1, requires_grad=True)])
+        make_scheduler(train, optimizer, 10)
+        start = optimizer.param_groups[0][key]
+        assert (start[0] if key == "betas" else start) == pytest.approx(0.5 if key == "betas" else 0.7)

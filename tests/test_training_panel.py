@@ -17,13 +17,25 @@ def test_text_from_api_callers_is_read_as_numbers_and_bad_text_is_named():
 
 
 def test_the_schedule_preview_spans_the_run_and_peaks_at_the_rate():
-    frame = schedule_frame(*config_values(TrainConfig(learning_rate=0.01, epochs=3, schedule="onecycle")))
+    frame = schedule_frame(60_000, *config_values(TrainConfig(learning_rate=0.01, epochs=3, schedule="onecycle")))
     assert frame["epoch"].min() == 0 and 2.9 < frame["epoch"].max() < 3 and frame["learning rate"].max() == pytest.approx(0.01, rel=0.01)
     assert len(frame) <= 400
     broken = list(config_values(TrainConfig()))
     broken[TRAIN_FIELDS.index("learning_rate")] = 0
-    assert schedule_frame(*broken).empty  # nothing drawn for a setting the Train button would refuse
+    assert schedule_frame(60_000, *broken).empty  # nothing drawn for a setting the Train button would refuse
 
 
 def test_picking_an_optimizer_suggests_its_usual_values():
     assert typical_settings("adadelta") == (1.0, 0.0, 0.0) and typical_settings("sgd") == (0.05, 0.9, 0.0) and typical_settings("adamw")[2] == 0.01
+
+
+def test_the_preview_steps_the_run_s_own_epochs_so_a_short_warm_up_shows():
+    frame = schedule_frame(60_000, *config_values(TrainConfig(learning_rate=0.01, epochs=3, warmup_epochs=0.05)))  # 47 warm-up steps of 938
+    assert frame["learning rate"].iloc[0] == pytest.approx(0.0001) and frame["learning rate"].iloc[-1] == pytest.approx(0.01)
+
+
+def test_whole_numbers_may_come_as_text_with_a_decimal_point():
+    values = dict(zip(TRAIN_FIELDS, config_values(TrainConfig())))
+    assert train_config(values | {"epochs": "3.0"}).epochs == 3
+    with pytest.raises(ConfigError, match="epochs must be a whole number from 1 to 50, got 2.5"):
+        train_config(values | {"epochs": "2.5"})

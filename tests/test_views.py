@@ -1,6 +1,6 @@
 from cnn_lab.config import default_model
 from cnn_lab.models import summarize
-from cnn_lab.training import CrossValidationFinished, EarlyStopped, EvalEvent, FoldFinished, ModelResult, RunFinished, RunStarted, StepEvent
+from cnn_lab.training import BestEpochRestored, CrossValidationFinished, EvalEvent, FoldFinished, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
 from cnn_lab.views import CrossValidationView, RunView, summary_frame
 
 
@@ -57,7 +57,7 @@ def test_validation_curves_and_an_early_stop_line_are_drawn_where_they_happened(
     assert "B early stop" not in set(view.accuracy_frame()["curve"])
     view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.95,) * 10, 1.0, 0.25, 0.96, images_seen=640))
     view.add(EvalEvent("B", 1, 10, 0.3, 0.93, (0.93,) * 10, 1.0, 0.28, 0.94, images_seen=640))
-    view.add(EarlyStopped("A", 4, 2, 2560, "Model A stopped early after epoch 4: ..."))
+    view.add(BestEpochRestored("A", 4, 2, 2560, "Model A stopped early after epoch 4: ...", True))
     frame = view.accuracy_frame()
     assert frame[frame.curve == "A validation"].dropna()[["images", "accuracy"]].values.tolist() == [[640, 96.0]]
     stop = frame[frame.curve == "A early stop"].dropna()
@@ -85,3 +85,23 @@ def test_cross_validation_view_reports_folds_and_the_spread():
     view.add(CrossValidationFinished("stopped", (0.9, 0.94), 3.2))
     assert view.frame().values.tolist() == [["1 of 3", "90.00%", "0.3100", "1.5 s"], ["2 of 3", "94.00%", "0.2100", "1.4 s"]]
     assert view.note().endswith("stopped after 2 of 3 folds in 3 s; mean validation accuracy **92.00%** ± 2.83% (sample std over folds).")
+
+
+def test_a_roll_back_cuts_the_curves_where_the_model_now_is():
+    view = RunView(["A", "B"], early_stopping=("A",))
+    for n in range(1, 11):
+        view.add(step("A", n))
+        view.add(step("B", n))
+    view.add(BestEpochRestored("A", 2, 1, 100, "stopped early", True))
+    view.truncate("A", 50)
+    assert view.loss_frame().query("model == 'A'").dropna()["images"].max() == 50
+    assert view.loss_frame().query("model == 'B'").dropna()["images"].max() == 100  # B untouched
+    assert view.accuracy_frame().query("curve == 'A early stop'").dropna().empty
+    assert len(view.loss_frame().query("model == 'A'")) == 6  # its legend marker stays
+
+
+def test_a_failed_fold_is_named_with_its_reason():
+    view = CrossValidationView("Model B, 2-fold cross-validation", 2)
+    view.add(ModelFailed("CV", 3, "Model CV: the loss became nan at step 3"))
+    view.add(CrossValidationFinished("failed", (), 1.0))
+    assert view.note().endswith("fold 1 failed (Model CV: the loss became nan at step 3) in 1 s; no fold finished.")
