@@ -18,6 +18,7 @@ import queue
 import statistics
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
@@ -381,6 +382,7 @@ class _Progress:
     scheduler: LRScheduler | None
     normalization: tuple[float, float]
     augment_rng: torch.Generator
+    random_state: tuple[torch.Tensor, ...]  # this model's own stream of torch's global generator (dropout), see _own_random_stream
     steps_per_epoch: int
     total_steps: int
     last_epoch: int
@@ -400,6 +402,29 @@ class _Progress:
     @property
     def train(self) -> TrainConfig:
         return self.contender.spec.train
+
+
+def _random_state(device: torch.device) -> tuple[torch.Tensor, ...]:
+    if device.type == "cuda":
+        return torch.get_rng_state(), torch.cuda.get_rng_state(device)
+    if device.type == "mps":
+        return torch.get_rng_state(), torch.mps.get_rng_state()
+    return (torch.get_rng_state(),)
+
+
+@contextmanager
+def _own_random_stream(p: _Progress, device: torch.device) -> Iterator[None]:
+    """Dropout draws from torch's global generator. Each model gets a stream of its own, all seeded alike, so models of
+    the same architecture draw the same masks for the same batch, and one model's draws never shift another's."""
+    torch.set_rng_state(p.random_state[0])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(p.random_state[1], device)
+    elif device.type == "mps":
+        torch.mps.set_rng_state(p.random_state[1])
+    try:
+        yield
+    finally:
+        p.random_state = _random_state(device)
 
 
 def _is_out_of_memory(err: BaseException) -> bool:
@@ -504,7 +529,10 @@ def train_models(
         scheduler = make_scheduler(train, optimizer, steps_per_epoch, run_epochs)
         augment_rng = torch.Generator().manual_seed(run.seed + 1 + c.epochs_done)  # same draws for every model: same augmented images
         total_steps = math.ceil((n - position) / train.batch_size) + steps_per_epoch * (run_epochs - 1)
-        p = _Progress(c, optimizer, scheduler, c.normalization(data.info), augment_rng, steps_per_epoch, total_steps, c.epochs_done + run_epochs, c.epochs_done + 1, position)
+        p = _Progress(
+            c, optimizer, scheduler, c.normalization(data.info), augment_rng, _random_state(device),
+            steps_per_epoch, total_steps, c.epochs_done + run_epochs, c.epochs_done + 1, position,
+        )  # fmt: skip
         saved = c.checkpoints.get(c.epochs_done)
         if saved is not None:  # a continued run remembers how good the model already was
             p.best_score, p.best_epoch = _monitored(train, saved.validation_loss, saved.validation_accuracy), c.epochs_done
@@ -539,7 +567,7 @@ def train_models(
         try:
             x = prepare_batch(train_x[index], *p.normalization, p.augment_rng, p.train.augment)
             y = train_y[index]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+            with _own_random_stream(p, device), torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
                 logits = c.module(x)
             loss = per_sample_loss(p.train, logits.float(), y).mean()
             loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cnn_lab import training
-from cnn_lab.config import AUGMENTATIONS, LOSSES, SCHEDULES, ConfigError, Conv, Flatten, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.config import AUGMENTATIONS, LOSSES, SCHEDULES, ConfigError, Conv, Dropout, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
 from cnn_lab.inference import predict
 from cnn_lab.runtime import resolve_device
 from cnn_lab.training import (
@@ -408,3 +408,14 @@ def test_one_cycle_cycles_momentum_from_the_configured_value():
         make_scheduler(train, optimizer, 10)
         start = optimizer.param_groups[0][key]
         assert (start[0] if key == "betas" else start) == pytest.approx(0.5 if key == "betas" else 0.7)
+
+
+def test_identical_models_with_dropout_draw_the_same_masks_and_train_identically(mnist):
+    model = ModelConfig((Conv(8), Pool(), Flatten(), Dropout(0.5), Linear(32)))
+    spec = ModelSpec(model, TrainConfig(batch_size=64))
+    run = RunConfig(train_subset=640, precision="fp32")
+    losses = {"A": [], "B": []}
+    for event in train_models(create_contenders({"A": spec, "B": spec}, run), run, mnist):
+        if isinstance(event, StepEvent):
+            losses[event.model].append(event.loss)
+    assert losses["A"] == losses["B"] and len(set(losses["A"])) > 1
