@@ -456,7 +456,8 @@ def _keep_best_epoch(p: _Progress, last: bool) -> BestEpochRestored | None:
     if p.best_epoch not in c.checkpoints:  # never a finite score: nothing better to go back to
         return BestEpochRestored(
             c.name, last_epoch, last_epoch, images_seen,
-            f"Model {c.name} stopped early after epoch {last_epoch}: its {what} was never a finite number; the last weights are kept. Try a lower learning rate.",
+            f"Model {c.name}, epoch {last_epoch}: its {what} was never a finite number, so no epoch is better than the last; "
+            f"{'training stopped and ' if stalled else ''}its last weights are kept. Try a lower learning rate.",
             stalled,
         )  # fmt: skip
     c.restore(p.best_epoch)
@@ -486,7 +487,8 @@ def train_models(
 
     Each contender trains ``epochs`` more epochs (default: its config's) from
     where it stands: fresh models from scratch, trained ones continue with
-    their weights and optimizer state, after their last whole epoch.
+    their weights and optimizer state (one stopped mid-epoch first finishes
+    that epoch, from the image where it stopped).
     """
     tune_allocator()
     stop = stop or threading.Event()
