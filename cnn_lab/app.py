@@ -149,7 +149,7 @@ def model_spec(name: str, architecture: str, channels: str, layers: str, *train_
     """One column's settings as a ModelSpec."""
     model = model_config(name, architecture, channels, layers)
     try:
-        train = train_config(dict(zip(TRAIN_FIELDS, train_values)))
+        train = train_config(dict(zip(TRAIN_FIELDS, train_values, strict=True)))
     except ConfigError as err:
         raise ConfigError(f"Model {name} · {err}", err.field) from None
     return ModelSpec(model, train)
@@ -393,7 +393,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             raise gr.Error(str(err), title="No data") from None
         images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
         shown = augmented_examples(images, tuple(kinds or ()), seed=time.time_ns() % 2**31)
-        return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels)]
+        return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
 
     def images_per_epoch(dataset_name: str, subset, validation):
         """How many images one epoch trains on with these run settings (unchanged while one is invalid)."""

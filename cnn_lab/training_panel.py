@@ -112,7 +112,7 @@ def config_values(train: TrainConfig) -> list:
 def schedule_frame(train_images, *values) -> pd.DataFrame:
     """The learning rate over the run for a column's settings and the run's training images (empty while a setting is invalid)."""
     try:
-        train = train_config(dict(zip(TRAIN_FIELDS, values)))
+        train = train_config(dict(zip(TRAIN_FIELDS, values, strict=True)))
     except ConfigError:
         return pd.DataFrame({"epoch": pd.Series(dtype="float64"), "learning rate": pd.Series(dtype="float64")})
     points = schedule_curve(train, math.ceil(max(int(train_images or DEFAULT_TRAIN_IMAGES), 1) / train.batch_size))
