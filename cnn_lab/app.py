@@ -252,7 +252,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
         experiment = experiment_from_values(*values)
         specs, run = {"A": experiment.a, "B": experiment.b}, experiment.run
         data = dataset(run.dataset)
-        train_size = min(run.train_subset or len(data.train_labels), len(data.train_labels))
+        train_size = run.training_images(len(data.train_labels))
         for name, spec in specs.items():
             run.check_fits(spec.train, train_size, name)
         return specs, run, data
@@ -376,7 +376,7 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
             except ConfigError as err:
                 raise gr.Error(f"Cross-validation · {err}", title="Check the cross-validation settings") from None
             gr.Warning(f"Cross-validation of model {model_name} will take about {duration_text(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel.")
-            images = min(run.train_subset or len(data.train_labels), len(data.train_labels))
+            images = run.training_images(len(data.train_labels))
             view = CrossValidationView(f"Model {model_name}, {folds}-fold cross-validation on {images:,} training images (estimated {duration_text(estimate)})", folds)
             yield session, view.note(), view.frame()
             for _ in page_updates(cross_validate(spec, run, data, folds, session.stop), view):
@@ -398,9 +398,9 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
     def images_per_epoch(dataset_name: str, subset, validation):
         """How many images one epoch trains on with these run settings (unchanged while one is invalid)."""
         try:
-            available = len(dataset(dataset_name).train_labels)
-            return min(int(number_from_text(subset, "train_subset") or available), available) - int(number_from_text(validation, "validation_size") or 0)
-        except (ConfigError, DataError, TypeError, ValueError):
+            run = RunConfig(dataset_name, number_from_text(subset, "train_subset") or None, validation_size=number_from_text(validation, "validation_size") or 0)
+            return run.training_images(len(dataset(run.dataset).train_labels)) - run.validation_size
+        except (ConfigError, DataError):
             return gr.skip()
 
     def stop(session: Session | None) -> str:

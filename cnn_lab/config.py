@@ -503,6 +503,10 @@ class RunConfig:
         if not isinstance(self.identical_init, bool):
             raise ConfigError(f"identical_init must be true or false, got {self.identical_init!r}", "identical_init")
 
+    def training_images(self, available: int) -> int:
+        """How many of a dataset's ``available`` training images the run uses (validation included)."""
+        return min(self.train_subset or available, available)
+
     def check_fits(self, train: TrainConfig, train_size: int, name: str = "") -> None:
         """Refuse what the training set actually used cannot hold: the validation split, a batch, early stopping without validation."""
         who = f"model {name}: " if name else ""

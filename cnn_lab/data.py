@@ -105,21 +105,23 @@ class Dataset:
             validation_labels=self.train_labels[held],
         )
 
+    def without_test(self) -> "Dataset":
+        """The same data with an empty test split: nothing is spent scoring it (cross-validation, timing)."""
+        return replace(self, test_images=self.test_images[:0], test_labels=self.test_labels[:0])
+
     def folds(self, k: int, seed: int = 0) -> list["Dataset"]:
         """k-fold cross-validation: each fold validates on one k-th of the training split and trains on the rest (no test split)."""
         order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 2))
         parts = order.tensor_split(k)
-        empty_images, empty_labels = self.test_images[:0], self.test_labels[:0]
+        base = self.without_test()
         folds = []
         for i, held in enumerate(parts):
             kept = torch.cat([p for j, p in enumerate(parts) if j != i])
             folds.append(
                 replace(
-                    self,
+                    base,
                     train_images=self.train_images[kept],
                     train_labels=self.train_labels[kept],
-                    test_images=empty_images,
-                    test_labels=empty_labels,
                     validation_images=self.train_images[held],
                     validation_labels=self.train_labels[held],
                 )

@@ -91,17 +91,18 @@ class Contender:
             self.epochs_done,
             self.images_seen,
             self.steps,
-            {k: v.detach().to("cpu", copy=True) for k, v in self.module.state_dict().items()},
+            _to_cpu(self.module.state_dict()),
             _to_cpu(optimizer.state_dict()),
             self.test_accuracy,
             self.validation_loss,
             self.validation_accuracy,
         )
-        for epoch in sorted(self.checkpoints):
-            if sum(map(_checkpoint_bytes, self.checkpoints.values())) <= CHECKPOINT_BUDGET_BYTES:
+        sizes = {epoch: _checkpoint_bytes(saved) for epoch, saved in self.checkpoints.items()}
+        for epoch in sorted(sizes):
+            if sum(sizes.values()) <= CHECKPOINT_BUDGET_BYTES:
                 break
             if epoch != self.epochs_done and epoch not in keep:
-                del self.checkpoints[epoch]
+                del self.checkpoints[epoch], sizes[epoch]
 
     def restore(self, epoch: int) -> None:
         """Go back (or forward) to the checkpoint of ``epoch``; a later run continues from there."""
@@ -695,7 +696,7 @@ def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_si
     """Refuse what k-fold cannot run (folds out of range, a batch larger than a fold's training part); returns the spec it trains."""
     if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= MAX_FOLDS:
         raise ConfigError(f"folds must be a whole number from 2 to {MAX_FOLDS}, got {folds!r}", "folds")
-    images = min(run.train_subset or train_size, train_size)
+    images = run.training_images(train_size)
     if images < 2 * folds:
         raise ConfigError(f"cross-validation needs at least {2 * folds} training images for {folds} folds, got {images}", "train_subset")
     spec = replace(spec, train=replace(spec.train, early_stopping="off"))
@@ -711,8 +712,7 @@ def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, 
     sample = data.subset(min(n, batch * timing_batches), run.seed + 3)
     probe = Contender.create("timing", spec, run.seed)
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
-    probe_data = replace(sample, test_images=sample.test_images[:0], test_labels=sample.test_labels[:0])
-    finished = [e for e in train_models([probe], timing_run, probe_data, epochs=1) if isinstance(e, RunFinished)][0]
+    finished = [e for e in train_models([probe], timing_run, sample.without_test(), epochs=1) if isinstance(e, RunFinished)][0]
     if finished.results["timing"].status == "failed":
         raise ConfigError(f"the model could not train {timing_batches} timing batches (out of memory or a diverging loss); try a smaller batch, model or learning rate", "batch_size")
     seconds_per_image = 1 / finished.results["timing"].images_per_s
