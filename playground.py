@@ -1,40 +1,6 @@
-"""Start the cnn_lab playground: python playground.py [--port 7860] [--share] [--data-dir DIR]."""
+"""Start the cnn_lab playground: python playground.py [--port 7860] [--share] [--data-dir DIR] (the same as `cnn-lab`)."""
 
-from __future__ import annotations
-
-import argparse
-import os
-
-from cnn_lab.app import CSS, build_app
-from cnn_lab.data import DATA_DIR_ENV, reachable
-from cnn_lab.runtime import tune_allocator
-
-SHARE_SERVER = "https://api.gradio.app"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Train two CNNs side by side and compare them.")
-    parser.add_argument("--host", default=None, help="address to listen on (default: Gradio's, or GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's 7860, or GRADIO_SERVER_PORT)")
-    parser.add_argument("--share", action="store_true", help="also create a public gradio.live link (needs internet)")
-    parser.add_argument("--data-dir", default=None, help=f"folder with MNIST/raw/... in torchvision's layout (or set {DATA_DIR_ENV})")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="default device in the page")
-    parser.add_argument("--max-concurrent-trainings", type=int, default=2, help="runs that may train at once; later ones queue")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    tune_allocator()
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    share = args.share
-    if share and not reachable(SHARE_SERVER):
-        print(f"Note: --share needs the internet and {SHARE_SERVER} is not reachable; serving locally only.", flush=True)
-        share = False
-    demo = build_app(args.data_dir, args.device, args.max_concurrent_trainings)
-    demo.queue(default_concurrency_limit=16)
-    demo.launch(server_name=args.host, server_port=args.port, share=share, css=CSS)
-
+from cnn_lab.cli import main
 
 if __name__ == "__main__":
     main()

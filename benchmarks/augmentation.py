@@ -37,21 +37,19 @@ import json
 import os
 import resource
 import statistics
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from cnn_lab.augmentation import augment_batch  # noqa: E402
-from cnn_lab.config import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
-from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.training import Contender, RunFinished, train_models  # noqa: E402
-from machine import machine  # noqa: E402
+from benchmarks.machine import machine
+from cnn_lab.augmentation import augment_batch
+from cnn_lab.config import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig, default_model
+from cnn_lab.contenders import Contender
+from cnn_lab.data import load_dataset
+from cnn_lab.events import RunFinished
+from cnn_lab.training import train_models
 
 TARGET = 0.85  # augmented images/s / unaugmented images/s
 BATCH = 64
@@ -66,9 +64,16 @@ JUDGED = ("default", "all")  # the sets the goal is about; single kinds show whe
 
 def train(runs: list[tuple[str, tuple[str, ...]]], images: int, data) -> tuple[dict[str, float], float]:
     """One train_models call, the (name, kinds) contenders in lockstep, one epoch on ``images`` images; (images/s per name, CPU s / wall s)."""
-    contenders = [Contender.create(name, ModelSpec(default_model(), TrainConfig("adam", 1e-3, BATCH, 1, augment=kinds))) for name, kinds in runs]
+    contenders = [
+        Contender.create(name, ModelSpec(default_model(), TrainConfig("adam", 1e-3, BATCH, 1, augment=kinds)))
+        for name, kinds in runs
+    ]
     usage, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    finished = [e for e in train_models(contenders, RunConfig(train_subset=images, evals_per_epoch=1), data) if isinstance(e, RunFinished)][-1]
+    finished = [
+        e
+        for e in train_models(contenders, RunConfig(train_subset=images, evals_per_epoch=1), data)
+        if isinstance(e, RunFinished)
+    ][-1]
     after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - started
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     return {name: finished.results[name].images_per_s for name, _ in runs}, cpu / wall
@@ -81,7 +86,7 @@ def measure(rounds: int, images: int, data, separate: bool) -> dict[str, dict[st
     for round_ in range(rounds):
         if separate:
             order = [PLAIN, *names]
-            order = order[round_ % len(order):] + order[: round_ % len(order)]
+            order = order[round_ % len(order) :] + order[: round_ % len(order)]
             speed, busy = {}, {}
             for name in order:
                 speeds, busy[name] = train([(name, CONFIGS.get(name, ()))], images, data)
@@ -91,13 +96,17 @@ def measure(rounds: int, images: int, data, separate: bool) -> dict[str, dict[st
                 out[name]["plain"].append(speed[PLAIN])
                 out[name]["busy"].append(busy[name])
         else:
-            for i, name in enumerate(names[round_ % len(names):] + names[: round_ % len(names)]):
+            for i, name in enumerate(names[round_ % len(names) :] + names[: round_ % len(names)]):
                 pair = [(PLAIN, ()), (name, CONFIGS[name])]
                 speeds, busy = train(pair if (round_ + i) % 2 else pair[::-1], images, data)
                 out[name]["aug"].append(speeds[name])
                 out[name]["plain"].append(speeds[PLAIN])
                 out[name]["busy"].append(busy)
-        print(f"  round {round_ + 1}/{rounds}: " + ", ".join(f"{n} {out[n]['aug'][-1] / out[n]['plain'][-1]:.2f}" for n in names), flush=True)
+        print(
+            f"  round {round_ + 1}/{rounds}: "
+            + ", ".join(f"{n} {out[n]['aug'][-1] / out[n]['plain'][-1]:.2f}" for n in names),
+            flush=True,
+        )
     return out
 
 
@@ -118,22 +127,40 @@ def augment_alone_ms(data, calls: int = 40) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="rounds; each trains every configuration once (default 5)")
-    parser.add_argument("--images", type=int, default=6400, help="training images per model and run, one epoch (default 6400: 100 steps)")
-    parser.add_argument("--separate", action="store_true", help="train each configuration alone (round-robin with a plain run) instead of in lockstep with a plain twin")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds; each trains every configuration once (default 5)"
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=6400,
+        help="training images per model and run, one epoch (default 6400: 100 steps)",
+    )
+    parser.add_argument(
+        "--separate",
+        action="store_true",
+        help="train each configuration alone (round-robin with a plain run) instead of in lockstep with a plain twin",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.images < BATCH:
         parser.error(f"--rounds must be at least 1 and --images at least {BATCH}")
 
     data = load_dataset("mnist", os.environ.get("CNN_LAB_DATA"))
-    data = replace(data, test_images=data.test_images[:0], test_labels=data.test_labels[:0])  # no evaluation: training time only
+    data = replace(
+        data, test_images=data.test_images[:0], test_labels=data.test_labels[:0]
+    )  # no evaluation: training time only
     images = min(args.images, len(data.train_labels))
     mode = "separate runs" if args.separate else "lockstep with a plain twin"
     started, load_before = time.perf_counter(), os.getloadavg()[0]
-    print(f"augmentation vs plain: {len(CONFIGS)} configurations x {args.rounds} rounds, {mode}, {images} images (batch {BATCH}) "
-          f"per model and run, data: {data.origin}; load average {load_before:.2f}", flush=True)
+    print(
+        f"augmentation vs plain: {len(CONFIGS)} configurations x {args.rounds} rounds, {mode}, {images} images (batch {BATCH}) "
+        f"per model and run, data: {data.origin}; load average {load_before:.2f}",
+        flush=True,
+    )
 
-    train([(PLAIN, ()), ("all", AUGMENTATIONS)], BATCH * 10, data)  # untimed warm-up: no configuration pays first-run costs
+    train(
+        [(PLAIN, ()), ("all", AUGMENTATIONS)], BATCH * 10, data
+    )  # untimed warm-up: no configuration pays first-run costs
     measured = measure(args.rounds, images, data, args.separate)
     alone_ms = augment_alone_ms(data)
     load_after, total_s = os.getloadavg()[0], time.perf_counter() - started
@@ -157,20 +184,30 @@ def main() -> None:
         }
 
     info = machine()
-    print(f"\ntrainer throughput with augmentation on {info['cpu']} ({info['cores']} cores, {info['torch_threads']} torch threads), torch {info['torch']}")
-    print(f"  {'configuration':14s} {'images/s':>9s} {'plain':>7s} {'ratio':>7s} {'per-round':>11s} {'cpu/wall':>9s} {'aug ms/batch':>13s}  goal")
+    print(
+        f"\ntrainer throughput with augmentation on {info['cpu']} ({info['cores']} cores, {info['torch_threads']} torch threads), torch {info['torch']}"
+    )
+    print(
+        f"  {'configuration':14s} {'images/s':>9s} {'plain':>7s} {'ratio':>7s} {'per-round':>11s} {'cpu/wall':>9s} {'aug ms/batch':>13s}  goal"
+    )
     print(f"  {PLAIN:14s} {table[PLAIN]['images_per_s']:9.0f}")
     for name in CONFIGS:
         row = table[name]
         low, high = min(row["ratio_rounds"]), max(row["ratio_rounds"])
         goal = f">= {TARGET:g}  {'PASS' if row['passed'] else 'FAIL'}" if name in JUDGED else ""
         label = name if name in JUDGED else f"  {name}"
-        print(f"  {label:14s} {row['images_per_s']:9.0f} {row['plain_images_per_s']:7.0f} {row['ratio']:7.3f} {low:5.2f}-{high:<5.2f}"
-              f" {row['cpu_per_wall']:9.2f} {row['augment_ms_per_batch']:13.2f}  {goal}")
+        print(
+            f"  {label:14s} {row['images_per_s']:9.0f} {row['plain_images_per_s']:7.0f} {row['ratio']:7.3f} {low:5.2f}-{high:<5.2f}"
+            f" {row['cpu_per_wall']:9.2f} {row['augment_ms_per_batch']:13.2f}  {goal}"
+        )
     print(f"  default = {'+'.join(DEFAULT_AUGMENTATIONS)}; all = {'+'.join(AUGMENTATIONS)}")
-    print("  images/s, plain: medians over the rounds of the configuration and of its unaugmented reference; ratio = images/s / plain;")
+    print(
+        "  images/s, plain: medians over the rounds of the configuration and of its unaugmented reference; ratio = images/s / plain;"
+    )
     print("  per-round: min-max of the ratio within each round; aug ms/batch: augment_batch alone on 64 images")
-    print(f"  load average {load_before:.2f} before, {load_after:.2f} after ({info['cores']} cores); {total_s:.0f} s in all")
+    print(
+        f"  load average {load_before:.2f} before, {load_after:.2f} after ({info['cores']} cores); {total_s:.0f} s in all"
+    )
 
     results = {
         "machine": info,

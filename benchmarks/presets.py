@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from cnn_lab.config import RunConfig  # noqa: E402
-from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.presets import MEASUREMENTS_PATH, PRESETS  # noqa: E402
-from cnn_lab.runtime import tune_allocator  # noqa: E402
-from cnn_lab.training import Contender, RunFinished, train_models  # noqa: E402
+from cnn_lab.config import RunConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.data import load_dataset
+from cnn_lab.events import RunFinished
+from cnn_lab.presets import MEASUREMENTS_PATH, PRESETS
+from cnn_lab.runtime import tune_allocator
+from cnn_lab.training import train_models
 
 
 def cpu_name() -> str:
@@ -31,7 +28,11 @@ def cpu_name() -> str:
 def main() -> None:
     tune_allocator()
     data = load_dataset("mnist")
-    measurements = {"machine": f"{cpu_name()}, {__import__('os').cpu_count()} cores", "data": data.source, "presets": {}}
+    measurements = {
+        "machine": f"{cpu_name()}, {__import__('os').cpu_count()} cores",
+        "data": data.source,
+        "presets": {},
+    }
     for key, preset in PRESETS.items():
         contender = Contender.create(key, preset.spec)
         finished = next(e for e in train_models([contender], RunConfig(), data) if isinstance(e, RunFinished))

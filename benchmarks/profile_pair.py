@@ -8,21 +8,18 @@ same ops should take longer in the pair than in the two solo runs together.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 from torch.profiler import ProfilerActivity, profile
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cnn_lab.config import ModelSpec, RunConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.data import load_dataset
+from cnn_lab.presets import default_experiment
+from cnn_lab.runtime import tune_allocator
+from cnn_lab.training import train_models
 
-from cnn_lab.config import ModelConfig, ModelSpec, RunConfig, TrainConfig  # noqa: E402
-from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.runtime import tune_allocator  # noqa: E402
-from cnn_lab.training import Contender, train_models  # noqa: E402
-
-B_SPEC = ModelSpec(ModelConfig.from_conv_channels([8, 16, 32, 32]), TrainConfig("sgd", 0.05, 64, 1))
+B_SPEC = default_experiment().b  # the page's model B
 
 
 def run(names: tuple[str, ...], data) -> float:

@@ -28,21 +28,21 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks import reference
+from benchmarks.machine import machine
+from cnn_lab.config import ExperimentConfig, ModelSpec, RunConfig, TrainConfig, default_model
+from cnn_lab.contenders import Contender
+from cnn_lab.data import load_dataset
+from cnn_lab.events import EvalEvent, RunFinished, StepEvent
+from cnn_lab.inference import predict_images, sketch_to_mnist
+from cnn_lab.models import build_model
+from cnn_lab.presets import PRESETS, default_experiment
+from cnn_lab.runtime import tune_allocator
+from cnn_lab.training import prepare_batch, train_models
+from cnn_lab.ui import api_values
+from tests.drawn_digits import drawing_set
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-
-import reference  # noqa: E402
-from machine import machine  # noqa: E402
-from cnn_lab.app import api_values  # noqa: E402
-from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig, default_model  # noqa: E402
-from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.inference import predict_images, sketch_to_mnist  # noqa: E402
-from cnn_lab.models import build_model  # noqa: E402
-from cnn_lab.presets import PRESETS  # noqa: E402
-from cnn_lab.runtime import tune_allocator  # noqa: E402
-from cnn_lab.training import Contender, EvalEvent, RunFinished, StepEvent, prepare_batch, train_models  # noqa: E402
-from drawn_digits import drawing_set  # noqa: E402
-
 WINDOW = 50  # steps per throughput window
 TARGETS = {
     "engine_vs_reference_speedup": (">=", 3.0),
@@ -54,7 +54,7 @@ TARGETS = {
     "fp32_gemm_efficiency": (">=", 0.5),
     "peak_rss_mb": ("<=", 1500),
 }
-B_SPEC = ModelSpec(ModelConfig.from_conv_channels([8, 16, 32, 32]), TrainConfig("sgd", 0.05, 64, 1))
+B_SPEC = default_experiment().b  # the page's model B
 
 
 class Phase:
@@ -76,7 +76,10 @@ def measured():
 
 def window_throughput(step_times: list[float], batch: int) -> float:
     """Median images/s over windows of WINDOW steps, the first window (warm-up) left out."""
-    rates = [WINDOW * batch / (step_times[i + WINDOW] - step_times[i]) for i in range(WINDOW, len(step_times) - WINDOW, WINDOW)]
+    rates = [
+        WINDOW * batch / (step_times[i + WINDOW] - step_times[i])
+        for i in range(WINDOW, len(step_times) - WINDOW, WINDOW)
+    ]
     return statistics.median(rates)
 
 
@@ -106,7 +109,9 @@ def engine_vs_reference(data, root: str, quick: bool) -> dict:
         model = reference.FourConvNet()
         ref_times: list[float] = []
         with measured() as phase:
-            reference.train(model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), ref_times, max_steps=steps)
+            reference.train(
+                model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), ref_times, max_steps=steps
+            )
         speeds["reference"].append(window_throughput(ref_times, 64))
         cpu_per_wall["reference"].append(phase.cpu / phase.wall)
         for precision in ("auto", "fp32"):
@@ -132,7 +137,9 @@ def engine_vs_reference(data, root: str, quick: bool) -> dict:
     # accuracy after one epoch (quick: 300 steps), same model, optimizer and batch size
     torch.manual_seed(0)
     model = reference.FourConvNet()
-    reference.train(model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), [], max_steps=300 if quick else None)
+    reference.train(
+        model, cpu, train_loader, torch.optim.Adam(model.parameters(), lr=1e-3), [], max_steps=300 if quick else None
+    )
     out["reference_accuracy"] = reference.test(model, cpu, test_loader)
     ours = Contender.create("ours", ModelSpec(default_model(), TrainConfig("adam", 1e-3, 64, 1)))
     _, _, finished = train_ours([ours], RunConfig(train_subset=300 * 64 if quick else None), data)
@@ -171,8 +178,13 @@ def app_vs_engine(data, repeats: int) -> dict:
 
     port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", CNN_LAB_DATA=os.environ.get("CNN_LAB_DATA", ""))
-    server = subprocess.Popen([sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         client = None
         for _ in range(120):
@@ -182,7 +194,10 @@ def app_vs_engine(data, repeats: int) -> dict:
             except Exception:
                 time.sleep(0.5)
         run = RunConfig(train_subset=12_800, evals_per_epoch=3)
-        inputs = [*api_values(ExperimentConfig(ModelSpec(), B_SPEC, run)), False]  # the same two models and run, through the page
+        inputs = [
+            *api_values(ExperimentConfig(ModelSpec(), B_SPEC, run)),
+            False,
+        ]  # the same two models and run, through the page
         ratios, updates = [], []
 
         def through_app() -> float:
@@ -194,7 +209,9 @@ def app_vs_engine(data, repeats: int) -> dict:
             return float(re.search(r"· ([\d.]+) s$", updates[-1][0]).group(1))
 
         def bare() -> float:
-            return train_ours([Contender.create("A", ModelSpec()), Contender.create("B", B_SPEC)], run, data)[2].elapsed_s
+            return train_ours([Contender.create("A", ModelSpec()), Contender.create("B", B_SPEC)], run, data)[
+                2
+            ].elapsed_s
 
         for repeat in range(repeats):  # alternate which goes first, so drift hits both
             if repeat % 2:
@@ -203,7 +220,11 @@ def app_vs_engine(data, repeats: int) -> dict:
                 app_s, bare_s = through_app(), bare()
             ratios.append(bare_s / app_s)  # images/s ratio: same images, inverse times
         client.close()
-        return {"app_vs_engine_ratio": statistics.median(ratios), "app_vs_engine_ratios": ratios, "app_updates_per_run": len(updates)}
+        return {
+            "app_vs_engine_ratio": statistics.median(ratios),
+            "app_vs_engine_ratios": ratios,
+            "app_updates_per_run": len(updates),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -216,13 +237,18 @@ def sketch_latency(data, contenders: dict) -> dict:
         started = time.perf_counter()
         predict_images(contenders, torch.from_numpy(sketch_to_mnist(image))[None], data.info)
         latencies.append((time.perf_counter() - started) * 1000)
-    return {"sketch_latency_ms_median": statistics.median(latencies), "sketch_latency_ms_p90": sorted(latencies)[int(len(latencies) * 0.9)]}
+    return {
+        "sketch_latency_ms_median": statistics.median(latencies),
+        "sketch_latency_ms_p90": sorted(latencies)[int(len(latencies) * 0.9)],
+    }
 
 
 def time_to_99(data) -> dict:
     preset = PRESETS["fast99"]
     contender = Contender.create("fast99", preset.spec)
-    _, evals, _ = train_ours([contender], RunConfig(evals_per_epoch=8), data, stop_when=lambda e: e.test_accuracy >= 0.99)
+    _, evals, _ = train_ours(
+        [contender], RunConfig(evals_per_epoch=8), data, stop_when=lambda e: e.test_accuracy >= 0.99
+    )
     crossed = next((e for e in evals if e.test_accuracy >= 0.99), None)
     return {
         "time_to_99_s": crossed.train_time_s if crossed else None,
@@ -261,10 +287,11 @@ def fp32_efficiency(data, engine_fp32_images_per_s: float) -> dict:
 
 PEAK_RSS_SCRIPT = """
 import resource, sys, threading
-sys.path.insert(0, {root!r})
 from cnn_lab.config import ModelSpec, RunConfig
 from cnn_lab.data import load_dataset
-from cnn_lab.training import Contender, StepEvent, train_models
+from cnn_lab.contenders import Contender
+from cnn_lab.events import StepEvent
+from cnn_lab.training import train_models
 data = load_dataset("mnist")
 stop = threading.Event()
 for event in train_models([Contender.create("A", ModelSpec()), Contender.create("B", ModelSpec())], RunConfig(), data, stop):
@@ -275,7 +302,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def peak_rss() -> dict:
-    out = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT.format(root=str(ROOT))], capture_output=True, text=True, check=True, env=os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_SCRIPT], capture_output=True, text=True, check=True, env=os.environ
+    )
     return {"peak_rss_mb": int(out.stdout.split()[-1]) / 1024}
 
 
@@ -289,12 +318,16 @@ def verdict(key: str, value) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="about a minute: shorter runs, no full-epoch accuracy, no time-to-99%")
+    parser.add_argument(
+        "--quick", action="store_true", help="about a minute: shorter runs, no full-epoch accuracy, no time-to-99%"
+    )
     args = parser.parse_args()
     tune_allocator()
     root = os.environ.get("CNN_LAB_DATA")
     if not root:
-        sys.exit("set CNN_LAB_DATA to a folder with MNIST/raw (e.g. ../shared/datasets): the benchmark needs full MNIST")
+        sys.exit(
+            "set CNN_LAB_DATA to a folder with MNIST/raw (e.g. ../shared/datasets): the benchmark needs full MNIST"
+        )
     data = load_dataset("mnist", root)
     results: dict = {"machine": machine(), "quick": args.quick}
     started = time.perf_counter()
@@ -316,15 +349,22 @@ def main() -> None:
     phase("peak memory", peak_rss)
     if not args.quick:
         phase("time to 99% (fast99 preset)", time_to_99, data)
-        phase("time to 99% (pytorch/examples main.py)", lambda: {f"reference_{k}": v for k, v in reference.run_main_py(root).items()})
+        phase(
+            "time to 99% (pytorch/examples main.py)",
+            lambda: {f"reference_{k}": v for k, v in reference.run_main_py(root).items()},
+        )
         reached = results.pop("reference_time_to_target_s")
         results["reference_reached_99"] = reached is not None
         # not reached within the 5-epoch cap: report the cap's training time, a lower bound
-        results["reference_time_to_99_s"] = reached if reached is not None else results["reference_history"][-1]["train_time_s"]
+        results["reference_time_to_99_s"] = (
+            reached if reached is not None else results["reference_history"][-1]["train_time_s"]
+        )
     results["total_s"] = time.perf_counter() - started
 
-    print(f"\ncnn_lab benchmarks on {results['machine']['cpu']} ({results['machine']['cores']} cores), torch {results['machine']['torch']}"
-          f"{' (quick)' if args.quick else ''}")
+    print(
+        f"\ncnn_lab benchmarks on {results['machine']['cpu']} ({results['machine']['cores']} cores), torch {results['machine']['torch']}"
+        f"{' (quick)' if args.quick else ''}"
+    )
     for key, value in results.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             print(f"  {key:36s} {value:12.3f}  {verdict(key, value)}")

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from cnn_lab.config import ModelSpec, RunConfig, TrainConfig  # noqa: E402
-from cnn_lab.data import load_dataset  # noqa: E402
-from cnn_lab.inference import predict_images, sketch_to_mnist  # noqa: E402
-from cnn_lab.training import Contender, RunFinished, train_models  # noqa: E402
-from drawn_digits import drawing_set  # noqa: E402
+from cnn_lab.config import ModelSpec, RunConfig, TrainConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.data import load_dataset
+from cnn_lab.events import RunFinished
+from cnn_lab.inference import predict_images, sketch_to_mnist
+from cnn_lab.training import train_models
+from tests.drawn_digits import drawing_set
 
 
 def main() -> None:
@@ -49,7 +46,10 @@ def main() -> None:
     report = {"data": data.source, "drawings": len(drawings)}
     for c in contenders:
         right = torch.from_numpy(probs[c.name]).argmax(1) == labels
-        misses = Counter(drawings[i][2].split(" ", 1)[1] if " " in drawings[i][2] else "default" for i in torch.nonzero(~right).flatten().tolist())
+        misses = Counter(
+            drawings[i][2].split(" ", 1)[1] if " " in drawings[i][2] else "default"
+            for i in torch.nonzero(~right).flatten().tolist()
+        )
         report[c.name] = {
             "mnist_test_accuracy": round(finished.results[c.name].test_accuracy, 4),
             "drawings_read_right": round(right.float().mean().item(), 4),

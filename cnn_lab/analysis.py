@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .config import ConfigError, Layer, ModelConfig
 from .models import summarize
@@ -30,7 +30,9 @@ class LayerReport:
         return self.error is None
 
 
-def layer_report(layers: Sequence[Layer], input_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10) -> LayerReport:
+def layer_report(
+    layers: Sequence[Layer], input_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10
+) -> LayerReport:
     """Every layer's output shape, parameters and FLOPs; the first invalid layer is marked with its sentence."""
     try:
         config = ModelConfig(tuple(layers), input_shape, num_classes)

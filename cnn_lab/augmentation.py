@@ -40,14 +40,24 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator, kinds: tuple
         limit = math.radians(MAX_ROTATION_DEG)
         angle = uniform(-limit, limit) if "rotate" in kinds else zero
         scale = 1 + uniform(-MAX_SCALE_CHANGE, MAX_SCALE_CHANGE) if "scale" in kinds else zero + 1
-        shift_x, shift_y = (uniform(-MAX_SHIFT, MAX_SHIFT), uniform(-MAX_SHIFT, MAX_SHIFT)) if "shift" in kinds else (zero, zero)
+        shift_x, shift_y = (
+            (uniform(-MAX_SHIFT, MAX_SHIFT), uniform(-MAX_SHIFT, MAX_SHIFT)) if "shift" in kinds else (zero, zero)
+        )
         cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-        theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1).to(images.dtype)
+        theta = torch.stack([torch.stack([cos, -sin, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1).to(
+            images.dtype
+        )
         grid = F.affine_grid(theta, [batch, 1, height, width], align_corners=False)
         if "elastic" in kinds:
-            field = torch.randn(batch, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator).to(images.device, images.dtype)
-            rows, cols = (_bicubic_upsampling(size, ELASTIC_GRID).to(images.device, images.dtype) for size in (height, width))
-            field = rows @ (field * ELASTIC_STRENGTH) @ cols.T  # F.interpolate(mode="bicubic") as two small matmuls, about 2.5x faster
+            field = torch.randn(batch, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator).to(
+                images.device, images.dtype
+            )
+            rows, cols = (
+                _bicubic_upsampling(size, ELASTIC_GRID).to(images.device, images.dtype) for size in (height, width)
+            )
+            field = (
+                rows @ (field * ELASTIC_STRENGTH) @ cols.T
+            )  # F.interpolate(mode="bicubic") as two small matmuls, about 2.5x faster
             grid = grid + field.permute(0, 2, 3, 1)
         out = F.grid_sample(out, grid, align_corners=False, padding_mode="zeros")
     if "stroke" in kinds:

@@ -10,7 +10,21 @@ import dataclasses
 import json
 from typing import Any
 
-from .config import ACTIVATIONS, POOL_MODES, Activation, BatchNorm, ConfigError, Conv, Dropout, Flatten, Layer, Linear, Pool, layer_from_dict, layer_to_dict
+from .config import (
+    ACTIVATIONS,
+    POOL_MODES,
+    Activation,
+    BatchNorm,
+    ConfigError,
+    Conv,
+    Dropout,
+    Flatten,
+    Layer,
+    Linear,
+    Pool,
+    layer_from_dict,
+    layer_to_dict,
+)
 
 NEW_LAYER: dict[str, Layer] = {
     "conv": Conv(16),
@@ -71,4 +85,3 @@ def layers_from_json(text: str) -> tuple[Layer, ...]:
     if not isinstance(data, list):
         raise ConfigError(f"layers must be a list of layer objects, got {type(data).__name__}", "layers")
     return tuple(layer_from_dict(item, index) for index, item in enumerate(data, start=1))
-

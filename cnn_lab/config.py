@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 Shape = tuple[int, ...]  # (C, H, W) before flattening, (F,) after
 
@@ -236,7 +237,11 @@ LAYER_TYPES: dict[str, type] = {cls.type: cls for cls in (Conv, Pool, BatchNorm,
 
 def _spatial(shape: Shape, layer: int, what: str) -> Shape:
     if len(shape) != 3:
-        raise ConfigError(f"layer {layer}, {what}: needs feature maps but comes after a flatten; move it above the flatten", "type", layer)
+        raise ConfigError(
+            f"layer {layer}, {what}: needs feature maps but comes after a flatten; move it above the flatten",
+            "type",
+            layer,
+        )
     return shape
 
 
@@ -259,7 +264,11 @@ def layer_from_dict(data: dict[str, Any], index: int) -> Layer:
     values = {k: v for k, v in data.items() if k != "type"}
     unknown = set(values) - fields
     if unknown:
-        raise ConfigError(f"layer {index} ({kind}): unknown field {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(fields)) or 'none'}", sorted(unknown)[0], index)
+        raise ConfigError(
+            f"layer {index} ({kind}): unknown field {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(fields)) or 'none'}",
+            sorted(unknown)[0],
+            index,
+        )
     try:
         return cls(**values)
     except TypeError as err:
@@ -281,10 +290,15 @@ class ModelConfig:
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "input_shape", tuple(self.input_shape))
         if len(self.layers) > LIMITS.max_layers:
-            raise ConfigError(f"layers: at most {LIMITS.max_layers} layers are allowed, got {len(self.layers)}", "layers")
+            raise ConfigError(
+                f"layers: at most {LIMITS.max_layers} layers are allowed, got {len(self.layers)}", "layers"
+            )
         _check_int(self.num_classes, "num_classes", 2, 1000)
         if len(self.input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in self.input_shape):
-            raise ConfigError(f"input_shape must be (channels, height, width) of positive sizes, got {self.input_shape}", "input_shape")
+            raise ConfigError(
+                f"input_shape must be (channels, height, width) of positive sizes, got {self.input_shape}",
+                "input_shape",
+            )
         params = sum(p for _, _, p in self.layer_table()) + self.classifier_params()
         if params > LIMITS.max_params:
             raise ConfigError(
@@ -325,12 +339,20 @@ class ModelConfig:
         return sum(p for _, _, p in self.layer_table()) + self.classifier_params()
 
     @classmethod
-    def from_conv_channels(cls, channels: Sequence[int], **kwargs: Any) -> "ModelConfig":
+    def from_conv_channels(cls, channels: Sequence[int], **kwargs: Any) -> ModelConfig:
         """The seed playground's simple mode: 3x3 convs + ReLU, max-pool after the 2nd and 4th, a linear head."""
         layers: list[Layer] = []
         for index, width in enumerate(channels, start=1):
-            if isinstance(width, bool) or not isinstance(width, (int, float)) or width != int(width) or not 1 <= width <= LIMITS.max_channels:
-                raise ConfigError(f"conv {index} channels must be a whole number from 1 to {LIMITS.max_channels}, got {width!r}", f"conv{index}_channels")
+            if (
+                isinstance(width, bool)
+                or not isinstance(width, (int, float))
+                or width != int(width)
+                or not 1 <= width <= LIMITS.max_channels
+            ):
+                raise ConfigError(
+                    f"conv {index} channels must be a whole number from 1 to {LIMITS.max_channels}, got {width!r}",
+                    f"conv{index}_channels",
+                )
             layers += [Conv(int(width)), Activation("relu")]
             if index % 2 == 0:
                 layers.append(Pool("max", 2))
@@ -344,7 +366,7 @@ class ModelConfig:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         _no_unknown_keys(data, {"input_shape", "num_classes", "layers"}, "model")
         layers = data.get("layers")
         if not isinstance(layers, list):
@@ -373,7 +395,7 @@ DEFAULT_AUGMENTATIONS = ("rotate", "shift", "scale", "stroke")  # what ``augment
 EARLY_STOPPING = ("off", "val_loss", "val_accuracy")
 
 # The usual starting values of each optimizer (PyTorch's defaults, and the rate that suits it on MNIST):
-TYPICAL_LEARNING_RATE = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05, "rmsprop": 1e-3, "adadelta": 1.0}
+TYPICAL_LEARNING_RATE = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.01, "rmsprop": 1e-3, "adadelta": 1.0}
 TYPICAL_MOMENTUM = {"sgd": 0.9, "rmsprop": 0.0}
 TYPICAL_WEIGHT_DECAY = {"adamw": 0.01}
 
@@ -414,8 +436,15 @@ class TrainConfig:
         _check_choice(self.loss, "loss", LOSSES)
         _check_choice(self.early_stopping, "early_stopping", EARLY_STOPPING)
         lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= LIMITS.max_learning_rate or not math.isfinite(lr):
-            raise ConfigError(f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate")
+        if (
+            isinstance(lr, bool)
+            or not isinstance(lr, (int, float))
+            or not 0 < lr <= LIMITS.max_learning_rate
+            or not math.isfinite(lr)
+        ):
+            raise ConfigError(
+                f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate"
+            )
 
         def store(name: str, value: Any) -> None:  # the dataclass is frozen; validation normalises values once, here
             object.__setattr__(self, name, value)
@@ -433,7 +462,10 @@ class TrainConfig:
         store("warmup_epochs", _check_float(self.warmup_epochs, "warmup_epochs", 0, self.epochs, below_high=True))
         store("gamma", _check_float(self.gamma, "gamma", 0, 1, above_low=True))
         store("decay_every", _check_float(self.decay_every, "decay_every", 0, LIMITS.max_epochs, above_low=True))
-        store("label_smoothing", _check_float(self.label_smoothing, "label_smoothing", 0, 1, above_low=True, below_high=True))
+        store(
+            "label_smoothing",
+            _check_float(self.label_smoothing, "label_smoothing", 0, 1, above_low=True, below_high=True),
+        )
         store("patience", _check_int(self.patience, "patience", 1, LIMITS.max_epochs))
         for name in ("nesterov", "normalize"):
             if not isinstance(getattr(self, name), bool):
@@ -445,7 +477,7 @@ class TrainConfig:
         return dataclasses.asdict(self) | {"augment": list(self.augment)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "training")
         return cls(**data)
 
@@ -455,7 +487,9 @@ def check_epochs(value: Any, name: str = "epochs") -> int:
     return _check_int(value, name, 1, LIMITS.max_epochs)
 
 
-def _check_float(value: Any, name: str, low: float, high: float, above_low: bool = False, below_high: bool = False) -> float:
+def _check_float(
+    value: Any, name: str, low: float, high: float, above_low: bool = False, below_high: bool = False
+) -> float:
     """A finite number in [low, high]; ``above_low`` / ``below_high`` make that end open."""
     lower = f"above {low:g}" if above_low else f"at least {low:g}"
     upper = f"below {high:g}" if below_high else f"at most {high:g}"
@@ -472,7 +506,9 @@ def _check_augmentations(value: Any) -> tuple[str, ...]:
     if value is False or value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise ConfigError(f"augment must be a list of {', '.join(AUGMENTATIONS)} (or true/false), got {value!r}", "augment")
+        raise ConfigError(
+            f"augment must be a list of {', '.join(AUGMENTATIONS)} (or true/false), got {value!r}", "augment"
+        )
     for item in value:
         _check_choice(item, "augment", AUGMENTATIONS)
     return tuple(a for a in AUGMENTATIONS if a in value)  # canonical order, no repeats
@@ -511,19 +547,28 @@ class RunConfig:
         """Refuse what the training set actually used cannot hold: the validation split, a batch, early stopping without validation."""
         who = f"model {name}: " if name else ""
         if self.validation_size >= train_size:
-            raise ConfigError(f"validation_size must be from 0 to {train_size - 1} (below the {train_size:,} training images), got {self.validation_size}", "validation_size")
+            raise ConfigError(
+                f"validation_size must be from 0 to {train_size - 1} (below the {train_size:,} training images), got {self.validation_size}",
+                "validation_size",
+            )
         left = train_size - self.validation_size
         if train.batch_size > left:
             held = f" after holding out {self.validation_size:,} for validation" if self.validation_size else ""
-            raise ConfigError(f"{who}batch_size must be from 1 to {left} (the training set size{held}), got {train.batch_size}", "batch_size")
+            raise ConfigError(
+                f"{who}batch_size must be from 1 to {left} (the training set size{held}), got {train.batch_size}",
+                "batch_size",
+            )
         if train.early_stopping != "off" and not self.validation_size:
-            raise ConfigError(f"{who}early_stopping needs a validation split: set validation images from 1 to {train_size - 1}", "early_stopping")
+            raise ConfigError(
+                f"{who}early_stopping needs a validation split: set validation images from 1 to {train_size - 1}",
+                "early_stopping",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         _no_unknown_keys(data, {f.name for f in dataclasses.fields(cls)}, "run")
         return cls(**data)
 
@@ -539,9 +584,12 @@ class ModelSpec:
         return {"model": self.model.to_dict(), "train": self.train.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         _no_unknown_keys(data, {"model", "train"}, "model spec")
-        return cls(ModelConfig.from_dict(data.get("model", default_model().to_dict())), TrainConfig.from_dict(data.get("train", {})))
+        return cls(
+            ModelConfig.from_dict(data.get("model", default_model().to_dict())),
+            TrainConfig.from_dict(data.get("train", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -556,15 +604,19 @@ class ExperimentConfig:
         return {"a": self.a.to_dict(), "b": self.b.to_dict(), "run": self.run.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
         _no_unknown_keys(data, {"a", "b", "run"}, "experiment")
-        return cls(ModelSpec.from_dict(data.get("a", {})), ModelSpec.from_dict(data.get("b", {})), RunConfig.from_dict(data.get("run", {})))
+        return cls(
+            ModelSpec.from_dict(data.get("a", {})),
+            ModelSpec.from_dict(data.get("b", {})),
+            RunConfig.from_dict(data.get("run", {})),
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "ExperimentConfig":
+    def from_json(cls, text: str) -> ExperimentConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
@@ -577,4 +629,6 @@ def _no_unknown_keys(data: Any, allowed: set[str], what: str) -> None:
         raise ConfigError(f"{what} settings must be an object, got {data!r}", what)
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigError(f"{what} settings: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}", unknown[0])
+        raise ConfigError(
+            f"{what} settings: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}", unknown[0]
+        )

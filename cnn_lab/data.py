@@ -84,14 +84,14 @@ class Dataset:
         validation = f" / {self.validation_size:,} validation" if self.validation_size else ""
         return f"{self.info.title}{sample}, {len(self.train_labels):,} train{validation} / {len(self.test_labels):,} test, {where}"
 
-    def subset(self, train_size: int | None, seed: int = 0) -> "Dataset":
+    def subset(self, train_size: int | None, seed: int = 0) -> Dataset:
         """A random subset of the training split, for quick runs; the test split is kept whole."""
         if train_size is None or train_size >= len(self.train_labels):
             return self
         keep = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed))[:train_size]
         return replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
 
-    def hold_out(self, size: int, seed: int = 0) -> "Dataset":
+    def hold_out(self, size: int, seed: int = 0) -> Dataset:
         """Move ``size`` random training images into a validation split the models never train on."""
         if size <= 0:
             return self
@@ -105,11 +105,11 @@ class Dataset:
             validation_labels=self.train_labels[held],
         )
 
-    def without_test(self) -> "Dataset":
+    def without_test(self) -> Dataset:
         """The same data with an empty test split: nothing is spent scoring it (cross-validation, timing)."""
         return replace(self, test_images=self.test_images[:0], test_labels=self.test_labels[:0])
 
-    def folds(self, k: int, seed: int = 0) -> list["Dataset"]:
+    def folds(self, k: int, seed: int = 0) -> list[Dataset]:
         """k-fold cross-validation: each fold validates on one k-th of the training split and trains on the rest (no test split)."""
         order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 2))
         parts = order.tensor_split(k)
@@ -161,10 +161,14 @@ def cache_dir() -> Path:
 
 def load_sample() -> tuple[torch.Tensor, ...]:
     with np.load(SAMPLE_PATH) as npz:
-        return tuple(torch.from_numpy(npz[k]).clone() for k in ("train_images", "train_labels", "test_images", "test_labels"))
+        return tuple(
+            torch.from_numpy(npz[k]).clone() for k in ("train_images", "train_labels", "test_images", "test_labels")
+        )
 
 
-def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, allow_download: bool | None = None) -> Dataset:
+def load_dataset(
+    name: str = "mnist", data_dir: str | os.PathLike | None = None, allow_download: bool | None = None
+) -> Dataset:
     """Load a dataset from the first source that has it (see the module docstring)."""
     if name not in DATASET_INFO:
         raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {name!r}")
@@ -176,7 +180,9 @@ def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None,
         try:
             return Dataset(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
         except RuntimeError:
-            raise DataError(f"data directory {root}: no {info.title} files found at {root / folder / 'raw'} (torchvision's layout)") from None
+            raise DataError(
+                f"data directory {root}: no {info.title} files found at {root / folder / 'raw'} (torchvision's layout)"
+            ) from None
 
     cache = cache_dir()
     try:

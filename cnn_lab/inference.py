@@ -8,19 +8,22 @@ so we redo MNIST's own preprocessing on the sketch.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .contenders import Contender
 from .data import DatasetInfo
-from .training import Contender, prepare_batch
+from .training import prepare_batch
 
 INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
 DIGIT_BOX = 20
 CANVAS = 28
+# MNIST's median stroke is 2.8 px in its 20 px box (2 x ink area / boundary pixels over 5,000 training digits):
+STROKE_SHARE = 2.8 / DIGIT_BOX
 
 
 def to_grayscale(image: np.ndarray) -> np.ndarray:
@@ -38,19 +41,57 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def sketch_to_mnist(sketch: np.ndarray | None) -> np.ndarray | None:
-    """Dark-on-white drawing of any size -> 28x28 uint8 white-on-black, MNIST-style; None when nothing is drawn."""
-    if sketch is None:
-        return None
-    ink = 255 - to_grayscale(sketch).astype(np.float32)
+def stroke_width(ink: np.ndarray) -> float:
+    """Typical stroke width in pixels: 2 x inked area / boundary pixels (a stroke of width w and length L has area wL, boundary 2L)."""
+    inked = ink > 127
+    padded = np.pad(inked, 1)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return 2 * inked.sum() / max(int((inked & ~inner).sum()), 1)
+
+
+def match_mnist_stroke(crop: np.ndarray) -> np.ndarray:
+    """Thicken or thin the strokes of a cropped drawing so that, scaled into MNIST's 20 px box, they are as wide as MNIST's.
+
+    A user's pen is a fixed number of canvas pixels: a big digit ends up
+    hair-thin at 28x28 and a small one blotchy. Dilation and erosion are
+    max-pooling on the ink (and on its negative)."""
+    target = STROKE_SHARE * max(crop.shape)
+    radius = int(round((target - stroke_width(crop)) / 2))
+    if radius == 0:
+        return crop
+    x = torch.from_numpy(np.pad(crop, max(radius, 0)))[None, None]
+    kernel = 2 * abs(radius) + 1
+    x = F.max_pool2d(x, kernel, 1, abs(radius)) if radius > 0 else -F.max_pool2d(-x, kernel, 1, abs(radius))
+    out = x[0, 0].numpy()
+    if radius < 0 and not (out > INK_THRESHOLD).any():  # never erase a drawing
+        return crop
+    return _ink_box(out)
+
+
+def _ink_box(ink: np.ndarray) -> np.ndarray | None:
     rows, cols = np.nonzero(ink > INK_THRESHOLD)
     if rows.size == 0:
         return None
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+
+def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.ndarray | None:
+    """Dark-on-white drawing of any size -> 28x28 uint8 white-on-black, MNIST-style; None when nothing is drawn.
+
+    ``match_stroke`` brings the pen's width to MNIST's (see match_mnist_stroke)."""
+    if sketch is None:
+        return None
+    crop = _ink_box(255 - to_grayscale(sketch).astype(np.float32))
+    if crop is None:
+        return None
+    if match_stroke:
+        crop = match_mnist_stroke(crop)
     h, w = crop.shape
     scale = DIGIT_BOX / max(h, w)
     size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    small = F.interpolate(torch.from_numpy(crop)[None, None], size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    small = F.interpolate(
+        torch.from_numpy(crop)[None, None], size=size, mode="bilinear", antialias=True, align_corners=False
+    )[0, 0]
     small = small * (255.0 / max(float(small.max()), 1.0))  # thin strokes fade when shrunk: restore full ink
     small = small.clamp(0, 255).numpy()
 
@@ -78,6 +119,11 @@ def predict(models: Mapping[str, nn.Module], x: torch.Tensor) -> dict[str, np.nd
     return out
 
 
-def predict_images(contenders: Mapping[str, Contender], images: torch.Tensor, info: DatasetInfo) -> dict[str, np.ndarray]:
+def predict_images(
+    contenders: Mapping[str, Contender], images: torch.Tensor, info: DatasetInfo
+) -> dict[str, np.ndarray]:
     """Class probabilities of each model for uint8 (B, H, W) images, each normalised the way that model was trained."""
-    return {name: predict({name: c.module}, prepare_batch(images, *c.normalization(info)))[name] for name, c in contenders.items()}
+    return {
+        name: predict({name: c.module}, prepare_batch(images, *c.normalization(info)))[name]
+        for name, c in contenders.items()
+    }

@@ -32,7 +32,7 @@ def _module_for(layer: Layer, in_shape: Shape) -> nn.Module:
     if isinstance(layer, BatchNorm):
         return nn.BatchNorm2d(in_shape[0]) if len(in_shape) == 3 else nn.BatchNorm1d(in_shape[0])
     if isinstance(layer, Dropout):
-        return nn.Dropout(layer.p)
+        return GeneratorDropout(layer.p)
     if isinstance(layer, Activation):
         return ACTIVATION_MODULES[layer.kind]()
     if isinstance(layer, Flatten):
@@ -50,8 +50,51 @@ def _short_name(layer: Layer) -> str:
     return {Conv: "conv", BatchNorm: "bn", Dropout: "dropout", Flatten: "flatten", Linear: "fc"}[type(layer)]
 
 
-def build_model(config: ModelConfig) -> nn.Sequential:
-    """An nn.Sequential with readable names (conv1, relu1, maxpool1, ..., flatten, classifier)."""
+class GeneratorDropout(nn.Dropout):
+    """nn.Dropout whose masks come from a generator the run owns (see use_generator), never from torch's global one."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or self.generator is None:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep / (1 - self.p)
+
+
+def use_generator(module: nn.Module, generator: torch.Generator) -> None:
+    """Draw the model's dropout masks from ``generator`` from now on."""
+    for layer in module.modules():
+        if isinstance(layer, GeneratorDropout):
+            layer.generator = generator
+
+
+def initialize(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default initialisation (Conv2d's and Linear's reset_parameters), drawn from ``generator``."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            fan_in = layer.weight[0].numel()
+            bound = 1 / math.sqrt(fan_in)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif hasattr(layer, "reset_parameters"):  # batch norm: ones and zeros, no randomness
+            layer.reset_parameters()
+
+
+def build_model(config: ModelConfig, generator: torch.Generator | None = None) -> nn.Sequential:
+    """An nn.Sequential with readable names (conv1, relu1, maxpool1, ..., flatten, classifier).
+
+    Its weights are drawn from ``generator`` (default: a fresh one seeded 0),
+    never from torch's global random state: built on the meta device, then
+    initialised."""
+    with torch.device("meta"):
+        model = _layers(config)
+    model.to_empty(device="cpu")
+    initialize(model, generator or torch.Generator().manual_seed(0))
+    return model
+
+
+def _layers(config: ModelConfig) -> nn.Sequential:
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     counts: dict[str, int] = {}
     shape = config.input_shape

@@ -41,7 +41,9 @@ def network_diagram(configs: dict[str, ModelConfig]) -> Figure:
         ax = figure.add_subplot(len(rows), 1, row + 1)
         for x, (kind, label, shape) in enumerate(blocks):
             height = 0.15 + 0.85 * math.sqrt(math.prod(shape) / largest)  # area-like: a 4x larger map looks 2x taller
-            ax.add_patch(FancyBboxPatch((x + 0.1, -height / 2), 0.8, height, boxstyle="round,pad=0.02", color=LAYER_COLORS[kind]))
+            ax.add_patch(
+                FancyBboxPatch((x + 0.1, -height / 2), 0.8, height, boxstyle="round,pad=0.02", color=LAYER_COLORS[kind])
+            )
             ax.text(x + 0.5, 0.62, "x".join(map(str, shape)), ha="center", va="bottom", fontsize=7, rotation=30)
             ax.text(x + 0.5, -0.62, label, ha="center", va="top", fontsize=7, rotation=30)
         ax.set_xlim(0, width)

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import (
+    DEFAULT_CHANNELS,
     Activation,
     BatchNorm,
     Conv,
     Dropout,
+    ExperimentConfig,
     Flatten,
     Linear,
     ModelConfig,
     ModelSpec,
     Pool,
+    RunConfig,
     TrainConfig,
 )
 
@@ -54,7 +57,16 @@ PRESETS: dict[str, Preset] = {
             "Four small convolutions with batch norm, trained with Adam at a high peak rate under a one-cycle schedule: "
             "batch norm tolerates the high rate and the schedule anneals it to a precise finish.",
             ModelSpec(
-                ModelConfig(tuple(_conv_bn_relu(16) + _conv_bn_relu(16) + [Pool()] + _conv_bn_relu(32) + _conv_bn_relu(32) + [Pool()])),
+                ModelConfig(
+                    tuple(
+                        _conv_bn_relu(16)
+                        + _conv_bn_relu(16)
+                        + [Pool()]
+                        + _conv_bn_relu(32)
+                        + _conv_bn_relu(32)
+                        + [Pool()]
+                    )
+                ),
                 TrainConfig("adam", 0.01, 128, 2, schedule="onecycle"),
             ),
         ),
@@ -73,8 +85,19 @@ PRESETS: dict[str, Preset] = {
             "The classic: 5x5 convolutions with tanh and average pooling, then fully connected layers of 120 and 84.",
             ModelSpec(
                 ModelConfig(
-                    (Conv(6, 5, 1, 2), Activation("tanh"), Pool("avg"), Conv(16, 5, 1, 0), Activation("tanh"), Pool("avg"),
-                     Flatten(), Linear(120), Activation("tanh"), Linear(84), Activation("tanh"))
+                    (
+                        Conv(6, 5, 1, 2),
+                        Activation("tanh"),
+                        Pool("avg"),
+                        Conv(16, 5, 1, 0),
+                        Activation("tanh"),
+                        Pool("avg"),
+                        Flatten(),
+                        Linear(120),
+                        Activation("tanh"),
+                        Linear(84),
+                        Activation("tanh"),
+                    )
                 ),
                 TrainConfig("adam", 1e-3, 64, 1),
             ),
@@ -85,8 +108,18 @@ PRESETS: dict[str, Preset] = {
             "The network of PyTorch's own MNIST example: two unpadded convolutions, dropout and a 9216x128 fully connected layer (1.2 M parameters, most of them in that layer).",
             ModelSpec(
                 ModelConfig(
-                    (Conv(32, 3, 1, 0), Activation(), Conv(64, 3, 1, 0), Activation(), Pool(), Dropout(0.25),
-                     Flatten(), Linear(128), Activation(), Dropout(0.5))
+                    (
+                        Conv(32, 3, 1, 0),
+                        Activation(),
+                        Conv(64, 3, 1, 0),
+                        Activation(),
+                        Pool(),
+                        Dropout(0.25),
+                        Flatten(),
+                        Linear(128),
+                        Activation(),
+                        Dropout(0.5),
+                    )
                 ),
                 TrainConfig("adam", 1e-3, 64, 1),
             ),
@@ -96,7 +129,18 @@ PRESETS: dict[str, Preset] = {
             "Keras mnist_convnet",
             "Keras' example: two unpadded convolutions each followed by max-pooling, dropout 0.5 before the classifier. Small (35 k parameters) and sturdy.",
             ModelSpec(
-                ModelConfig((Conv(32, 3, 1, 0), Activation(), Pool(), Conv(64, 3, 1, 0), Activation(), Pool(), Flatten(), Dropout(0.5))),
+                ModelConfig(
+                    (
+                        Conv(32, 3, 1, 0),
+                        Activation(),
+                        Pool(),
+                        Conv(64, 3, 1, 0),
+                        Activation(),
+                        Pool(),
+                        Flatten(),
+                        Dropout(0.5),
+                    )
+                ),
                 TrainConfig("adam", 1e-3, 128, 1),
             ),
         ),
@@ -106,8 +150,27 @@ PRESETS: dict[str, Preset] = {
             "Three blocks of two 3x3 convolutions (32, 64, 128 channels) with max-pooling, then a 256-wide layer. More depth, more compute.",
             ModelSpec(
                 ModelConfig(
-                    (Conv(32), Activation(), Conv(32), Activation(), Pool(), Conv(64), Activation(), Conv(64), Activation(), Pool(),
-                     Conv(128), Activation(), Conv(128), Activation(), Pool(), Flatten(), Linear(256), Activation(), Dropout(0.5))
+                    (
+                        Conv(32),
+                        Activation(),
+                        Conv(32),
+                        Activation(),
+                        Pool(),
+                        Conv(64),
+                        Activation(),
+                        Conv(64),
+                        Activation(),
+                        Pool(),
+                        Conv(128),
+                        Activation(),
+                        Conv(128),
+                        Activation(),
+                        Pool(),
+                        Flatten(),
+                        Linear(256),
+                        Activation(),
+                        Dropout(0.5),
+                    )
                 ),
                 TrainConfig("adam", 1e-3, 64, 1),
             ),
@@ -117,7 +180,16 @@ PRESETS: dict[str, Preset] = {
             "Regularised (batch norm + dropout)",
             "The default's shape with batch norm after every convolution and dropout after each pooling: trains smoothly at a higher rate and overfits less.",
             ModelSpec(
-                ModelConfig(tuple(_conv_bn_relu(16) + _conv_bn_relu(32) + [Pool(), Dropout(0.25)] + _conv_bn_relu(64) + _conv_bn_relu(64) + [Pool(), Dropout(0.25)])),
+                ModelConfig(
+                    tuple(
+                        _conv_bn_relu(16)
+                        + _conv_bn_relu(32)
+                        + [Pool(), Dropout(0.25)]
+                        + _conv_bn_relu(64)
+                        + _conv_bn_relu(64)
+                        + [Pool(), Dropout(0.25)]
+                    )
+                ),
                 TrainConfig("adam", 3e-3, 64, 1),
             ),
         ),
@@ -146,3 +218,14 @@ def measured_note(key: str) -> str:
         f"Measured with its settings on full MNIST: {m['test_accuracy']:.2%} test accuracy after {epochs}, "
         f"{m['train_time_s']:.0f} s of training ({m['images_per_s']:,} images/s) on {measurements['machine']}."
     )
+
+
+DEFAULT_CHANNELS_B = (8, 16, 32, 32)
+
+
+def default_experiment(seed: int = 0) -> ExperimentConfig:
+    """The page's first setup: two models that differ in optimizer and width, both of which learn on every dataset
+    over many seeds (benchmarks/defaults.py measures it), in about a minute on full MNIST on 2 CPU cores."""
+    a = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS), TrainConfig("adam", 1e-3, 64, 1))
+    b = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS_B), TrainConfig("sgd", 0.01, 64, 1))
+    return ExperimentConfig(a, b, RunConfig(seed=seed, evals_per_epoch=3))

@@ -33,7 +33,9 @@ def tune_allocator(threshold_bytes: int = 1 << 30) -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False  # musl or another libc without mallopt
-    _ALLOCATOR_TUNED = bool(mallopt(_M_MMAP_THRESHOLD, threshold_bytes)) and bool(mallopt(_M_TRIM_THRESHOLD, threshold_bytes))
+    _ALLOCATOR_TUNED = bool(mallopt(_M_MMAP_THRESHOLD, threshold_bytes)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, threshold_bytes)
+    )
     return _ALLOCATOR_TUNED
 
 

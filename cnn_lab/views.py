@@ -18,10 +18,9 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from .models import ModelSummary
-from .training import (
+from .contenders import Contender
+from .events import (
     BestEpochRestored,
-    Contender,
     CrossValidationFinished,
     EvalEvent,
     FoldFinished,
@@ -31,6 +30,8 @@ from .training import (
     RunStarted,
     StepEvent,
 )
+from .learning_watch import LearningAlert
+from .models import ModelSummary
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
@@ -74,9 +75,12 @@ class RunView:
         # from the first data it draws, so a series that starts later would never show.
         self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
         self.learning_rate_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
-        self.accuracy_rows: list[tuple[int, float, str]] = [(0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)]
+        self.accuracy_rows: list[tuple[int, float, str]] = [
+            (0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)
+        ]
         self.early_stops: dict[str, BestEpochRestored] = {}  # drawn on the chart for good
         self.restored_this_run: list[BestEpochRestored] = []  # told in the status line
+        self.not_learning: dict[str, LearningAlert] = {}  # models not learning right now, told in the status line
         self.status = "Starting..."
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
@@ -84,7 +88,7 @@ class RunView:
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
-            self.started_info, self.finished, self.restored_this_run = event, None, []
+            self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
@@ -93,7 +97,10 @@ class RunView:
             self._add_step(event)
         elif isinstance(event, EvalEvent):
             scores = []
-            for kind, loss, accuracy in (("test", event.test_loss, event.test_accuracy), ("validation", event.validation_loss, event.validation_accuracy)):
+            for kind, loss, accuracy in (
+                ("test", event.test_loss, event.test_accuracy),
+                ("validation", event.validation_loss, event.validation_accuracy),
+            ):
                 if accuracy is not None:
                     self.accuracy_rows.append((event.images_seen, accuracy * 100, f"{event.model} {kind}"))
                     scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
@@ -103,13 +110,22 @@ class RunView:
                 self.early_stops[event.model] = event
             self.restored_this_run.append(event)
             self._log(event.model, event.message)
+        elif isinstance(event, LearningAlert):
+            if event.learning:
+                self.not_learning.pop(event.model, None)
+            else:
+                self.not_learning[event.model] = event
+            self._log(event.model, event.message if event.learning else f"WARNING: {event.message}")
         elif isinstance(event, ModelFailed):
             self._log(event.model, f"FAILED: {event.message}")
         elif isinstance(event, RunFinished):
             self.finished = event
             for name, result in event.results.items():
                 acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
-                self._log(name, f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}")
+                self._log(
+                    name,
+                    f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
+                )
 
     def truncate(self, name: str, images_seen: int) -> None:
         """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""
@@ -131,7 +147,9 @@ class RunView:
     def _add_step(self, event: StepEvent) -> None:
         trace = self.traces[event.model]
         trace.step, trace.last = event.step, event
-        trace.loss_ema = event.loss if trace.loss_ema is None else SMOOTHING * trace.loss_ema + (1 - SMOOTHING) * event.loss
+        trace.loss_ema = (
+            event.loss if trace.loss_ema is None else SMOOTHING * trace.loss_ema + (1 - SMOOTHING) * event.loss
+        )
         every = max(1, event.total_steps // MAX_POINTS)
         if event.step % every == 0 or event.step == event.total_steps:
             self.loss_rows.append((event.images_seen, trace.loss_ema, event.model))
@@ -139,7 +157,10 @@ class RunView:
             self.accuracy_rows.append((event.images_seen, event.accuracy * 100, f"{event.model} train"))
         log_every = max(1, event.total_steps // 20)
         if event.step % log_every == 0:
-            self._log(event.model, f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, learning rate {event.learning_rate:.3g}, {event.images_per_s:,.0f} images/s")
+            self._log(
+                event.model,
+                f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, learning rate {event.learning_rate:.3g}, {event.images_per_s:,.0f} images/s",
+            )
 
     # ------------------------------------------------------------ outputs
 
@@ -149,11 +170,17 @@ class RunView:
     def accuracy_frame(self) -> pd.DataFrame:
         """Every accuracy curve, plus a vertical line across the visible range where a model stopped early."""
         floor = self.accuracy_floor()
-        stops = [(stop.images_seen, y, f"{name} {STOP_SERIES}") for name, stop in self.early_stops.items() for y in (floor, 100.0)]
+        stops = [
+            (stop.images_seen, y, f"{name} {STOP_SERIES}")
+            for name, stop in self.early_stops.items()
+            for y in (floor, 100.0)
+        ]
         return _curve_frame(self.accuracy_rows + stops, ["images", "accuracy", "curve"])
 
     def learning_rate_frame(self, name: str) -> pd.DataFrame:
-        return _curve_frame([row for row in self.learning_rate_rows if row[2] == name], ["images", "learning rate", "model"])
+        return _curve_frame(
+            [row for row in self.learning_rate_rows if row[2] == name], ["images", "learning rate", "model"]
+        )
 
     def progress_text(self) -> str:
         return "\n".join(self.progress_line(name) for name in self.names)
@@ -191,12 +218,17 @@ class RunView:
         elapsed = time.perf_counter() - self.started
         if info is None:
             return "Loading data..."
-        state = "Training" if self.finished is None else {"finished": "Finished", "stopped": "Stopped"}[self.finished.reason]
+        state = (
+            "Training"
+            if self.finished is None
+            else {"finished": "Finished", "stopped": "Stopped"}[self.finished.reason]
+        )
         stops = "".join(
             f" · {r.model} {'stopped early after' if r.stopped_early else 'trained to'} epoch {r.epoch}, epoch {r.best_epoch} kept (see its log)"
             for r in self.restored_this_run
         )
-        return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s"
+        alerts = "".join(f" · ⚠ {alert.message}" for alert in self.not_learning.values())
+        return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s{alerts}"
 
 
 def _curve_frame(rows: list, columns: list[str]) -> pd.DataFrame:
@@ -208,8 +240,11 @@ def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSum
     """Side-by-side numbers of the finished models."""
     rows = {
         "test accuracy": lambda r, s: f"{r.test_accuracy:.2%}" if r.test_accuracy is not None else "not evaluated",
-        "validation accuracy": lambda r, s: f"{r.validation_accuracy:.2%}" if r.validation_accuracy is not None else "no validation split",
+        "validation accuracy": lambda r, s: (
+            f"{r.validation_accuracy:.2%}" if r.validation_accuracy is not None else "no validation split"
+        ),
         "status": lambda r, s: r.status,
+        "learning": lambda r, s: "yes" if r.not_learning is None else f"NO: {r.not_learning}",
         "epochs trained": lambda r, s: str(r.epochs_done),
         "parameters": lambda r, s: f"{s.params:,}",
         "forward FLOPs / image": lambda r, s: f"{s.flops / 1e6:.1f} M",
@@ -228,7 +263,18 @@ def image_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def results_html(images: np.ndarray, labels: np.ndarray, probabilities: dict[str, np.ndarray], class_names: tuple[str, ...]) -> str:
+def image_grid_html(images: np.ndarray, captions: list[str]) -> str:
+    """Images as a grid of small cards, each with its caption (e.g. its class)."""
+    cards = [
+        f'<div class="cnn-card"><img src="{image_data_uri(image)}" alt="{html.escape(caption)}"><div class="cnn-truth">{html.escape(caption)}</div></div>'
+        for image, caption in zip(images, captions, strict=True)
+    ]
+    return f'<div class="cnn-grid">{"".join(cards)}</div>'
+
+
+def results_html(
+    images: np.ndarray, labels: np.ndarray, probabilities: dict[str, np.ndarray], class_names: tuple[str, ...]
+) -> str:
     """A grid of test images, each with every model's guess and confidence, green when right and red when wrong."""
     cards = []
     for i, image in enumerate(images):
@@ -259,7 +305,9 @@ def checkpoint_frame(contenders: dict[str, Contender]) -> pd.DataFrame:
                     "epoch": epoch,
                     "images seen": f"{saved.images_seen:,}",
                     "test accuracy": f"{saved.test_accuracy:.2%}" if saved.test_accuracy is not None else "-",
-                    "validation accuracy": f"{saved.validation_accuracy:.2%}" if saved.validation_accuracy is not None else "-",
+                    "validation accuracy": f"{saved.validation_accuracy:.2%}"
+                    if saved.validation_accuracy is not None
+                    else "-",
                     "now": "◀ current" if epoch == c.epochs_done and saved.images_seen == c.images_seen else "",
                 }
             )
@@ -279,15 +327,26 @@ class CrossValidationView:
 
     def add(self, event) -> None:
         if isinstance(event, StepEvent):
-            self.state = f"fold {len(self.rows) + 1} of {self.folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}"
+            self.state = (
+                f"fold {len(self.rows) + 1} of {self.folds}, epoch {event.epoch}, step {event.step}/{event.total_steps}"
+            )
         elif isinstance(event, ModelFailed):
             self.failure = event.message
         elif isinstance(event, FoldFinished):
-            self.rows.append([f"{event.fold} of {event.folds}", f"{event.validation_accuracy:.2%}", f"{event.validation_loss:.4f}", f"{event.train_time_s:.1f} s"])
+            self.rows.append(
+                [
+                    f"{event.fold} of {event.folds}",
+                    f"{event.validation_accuracy:.2%}",
+                    f"{event.validation_loss:.4f}",
+                    f"{event.train_time_s:.1f} s",
+                ]
+            )
             self.state = f"fold {event.fold} of {event.folds} done."
         elif isinstance(event, CrossValidationFinished):
             done = len(event.validation_accuracies)
-            verdict = {"finished": "finished", "stopped": f"stopped after {done} of {self.folds} folds"}.get(event.reason, f"fold {done + 1} failed ({self.failure})")
+            verdict = {"finished": "finished", "stopped": f"stopped after {done} of {self.folds} folds"}.get(
+                event.reason, f"fold {done + 1} failed ({self.failure})"
+            )
             spread = f" ± {event.std:.2%} (sample std over folds)" if done > 1 else ""
             result = f"mean validation accuracy **{event.mean:.2%}**{spread}" if done else "no fold finished"
             self.state = f"{verdict} in {event.elapsed_s:.0f} s; {result}."

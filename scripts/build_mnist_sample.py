@@ -38,8 +38,10 @@ def main() -> None:
         arrays[f"{split}_labels"] = labels[keep].astype(np.int64)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **arrays)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB): "
-          f"{len(arrays['train_labels'])} train / {len(arrays['test_labels'])} test")
+    print(
+        f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB): "
+        f"{len(arrays['train_labels'])} train / {len(arrays['test_labels'])} test"
+    )
 
 
 if __name__ == "__main__":

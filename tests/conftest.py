@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("CNN_LAB_OFFLINE", "1")  # a test must never reach for the network
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from cnn_lab.data import load_dataset  # noqa: E402
+from cnn_lab.data import load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -12,36 +12,79 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drawn_digits import render_digit
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from cnn_lab.app import MODEL_FIELDS, api_values, build_app
 from cnn_lab.builder import layers_to_json
-from cnn_lab.config import DEFAULT_AUGMENTATIONS, Activation, Conv, Dropout, ExperimentConfig, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
+from cnn_lab.config import (
+    DEFAULT_AUGMENTATIONS,
+    Activation,
+    Conv,
+    Dropout,
+    ExperimentConfig,
+    Flatten,
+    Linear,
+    ModelConfig,
+    ModelSpec,
+    Pool,
+    RunConfig,
+    TrainConfig,
+)
 from cnn_lab.presets import PRESETS
 from cnn_lab.sharing import experiment_from_token
-from cnn_lab.training_panel import TRAIN_FIELDS, config_values
-from drawn_digits import render_digit
+from cnn_lab.ui import api_values, build_app
+from cnn_lab.ui.fields import COLUMN_FIELDS, TRAIN_FIELDS, train_values
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL_FIELDS = len(COLUMN_FIELDS)
 # outputs of /train (and /continue_training) as the client sees them (gr.State is not sent)
-STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY, LEARNING_RATE_A, LEARNING_RATE_B, CHECKPOINTS = range(11)
+STATUS, PROGRESS, LOSS, ACCURACY, LOG_A, LOG_B, RESULTS, SUMMARY, LEARNING_RATE_A, LEARNING_RATE_B, CHECKPOINTS = range(
+    11
+)
 
 
-def column(channels, optimizer, learning_rate, batch_size, epochs, augment=False, preset="custom", schedule="constant", layers="[]", **train):
+def column(
+    channels,
+    optimizer,
+    learning_rate,
+    batch_size,
+    epochs,
+    augment=False,
+    preset="custom",
+    schedule="constant",
+    layers="[]",
+    **train,
+):
     """One model column's API inputs, in the page's order; other training settings keep the optimizer's usual values."""
-    values = dict(zip(TRAIN_FIELDS, config_values(TrainConfig(optimizer))))
+    values = dict(zip(TRAIN_FIELDS, train_values(TrainConfig(optimizer))))
     augment = list(DEFAULT_AUGMENTATIONS) if augment is True else list(augment or [])
-    values.update(optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, schedule=schedule, augment=augment, **train)
+    values.update(
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        epochs=epochs,
+        schedule=schedule,
+        augment=augment,
+        **train,
+    )
     return [preset, channels, layers, *values.values()]
 
 
-def run_values(subset=4000, evals=2, dataset="mnist", seed=0, device="auto", precision="auto", validation=0, identical_init=True):
+def run_values(
+    subset=4000, evals=2, dataset="mnist", seed=0, device="auto", precision="auto", validation=0, identical_init=True
+):
     """The shared run settings, in the page's order."""
     return [dataset, subset, seed, device, precision, evals, validation, identical_init]
 
 
-def settings(a=("16,32,64,64", "adam", 0.001, 64, 1, False), b=("8,16,32,32", "adam", 0.002, 64, 1, False), subset=4000, epochs_evals=2, **run):
+def settings(
+    a=("16,32,64,64", "adam", 0.001, 64, 1, False),
+    b=("8,16,32,32", "adam", 0.002, 64, 1, False),
+    subset=4000,
+    epochs_evals=2,
+    **run,
+):
     return [*column(*a), *column(*b), *run_values(subset, epochs_evals, **run), False]
 
 
@@ -118,12 +161,24 @@ def test_sketch_before_training_says_so_and_blank_says_nothing_drawn(url, tmp_pa
 
 
 BAD_INPUTS = [
-    (("16,0,64,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv 2 channels must be a whole number from 1 to 1024, got 0"),
+    (
+        ("16,0,64,64", "adam", 0.001, 64, 1, False),
+        4000,
+        "Model A · conv 2 channels must be a whole number from 1 to 1024, got 0",
+    ),
     (("16,32,,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv channels: give 4 whole numbers"),
     (("16,32,64,64", "adam", 0, 64, 1, False), 4000, "Model A · learning_rate must be above 0 and at most 10, got 0"),
-    (("16,32,64,64", "adam", 0.001, 512, 1, False), 300, "model A: batch_size must be from 1 to 300 (the training set size), got 512"),
+    (
+        ("16,32,64,64", "adam", 0.001, 512, 1, False),
+        300,
+        "model A: batch_size must be from 1 to 300 (the training set size), got 512",
+    ),
     (("16,32,64,64", "adam", "fast", 64, 1, False), 4000, "Model A · learning_rate must be a number, got 'fast'"),
-    (("16,x,64,64", "adam", 0.001, 64, 1, False), 4000, "Model A · conv 2 channels must be a whole number from 1 to 1024, got 'x'"),
+    (
+        ("16,x,64,64", "adam", 0.001, 64, 1, False),
+        4000,
+        "Model A · conv 2 channels must be a whole number from 1 to 1024, got 'x'",
+    ),
 ]
 
 
@@ -144,11 +199,18 @@ def test_bad_input_is_refused_with_a_readable_message_and_keeps_trained_models(u
 def test_a_preset_is_trained_as_picked(url):
     client = Client(url, verbose=False)
     tiny = PRESETS["tiny"].spec
-    inputs = [*column("", "adam", 0.003, 128, 1, preset="tiny"), *column("8,8,8,8", "adam", 0.003, 128, 1, schedule="onecycle"), *run_values(2000, 1), False]
+    inputs = [
+        *column("", "adam", 0.003, 128, 1, preset="tiny"),
+        *column("8,8,8,8", "adam", 0.003, 128, 1, schedule="onecycle"),
+        *run_values(2000, 1),
+        False,
+    ]
     final = client.predict(*inputs, api_name="/train")
     assert next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1] == f"{tiny.model.param_count:,}"
     with pytest.raises(Exception, match="resnet is not in the list of choices"):  # Gradio checks dropdown values
-        client.predict(*[*column("", "adam", 0.003, 128, 1, preset="resnet")] + inputs[MODEL_FIELDS:], api_name="/train")
+        client.predict(
+            *[*column("", "adam", 0.003, 128, 1, preset="resnet")] + inputs[MODEL_FIELDS:], api_name="/train"
+        )
     client.close()
 
 
@@ -156,12 +218,23 @@ def test_builder_layers_train_and_an_invalid_stack_is_refused_with_its_sentence(
     client = Client(url, verbose=False)
     stack = (Conv(8, 5, 1, 2), Pool(), Conv(16), Activation("gelu"), Pool(), Flatten(), Dropout(0.2), Linear(32))
     good = column("", "adam", 0.003, 100, 1, preset="builder", layers=layers_to_json(stack))
-    final = client.predict(*good, *column("4,4,4,4", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train")
+    final = client.predict(
+        *good, *column("4,4,4,4", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train"
+    )
     assert next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1] == f"{ModelConfig(stack).param_count:,}"
     bad = layers_to_json((Conv(8), Pool(), Pool(), Pool(), Conv(8, kernel=5, padding=0)))
     with pytest.raises(Exception) as info:
-        client.predict(*good, *column("", "adam", 0.003, 100, 1, preset="builder", layers=bad), *run_values(1000, 1), False, api_name="/train")
-    assert "Model B · layer 5, conv 5x5, 8 channels: its input is only 3x3; use a smaller kernel, padding, or remove a pooling layer above" in str(info.value)
+        client.predict(
+            *good,
+            *column("", "adam", 0.003, 100, 1, preset="builder", layers=bad),
+            *run_values(1000, 1),
+            False,
+            api_name="/train",
+        )
+    assert (
+        "Model B · layer 5, conv 5x5, 8 channels: its input is only 3x3; use a smaller kernel, padding, or remove a pooling layer above"
+        in str(info.value)
+    )
     client.close()
 
 
@@ -182,8 +255,17 @@ def test_share_token_and_exported_file_hold_the_exact_setup(url):
     exported = client.predict(*values, api_name="/export_setup")
     assert ExperimentConfig.from_json(Path(exported).read_text()) == expected
     everything = ExperimentConfig(
-        ModelSpec(ModelConfig(stack), TrainConfig("rmsprop", 0.002, 32, 4, ("elastic", "erase"), "step", 0.001, 0.5, alpha=0.9, gamma=0.3, decay_every=2)),
-        ModelSpec(train=TrainConfig("sgd", 0.05, nesterov=True, loss="hinge", normalize=False, early_stopping="val_accuracy", patience=3)),
+        ModelSpec(
+            ModelConfig(stack),
+            TrainConfig(
+                "rmsprop", 0.002, 32, 4, ("elastic", "erase"), "step", 0.001, 0.5, alpha=0.9, gamma=0.3, decay_every=2
+            ),
+        ),
+        ModelSpec(
+            train=TrainConfig(
+                "sgd", 0.05, nesterov=True, loss="hinge", normalize=False, early_stopping="val_accuracy", patience=3
+            )
+        ),
         RunConfig(train_subset=8000, validation_size=1000, identical_init=False),
     )
     assert experiment_from_token(client.predict(*api_values(everything), api_name="/share_token")) == everything
@@ -195,7 +277,9 @@ def test_share_token_and_exported_file_hold_the_exact_setup(url):
 def test_two_clients_train_at_once_and_see_only_their_own_results(url):
     configs = {
         "wide": settings(a=("32,32,64,64", "adam", 0.001, 64, 1, False), subset=2000),
-        "tiny": settings(a=("4,4,8,8", "sgd", 0.05, 100, 1, False), b=("4,8,8,8", "rmsprop", 0.001, 50, 1, False), subset=1000),
+        "tiny": settings(
+            a=("4,4,8,8", "sgd", 0.05, 100, 1, False), b=("4,8,8,8", "rmsprop", 0.001, 50, 1, False), subset=1000
+        ),
     }
     finals = {}
 
@@ -209,14 +293,20 @@ def test_two_clients_train_at_once_and_see_only_their_own_results(url):
         thread.start()
     for thread in threads:
         thread.join(timeout=240)
-    params = {name: next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1:] for name, final in finals.items()}
+    params = {
+        name: next(r for r in final[SUMMARY]["data"] if r[0] == "parameters")[1:] for name, final in finals.items()
+    }
+
     def count(channels):
         return f"{ModelConfig.from_conv_channels(channels).param_count:,}"
 
     assert params["wide"] == [count([32, 32, 64, 64]), count([8, 16, 32, 32])]
     assert params["tiny"] == [count([4, 4, 8, 8]), count([4, 8, 8, 8])]
     assert "2,000 train" in finals["wide"][STATUS] and "1,000 train" in finals["tiny"][STATUS]
-    assert "] 32 steps on" in finals["wide"][LOG_A].splitlines()[-1] and "] 10 steps on" in finals["tiny"][LOG_A].splitlines()[-1]
+    assert (
+        "] 32 steps on" in finals["wide"][LOG_A].splitlines()[-1]
+        and "] 10 steps on" in finals["tiny"][LOG_A].splitlines()[-1]
+    )
 
 
 def free_port() -> int:
@@ -227,11 +317,17 @@ def free_port() -> int:
 
 def start_playground(tmp_path, *flags: str) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if k != "CNN_LAB_DATA"}
-    env.update(XDG_CACHE_HOME=str(tmp_path), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    env.update(
+        XDG_CACHE_HOME=str(tmp_path), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1"
+    )
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port), *flags],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output = ""
     deadline = time.time() + 90
@@ -247,7 +343,9 @@ def test_a_cancelled_run_frees_its_training_slot(tmp_path):
     try:
         url = output.split("Running on local URL:")[1].split()[0]
         first, second = Client(url, verbose=False), Client(url, verbose=False)
-        long_run = first.submit(*settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train")  # minutes
+        long_run = first.submit(
+            *settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train"
+        )  # minutes
         while len(long_run.outputs()) < 3:
             time.sleep(0.2)
         long_run.cancel()
@@ -267,7 +365,12 @@ def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(t
     try:
         assert "--share needs the internet" in output and "serving locally" in output
         client = Client(output.split("Running on local URL:")[1].split()[0], verbose=False)
-        final = client.predict(*settings(subset=0, a=("8,8,16,16", "adam", 0.002, 128, 1, False), b=("8,8,16,16", "adam", 0.002, 128, 1, False)), api_name="/train")
+        final = client.predict(
+            *settings(
+                subset=0, a=("8,8,16,16", "adam", 0.002, 128, 1, False), b=("8,8,16,16", "adam", 0.002, 128, 1, False)
+            ),
+            api_name="/train",
+        )
         assert "MNIST sample, 10,000 train / 2,000 test, offline" in final[STATUS]
         assert test_accuracy(final[SUMMARY], "A") > 0.8
         client.close()
@@ -278,14 +381,30 @@ def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(t
 
 def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     client = Client(url, verbose=False)
-    a = column("8,8,16,16", "adam", 0.003, 100, 3, ("rotate", "erase"), schedule="cosine", warmup_epochs=0.5, early_stopping="val_loss", patience=1)
+    a = column(
+        "8,8,16,16",
+        "adam",
+        0.003,
+        100,
+        3,
+        ("rotate", "erase"),
+        schedule="cosine",
+        warmup_epochs=0.5,
+        early_stopping="val_loss",
+        patience=1,
+    )
     b = column("8,8,16,16", "sgd", 0.05, 100, 2, loss="label_smoothing", nesterov=True, normalize=False)
     final = client.predict(*a, *b, *run_values(1500, 1, validation=500), False, api_name="/train")
     rows = {r[0]: r[1:] for r in final[SUMMARY]["data"]}
     assert rows["validation accuracy"][0].endswith("%") and rows["validation accuracy"][1].endswith("%")
     assert "1,000 train / 500 validation" in final[STATUS]
-    rates = {name: [row[1] for row in final[plot]["data"] if row[1] is not None] for name, plot in (("A", LEARNING_RATE_A), ("B", LEARNING_RATE_B))}
-    assert max(rates["A"]) == pytest.approx(0.003, rel=0.05) and rates["A"][-1] < 0.0003  # cosine: from the peak down to about 0
+    rates = {
+        name: [row[1] for row in final[plot]["data"] if row[1] is not None]
+        for name, plot in (("A", LEARNING_RATE_A), ("B", LEARNING_RATE_B))
+    }
+    assert (
+        max(rates["A"]) == pytest.approx(0.003, rel=0.05) and rates["A"][-1] < 0.0003
+    )  # cosine: from the peak down to about 0
     assert set(rates["B"]) == {0.05}
     saved = final[CHECKPOINTS]["data"]
     assert [row[:2] for row in saved if row[0] == "B"] == [["B", 2 - 1], ["B", 2]]
@@ -294,11 +413,18 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     more = client.predict(1, False, api_name="/continue_training")
     assert more[STATUS].startswith("**Finished**")
     after = {r[0]: r[1:] for r in more[SUMMARY]["data"]}
-    assert int(after["epochs trained"][1]) == 3 and [row[1] for row in more[CHECKPOINTS]["data"] if row[0] == "B"] == [1, 2, 3]
+    assert int(after["epochs trained"][1]) == 3 and [row[1] for row in more[CHECKPOINTS]["data"] if row[0] == "B"] == [
+        1,
+        2,
+        3,
+    ]
     assert int(after["epochs trained"][0]) >= epochs_a
 
-    note, summary, results, checkpoints, loss, *_ = client.predict("B", 1, False, api_name="/roll_back")
-    assert max(row[0] for row in loss["data"] if row[2] == "B" and row[1] is not None) <= 1000  # B's curve ends at its epoch 1
+    note, *page = client.predict("B", 1, False, api_name="/roll_back")
+    summary, checkpoints, loss = page[SUMMARY], page[CHECKPOINTS], page[LOSS]
+    assert (
+        max(row[0] for row in loss["data"] if row[2] == "B" and row[1] is not None) <= 1000
+    )  # B's curve ends at its epoch 1
     assert "Model B is back at the end of epoch 1" in note and "rolled back to epoch 1" in str(summary["data"])
     assert [row[1] for row in checkpoints["data"] if row[0] == "B" and row[-1]] == [1]  # epoch 1 is now the current one
     with pytest.raises(Exception, match=r"epoch must be one of the saved epochs \(1, 2, 3\), got 7"):
@@ -306,8 +432,14 @@ def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):
     with pytest.raises(Exception, match="more epochs must be from 1 to 50, got 0"):
         client.predict(0, False, api_name="/continue_training")
 
-    cv_note, folds = client.predict(*a, *b, *run_values(1500, 1, validation=500), "B", 3, 900, api_name="/cross_validate")
-    assert "3-fold cross-validation on 900 training images" in cv_note and "mean validation accuracy" in cv_note and "±" in cv_note
+    cv_note, folds = client.predict(
+        *a, *b, *run_values(1500, 1, validation=500), "B", 3, 900, api_name="/cross_validate"
+    )
+    assert (
+        "3-fold cross-validation on 900 training images" in cv_note
+        and "mean validation accuracy" in cv_note
+        and "±" in cv_note
+    )
     assert [row[0] for row in folds["data"]] == ["1 of 3", "2 of 3", "3 of 3"]
     with pytest.raises(Exception, match="Cross-validation · folds must be a whole number from 2 to 10, got 12"):
         client.predict(*a, *b, *run_values(1500, 1), "A", 12, 900, api_name="/cross_validate")
@@ -321,6 +453,8 @@ def test_early_stopping_without_validation_images_and_checkpoints_before_trainin
     with pytest.raises(Exception, match="Train the models first: there is nothing to continue yet"):
         client.predict(1, False, api_name="/continue_training")
     a = column("8,8,16,16", "adam", 0.003, 100, 2, early_stopping="val_accuracy")
-    with pytest.raises(Exception, match="model A: early_stopping needs a validation split: set validation images from 1 to 999"):
+    with pytest.raises(
+        Exception, match="model A: early_stopping needs a validation split: set validation images from 1 to 999"
+    ):
         client.predict(*a, *column("8,8,16,16", "adam", 0.003, 100, 1), *run_values(1000, 1), False, api_name="/train")
     client.close()

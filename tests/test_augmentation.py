@@ -3,8 +3,9 @@ import torch
 
 from cnn_lab.augmentation import _bicubic_upsampling, _neighbourhood, augment_batch
 from cnn_lab.config import AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.contenders import Contender
 from cnn_lab.inference import predict
-from cnn_lab.training import Contender, augmented_examples, prepare_batch, train_models
+from cnn_lab.training import augmented_examples, prepare_batch, train_models
 
 
 def batch(mnist, size=256) -> torch.Tensor:
@@ -25,9 +26,13 @@ def test_augmented_batches_keep_their_labels(mnist, reader, kinds):
     images, labels = mnist.test_images[:512], mnist.test_labels[:512]
     x = prepare_batch(images, mnist.info.mean, mnist.info.std, torch.Generator().manual_seed(0), kinds)
     plain = prepare_batch(images, mnist.info.mean, mnist.info.std)
-    assert x.shape == plain.shape and (x - plain).abs().flatten(1).sum(1).gt(1).float().mean() > (0.3 if kinds in (("erase",), ("stroke",)) else 0.6)  # these leave about half the images as they are
+    assert x.shape == plain.shape and (x - plain).abs().flatten(1).sum(1).gt(1).float().mean() > (
+        0.3 if kinds in (("erase",), ("stroke",)) else 0.6
+    )  # these leave about half the images as they are
     guesses = predict({"reader": reader.module}, x)["reader"].argmax(1)
-    assert (guesses == labels.numpy()).mean() > (0.6 if kinds == AUGMENTATIONS else 0.8)  # still the same digits, in their labels' order
+    assert (guesses == labels.numpy()).mean() > (
+        0.6 if kinds == AUGMENTATIONS else 0.8
+    )  # still the same digits, in their labels' order
     assert (guesses == labels.roll(1).numpy()).mean() < 0.3  # (a model reading a shifted order would fail this)
 
 

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from drawn_digits import stroke_points
+from test_app import start_playground
 
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.presets import PRESETS
-from drawn_digits import stroke_points
-from test_app import start_playground
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -28,7 +28,13 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 1000}
 RUN_TIMEOUT_MS = 120_000  # the small runs here take 3-15 s on 2 CPU cores; generous but bounded
 CHANNELS = "Conv2D channel sizes for all 4 layers"
@@ -69,7 +75,10 @@ class PageProblems(list):
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", lambda err: self.append(f"uncaught JS error: {err}"))
-        page.on("console", lambda msg: self.append(f"console error: {msg.text} ({msg.location})") if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: self.append(f"console error: {msg.text} ({msg.location})") if msg.type == "error" else None,
+        )
         page.on("requestfailed", self._request_failed)
 
     def _request_failed(self, request) -> None:
@@ -128,7 +137,9 @@ def loss_plot(page: Page):
 
 def line_points(plot) -> list[int]:
     """Number of vertices in each drawn line of a Vega line chart (SVG renderer)."""
-    return plot.locator("g.mark-line path").evaluate_all("ps => ps.map(p => (p.getAttribute('d') || '').split(/[ML]/).length - 1)")
+    return plot.locator("g.mark-line path").evaluate_all(
+        "ps => ps.map(p => (p.getAttribute('d') || '').split(/[ML]/).length - 1)"
+    )
 
 
 def legend_labels(plot) -> list[str]:
@@ -179,12 +190,18 @@ def train_and_watch(page: Page, expected_steps: int, screenshot: Path | None = N
         if status(page).inner_text().strip().startswith("Finished"):
             break
         page.wait_for_timeout(100)
-    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · MNIST"), timeout=max(1_000, (deadline - time.time()) * 1000))
+    expect(status(page)).to_contain_text(
+        re.compile(r"^\s*Finished · MNIST"), timeout=max(1_000, (deadline - time.time()) * 1000)
+    )
     seen = page.evaluate(STOP_WATCHING_JS)
     print(f"\n{len(seen)} page states seen during the run")
 
     # the progress box moved for both models while training, and ended at the last step
-    counts = [c for c in (progress_counts(s["progress"]) for s in seen) if set(c) == {"A", "B"} and all(t == expected_steps for _, t in c.values())]
+    counts = [
+        c
+        for c in (progress_counts(s["progress"]) for s in seen)
+        if set(c) == {"A", "B"} and all(t == expected_steps for _, t in c.values())
+    ]
     counts = [c for i, c in enumerate(counts) if i == 0 or c != counts[i - 1]]
     assert len(counts) >= min_updates, [s["progress"] for s in seen]
     for name in "AB":
@@ -211,7 +228,11 @@ def check_results(page: Page, channels_a: str, channels_b: str) -> None:
     expect(cards).to_have_count(20)
     right, wrong = page.locator(".cnn-card .cnn-right").count(), page.locator(".cnn-card .cnn-wrong").count()
     right_a = page.locator(".cnn-card .cnn-right", has_text="A:").count()
-    assert right + wrong == 40 and right_a > 12, (right, wrong, right_a)  # one badge per model per card; A (Adam) has learnt
+    assert right + wrong == 40 and right_a > 12, (
+        right,
+        wrong,
+        right_a,
+    )  # one badge per model per card; A (Adam) has learnt
     assert page.locator(".cnn-card img").count() == 20
     for badge in (page.locator(".cnn-right").first, page.locator(".cnn-wrong").first if wrong else None):
         if badge is not None:
@@ -237,7 +258,9 @@ def draw_digit(page: Page, digit: int) -> None:
     image_left, image_top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
     visible_right = min(image_left + side, pad_box["x"] + pad_box["width"] - 2)
     visible_bottom = min(image_top + side, pad_box["y"] + pad_box["height"] - 2)
-    assert box["width"] <= pad_box["width"] + 2, f"the drawing stage ({box['width']:.0f} px) is clipped by the pad ({pad_box['width']:.0f} px)"
+    assert box["width"] <= pad_box["width"] + 2, (
+        f"the drawing stage ({box['width']:.0f} px) is clipped by the pad ({pad_box['width']:.0f} px)"
+    )
     draw_side = min(visible_right - image_left, visible_bottom - image_top)
     assert draw_side > 150, f"only {draw_side:.0f} px of the drawing area is visible"
     left = image_left + (visible_right - image_left - draw_side) / 2
@@ -393,7 +416,9 @@ def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open
     expect(restored.get_by_label("kernel").first).to_have_value("5")
 
     # the same setup through a JSON file: LeNet-5 for B, imported with the upload button
-    setup = ExperimentConfig(ModelSpec(), ModelSpec(PRESETS["lenet5"].spec.model, TrainConfig("rmsprop", 0.002, 32, 2)), RunConfig(seed=7))
+    setup = ExperimentConfig(
+        ModelSpec(), ModelSpec(PRESETS["lenet5"].spec.model, TrainConfig("rmsprop", 0.002, 32, 2)), RunConfig(seed=7)
+    )
     path = SCREENSHOTS.parent / ".pytest_cache" / "imported_setup.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(setup.to_json())
@@ -421,7 +446,7 @@ def test_advanced_training_shows_the_settings_that_matter_with_previews(open_pag
 
     expect(page.get_by_label("Adam beta1").first).to_be_visible()
     pick(page, "Optimizer", "SGD")  # a person's pick fills in SGD's usual values
-    expect(page.get_by_label("Learning rate").first).to_have_value("0.05")
+    expect(page.get_by_label("Learning rate").first).to_have_value("0.01")
     expect(page.get_by_label("Momentum").first).to_have_value("0.9")
     expect(page.get_by_label("Nesterov").first).to_be_visible()
     expect(page.get_by_label("Adam beta1")).to_have_count(0)  # SGD has no betas (model B's section is closed)
@@ -437,7 +462,9 @@ def test_advanced_training_shows_the_settings_that_matter_with_previews(open_pag
     page.screenshot(path=str(SCREENSHOTS / "advanced-training.png"), full_page=True)
 
     page.get_by_role("button", name="Train Models").click()  # early stopping without validation images: refused by name
-    expect(page.locator('[data-testid="toast-body"]').first).to_contain_text("model A: early_stopping needs a validation split")
+    expect(page.locator('[data-testid="toast-body"]').first).to_contain_text(
+        "model A: early_stopping needs a validation split"
+    )
     assert problems == [], "\n".join(problems)
 
 

@@ -53,7 +53,9 @@ spatial_layer = st.one_of(
     st.builds(Dropout, st.floats(0, 0.9)),
     st.builds(Activation, st.sampled_from(["relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid"])),
 )
-flat_layer = st.one_of(st.builds(Linear, st.integers(1, 64)), st.just(BatchNorm()), st.builds(Activation, st.just("relu")))
+flat_layer = st.one_of(
+    st.builds(Linear, st.integers(1, 64)), st.just(BatchNorm()), st.builds(Activation, st.just("relu"))
+)
 
 
 @st.composite
@@ -108,7 +110,13 @@ def test_kernel_larger_than_its_input_is_refused_with_layer_and_advice():
 
 def test_stack_shrinking_below_one_pixel_is_refused():
     refused(lambda: ModelConfig((Pool(kernel=2),) * 5), "kernel", 5, "input is only 1x1")
-    refused(lambda: ModelConfig((Conv(4, kernel=3, stride=8, padding=0), Conv(4, kernel=1, stride=8, padding=0), Pool(kernel=2))), "kernel", 3)
+    refused(
+        lambda: ModelConfig(
+            (Conv(4, kernel=3, stride=8, padding=0), Conv(4, kernel=1, stride=8, padding=0), Pool(kernel=2))
+        ),
+        "kernel",
+        3,
+    )
 
 
 def test_zero_negative_and_absurd_sizes_are_refused():
@@ -145,7 +153,12 @@ def test_training_settings_are_bounded():
     refused(lambda: RunConfig(precision="fp16"), "precision", None, "auto, fp32, bf16")
     refused(lambda: RunConfig(device="tpu"), "device")
     refused(lambda: RunConfig(dataset="cifar"), "dataset")
-    refused(lambda: RunConfig().check_fits(TrainConfig(batch_size=600), 500, "A"), "batch_size", None, "model A: batch_size must be from 1 to 500")
+    refused(
+        lambda: RunConfig().check_fits(TrainConfig(batch_size=600), 500, "A"),
+        "batch_size",
+        None,
+        "model A: batch_size must be from 1 to 500",
+    )
 
 
 def test_simple_mode_names_the_bad_channel():
@@ -155,7 +168,9 @@ def test_simple_mode_names_the_bad_channel():
 
 def test_malformed_dicts_are_refused_cleanly():
     refused(lambda: ModelConfig.from_dict({"layers": [{"type": "transformer"}]}), "type", 1, "conv, pool")
-    refused(lambda: ModelConfig.from_dict({"layers": [{"type": "conv", "out_channels": 4, "dilation": 2}]}), "dilation", 1)
+    refused(
+        lambda: ModelConfig.from_dict({"layers": [{"type": "conv", "out_channels": 4, "dilation": 2}]}), "dilation", 1
+    )
     refused(lambda: ModelConfig.from_dict({"layers": "conv"}), "layers")
     refused(lambda: ExperimentConfig.from_json("{not json"), "json")
     refused(lambda: ExperimentConfig.from_dict({"a": {}, "c": {}}), "c")
@@ -174,27 +189,72 @@ def test_training_options_are_bounded_and_named():
     refused(lambda: TrainConfig(label_smoothing=1), "label_smoothing")
     refused(lambda: TrainConfig(early_stopping="val_f1"), "early_stopping")
     refused(lambda: TrainConfig(patience=0), "patience", None, "from 1 to 50")
-    refused(lambda: TrainConfig(augment=["rotate", "blur"]), "augment", None, "rotate, shift, scale, stroke, elastic, erase")
+    refused(
+        lambda: TrainConfig(augment=["rotate", "blur"]), "augment", None, "rotate, shift, scale, stroke, elastic, erase"
+    )
     refused(lambda: TrainConfig("sgd", nesterov=True, momentum=0), "momentum", None, "nesterov needs a momentum")
     refused(lambda: TrainConfig(normalize="yes"), "normalize")
     refused(lambda: RunConfig(validation_size=-1), "validation_size")
-    refused(lambda: RunConfig(validation_size=500).check_fits(TrainConfig(), 500), "validation_size", None, "from 0 to 499")
-    refused(lambda: RunConfig(validation_size=450).check_fits(TrainConfig(batch_size=64), 500, "B"), "batch_size", None, "after holding out 450")
-    refused(lambda: RunConfig().check_fits(TrainConfig(early_stopping="val_loss"), 500, "A"), "early_stopping", None, "needs a validation split")
+    refused(
+        lambda: RunConfig(validation_size=500).check_fits(TrainConfig(), 500), "validation_size", None, "from 0 to 499"
+    )
+    refused(
+        lambda: RunConfig(validation_size=450).check_fits(TrainConfig(batch_size=64), 500, "B"),
+        "batch_size",
+        None,
+        "after holding out 450",
+    )
+    refused(
+        lambda: RunConfig().check_fits(TrainConfig(early_stopping="val_loss"), 500, "A"),
+        "early_stopping",
+        None,
+        "needs a validation split",
+    )
 
 
 def test_optimizer_defaults_follow_the_optimizer_and_old_setups_still_load():
     assert TrainConfig("sgd").momentum == 0.9 and TrainConfig("rmsprop").momentum == 0.0
     assert TrainConfig("adamw").weight_decay == 0.01 and TrainConfig("adam").weight_decay == 0.0
-    assert TrainConfig(augment=True).augment == ("rotate", "shift", "scale", "stroke") and TrainConfig(augment=False).augment == ()
+    assert (
+        TrainConfig(augment=True).augment == ("rotate", "shift", "scale", "stroke")
+        and TrainConfig(augment=False).augment == ()
+    )
     assert TrainConfig(augment=["erase", "rotate", "erase"]).augment == ("rotate", "erase")
-    old = {"optimizer": "sgd", "learning_rate": 0.05, "batch_size": 32, "epochs": 2, "augment": True, "schedule": "onecycle"}
+    old = {
+        "optimizer": "sgd",
+        "learning_rate": 0.05,
+        "batch_size": 32,
+        "epochs": 2,
+        "augment": True,
+        "schedule": "onecycle",
+    }
     assert TrainConfig.from_dict(old) == TrainConfig("sgd", 0.05, 32, 2, True, "onecycle")
 
 
 def test_every_training_option_round_trips_through_json():
     train = TrainConfig(
-        "rmsprop", 0.002, 32, 4, ("elastic", "erase"), "step", 0.001, 0.5, False, 0.8, 0.99, 0.95, 0.5, 0.3, 2.0, "hinge", 0.2, False, "val_accuracy", 3
+        "rmsprop",
+        0.002,
+        32,
+        4,
+        ("elastic", "erase"),
+        "step",
+        0.001,
+        0.5,
+        False,
+        0.8,
+        0.99,
+        0.95,
+        0.5,
+        0.3,
+        2.0,
+        "hinge",
+        0.2,
+        False,
+        "val_accuracy",
+        3,
     )
-    experiment = ExperimentConfig(ModelSpec(train=train), ModelSpec(), RunConfig(validation_size=5000, identical_init=False))
+    experiment = ExperimentConfig(
+        ModelSpec(train=train), ModelSpec(), RunConfig(validation_size=5000, identical_init=False)
+    )
     assert ExperimentConfig.from_json(experiment.to_json()) == experiment

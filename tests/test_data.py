@@ -94,14 +94,20 @@ def test_validation_is_held_out_of_the_training_split(mnist):
     held = small.hold_out(250, seed=1)
     assert len(held.train_labels) == 750 and held.validation_size == 250 and held.test_labels is small.test_labels
     together = torch.cat([held.train_images, held.validation_images]).flatten(1)
-    assert len(torch.unique(together, dim=0)) == len(torch.unique(small.train_images.flatten(1), dim=0))  # a split, nothing lost or shared
+    assert len(torch.unique(together, dim=0)) == len(
+        torch.unique(small.train_images.flatten(1), dim=0)
+    )  # a split, nothing lost or shared
     assert small.hold_out(0) is small
 
 
 def test_folds_partition_the_training_split(mnist):
     small = mnist.subset(100, seed=2)
     folds = small.folds(3, seed=2)
-    assert [f.validation_size for f in folds] == [34, 33, 33] and all(len(f.train_labels) + f.validation_size == 100 for f in folds)
+    assert [f.validation_size for f in folds] == [34, 33, 33] and all(
+        len(f.train_labels) + f.validation_size == 100 for f in folds
+    )
     assert all(len(f.test_labels) == 0 for f in folds)
     validated = torch.cat([f.validation_images for f in folds]).flatten(1)
-    assert len(torch.unique(validated, dim=0)) == len(torch.unique(small.train_images.flatten(1), dim=0))  # every image validated once
+    assert len(torch.unique(validated, dim=0)) == len(
+        torch.unique(small.train_images.flatten(1), dim=0)
+    )  # every image validated once

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 import torch
+from drawn_digits import render_digit
 from PIL import Image
 
 from cnn_lab.config import ModelSpec, RunConfig, TrainConfig
+from cnn_lab.contenders import Contender
 from cnn_lab.inference import predict_images, sketch_to_mnist
-from cnn_lab.training import Contender, train_models
-from drawn_digits import render_digit
+from cnn_lab.training import train_models
 
 
 def test_off_centre_oversized_drawing_ends_centred_at_mnist_size():

@@ -2,9 +2,11 @@ import pytest
 import torch
 
 from cnn_lab.config import ExperimentConfig, ModelSpec, RunConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.events import StepEvent
 from cnn_lab.models import build_model, summarize
 from cnn_lab.presets import PRESETS
-from cnn_lab.training import Contender, StepEvent, train_models
+from cnn_lab.training import train_models
 
 
 @pytest.mark.parametrize("key", list(PRESETS))
@@ -17,7 +19,11 @@ def test_every_preset_validates_trains_and_is_summarised_truly(key, mnist):
         x = module(x)
         assert row.output_shape == tuple(x.shape[1:])
     contender = Contender.create(key, preset.spec)
-    losses = [e.loss for e in train_models([contender], RunConfig(train_subset=preset.spec.train.batch_size * 5), mnist) if isinstance(e, StepEvent)]
+    losses = [
+        e.loss
+        for e in train_models([contender], RunConfig(train_subset=preset.spec.train.batch_size * 5), mnist)
+        if isinstance(e, StepEvent)
+    ]
     assert len(losses) == 5 * preset.spec.train.epochs and all(loss == loss for loss in losses)
 
 

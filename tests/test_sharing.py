@@ -11,7 +11,11 @@ from cnn_lab.sharing import experiment_from_token, experiment_to_token
 
 
 def test_a_link_restores_the_identical_setup():
-    experiment = ExperimentConfig(PRESETS["lenet5"].spec, ModelSpec(PRESETS["vgg"].spec.model, TrainConfig("sgd", 0.02, 32, 3, True, "onecycle")), RunConfig("fashion_mnist", 5000, 42, "cpu", "fp32", 4))
+    experiment = ExperimentConfig(
+        PRESETS["lenet5"].spec,
+        ModelSpec(PRESETS["vgg"].spec.model, TrainConfig("sgd", 0.02, 32, 3, True, "onecycle")),
+        RunConfig("fashion_mnist", 5000, 42, "cpu", "fp32", 4),
+    )
     token = experiment_to_token(experiment)
     assert token.replace("-", "").replace("_", "").isalnum() and len(token) < 1500
     assert experiment_from_token(token) == experiment
@@ -27,7 +31,10 @@ def pack(data) -> str:
         ("", "1 to 8192 characters"),
         ("not a token!!", "damaged"),
         (experiment_to_token(ExperimentConfig())[:-12], "damaged"),
-        (pack({"a": {"model": {"layers": [{"type": "conv", "out_channels": 0}]}}}), "layer 1 (conv): out_channels must be from 1 to 1024, got 0"),
+        (
+            pack({"a": {"model": {"layers": [{"type": "conv", "out_channels": 0}]}}}),
+            "layer 1 (conv): out_channels must be from 1 to 1024, got 0",
+        ),
         (pack({"run": {"epochs": 3}}), "unknown field 'epochs'"),
         (pack([1, 2, 3]), "must be an object"),
         (base64.urlsafe_b64encode(zlib.compress(b"{" + b" " * 200_000 + b"}")).decode(), "too large"),

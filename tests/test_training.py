@@ -4,13 +4,26 @@ import threading
 import pytest
 import torch
 
-from cnn_lab import training
-from cnn_lab.config import AUGMENTATIONS, LOSSES, SCHEDULES, ConfigError, Conv, Dropout, Flatten, Linear, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
-from cnn_lab.inference import predict
-from cnn_lab.runtime import resolve_device
-from cnn_lab.training import (
+from cnn_lab import contenders, training
+from cnn_lab.config import (
+    AUGMENTATIONS,
+    LOSSES,
+    SCHEDULES,
+    ConfigError,
+    Conv,
+    Dropout,
+    Flatten,
+    Linear,
+    ModelConfig,
+    ModelSpec,
+    Pool,
+    RunConfig,
+    TrainConfig,
+)
+from cnn_lab.contenders import Contender, create_contenders
+from cnn_lab.crossval import cross_validate, estimate_cross_validation_s
+from cnn_lab.events import (
     BestEpochRestored,
-    Contender,
     CrossValidationFinished,
     EvalEvent,
     FoldFinished,
@@ -18,14 +31,11 @@ from cnn_lab.training import (
     RunFinished,
     RunStarted,
     StepEvent,
-    create_contenders,
-    cross_validate,
-    estimate_cross_validation_s,
-    make_optimizer,
-    make_scheduler,
-    schedule_curve,
-    train_models,
 )
+from cnn_lab.inference import predict
+from cnn_lab.optim import make_optimizer, make_scheduler, schedule_curve
+from cnn_lab.runtime import resolve_device
+from cnn_lab.training import train_models
 
 real_evaluate = training.evaluate
 
@@ -86,7 +96,9 @@ def test_different_batch_sizes_advance_at_the_same_rate(mnist):
 
 
 def test_evaluations_are_spread_over_each_epoch(mnist):
-    events = train_models(pair(TrainConfig(batch_size=50, epochs=2)), RunConfig(train_subset=600, evals_per_epoch=3), mnist)
+    events = train_models(
+        pair(TrainConfig(batch_size=50, epochs=2)), RunConfig(train_subset=600, evals_per_epoch=3), mnist
+    )
     evals = [(e.model, e.epoch, e.step) for e in events if isinstance(e, EvalEvent)]
     assert [step for model, _, step in evals if model == "A"] == [4, 8, 12, 16, 20, 24]
     assert [epoch for model, epoch, _ in evals if model == "B"] == [1, 1, 1, 2, 2, 2]
@@ -144,7 +156,9 @@ def test_both_precisions_train(mnist, precision):
 def test_same_seed_same_curves(mnist):
     def losses():
         train = TrainConfig(batch_size=64, epochs=2, augment=AUGMENTATIONS, schedule="cosine", warmup_epochs=0.5)
-        events = train_models(pair(train), RunConfig(train_subset=640, seed=5, precision="fp32", validation_size=128), mnist)
+        events = train_models(
+            pair(train), RunConfig(train_subset=640, seed=5, precision="fp32", validation_size=128), mnist
+        )
         return [e.loss for e in events if isinstance(e, StepEvent)]
 
     first, second = losses(), losses()
@@ -160,8 +174,8 @@ OPTIMIZER_CASES = [
     TrainConfig("adam"),
     TrainConfig("adam", beta1=0.8, beta2=0.99),
     TrainConfig("adamw", weight_decay=0.05),
-    TrainConfig("sgd", 0.05),
-    TrainConfig("sgd", 0.05, nesterov=True, weight_decay=1e-4),
+    TrainConfig("sgd", 0.02),
+    TrainConfig("sgd", 0.02, nesterov=True, weight_decay=1e-4),
     TrainConfig("rmsprop", momentum=0.5, alpha=0.9),
     TrainConfig("adadelta", 1.0),
 ]
@@ -170,7 +184,11 @@ OPTIMIZER_CASES = [
 def mean_loss_drop(train: TrainConfig, mnist, images: int = 3200) -> tuple[float, float]:
     """Mean loss of the first and the last 10 steps of one model on real MNIST."""
     contender = Contender.create("A", ModelSpec(train=train))
-    losses = [e.loss for e in train_models([contender], RunConfig(train_subset=images, precision="fp32"), mnist) if isinstance(e, StepEvent)]
+    losses = [
+        e.loss
+        for e in train_models([contender], RunConfig(train_subset=images, precision="fp32"), mnist)
+        if isinstance(e, StepEvent)
+    ]
     return sum(losses[:10]) / 10, sum(losses[-10:]) / 10
 
 
@@ -191,7 +209,11 @@ def test_every_loss_lowers_itself_on_real_data(mnist, loss):
 def test_every_schedule_trains_with_the_rates_its_preview_shows(mnist, schedule):
     train = TrainConfig("adam", 3e-3, 100, 2, schedule=schedule, warmup_epochs=0.5, gamma=0.5)
     contender = Contender.create("A", ModelSpec(train=train))
-    steps = [e for e in train_models([contender], RunConfig(train_subset=2000, precision="fp32"), mnist) if isinstance(e, StepEvent)]
+    steps = [
+        e
+        for e in train_models([contender], RunConfig(train_subset=2000, precision="fp32"), mnist)
+        if isinstance(e, StepEvent)
+    ]
     assert [s.learning_rate for s in steps] == pytest.approx([lr for _, lr in schedule_curve(train, 20)])
     assert sum(s.loss for s in steps[-5:]) < sum(s.loss for s in steps[:5]) * 0.6
 
@@ -248,22 +270,44 @@ def scripted_evaluate(script: list[tuple[float, float]], validation_size: int):
     "monitor, script, stop_after, best",
     [
         ("val_loss", [(0.9, 0.7), (0.5, 0.8), (0.6, 0.85), (0.55, 0.9), (0.4, 0.9)], 4, 2),  # loss stalls at epochs 3-4
-        ("val_accuracy", [(0.9, 0.7), (0.8, 0.9), (0.7, 0.95), (0.6, 0.95), (0.5, 0.94)], 5, 3),  # a tie is no improvement
+        (
+            "val_accuracy",
+            [(0.9, 0.7), (0.8, 0.9), (0.7, 0.95), (0.6, 0.95), (0.5, 0.94)],
+            5,
+            3,
+        ),  # a tie is no improvement
     ],
 )
-def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights(mnist, monkeypatch, monitor, script, stop_after, best):
+def test_early_stopping_stops_at_the_right_epoch_and_restores_the_best_weights(
+    mnist, monkeypatch, monitor, script, stop_after, best
+):
     monkeypatch.setattr(training, "evaluate", scripted_evaluate(script + [(9.9, 0.0)] * 5, 100))
-    contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=10, early_stopping=monitor, patience=2)))
+    contender = Contender.create(
+        "A", ModelSpec(train=TrainConfig(batch_size=100, epochs=10, early_stopping=monitor, patience=2))
+    )
     events = list(train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist))
     stopped = [e for e in events if isinstance(e, BestEpochRestored)]
-    assert len(stopped) == 1 and (stopped[0].epoch, stopped[0].best_epoch, stopped[0].stopped_early) == (stop_after, best, True)
+    assert len(stopped) == 1 and (stopped[0].epoch, stopped[0].best_epoch, stopped[0].stopped_early) == (
+        stop_after,
+        best,
+        True,
+    )
     assert max(e.epoch for e in events if isinstance(e, StepEvent)) == stop_after  # no epoch after the stop
-    assert f"weights of epoch {best} are restored" in stopped[0].message and "has not improved for 2 epochs" in stopped[0].message
+    assert (
+        f"weights of epoch {best} are restored" in stopped[0].message
+        and "has not improved for 2 epochs" in stopped[0].message
+    )
     for name, saved in contender.checkpoints[best].weights.items():
         assert torch.equal(contender.module.state_dict()[name].cpu(), saved), name
-    assert not torch.equal(contender.checkpoints[stop_after].weights["conv1.weight"], contender.checkpoints[best].weights["conv1.weight"])
+    assert not torch.equal(
+        contender.checkpoints[stop_after].weights["conv1.weight"], contender.checkpoints[best].weights["conv1.weight"]
+    )
     result = events[-1].results["A"]
-    assert result.status == "stopped early" and result.epochs_done == best and result.validation_accuracy == script[best - 1][1]
+    assert (
+        result.status == "stopped early"
+        and result.epochs_done == best
+        and result.validation_accuracy == script[best - 1][1]
+    )
 
 
 def test_early_stopping_without_a_validation_split_is_refused(mnist):
@@ -276,16 +320,27 @@ def test_validation_is_held_out_and_reported_next_to_test(mnist, monkeypatch):
     contenders = pair(TrainConfig(batch_size=50, epochs=2))
     seen = record_batches(contenders, monkeypatch)
     events = list(train_models(contenders, RunConfig(train_subset=1000, validation_size=300), mnist))
-    assert events[0].train_size == 700 and events[0].validation_size == 300 and "700 train / 300 validation" in events[0].data_source
-    assert sum(len(batch) for batch in seen["A"]) == 1400  # two epochs of the 700 kept; the held-out 300 are never trained on
+    assert (
+        events[0].train_size == 700
+        and events[0].validation_size == 300
+        and "700 train / 300 validation" in events[0].data_source
+    )
+    assert (
+        sum(len(batch) for batch in seen["A"]) == 1400
+    )  # two epochs of the 700 kept; the held-out 300 are never trained on
     evals = [e for e in events if isinstance(e, EvalEvent)]
     assert all(e.validation_accuracy is not None and e.test_accuracy is not None for e in evals)
     result = events[-1].results["A"]
-    assert result.validation_accuracy > 0.5 and abs(result.validation_accuracy - result.test_accuracy) < 0.1  # both measure unseen images
+    assert (
+        result.validation_accuracy > 0.5 and abs(result.validation_accuracy - result.test_accuracy) < 0.1
+    )  # both measure unseen images
 
 
 def test_identical_initial_weights_give_identical_first_losses(mnist):
-    specs = {"A": ModelSpec(train=TrainConfig("adam", augment=AUGMENTATIONS)), "B": ModelSpec(train=TrainConfig("sgd", 0.05, augment=AUGMENTATIONS))}
+    specs = {
+        "A": ModelSpec(train=TrainConfig("adam", augment=AUGMENTATIONS)),
+        "B": ModelSpec(train=TrainConfig("sgd", 0.05, augment=AUGMENTATIONS)),
+    }
 
     def first_losses(identical: bool) -> dict[str, float]:
         run = RunConfig(train_subset=640, identical_init=identical, precision="fp32")
@@ -317,9 +372,13 @@ def test_continue_and_roll_back_after_a_stop(mnist):
 
     events = list(train_models(contenders, RunConfig(train_subset=1000), mnist, epochs=2))
     steps = [e for e in events if isinstance(e, StepEvent) and e.model == "A"]
-    assert steps[0].epoch == 2 and steps[0].images_seen == 1100 and steps[-1].epoch == 3 and steps[-1].images_seen == 3000
+    assert (
+        steps[0].epoch == 2 and steps[0].images_seen == 1100 and steps[-1].epoch == 3 and steps[-1].images_seen == 3000
+    )
     assert a.epochs_done == b.epochs_done == 3 and sorted(a.checkpoints) == [1, 2, 3]
-    assert events[-1].results["A"].test_accuracy > a.checkpoints[1].test_accuracy - 0.02  # it went on learning, not from scratch
+    assert (
+        events[-1].results["A"].test_accuracy > a.checkpoints[1].test_accuracy - 0.02
+    )  # it went on learning, not from scratch
     a.restore(2)
     assert a.epochs_done == 2 and a.test_accuracy == a.checkpoints[2].test_accuracy
 
@@ -330,7 +389,9 @@ def test_cross_validation_reports_every_fold_and_their_spread(mnist):
     events = list(cross_validate(spec, RunConfig(train_subset=1500), mnist, 3))
     folds = [e for e in events if isinstance(e, FoldFinished)]
     done = events[-1]
-    assert [f.fold for f in folds] == [1, 2, 3] and isinstance(done, CrossValidationFinished) and done.reason == "finished"
+    assert (
+        [f.fold for f in folds] == [1, 2, 3] and isinstance(done, CrossValidationFinished) and done.reason == "finished"
+    )
     assert done.validation_accuracies == tuple(f.validation_accuracy for f in folds)
     assert min(done.validation_accuracies) <= done.mean <= max(done.validation_accuracies) and done.mean > 0.75
     assert 0 < done.std < 0.1 and 0 < estimate < 600
@@ -341,14 +402,20 @@ def test_cross_validation_reports_every_fold_and_their_spread(mnist):
 
 def early_stopping_run(mnist, monkeypatch, script, contender=None, epochs=10, patience=2):
     monkeypatch.setattr(training, "evaluate", scripted_evaluate(script, 100))
-    contender = contender or Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=epochs, early_stopping="val_loss", patience=patience)))
-    return contender, list(train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist, epochs=epochs))
+    contender = contender or Contender.create(
+        "A", ModelSpec(train=TrainConfig(batch_size=100, epochs=epochs, early_stopping="val_loss", patience=patience))
+    )
+    return contender, list(
+        train_models([contender], RunConfig(train_subset=600, validation_size=100), mnist, epochs=epochs)
+    )
 
 
 def test_early_stopping_keeps_the_best_epoch_when_the_run_ends_first(mnist, monkeypatch):
     contender, events = early_stopping_run(mnist, monkeypatch, [(0.9, 0.7), (0.3, 0.9), (0.5, 0.85)], epochs=3)
     kept = [e for e in events if isinstance(e, BestEpochRestored)]
-    assert [(k.epoch, k.best_epoch, k.stopped_early) for k in kept] == [(3, 2, False)] and "was best at epoch 2 (0.3000)" in kept[0].message
+    assert [(k.epoch, k.best_epoch, k.stopped_early) for k in kept] == [
+        (3, 2, False)
+    ] and "was best at epoch 2 (0.3000)" in kept[0].message
     assert contender.epochs_done == 2 and events[-1].results["A"].status == "finished"
 
 
@@ -371,7 +438,10 @@ def test_rolling_back_and_continuing_leaves_the_saved_epochs_as_they_were(mnist)
     run = RunConfig(train_subset=600)
     list(train_models([contender], run, mnist))
     saved = contender.checkpoints[1]
-    state_before = {k: {n: v.clone() for n, v in s.items() if isinstance(v, torch.Tensor)} for k, s in saved.optimizer_state["state"].items()}
+    state_before = {
+        k: {n: v.clone() for n, v in s.items() if isinstance(v, torch.Tensor)}
+        for k, s in saved.optimizer_state["state"].items()
+    }
     contender.restore(1)
     list(train_models([contender], run, mnist, epochs=1))
     for key, tensors in state_before.items():
@@ -396,14 +466,17 @@ def test_continuing_after_a_stop_mid_epoch_finishes_that_epoch_without_repeating
 def test_old_checkpoints_make_room_within_the_budget(mnist, monkeypatch):
     contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=4)))
     list(train_models([contender], RunConfig(train_subset=300), mnist))
-    one = training._checkpoint_bytes(contender.checkpoints[1])
+    one = contenders._checkpoint_bytes(contender.checkpoints[1])
     monkeypatch.setattr(training, "CHECKPOINT_BUDGET_BYTES", 2 * one)
     list(train_models([contender], RunConfig(train_subset=300), mnist, epochs=1))
     assert sorted(contender.checkpoints) == [4, 5]  # the oldest went first
 
 
 def test_one_cycle_cycles_momentum_from_the_configured_value():
-    for train, key in ((TrainConfig("adam", beta1=0.5, schedule="onecycle"), "betas"), (TrainConfig("sgd", momentum=0.7, schedule="onecycle"), "momentum")):
+    for train, key in (
+        (TrainConfig("adam", beta1=0.5, schedule="onecycle"), "betas"),
+        (TrainConfig("sgd", momentum=0.7, schedule="onecycle"), "momentum"),
+    ):
         optimizer = make_optimizer(train, [torch.zeros(1, requires_grad=True)])
         make_scheduler(train, optimizer, 10)
         start = optimizer.param_groups[0][key]
@@ -419,3 +492,27 @@ def test_identical_models_with_dropout_draw_the_same_masks_and_train_identically
         if isinstance(event, StepEvent):
             losses[event.model].append(event.loss)
     assert losses["A"] == losses["B"] and len(set(losses["A"])) > 1
+
+
+def test_a_run_neither_reads_nor_writes_torchs_global_random_state(mnist):
+    """Init, data order, augmentation and dropout all draw from generators the run owns: another run (another user's)
+    drawing from torch's global generator between two steps changes nothing, and the run leaves that generator alone."""
+    model = ModelConfig((Conv(8), Pool(), Dropout(0.3), Flatten(), Linear(32), Dropout(0.5)))
+    spec = ModelSpec(model, TrainConfig("sgd", 0.02, 32, 1, augment=AUGMENTATIONS))
+    run = RunConfig(train_subset=640, seed=7, precision="fp32")
+
+    def losses(disturb: bool) -> list[float]:
+        before = torch.get_rng_state()
+        out = []
+        for event in train_models(create_contenders({"A": spec, "B": spec}, run), run, mnist):
+            if isinstance(event, StepEvent):
+                out.append(event.loss)
+                if disturb:
+                    torch.rand(1000)
+        if not disturb:
+            assert torch.equal(before, torch.get_rng_state())
+        return out
+
+    quiet = losses(disturb=False)
+    assert quiet == losses(disturb=True)
+    assert quiet[0::2] == quiet[1::2]  # A and B: the same weights, batches, augmentations and dropout masks

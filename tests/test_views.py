@@ -1,6 +1,16 @@
 from cnn_lab.config import default_model
+from cnn_lab.events import (
+    BestEpochRestored,
+    CrossValidationFinished,
+    EvalEvent,
+    FoldFinished,
+    ModelFailed,
+    ModelResult,
+    RunFinished,
+    RunStarted,
+    StepEvent,
+)
 from cnn_lab.models import summarize
-from cnn_lab.training import BestEpochRestored, CrossValidationFinished, EvalEvent, FoldFinished, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
 from cnn_lab.views import CrossValidationView, RunView, summary_frame
 
 
@@ -40,7 +50,11 @@ def test_log_lists_the_newest_line_first():
     view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.9,) * 10, 1.0))
     result = ModelResult("finished", 10, 100, 1.0, 100.0, 0.95)
     view.add(RunFinished("finished", 1.0, {"A": result}))
-    assert view.log_text("A").splitlines()[0].endswith("finished after 10 steps in 1.0 s (100 images/s), test accuracy 95.00%")
+    assert (
+        view.log_text("A")
+        .splitlines()[0]
+        .endswith("finished after 10 steps in 1.0 s (100 images/s), test accuracy 95.00%")
+    )
 
 
 def test_summary_frame_has_one_column_per_model():
@@ -61,11 +75,21 @@ def test_validation_curves_and_an_early_stop_line_are_drawn_where_they_happened(
     frame = view.accuracy_frame()
     assert frame[frame.curve == "A validation"].dropna()[["images", "accuracy"]].values.tolist() == [[640, 96.0]]
     stop = frame[frame.curve == "A early stop"].dropna()
-    assert stop["images"].tolist() == [2560, 2560] and stop["accuracy"].tolist() == [90.0, 100.0]  # across the visible range
-    assert "validation accuracy 96.00%" in view.log_text("A") and view.log_text("A").splitlines()[0].endswith("stopped early after epoch 4: ...")
+    assert stop["images"].tolist() == [2560, 2560] and stop["accuracy"].tolist() == [
+        90.0,
+        100.0,
+    ]  # across the visible range
+    assert "validation accuracy 96.00%" in view.log_text("A") and view.log_text("A").splitlines()[0].endswith(
+        "stopped early after epoch 4: ..."
+    )
     assert "· A stopped early after epoch 4, epoch 2 kept (see its log) ·" in view.status_text()
-    view.add(RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10, "B": 10}))  # continued: the line stays, the note goes
-    assert "stopped early" not in view.status_text() and len(view.accuracy_frame().query("curve == 'A early stop'").dropna()) == 2
+    view.add(
+        RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10, "B": 10})
+    )  # continued: the line stays, the note goes
+    assert (
+        "stopped early" not in view.status_text()
+        and len(view.accuracy_frame().query("curve == 'A early stop'").dropna()) == 2
+    )
 
 
 def test_each_model_has_its_own_learning_rate_curve():
@@ -83,8 +107,13 @@ def test_cross_validation_view_reports_folds_and_the_spread():
     view.add(FoldFinished(1, 3, 0.31, 0.9, 1.5))
     view.add(FoldFinished(2, 3, 0.21, 0.94, 1.4))
     view.add(CrossValidationFinished("stopped", (0.9, 0.94), 3.2))
-    assert view.frame().values.tolist() == [["1 of 3", "90.00%", "0.3100", "1.5 s"], ["2 of 3", "94.00%", "0.2100", "1.4 s"]]
-    assert view.note().endswith("stopped after 2 of 3 folds in 3 s; mean validation accuracy **92.00%** ± 2.83% (sample std over folds).")
+    assert view.frame().values.tolist() == [
+        ["1 of 3", "90.00%", "0.3100", "1.5 s"],
+        ["2 of 3", "94.00%", "0.2100", "1.4 s"],
+    ]
+    assert view.note().endswith(
+        "stopped after 2 of 3 folds in 3 s; mean validation accuracy **92.00%** ± 2.83% (sample std over folds)."
+    )
 
 
 def test_a_roll_back_cuts_the_curves_where_the_model_now_is():

@@ -10,13 +10,27 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from .analysis import layer_report
-from .builder import CHOICES, NEW_LAYER, add_layer, edit_layer, editable_fields, layers_from_json, layers_to_json, move_layer, remove_layer
-from .config import ConfigError, ModelConfig
+from ..analysis import layer_report
+from ..builder import (
+    CHOICES,
+    NEW_LAYER,
+    add_layer,
+    edit_layer,
+    editable_fields,
+    layers_from_json,
+    layers_to_json,
+    move_layer,
+    remove_layer,
+)
+from ..config import ConfigError, ModelConfig
+from .fields import BUILDER
 
-BUILDER = "builder"  # the architecture choice that trains the builder's layers
 FIELD_LABELS = {"out_channels": "channels", "out_features": "features", "p": "drop p"}
-MOVES = (("↑", "up", lambda layers, i: move_layer(layers, i, -1)), ("↓", "down", lambda layers, i: move_layer(layers, i, 1)), ("✕", "remove", remove_layer))
+MOVES = (
+    ("↑", "up", lambda layers, i: move_layer(layers, i, -1)),
+    ("↓", "down", lambda layers, i: move_layer(layers, i, 1)),
+    ("✕", "remove", remove_layer),
+)
 
 
 def report_frame(text: str) -> pd.DataFrame:
@@ -24,7 +38,9 @@ def report_frame(text: str) -> pd.DataFrame:
     try:
         rows = layer_report(layers_from_json(text)).rows
     except ConfigError as err:
-        return pd.DataFrame({"#": [""], "layer": ["(layer list)"], "output": [""], "params": [""], "FLOPs": [""], "problem": [str(err)]})
+        return pd.DataFrame(
+            {"#": [""], "layer": ["(layer list)"], "output": [""], "params": [""], "FLOPs": [""], "problem": [str(err)]}
+        )
     return pd.DataFrame(
         {
             "#": [r.number for r in rows],
@@ -63,30 +79,56 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                     label = FIELD_LABELS.get(field_name, field_name)
                     choices = CHOICES.get((layer.type, field_name))
                     if choices:
-                        control = gr.Dropdown(list(choices), value=value, label=label, key=key, min_width=90, interactive=True)
+                        control = gr.Dropdown(
+                            list(choices), value=value, label=label, key=key, min_width=90, interactive=True
+                        )
                         triggers = [control.change]
                     else:
                         control = gr.Number(value, label=label, key=key, min_width=70, interactive=True)
                         triggers = [control.submit, control.blur]
 
                     def edit(current: str, new_value, index=index, field_name=field_name):
-                        return layers_to_json(edit_layer(layers_from_json(current), index, field_name, new_value)), BUILDER
+                        return layers_to_json(
+                            edit_layer(layers_from_json(current), index, field_name, new_value)
+                        ), BUILDER
 
-                    gr.on(triggers, edit, inputs=[layers_box, control], outputs=[layers_box, architecture], api_name=False, show_progress="hidden")
+                    gr.on(
+                        triggers,
+                        edit,
+                        inputs=[layers_box, control],
+                        outputs=[layers_box, architecture],
+                        api_name=False,
+                        show_progress="hidden",
+                    )
                 with gr.Column(scale=0, min_width=130):
                     with gr.Row(elem_classes="cnn-layer-buttons"):
                         for label, tip, operation in MOVES:
-                            button = gr.Button(label, size="sm", min_width=36, key=f"{name}-{tip}-{index}", elem_classes="cnn-small")
+                            button = gr.Button(
+                                label, size="sm", min_width=36, key=f"{name}-{tip}-{index}", elem_classes="cnn-small"
+                            )
 
                             def apply(current: str, index=index, operation=operation):
                                 return layers_to_json(operation(layers_from_json(current), index)), BUILDER
 
-                            button.click(apply, inputs=layers_box, outputs=[layers_box, architecture], api_name=False, show_progress="hidden")
+                            button.click(
+                                apply,
+                                inputs=layers_box,
+                                outputs=[layers_box, architecture],
+                                api_name=False,
+                                show_progress="hidden",
+                            )
                 if marker:
                     gr.Markdown(f"⚠ {problems[index + 1]}", key=f"{name}-problem-{index}", elem_classes="cnn-problem")
 
     with gr.Row():
         kind = gr.Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
         add = gr.Button("Add layer", min_width=100)
-    add.click(lambda current, k: (layers_to_json(add_layer(layers_from_json(current), k)), BUILDER), [layers_box, kind], [layers_box, architecture], api_name=False)
-    return gr.Dataframe(report_frame(layers_box.value), label=f"Model {name}: layer by layer", interactive=False, wrap=True)
+    add.click(
+        lambda current, k: (layers_to_json(add_layer(layers_from_json(current), k)), BUILDER),
+        [layers_box, kind],
+        [layers_box, architecture],
+        api_name=False,
+    )
+    return gr.Dataframe(
+        report_frame(layers_box.value), label=f"Model {name}: layer by layer", interactive=False, wrap=True
+    )

@@ -8,14 +8,12 @@ are hidden, not lost: their values still travel with the setup.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from .config import (
+from ..config import (
     AUGMENTATIONS,
     EARLY_STOPPING,
     LIMITS,
@@ -28,11 +26,9 @@ from .config import (
     ConfigError,
     TrainConfig,
 )
-from .training import schedule_curve
+from ..optim import schedule_curve
+from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, train_config, train_values
 
-TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))  # the order of a column's training inputs
-WHOLE_NUMBER_FIELDS = {"batch_size", "epochs", "patience"}
-NUMBER_FIELDS = WHOLE_NUMBER_FIELDS | {f for f in TRAIN_FIELDS if isinstance(getattr(TrainConfig(), f), float)}
 # A control shown only while another setting takes one of some values: field -> (setting, values)
 USED_WHEN = {
     "momentum": ("optimizer", {"sgd", "rmsprop"}),
@@ -45,39 +41,81 @@ USED_WHEN = {
     "label_smoothing": ("loss", {"label_smoothing"}),
     "patience": ("early_stopping", {"val_loss", "val_accuracy"}),
 }
-DEFAULT_TRAIN_IMAGES = 60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
+DEFAULT_TRAIN_IMAGES = (
+    60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
+)
 
 LABELS = {
     "optimizer": ("Optimizer", "how gradients become weight updates"),
     "learning_rate": ("Learning rate", f"step size; above 0, at most {LIMITS.max_learning_rate:g}"),
     "batch_size": ("Batch size", f"images per step; 1 to {LIMITS.max_batch_size}"),
     "epochs": ("Epochs", f"passes over the training images; 1 to {LIMITS.max_epochs}"),
-    "weight_decay": ("Weight decay", "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual)"),
-    "momentum": ("Momentum", "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual)"),
+    "weight_decay": (
+        "Weight decay",
+        "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual)",
+    ),
+    "momentum": (
+        "Momentum",
+        "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual)",
+    ),
     "nesterov": ("Nesterov", "SGD looks ahead along its momentum before the gradient"),
     "beta1": ("Adam beta1", "averaging of gradients (momentum); 0 to below 1"),
     "beta2": ("Adam beta2", "averaging of squared gradients (step scale); 0 to below 1"),
     "alpha": ("RMSprop alpha", "averaging of squared gradients; 0 to below 1"),
     "schedule": ("Learning-rate schedule", "how the rate changes over the run (one-cycle also dips momentum by 0.1)"),
-    "warmup_epochs": ("Warm-up epochs", "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise)"),
+    "warmup_epochs": (
+        "Warm-up epochs",
+        "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise)",
+    ),
     "gamma": ("Decay factor gamma", "step: x gamma per step; exponential: x gamma per epoch; above 0, at most 1"),
     "decay_every": ("Step every (epochs)", "epochs between two steps of the step schedule; above 0"),
     "loss": ("Loss", "what training minimises"),
     "label_smoothing": ("Label smoothing", "share of the target spread over all classes; above 0, below 1"),
-    "early_stopping": ("Early stopping", "stop when the validation score stalls, keep the best epoch (needs validation images)"),
+    "early_stopping": (
+        "Early stopping",
+        "stop when the validation score stalls, keep the best epoch (needs validation images)",
+    ),
     "patience": ("Patience (epochs)", f"epochs without improvement before stopping; 1 to {LIMITS.max_epochs}"),
     "normalize": ("Normalise inputs", "subtract the dataset mean, divide by its std; off: pixels in [0, 1]"),
     "augment": ("Augmentation", "random changes to each training batch; none slows training much"),
 }
 CHOICE_LABELS = {
-    "optimizer": [("Adam", "adam"), ("AdamW", "adamw"), ("SGD", "sgd"), ("RMSprop", "rmsprop"), ("Adadelta", "adadelta")],
-    "schedule": [("constant", "constant"), ("step", "step"), ("exponential", "exponential"), ("cosine", "cosine"), ("one-cycle", "onecycle")],
-    "loss": [("cross-entropy", "cross_entropy"), ("cross-entropy + label smoothing", "label_smoothing"), ("multi-class hinge", "hinge"), ("MSE on one-hot", "mse")],
+    "optimizer": [
+        ("Adam", "adam"),
+        ("AdamW", "adamw"),
+        ("SGD", "sgd"),
+        ("RMSprop", "rmsprop"),
+        ("Adadelta", "adadelta"),
+    ],
+    "schedule": [
+        ("constant", "constant"),
+        ("step", "step"),
+        ("exponential", "exponential"),
+        ("cosine", "cosine"),
+        ("one-cycle", "onecycle"),
+    ],
+    "loss": [
+        ("cross-entropy", "cross_entropy"),
+        ("cross-entropy + label smoothing", "label_smoothing"),
+        ("multi-class hinge", "hinge"),
+        ("MSE on one-hot", "mse"),
+    ],
     "early_stopping": [("off", "off"), ("on validation loss", "val_loss"), ("on validation accuracy", "val_accuracy")],
-    "augment": [("rotate ±12°", "rotate"), ("shift ±1.7 px", "shift"), ("zoom ±12%", "scale"), ("stroke width", "stroke"), ("elastic warp", "elastic"), ("random erasing", "erase")],
+    "augment": [
+        ("rotate ±12°", "rotate"),
+        ("shift ±1.7 px", "shift"),
+        ("zoom ±12%", "scale"),
+        ("stroke width", "stroke"),
+        ("elastic warp", "elastic"),
+        ("random erasing", "erase"),
+    ],
 }
-assert [v for _, v in CHOICE_LABELS["optimizer"]] == list(OPTIMIZERS) and [v for _, v in CHOICE_LABELS["schedule"]] == list(SCHEDULES)
-assert [v for _, v in CHOICE_LABELS["loss"]] == list(LOSSES) and [v for _, v in CHOICE_LABELS["early_stopping"]] == list(EARLY_STOPPING)
+assert [v for _, v in CHOICE_LABELS["optimizer"]] == list(OPTIMIZERS) and [
+    v for _, v in CHOICE_LABELS["schedule"]
+] == list(SCHEDULES)
+assert [v for _, v in CHOICE_LABELS["loss"]] == list(LOSSES) and [
+    v for _, v in CHOICE_LABELS["early_stopping"]
+] == list(EARLY_STOPPING)
 assert [v for _, v in CHOICE_LABELS["augment"]] == list(AUGMENTATIONS)
 LOSS_NOTES = {
     "cross_entropy": "Cross-entropy: the log-probability of the right class; strong gradients while a model is wrong.",
@@ -86,27 +124,6 @@ LOSS_NOTES = {
     "mse": "Squared error between softmax outputs and one-hot targets: gradients vanish when a model is confidently wrong, "
     "so it learns slowly (compare it with cross-entropy).",
 }
-
-
-def number_from_text(value: Any, name: str) -> Any:
-    """API callers may send numbers as text: read it as a number and leave ranges and wholeness to the config."""
-    if not isinstance(value, str):
-        return value
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}", name) from None
-    return int(number) if number.is_integer() else number
-
-
-def train_config(values: dict[str, Any]) -> TrainConfig:
-    """A column's training inputs as a TrainConfig."""
-    return TrainConfig(**{name: number_from_text(v, name) if name in NUMBER_FIELDS else v for name, v in values.items()})
-
-
-def config_values(train: TrainConfig) -> list:
-    """The inputs that show ``train``, in TRAIN_FIELDS order."""
-    return [list(v) if name == "augment" else v for name, v in ((n, getattr(train, n)) for n in TRAIN_FIELDS)]
 
 
 def schedule_frame(train_images, *values) -> pd.DataFrame:
@@ -121,10 +138,16 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
 
 def typical_settings(optimizer: str) -> tuple[float, float, float]:
     """Picking an optimizer puts in the values it is usually run with: its learning rate, momentum and weight decay."""
-    return TYPICAL_LEARNING_RATE[optimizer], TYPICAL_MOMENTUM.get(optimizer, 0.0), TYPICAL_WEIGHT_DECAY.get(optimizer, 0.0)
+    return (
+        TYPICAL_LEARNING_RATE[optimizer],
+        TYPICAL_MOMENTUM.get(optimizer, 0.0),
+        TYPICAL_WEIGHT_DECAY.get(optimizer, 0.0),
+    )
 
 
-def training_controls(name: str, defaults: TrainConfig, train_images: gr.Number) -> tuple[dict[str, gr.components.Component], gr.Gallery, gr.Button]:
+def training_controls(
+    name: str, defaults: TrainConfig, train_images: gr.Number
+) -> tuple[dict[str, gr.components.Component], gr.Gallery, gr.Button]:
     """Lay out one column's training controls; returns them by TrainConfig field, plus the augmentation preview and its button.
 
     ``train_images`` (hidden) holds how many images an epoch of the run has, for the schedule preview.
@@ -139,7 +162,9 @@ def training_controls(name: str, defaults: TrainConfig, train_images: gr.Number)
         elif isinstance(value, bool):
             c[field] = gr.Checkbox(value, label=label, info=info, **kwargs)
         else:
-            c[field] = gr.Number(value, label=label, info=info, precision=0 if field in WHOLE_NUMBER_FIELDS else None, **kwargs)
+            c[field] = gr.Number(
+                value, label=label, info=info, precision=0 if field in WHOLE_NUMBER_FIELDS else None, **kwargs
+            )
         return c[field]
 
     with gr.Row():
@@ -159,7 +184,12 @@ def training_controls(name: str, defaults: TrainConfig, train_images: gr.Number)
             for field in ("schedule", "warmup_epochs", "gamma", "decay_every"):
                 control(field, visible=field not in hidden, min_width=120)
         preview = gr.LinePlot(
-            schedule_frame(DEFAULT_TRAIN_IMAGES, *config_values(defaults)), x="epoch", y="learning rate", title=f"Schedule preview, model {name}", height=170, x_title="epoch"
+            schedule_frame(DEFAULT_TRAIN_IMAGES, *train_values(defaults)),
+            x="epoch",
+            y="learning rate",
+            title=f"Schedule preview, model {name}",
+            height=170,
+            x_title="epoch",
         )
         gr.Markdown("**Loss and early stopping**")
         with gr.Row():
@@ -183,15 +213,36 @@ def training_controls(name: str, defaults: TrainConfig, train_images: gr.Number)
     for setting in ("optimizer", "schedule", "loss", "early_stopping"):
         dependents = [f for f, (s, _) in USED_WHEN.items() if s == setting]
         c[setting].change(
-            lambda value, dependents=dependents: {c[f]: gr.update(visible=value in USED_WHEN[f][1]) for f in dependents},
+            lambda value, dependents=dependents: {
+                c[f]: gr.update(visible=value in USED_WHEN[f][1]) for f in dependents
+            },
             c[setting],
             [c[f] for f in dependents],
             api_name=False,
             show_progress="hidden",
         )
     c["loss"].change(LOSS_NOTES.get, c["loss"], loss_note, api_name=False, show_progress="hidden")
-    c["optimizer"].input(typical_settings, c["optimizer"], [c["learning_rate"], c["momentum"], c["weight_decay"]], api_name=False, show_progress="hidden")
-    for trigger in [c[f] for f in ("schedule", "learning_rate", "epochs", "batch_size", "warmup_epochs", "gamma", "decay_every", "optimizer", "momentum", "beta1")] + [train_images]:
+    c["optimizer"].input(
+        typical_settings,
+        c["optimizer"],
+        [c["learning_rate"], c["momentum"], c["weight_decay"]],
+        api_name=False,
+        show_progress="hidden",
+    )
+    for trigger in [
+        c[f]
+        for f in (
+            "schedule",
+            "learning_rate",
+            "epochs",
+            "batch_size",
+            "warmup_epochs",
+            "gamma",
+            "decay_every",
+            "optimizer",
+            "momentum",
+            "beta1",
+        )
+    ] + [train_images]:
         trigger.change(schedule_frame, [train_images, *inputs], preview, api_name=False, show_progress="hidden")
     return c, gallery, redraw
-

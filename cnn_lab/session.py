@@ -1,0 +1,268 @@
+"""One user's work: the trained pair, its data and run, and every call the page makes. No Gradio here.
+
+The page keeps one Session per browser tab (in a ``gr.State``) and only
+calls it; a test or a script can drive the same calls without a server.
+Every Session of an app shares one Workspace: where the data comes from
+(loaded once, read only) and the default device.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .background import in_background
+from .config import ConfigError, ExperimentConfig, ModelSpec, RunConfig, check_epochs
+from .contenders import Contender, create_contenders
+from .crossval import check_cross_validation, cross_validate, estimate_cross_validation_s
+from .data import DATASET_INFO, Dataset, load_dataset
+from .events import Event, RunFinished, StepEvent
+from .inference import predict_images, sketch_to_mnist
+from .models import ModelSummary, summarize
+from .training import augmented_examples, train_models
+from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
+
+NAMES = ("A", "B")
+RESULT_IMAGES = 20
+AUGMENT_PREVIEW_IMAGES = 8
+UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
+
+
+class SessionError(Exception):
+    """A call the session cannot take now (a run is going, nothing is trained yet); the message says what to do."""
+
+    def __init__(self, message: str, title: str):
+        super().__init__(message)
+        self.title = title
+
+
+class Workspace:
+    """What all sessions of one app share: the data folder (each dataset loaded once), the default device."""
+
+    def __init__(self, data_dir: str | None = None, device: str = "auto"):
+        self.data_dir, self.device = data_dir, device
+        self._lock = threading.Lock()
+
+    @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
+    def _load(self, name: str) -> Dataset:
+        return load_dataset(name, self.data_dir)
+
+    def dataset(self, name: str) -> Dataset:
+        """The dataset ``name`` (raises DataError, naming where it looked, when it is not there)."""
+        with self._lock:  # two sessions asking at once load it once
+            return self._load(name)
+
+    def images_per_epoch(self, run: RunConfig) -> int:
+        """How many images one epoch of ``run`` trains on."""
+        return run.training_images(len(self.dataset(run.dataset).train_labels)) - run.validation_size
+
+    def augmentation_preview(
+        self, kinds: tuple[str, ...], dataset: str, seed: int | None = None
+    ) -> list[tuple[np.ndarray, str]]:
+        """A few training images with their labels, as a model trained with ``kinds`` sees them; a new draw each time by default."""
+        data = self.dataset(dataset)
+        images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
+        shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
+        return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
+
+
+@dataclass(frozen=True)
+class SketchReading:
+    """What the page shows for a drawing: each model's confidence per class (None: no answer), the 28x28 input and a note."""
+
+    confidences: dict[str, dict[str, float] | None]
+    preview: np.ndarray | None
+    note: str
+
+
+def page_updates(events: Iterator[Event], view: RunView | CrossValidationView) -> Iterator[Event | None]:
+    """Run a training generator on its own thread, fold every event into ``view``, and yield whenever the page is due an
+    update: at once for evaluations and ends, at most every UPDATE_EVERY_S for steps (and None: a quiet moment)."""
+    last = 0.0
+    for event in in_background(events, UPDATE_EVERY_S):
+        if event is not None:
+            view.add(event)
+        if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
+            continue
+        last = time.perf_counter()
+        yield event
+
+
+class Session:
+    """One user's pair of models and everything done with it."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self.contenders: dict[str, Contender] = {}
+        self.summaries: dict[str, ModelSummary] = {}
+        self.data: Dataset | None = None
+        self.run: RunConfig | None = None  # of the trained pair; continuing training reuses it
+        self.stop_event = threading.Event()
+        self.running = False
+        self.finished: RunFinished | None = None
+        self.view: RunView | None = None  # what the page shows of the latest run
+
+    def __deepcopy__(self, memo) -> Session:
+        """gr.State deep-copies its first value for every new browser session: each gets a fresh Session, same Workspace."""
+        return Session(self.workspace)
+
+    @property
+    def trained(self) -> bool:
+        """True once a run has ended (finished or stopped) with at least one training step."""
+        return self.finished is not None and any(r.steps > 0 for r in self.finished.results.values())
+
+    # ------------------------------------------------------------ training
+
+    def check(self, setup: ExperimentConfig) -> Dataset:
+        """The data ``setup`` trains on, once both models are checked against it (ConfigError / DataError say what is wrong)."""
+        data = self.workspace.dataset(setup.run.dataset)
+        train_size = setup.run.training_images(len(data.train_labels))
+        for name, spec in zip(NAMES, (setup.a, setup.b)):
+            setup.run.check_fits(spec.train, train_size, name)
+        return data
+
+    def train(self, setup: ExperimentConfig) -> Iterator[Event | None]:
+        """Fresh models for ``setup``, then its run: each item means the view changed and the page is due an update."""
+        data = self.check(setup)
+        self._begin()
+        contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run)
+        self.data, self.run, self.finished = data, setup.run, None
+        self.contenders = {c.name: c for c in contenders}
+        self.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
+        early = tuple(c.name for c in contenders if c.spec.train.early_stopping != "off")
+        self.view = RunView(list(NAMES), validation=setup.run.validation_size > 0, early_stopping=early)
+        return self._relay(train_models(contenders, setup.run, data, self.stop_event))
+
+    def continue_training(self, epochs: int) -> Iterator[Event | None]:
+        """Both models train ``epochs`` more epochs from where they are, each with its settings from the run."""
+        self._trained_pair("there is nothing to continue yet.")
+        epochs = check_epochs(epochs, "more epochs")
+        self._begin()
+        self.finished = None
+        return self._relay(
+            train_models(list(self.contenders.values()), self.run, self.data, self.stop_event, epochs=epochs)
+        )
+
+    def stop(self) -> str:
+        """Ask the running training to end after its current batch."""
+        if not self.running:
+            return "Nothing is training."
+        self.stop_event.set()
+        return "Stopping after the current batch..."
+
+    def _begin(self) -> None:
+        if self.running:
+            raise SessionError("A run is already in progress: press Stop first.", "Busy")
+        self.stop_event = threading.Event()
+        self.running = True
+
+    def _relay(
+        self, events: Iterator[Event], cross_validation: CrossValidationView | None = None
+    ) -> Iterator[Event | None]:
+        """Relay a run's updates; the end of the pair's run (not of a cross-validation fold) is the session's result."""
+        try:
+            for event in page_updates(events, cross_validation or self.view):
+                if isinstance(event, RunFinished) and cross_validation is None:
+                    self.finished, self.running = event, False
+                yield event
+        finally:  # also reached when the page goes away mid-run (the generator is closed)
+            self.stop_event.set()
+            self.running = False
+
+    def _trained_pair(self, nothing_yet: str) -> None:
+        """Refuse while a run goes, and before the first one (``nothing_yet`` says what is missing)."""
+        if self.running:
+            raise SessionError("Training is in progress: press Stop first, or wait for it to end.", "Busy")
+        if not self.contenders or self.finished is None:
+            raise SessionError(f"Train the models first: {nothing_yet}", "Train first")
+
+    # ------------------------------------------------------------ after a run
+
+    def roll_back(self, name: str, epoch: int) -> str:
+        """Model ``name`` back to the end of a saved epoch; its curves are cut back there. Returns a note for the page."""
+        self._trained_pair("there are no saved epochs yet.")
+        if name not in self.contenders:
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+        contender = self.contenders[name]
+        contender.restore(epoch)
+        self.finished.results[name] = replace(
+            self.finished.results[name],
+            status=f"rolled back to epoch {contender.epochs_done}",
+            test_accuracy=contender.test_accuracy,
+            validation_accuracy=contender.validation_accuracy,
+            epochs_done=contender.epochs_done,
+        )
+        self.view.truncate(name, contender.images_seen)  # Continue draws on from there
+        accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
+        return f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
+
+    def summary(self) -> pd.DataFrame:
+        """Both models' numbers side by side (empty before a run ends)."""
+        if self.finished is None:
+            return pd.DataFrame(columns=["", "Model A", "Model B"])
+        return summary_frame(self.finished.results, self.summaries)
+
+    def checkpoints(self) -> pd.DataFrame:
+        return checkpoint_frame(self.contenders)
+
+    def sample_results(self, count: int = RESULT_IMAGES, seed: int | None = None) -> str:
+        """A grid of random test images with both models' guesses (HTML), or a hint before the first run."""
+        if not self.trained:
+            return "<p>Train the models to see their predictions on test images here.</p>"
+        data = self.data
+        index = np.random.default_rng(seed).choice(len(data.test_labels), count, replace=False)
+        images = data.test_images[index]
+        probs = predict_images(self.contenders, images, data.info)
+        return results_html(images.numpy(), data.test_labels[index].numpy(), probs, data.info.class_names)
+
+    def read_sketch(self, drawing: np.ndarray | None) -> SketchReading:
+        """Both models' reading of a drawing (dark ink on white, any size)."""
+        nobody = {name: None for name in NAMES}
+        drawn = sketch_to_mnist(drawing)
+        if drawn is None:
+            return SketchReading(nobody, None, "Nothing drawn yet.")
+        if self.running:
+            return SketchReading(nobody, drawn, "Training is in progress; draw again when it finishes.")
+        if not self.trained:
+            return SketchReading(
+                nobody, drawn, "Train the models first: untrained models only guess with random weights."
+            )
+        info = self.data.info if self.data else DATASET_INFO["mnist"]
+        probs = predict_images(self.contenders, torch.from_numpy(drawn)[None], info)
+        confidences = {name: {info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES}
+        return SketchReading(confidences, drawn, "What each model sees and how sure it is.")
+
+    # ------------------------------------------------------------ cross-validation
+
+    def cross_validate(
+        self, setup: ExperimentConfig, model: str, folds: int, images: int | None
+    ) -> tuple[str, CrossValidationView, Iterator]:
+        """k-fold cross-validation of one of the setup's models (never the trained pair): a warning with its time
+        estimate, the view it fills, and its updates."""
+        if model not in NAMES:
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {model!r}", "model")
+        run = replace(setup.run, train_subset=images or None, validation_size=0)
+        data = self.workspace.dataset(run.dataset)
+        spec: ModelSpec = check_cross_validation(
+            setup.a if model == "A" else setup.b, run, folds, len(data.train_labels)
+        )
+        self._begin()
+        try:
+            estimate = estimate_cross_validation_s(spec, run, data, folds)
+        except BaseException:
+            self.running = False
+            raise
+        count = run.training_images(len(data.train_labels))
+        view = CrossValidationView(
+            f"Model {model}, {folds}-fold cross-validation on {count:,} training images (estimated {duration_text(estimate)})",
+            folds,
+        )
+        warning = f"Cross-validation of model {model} will take about {duration_text(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel."
+        return warning, view, self._relay(cross_validate(spec, run, data, folds, self.stop_event), view)

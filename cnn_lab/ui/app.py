@@ -1,0 +1,51 @@
+"""The whole page: one session per browser tab, five tabs, the app-wide look."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..session import Session, Workspace
+from .data import data_tab, dataset_overview
+from .fields import SETUP_FIELDS
+from .inspect import inspect_tab
+from .learn import learn_tab
+from .runs import runs_tab
+from .train import restore_from_link, train_tab
+
+CSS = """
+.cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
+.cnn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(118px, 1fr)); gap: 8px; }
+.cnn-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px; text-align: center; font-size: 13px; }
+.cnn-card img { width: 84px; height: 84px; image-rendering: pixelated; display: block; margin: 0 auto 4px; }
+.cnn-truth { color: var(--body-text-color-subdued); }
+.cnn-guess { border-radius: 4px; margin-top: 3px; padding: 1px 4px; font-weight: 600; color: #fff; }
+.cnn-right { background: #15803d; }
+.cnn-wrong { background: #b91c1c; }
+.cnn-layer-row { align-items: center; gap: 6px; }
+.cnn-layer-buttons { flex-wrap: nowrap; gap: 4px; }
+.cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
+.cnn-problem { color: #b91c1c; flex-basis: 100%; }
+.cnn-augment img { image-rendering: pixelated; }
+"""
+
+
+def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
+    """The playground as a gr.Blocks; playground.py launches it (with CSS)."""
+    with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
+        session = gr.State(Session(Workspace(data_dir, device)))  # deep-copied per browser tab: a fresh Session each
+        gr.Markdown("# cnn_lab")
+        with gr.Tabs():
+            with gr.Tab("Train & compare", id="train"):
+                tab = train_tab(session, device, max_concurrent_trainings)
+            with gr.Tab("Inspect", id="inspect"):
+                inspect_tab(tab.layer_boxes)
+            with gr.Tab("Runs", id="runs"):
+                runs_tab()
+            with gr.Tab("Data", id="data") as data_page:
+                overview = data_tab(tab.setup["run.dataset"], session)
+            with gr.Tab("Learn", id="learn"):
+                learn_tab()
+        setup_note = tab.share_note
+        demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
+        data_page.select(dataset_overview, [tab.setup["run.dataset"], session], list(overview), api_name=False)
+    return demo

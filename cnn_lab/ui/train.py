@@ -1,0 +1,609 @@
+"""The Train & compare tab: two model columns, the run, live curves, results beside the sketchpad, checkpoints.
+
+Layout and wiring only; every handler calls the Session and shows what
+comes back. Handlers are plain module-level functions; the session arrives
+as the last input (a gr.State) and never leaves the server.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from ..builder import layers_to_json
+from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, RunConfig
+from ..crossval import MAX_FOLDS
+from ..data import DataError
+from ..presets import DEFAULT_CHANNELS_B, PRESETS, default_experiment, measured_note
+from ..runtime import available_devices
+from ..session import NAMES, Session
+from ..sharing import QUERY_KEY, experiment_from_token, experiment_to_token
+from ..views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, CrossValidationView, checkpoint_frame
+from .builder_panel import builder_panel, report_frame
+from .fields import (
+    BUILDER,
+    CUSTOM,
+    SETUP_FIELDS,
+    TRAIN_FIELDS,
+    number_from_text,
+    parse_channels,
+    setup_from_list,
+    values_of,
+)
+from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
+from .wiring import by_name, user_errors
+
+BRUSH_HINT = "Click the **brush** icon under the pad first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
+NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
+PRESET_CHOICES = (
+    [("Custom: the 4 conv channel sizes below", CUSTOM)]
+    + [(p.title, p.key) for p in PRESETS.values()]
+    + [("Builder: your own layer list", BUILDER)]
+)
+COPY_LINK_JS = """(token) => {
+  const url = window.location.origin + window.location.pathname + "?setup=" + token;
+  window.history.replaceState(null, "", url);
+  if (navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}"""
+RUN_OUTPUTS = (
+    "status",
+    "progress",
+    "loss",
+    "accuracy",
+    "log A",
+    "log B",
+    "results",
+    "summary",
+    "rate A",
+    "rate B",
+    "checkpoints",
+)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
+    """The page's view of the session's run; the results, table and checkpoints only once the run has ended."""
+    view = session.view
+    page = {
+        "status": view.status_text(),
+        "progress": view.progress_text(),
+        "loss": view.loss_frame(),
+        "accuracy": gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session)),
+        **{f"log {name}": view.log_text(name) for name in NAMES},
+        **{f"rate {name}": view.learning_rate_frame(name) for name in NAMES},
+    }
+    if finished:
+        page |= {
+            "results": session.sample_results(),
+            "summary": session.summary(),
+            "checkpoints": session.checkpoints(),
+        }
+    return page
+
+
+def stream_run(session: Session, updates, full_range: bool):
+    yield run_page(session, full_range)
+    for _ in updates:
+        yield run_page(session, full_range, finished=session.finished is not None)
+
+
+def train(*values):
+    """Train a fresh pair. Inputs: the setup's values in the page's order (see README), then whether the accuracy chart shows 0-100 %.
+    Streams status, progress, loss curve, accuracy curve, log A, log B, results HTML, summary table, learning-rate curves A and B,
+    saved epochs."""
+    *setup, full_range, session = values
+    with user_errors():
+        updates = session.train(setup_from_list(setup))
+        yield from stream_run(session, updates, full_range)
+
+
+def train_setup(setup: str, full_range: bool, session: Session):
+    """Train a fresh pair from a whole setup: the JSON of *Export setup*, or a share link's token (the text after ?setup=).
+    Streams the same outputs as /train."""
+    with user_errors("setup"):
+        text = (setup or "").strip()
+        experiment = ExperimentConfig.from_json(text) if text.startswith("{") else experiment_from_token(text)
+        yield from stream_run(session, session.train(experiment), full_range)
+
+
+def continue_training(more_epochs, full_range: bool, session: Session):
+    """Both trained models train `more_epochs` more epochs from where they are (streams like /train)."""
+    with user_errors():
+        updates = session.continue_training(number_from_text(more_epochs, "more epochs"))
+        yield from stream_run(session, updates, full_range)
+
+
+def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
+    """Model `model` ("A" or "B") back to a saved epoch. Returns a note, the summary, results, saved epochs and the redrawn charts."""
+    with user_errors():
+        note = session.roll_back(model, number_from_text(epoch, "epoch"))
+    return {"note": note} | run_page(session, full_range, finished=True)
+
+
+def stop(session: Session) -> str:
+    """End the running training (or cross-validation) after its current batch."""
+    return session.stop()
+
+
+def new_images(session: Session) -> str:
+    """20 other random test images with both models' guesses (HTML)."""
+    return session.sample_results()
+
+
+def predict_sketch(sketch, session: Session) -> dict:
+    """A drawing (dark ink on white, any size, as the sketchpad's value) in; both models' confidences, the 28x28 input and a note out."""
+    composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    reading = session.read_sketch(composite)
+    if reading.preview is None:
+        return {"label A": None, "label B": None, "preview": None, "note": f"{reading.note} {BRUSH_HINT}"}
+    labels = {f"label {name}": reading.confidences[name] for name in NAMES}
+    if session.running:
+        labels = {key: gr.skip() for key in labels}
+    return labels | {"preview": reading.preview, "note": reading.note}
+
+
+def accuracy_range(full: bool, session: Session) -> list[float]:
+    floor = 0.0 if full else session.view.accuracy_floor() if session.view else ACCURACY_FOCUS
+    return [floor, 100.0]
+
+
+def rescale_accuracy(full: bool, session: Session):
+    return gr.LinePlot(y_lim=accuracy_range(full, session))
+
+
+def run_cross_validation(*values):
+    """k-fold cross-validation of one model of the setup: the setup's values, then the model ("A" or "B"), k and the training images."""
+    *setup, model, folds, images, session = values
+    with user_errors("Cross-validation"):
+        warning, view, updates = session.cross_validate(
+            setup_from_list(setup), model, number_from_text(folds, "folds"), number_from_text(images, "train_subset")
+        )
+        gr.Warning(warning)
+        yield view.note(), view.frame()
+        for _ in updates:
+            yield view.note(), view.frame()
+
+
+def share_token(*values) -> str:
+    """The setup (the page's values) as a share token: open /?setup=<token> to restore it."""
+    with user_errors("Cannot share this setup yet"):
+        return experiment_to_token(setup_from_list(values))
+
+
+def export_setup(*values) -> str:
+    """The setup (the page's values) as a JSON file; /train_setup takes its text."""
+    with user_errors("Cannot export this setup yet"):
+        text = setup_from_list(values).to_json()
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cnn_lab_setup_", delete=False) as file:
+        file.write(text)
+    return file.name
+
+
+def page_values(experiment: ExperimentConfig, note: str) -> list:
+    """The page's inputs showing a loaded setup (both columns switch to the builder; channel boxes keep their text)."""
+    values = values_of(experiment)
+    values |= {f"{name}.channels": gr.skip() for name in NAMES}
+    if values["run.device"] not in ("auto", *available_devices()):
+        values["run.device"] = "auto"
+    return [values[name] for name in SETUP_FIELDS] + [note]
+
+
+def unchanged(note=None) -> list:
+    return [gr.skip()] * len(SETUP_FIELDS) + [gr.skip() if note is None else note]
+
+
+def import_setup(path: str | None) -> list:
+    try:
+        experiment = ExperimentConfig.from_json(Path(path).read_text(encoding="utf-8"))
+    except (ConfigError, OSError, UnicodeDecodeError, TypeError) as err:
+        gr.Warning(f"Could not import that file: {err}. The page keeps its settings.")
+        return unchanged()
+    return page_values(experiment, "Setup imported.")
+
+
+def restore_from_link(request: gr.Request) -> list:
+    token = request.query_params.get(QUERY_KEY) if request else None
+    if not token:
+        return unchanged()
+    try:
+        experiment = experiment_from_token(token)
+    except ConfigError as err:
+        gr.Warning(f"{err}. Showing the default setup instead.")
+        return unchanged(f"The shared link could not be read ({err}); these are the defaults.")
+    return page_values(experiment, "Setup restored from the shared link.")
+
+
+def architecture_fields(architecture: str, channels: str, layers: str) -> list:
+    """Picking an architecture fills the builder with its layers and, for a preset, the training settings it was made with."""
+    if architecture in PRESETS:
+        p = PRESETS[architecture]
+        return [layers_to_json(p.spec.model.layers), *training_values(p), f"{p.about} {measured_note(p.key)}"]
+    keep = [gr.skip()] * len(TRAIN_FIELDS)
+    if architecture == BUILDER:
+        return [gr.skip(), *keep, "Your own stack: edit, add, move or remove layers in the builder below."]
+    return [
+        channel_layers(channels, layers),
+        *keep,
+        "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th.",
+    ]
+
+
+def training_values(preset) -> list:
+    values = values_of(ExperimentConfig(preset.spec, preset.spec))
+    return [values[f"A.{field}"] for field in TRAIN_FIELDS]
+
+
+def channel_layers(channels: str, layers: str) -> str:
+    """The builder's mirror of the four channel sizes (unchanged while the text is not yet valid)."""
+    try:
+        return layers_to_json(parse_channels(channels).layers)
+    except ConfigError:
+        return layers
+
+
+def mirror_channels(architecture: str, channels: str, layers: str):
+    return channel_layers(channels, layers) if architecture == CUSTOM else gr.skip()
+
+
+def images_per_epoch(dataset: str, subset, validation, session: Session):
+    """How many images one epoch trains on with these run settings (unchanged while one is invalid), for the schedule previews."""
+    try:
+        run = RunConfig(
+            dataset,
+            number_from_text(subset, "train_subset") or None,
+            validation_size=number_from_text(validation, "validation_size") or 0,
+        )
+        return session.workspace.images_per_epoch(run)
+    except (ConfigError, DataError):
+        return gr.skip()
+
+
+def augmentation_preview(kinds: list[str], dataset: str, session: Session):
+    """A few training images, with their labels, as the model will see them; a new draw every time."""
+    with user_errors():
+        return session.workspace.augmentation_preview(tuple(kinds or ()), dataset)
+
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass
+class TrainTab:
+    """The components other tabs and the app need: the setup inputs by SETUP_FIELDS name, the session, the layer boxes."""
+
+    session: gr.State
+    setup: dict[str, gr.components.Component]
+    layer_boxes: list[gr.Textbox]
+    share_note: gr.Markdown  # where restoring a shared link says how it went
+
+
+def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) -> tuple[dict, tuple]:
+    """One model's column: architecture, channels, training controls, layer builder. Returns its inputs by field name
+    and its augmentation preview (checkboxes, gallery, button)."""
+    defaults = default_experiment().a if name == "A" else default_experiment().b
+    with gr.Column(variant="panel"):
+        gr.Markdown(f"### Model {name}")
+        architecture = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}")
+        about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
+        channel_text = ", ".join(map(str, channels))
+        channel_box = gr.Textbox(
+            channel_text,
+            label="Conv2D channel sizes for all 4 layers",
+            info="used when the architecture is Custom",
+            elem_id=f"channels-{name}",
+        )
+        layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
+        controls, gallery, redraw = training_controls(name, defaults.train, epoch_images)
+        with gr.Accordion(f"Layer builder, model {name}", open=False):
+            table = builder_panel(name, layers, architecture)
+    inputs = [controls[f] for f in TRAIN_FIELDS]
+    architecture.change(
+        architecture_fields, [architecture, channel_box, layers], [layers, *inputs, about], api_name=False
+    )
+    channel_box.change(mirror_channels, [architecture, channel_box, layers], layers, api_name=False)
+    layers.change(report_frame, layers, table, api_name=False, show_progress="hidden")
+    fields = {"architecture": architecture, "channels": channel_box, "layers": layers} | controls
+    return {f"{name}.{field}": component for field, component in fields.items()}, (controls["augment"], gallery, redraw)
+
+
+def run_settings(device: str) -> dict[str, gr.components.Component]:
+    """What both models share: data, seed, hardware, validation. Returns the inputs by SETUP_FIELDS name."""
+    with gr.Accordion("Data, validation and hardware (shared by both models)", open=False):
+        with gr.Row():
+            c = {
+                "dataset": gr.Dropdown(
+                    [("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset"
+                ),
+                "train_subset": gr.Number(0, label="Training images (0 = all)", precision=0),
+                "seed": gr.Number(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
+                "device": gr.Dropdown(
+                    ["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"
+                ),
+                "precision": gr.Dropdown(
+                    ["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"
+                ),
+                "evals_per_epoch": gr.Number(
+                    default_experiment().run.evals_per_epoch,
+                    label="Test evaluations per epoch",
+                    precision=0,
+                    info="1 to 10: points on the test curve",
+                ),
+            }
+        with gr.Row():
+            c["validation_size"] = gr.Number(
+                0,
+                label="Validation images (0 = none)",
+                precision=0,
+                info="held out of the training images, e.g. 5000; early stopping needs them",
+            )
+            c["identical_init"] = gr.Checkbox(
+                True,
+                label="Identical initial weights",
+                info="A and B with the same architecture start from the same weights, so only the settings differ",
+            )
+    return {f"run.{field}": component for field, component in c.items()}
+
+
+def live_charts() -> dict[str, gr.components.Component]:
+    """Progress, loss and accuracy curves, learning rates and logs, by RUN_OUTPUTS name."""
+    c = {
+        "progress": gr.Textbox(
+            label="Progress", lines=2, max_lines=2, interactive=False, elem_classes="cnn-mono", elem_id="progress"
+        )
+    }
+    with gr.Row():
+        c["loss"] = gr.LinePlot(
+            x="images",
+            y="loss",
+            color="model",
+            title="Training loss (smoothed)",
+            x_title="images seen",
+            color_map=LOSS_COLORS,
+            height=300,
+            elem_id="loss-plot",
+        )
+        c["accuracy"] = gr.LinePlot(
+            x="images",
+            y="accuracy",
+            color="curve",
+            title="Accuracy (%)",
+            x_title="images seen",
+            y_title="accuracy %",
+            y_lim=[90, 100],
+            color_map=ACCURACY_COLORS,
+            height=300,
+            elem_id="accuracy-plot",
+        )
+    c["full range"] = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
+    with gr.Row():  # one chart per model: their rates can differ by orders of magnitude
+        for name in NAMES:
+            c[f"rate {name}"] = gr.LinePlot(
+                x="images",
+                y="learning rate",
+                color="model",
+                title=f"Learning rate, model {name} (live)",
+                x_title="images seen",
+                color_map=LOSS_COLORS,
+                height=200,
+            )
+    with gr.Row():
+        for name in NAMES:
+            c[f"log {name}"] = gr.Textbox(
+                label=f"Log, model {name} (newest first)",
+                lines=10,
+                max_lines=10,
+                interactive=False,
+                elem_classes="cnn-mono",
+                elem_id=f"log-{name}",
+            )
+    return c
+
+
+def results_and_sketch() -> dict[str, gr.components.Component]:
+    """The side-by-side table and test-image grid, with the sketchpad and both models' confidence bars beside them."""
+    c = {}
+    gr.Markdown("## Results")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            c["summary"] = gr.Dataframe(
+                pd.DataFrame(columns=["", "Model A", "Model B"]),
+                label="Side by side",
+                interactive=False,
+                wrap=True,
+                elem_id="summary",
+            )
+            c["results"] = gr.HTML(NO_RESULTS, elem_id="results")
+            c["new images"] = gr.Button("New images")
+        with gr.Column(scale=2, min_width=340):
+            gr.Markdown("### Draw a digit")
+            c["sketch"] = gr.Sketchpad(
+                canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
+                brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit", elem_id="sketchpad",
+            )  # fmt: skip
+            c["note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
+            with gr.Row():
+                c["preview"] = gr.Image(
+                    label="Model input (28x28)",
+                    image_mode="L",
+                    height=120,
+                    width=120,
+                    interactive=False,
+                    buttons=[],
+                    min_width=120,
+                )
+                for name in NAMES:
+                    c[f"label {name}"] = gr.Label(
+                        num_top_classes=10, label=f"Model {name}", min_width=120, elem_id=f"label-{name}"
+                    )
+    return c
+
+
+def checkpoint_section() -> dict[str, gr.components.Component]:
+    gr.Markdown("## Checkpoints: continue or roll back")
+    gr.Markdown(
+        "Every finished epoch of each model is kept. Continue trains both models on from where they are (each with its own settings "
+        "from the run; its schedule starts again over the new epochs); roll back returns one model to an earlier epoch."
+    )
+    with gr.Row():
+        c = {
+            "more epochs": gr.Number(1, label="More epochs", precision=0, info=f"1 to {LIMITS.max_epochs}"),
+            "continue": gr.Button("Continue training", variant="secondary", elem_id="continue"),
+            "rollback model": gr.Radio(list(NAMES), value="A", label="Model to roll back"),
+            "rollback epoch": gr.Number(1, label="Back to epoch", precision=0, info="one of the saved epochs below"),
+            "rollback": gr.Button("Roll back", elem_id="roll-back"),
+        }
+    c["note"] = gr.Markdown("")
+    c["checkpoints"] = gr.Dataframe(
+        checkpoint_frame({}), label="Saved epochs", interactive=False, elem_id="checkpoints"
+    )
+    return c
+
+
+def cross_validation_section() -> dict[str, gr.components.Component]:
+    with gr.Accordion("Cross-validation (k-fold) of one model", open=False):
+        gr.Markdown(
+            "Trains the model k times from the same initial weights, each time validating on a different k-th of the images, "
+            "and reports the mean and spread of validation accuracy: how much a score depends on the split. "
+            "It costs k trainings; you get a time estimate before it starts."
+        )
+        with gr.Row():
+            c = {
+                "model": gr.Radio(list(NAMES), value="A", label="Model"),
+                "folds": gr.Number(5, label="Folds (k)", precision=0, info=f"2 to {MAX_FOLDS}"),
+                "images": gr.Number(
+                    5000, label="Training images", precision=0, info="split into k folds (0 = all); smaller is faster"
+                ),
+                "run": gr.Button("Run cross-validation", elem_id="cross-validate"),
+            }
+        c["status"] = gr.Markdown("")
+        c["table"] = gr.Dataframe(pd.DataFrame(columns=CrossValidationView.COLUMNS), label="Folds", interactive=False)
+    return c
+
+
+def share_section() -> dict[str, gr.components.Component]:
+    with gr.Accordion("Share and reuse this setup", open=False):
+        with gr.Row():
+            c = {
+                "share": gr.Button("Copy share link", elem_id="share"),
+                "export": gr.Button("Export setup (JSON)", elem_id="export"),
+                "import": gr.UploadButton(
+                    "Import setup (JSON)", file_types=[".json"], type="filepath", elem_id="import"
+                ),
+            }
+        with gr.Row():
+            c["link"] = gr.Textbox(
+                label="Share link (opens this exact setup)",
+                interactive=False,
+                buttons=["copy"],
+                scale=2,
+                elem_id="share-link",
+            )
+            c["file"] = gr.File(label="Setup file", interactive=False, height=90)
+    c["note"] = gr.Markdown("")
+    c["token"] = gr.Textbox(visible=False)
+    return c
+
+
+def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> TrainTab:
+    """Lay out the tab and wire its events (inside a gr.Tab of the app)."""
+    gr.Markdown("Configure two small CNNs, train them side by side on the same batches, and compare.")
+    epoch_images = gr.Number(
+        DEFAULT_TRAIN_IMAGES, visible=False
+    )  # images per epoch of the run, for the schedule previews
+    setup, previews = {}, []
+    with gr.Row():
+        for name, channels in zip(NAMES, (DEFAULT_CHANNELS, DEFAULT_CHANNELS_B)):
+            inputs, preview = model_column(name, channels, epoch_images)
+            setup |= inputs
+            previews.append(preview)
+    setup |= run_settings(device)
+    assert set(setup) == set(SETUP_FIELDS), "every setup field has one component"
+    setup_inputs = [setup[name] for name in SETUP_FIELDS]
+    share = share_section()
+    status = gr.Markdown("Ready. Press **Train Models**.", elem_id="status")
+    with gr.Row():
+        train_btn = gr.Button("Train Models", variant="primary", elem_id="train")
+        stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
+    charts = live_charts()
+    shown = results_and_sketch()
+    saved = checkpoint_section()
+    cv = cross_validation_section()
+
+    everything = {"status": status} | charts | shown | saved
+    run_outputs = {name: everything[name] for name in RUN_OUTPUTS}  # the order /train's clients read
+    full_range = charts["full range"]
+    training = dict(
+        concurrency_limit=max_concurrent_trainings,
+        concurrency_id="training",
+        show_progress="minimal",
+        show_progress_on=[status],
+    )
+    train_btn.click(
+        by_name(train, run_outputs),
+        [*setup_inputs, full_range, session],
+        list(run_outputs.values()),
+        api_name="train",
+        **training,
+    )
+    setup_text = gr.Textbox(
+        visible=False
+    )  # /train_setup's input: programs send a whole setup (JSON or share token) here
+    setup_text.submit(
+        by_name(train_setup, run_outputs),
+        [setup_text, full_range, session],
+        list(run_outputs.values()),
+        api_name="train_setup",
+        **training,
+    )
+    saved["continue"].click(
+        by_name(continue_training, run_outputs),
+        [saved["more epochs"], full_range, session],
+        list(run_outputs.values()),
+        api_name="continue_training",
+        **training,
+    )
+    rolled = {"note": saved["note"]} | run_outputs
+    saved["rollback"].click(
+        by_name(roll_back, rolled),
+        [saved["rollback model"], saved["rollback epoch"], full_range, session],
+        list(rolled.values()),
+        api_name="roll_back",
+    )
+    cv["run"].click(
+        run_cross_validation, [*setup_inputs, cv["model"], cv["folds"], cv["images"], session], [cv["status"], cv["table"]],
+        api_name="cross_validate", concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[cv["status"]],
+    )  # fmt: skip
+    stop_btn.click(stop, session, status, api_name="stop", queue=False)
+    shown["new images"].click(new_images, session, shown["results"], api_name="new_images")
+    full_range.change(rescale_accuracy, [full_range, session], charts["accuracy"], api_name=False)
+    sketch_outputs = {k: shown[k] for k in ("label A", "label B", "preview", "note")}
+    shown["sketch"].change(
+        by_name(predict_sketch, sketch_outputs), [shown["sketch"], session], list(sketch_outputs.values()),
+        api_name="predict_sketch", trigger_mode="always_last", show_progress="hidden",
+    )  # fmt: skip
+
+    run_inputs = [setup["run.dataset"], setup["run.train_subset"], setup["run.validation_size"]]
+    for setting in run_inputs:
+        setting.change(images_per_epoch, [*run_inputs, session], epoch_images, api_name=False, show_progress="hidden")
+    for kinds, gallery, redraw in previews:
+        for trigger in (kinds.change, redraw.click):
+            trigger(
+                augmentation_preview,
+                [kinds, setup["run.dataset"], session],
+                gallery,
+                api_name=False,
+                show_progress="hidden",
+            )
+    share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
+        None, share["token"], share["link"], js=COPY_LINK_JS
+    )
+    share["export"].click(export_setup, setup_inputs, share["file"], api_name="export_setup")
+    share["import"].upload(import_setup, share["import"], [*setup_inputs, share["note"]], api_name=False)
+    return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])

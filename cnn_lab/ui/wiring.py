@@ -1,0 +1,51 @@
+"""Small glue between plain handlers and Gradio: outputs by name, and user errors as messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import gradio as gr
+
+from ..config import ConfigError
+from ..data import DataError
+from ..session import SessionError
+
+
+@contextmanager
+def user_errors(what: str = "") -> Iterator[None]:
+    """A bad value, missing data or a busy session becomes a gr.Error naming the field (the models are never touched)."""
+    prefix = f"{what} · " if what else ""
+    try:
+        yield
+    except SessionError as err:
+        raise gr.Error(str(err), title=err.title) from None
+    except (ConfigError, DataError) as err:
+        raise gr.Error(f"{prefix}{err}", title="Check the settings") from None
+
+
+def by_name(handler: Callable, outputs: dict[str, gr.components.Component]) -> Callable:
+    """``handler`` returns (or yields) dicts keyed by output name; Gradio gets them keyed by component.
+
+    The wrapper keeps the handler's name, docstring and signature: Gradio's
+    "Use via API" page shows them."""
+
+    def keyed(result):
+        return {outputs[name]: value for name, value in result.items()} if isinstance(result, dict) else result
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def stream(*args, **kwargs):
+            for result in handler(*args, **kwargs):
+                yield keyed(result)
+
+        return stream
+
+    @functools.wraps(handler)
+    def call(*args, **kwargs):
+        return keyed(handler(*args, **kwargs))
+
+    return call

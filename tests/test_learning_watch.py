@@ -1,0 +1,86 @@
+import math
+
+import pytest
+
+from cnn_lab.config import BatchNorm, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.events import RunFinished
+from cnn_lab.learning_watch import GROWTH_STEPS, STALL_STEPS, LearningAlert, LearningWatch, likely_cause
+from cnn_lab.optim import chance_loss
+from cnn_lab.training import train_models
+
+CHANCE = math.log(10)
+
+
+def watch(train: TrainConfig | None = None) -> LearningWatch:
+    return LearningWatch(
+        "B", train or TrainConfig("sgd", 0.05), ModelConfig.from_conv_channels([8, 16, 32, 32]), 10, CHANCE
+    )
+
+
+def feed(w: LearningWatch, losses, accuracies) -> list[LearningAlert]:
+    alerts = [w.observe(step, loss, acc) for step, (loss, acc) in enumerate(zip(losses, accuracies), start=1)]
+    return [a for a in alerts if a is not None]
+
+
+def test_chance_loss_is_what_uniform_guessing_scores():
+    assert chance_loss(TrainConfig(), 10) == pytest.approx(CHANCE)
+    assert chance_loss(TrainConfig(loss="label_smoothing"), 10) == pytest.approx(CHANCE)
+    assert 0 < chance_loss(TrainConfig(loss="hinge"), 10) < 1
+
+
+def test_a_loss_stuck_at_chance_is_reported_once_with_cause_and_fix():
+    alerts = feed(watch(), [2.3026] * (STALL_STEPS + 200), [0.11] * (STALL_STEPS + 200))
+    assert len(alerts) == 1 and not alerts[0].learning and alerts[0].step == STALL_STEPS
+    message = alerts[0].message
+    assert message.startswith("Model B is not learning: its loss has stayed at 2.30 (chance: 2.30)")
+    assert "SGD at 0.05 with momentum 0.9 can stall a plain ReLU net like this one; try 0.01, or batch norm." in message
+
+
+def test_a_slow_start_that_then_learns_is_never_flagged():
+    losses = [2.30] * (STALL_STEPS - 60) + [2.30 - 0.01 * i for i in range(200)] + [0.3] * 500
+    accuracies = [0.1] * (STALL_STEPS - 60) + [0.1 + 0.004 * i for i in range(200)] + [0.9] * 500
+    assert feed(watch(), losses, accuracies) == []
+
+
+def test_a_loss_that_grows_from_its_best_is_reported_and_recovery_is_told():
+    losses = [0.2] * 200 + [2.0] * (GROWTH_STEPS + 100) + [0.1] * 200
+    accuracies = [0.95] * 200 + [0.5] * (GROWTH_STEPS + 100) + [0.97] * 200
+    alerts = feed(watch(TrainConfig("adam", 0.02)), losses, accuracies)
+    assert [a.learning for a in alerts] == [False, True]
+    assert "its loss has grown from 0.20 to" in alerts[0].message and "Adam at 0.02" in alerts[0].message
+    assert alerts[1].message.startswith("Model B is learning again")
+
+
+def test_accuracy_at_guessing_level_counts_even_when_the_loss_is_far_from_chance():
+    alerts = feed(watch(), [40.0] * STALL_STEPS, [0.1] * STALL_STEPS)
+    assert len(alerts) == 1 and "training accuracy has stayed at 10% (guessing scores 10%)" in alerts[0].message
+
+
+def test_causes_name_the_setting_to_change():
+    plain = ModelConfig.from_conv_channels([8, 8, 8, 8])
+    with_bn = ModelConfig((*plain.layers[:1], BatchNorm(), *plain.layers[1:]))
+    assert "try 0.001, or batch norm" in likely_cause(TrainConfig("adam", 0.05), plain)
+    assert likely_cause(TrainConfig("adam", 0.05), with_bn).endswith("try 0.001.")
+    assert "cross-entropy" in likely_cause(TrainConfig(loss="mse"), plain)
+    assert "10 times higher" in likely_cause(TrainConfig("sgd", 1e-5), plain)
+
+
+def test_a_real_run_at_a_far_too_high_rate_is_reported_and_a_learning_run_is_not(mnist):
+    """Adam at 0.1 kills a plain ReLU net's units within a few steps; Adam at 0.001 learns: same data, same lockstep run."""
+    tiny = ModelConfig.from_conv_channels([4, 8, 8, 8])
+    contenders = [
+        Contender.create("A", ModelSpec(tiny, TrainConfig("adam", 0.001, 16, 1))),
+        Contender.create("B", ModelSpec(tiny, TrainConfig("adam", 0.1, 16, 1))),
+    ]
+    events = list(train_models(contenders, RunConfig(train_subset=16 * (STALL_STEPS + 60), precision="fp32"), mnist))
+    alerts = [e for e in events if isinstance(e, LearningAlert)]
+    assert [a.model for a in alerts] == ["B"] and not alerts[0].learning
+    assert (
+        "Adam at 0.1 can push a plain ReLU net like this one into dead units; try 0.001, or batch norm."
+        in alerts[0].message
+    )
+    results = events[-1].results
+    assert isinstance(events[-1], RunFinished)
+    assert results["A"].not_learning is None and results["A"].test_accuracy > 0.8
+    assert results["B"].not_learning == alerts[0].message and results["B"].test_accuracy < 0.2

@@ -1,0 +1,112 @@
+"""One user's work without a server: a Session trains, stops, continues, rolls back and reads drawings."""
+
+import copy
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from real_drawings import small_fixed_part
+
+from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.events import RunFinished
+from cnn_lab.session import Session, SessionError, Workspace
+
+SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
+
+
+def small_setup(epochs: int = 2, images: int = 1200) -> ExperimentConfig:
+    return ExperimentConfig(
+        ModelSpec(SMALL, TrainConfig("adam", 0.003, 100, epochs)),
+        ModelSpec(SMALL, TrainConfig("sgd", 0.01, 100, epochs)),
+        RunConfig(train_subset=images, seed=3, precision="fp32"),
+    )
+
+
+@pytest.fixture
+def session(mnist) -> Session:
+    workspace = Workspace()
+    workspace.dataset = lambda name: mnist  # the session's data: the shared test dataset, loaded once
+    return Session(workspace)
+
+
+def test_engine_and_session_import_no_gradio():
+    modules = (
+        "config contenders crossval data events inference learning_watch models optim session training views".split()
+    )
+    code = "import sys; " + "; ".join(f"import cnn_lab.{m}" for m in modules) + "; print('gradio' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
+
+
+def test_a_session_trains_continues_rolls_back_and_reads_a_drawing(session):
+    updates = list(session.train(small_setup()))
+    assert isinstance(updates[-1], RunFinished) and session.trained and not session.running
+    assert [row[1] for row in session.checkpoints().itertuples(index=False) if row[0] == "B"] == [1, 2]
+    assert "**Finished**" in session.view.status_text()
+
+    list(session.continue_training(1))
+    assert session.contenders["A"].epochs_done == 3 and session.finished.results["A"].epochs_done == 3
+
+    note = session.roll_back("A", 1)
+    assert note.startswith("Model A is back at the end of epoch 1") and session.contenders["A"].epochs_done == 1
+    assert "rolled back to epoch 1" in session.summary().to_string()
+
+    part = small_fixed_part(10)
+    reading = session.read_sketch(part["images"][list(part["labels"]).index(7)])
+    assert reading.preview.shape == (28, 28) and set(reading.confidences) == {"A", "B"}
+    assert len(reading.confidences["A"]) == 10 and sum(reading.confidences["B"].values()) == pytest.approx(1, abs=1e-3)
+    assert session.sample_results(count=6, seed=1).count('class="cnn-card"') == 6
+
+
+def test_stop_ends_a_run_within_a_batch_and_the_models_stay_usable(session):
+    updates = session.train(small_setup(epochs=20, images=6000))
+    next(updates)
+    assert session.running
+    assert session.stop() == "Stopping after the current batch..."
+    rest = list(updates)
+    assert rest[-1].reason == "stopped" and not session.running and session.trained
+    assert session.stop() == "Nothing is training."
+    assert session.read_sketch(np.full((280, 280), 255, np.uint8)).note == "Nothing drawn yet."
+
+
+def test_calls_out_of_turn_are_refused_with_what_to_do(session):
+    with pytest.raises(SessionError, match="Train the models first: there is nothing to continue yet"):
+        session.continue_training(1)
+    with pytest.raises(SessionError, match="Train the models first: there are no saved epochs yet"):
+        session.roll_back("A", 1)
+    drawing = small_fixed_part(10)["images"][0]
+    assert session.read_sketch(drawing).note.startswith("Train the models first")
+    updates = session.train(small_setup(epochs=5))
+    next(updates)
+    with pytest.raises(SessionError, match="A run is already in progress: press Stop first"):
+        session.train(small_setup())
+    assert session.read_sketch(drawing).note.startswith("Training is in progress")
+    session.stop()
+    list(updates)
+    with pytest.raises(ConfigError, match="epoch must be one of the saved epochs"):
+        session.roll_back("B", 9)
+    with pytest.raises(ConfigError, match="model B: batch_size must be from 1 to 50"):
+        bad = small_setup(images=50)
+        session.train(ExperimentConfig(ModelSpec(SMALL, TrainConfig(batch_size=10)), bad.b, bad.run))
+    assert session.trained  # a refused setup leaves the trained pair alone
+
+
+def test_each_browser_tab_gets_a_fresh_session_on_the_same_workspace(session):
+    list(session.train(small_setup(epochs=1)))
+    copied = copy.deepcopy(session)  # what gr.State does for every new browser session
+    assert copied.workspace is session.workspace and not copied.trained and copied.contenders == {}
+    assert isinstance(copied.stop_event, threading.Event) and copied.stop_event is not session.stop_event
+
+
+def test_cross_validation_reports_its_estimate_and_leaves_the_pair_alone(session):
+    list(session.train(small_setup(epochs=1)))
+    weights = session.contenders["A"].module.state_dict()["conv1.weight"].clone()
+    warning, view, updates = session.cross_validate(small_setup(epochs=1), "B", 2, 600)
+    assert warning.startswith("Cross-validation of model B will take about") and "Press Stop to cancel" in warning
+    list(updates)
+    assert "finished" in view.note() and len(view.frame()) == 2 and not session.running
+    assert (session.contenders["A"].module.state_dict()["conv1.weight"] == weights).all()
