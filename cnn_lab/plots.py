@@ -9,6 +9,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from .config import ModelConfig
 
+TEXT = "#7c8594"  # a grey that reads on the light and the dark theme alike
 LAYER_COLORS = {
     "input": "#9ca3af",
     "conv": "#2563eb",
@@ -37,6 +38,7 @@ def network_diagram(configs: dict[str, ModelConfig]) -> Figure:
     largest = max(math.prod(shape) for blocks in rows.values() for _, _, shape in blocks)
     width = max(len(blocks) for blocks in rows.values())
     figure = Figure(figsize=(max(8, 0.75 * width), 2.3 * len(rows)), layout="constrained")
+    figure.patch.set_alpha(0)  # the page's own background shows through, light or dark
     for row, (name, blocks) in enumerate(rows.items()):
         ax = figure.add_subplot(len(rows), 1, row + 1)
         for x, (kind, label, shape) in enumerate(blocks):
@@ -44,10 +46,12 @@ def network_diagram(configs: dict[str, ModelConfig]) -> Figure:
             ax.add_patch(
                 FancyBboxPatch((x + 0.1, -height / 2), 0.8, height, boxstyle="round,pad=0.02", color=LAYER_COLORS[kind])
             )
-            ax.text(x + 0.5, 0.62, "x".join(map(str, shape)), ha="center", va="bottom", fontsize=7, rotation=30)
-            ax.text(x + 0.5, -0.62, label, ha="center", va="top", fontsize=7, rotation=30)
+            ax.text(
+                x + 0.5, 0.62, "x".join(map(str, shape)), ha="center", va="bottom", fontsize=7, rotation=30, color=TEXT
+            )
+            ax.text(x + 0.5, -0.62, label, ha="center", va="top", fontsize=7, rotation=30, color=TEXT)
         ax.set_xlim(0, width)
         ax.set_ylim(-1.3, 1.2)
         ax.set_axis_off()
-        ax.set_title(f"Model {name}: {configs[name].param_count:,} parameters", loc="left", fontsize=10)
+        ax.set_title(f"Model {name}: {configs[name].param_count:,} parameters", loc="left", fontsize=10, color=TEXT)
     return figure

@@ -467,7 +467,7 @@ def test_old_checkpoints_make_room_within_the_budget(mnist, monkeypatch):
     contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=4)))
     list(train_models([contender], RunConfig(train_subset=300), mnist))
     one = contenders._checkpoint_bytes(contender.checkpoints[1])
-    monkeypatch.setattr(training, "CHECKPOINT_BUDGET_BYTES", 2 * one)
+    monkeypatch.setattr(contenders, "CHECKPOINT_BUDGET_BYTES", 2 * one)
     list(train_models([contender], RunConfig(train_subset=300), mnist, epochs=1))
     assert sorted(contender.checkpoints) == [4, 5]  # the oldest went first
 

@@ -26,6 +26,11 @@ CSS = """
 .cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
 .cnn-problem { color: #b91c1c; flex-basis: 100%; }
 .cnn-augment img { image-rendering: pixelated; }
+.cnn-augment .grid-container { padding-top: 26px; }
+#sketch-preview img { width: 84px; height: 84px; object-fit: contain; image-rendering: pixelated; }
+#data-examples .cnn-grid { grid-template-columns: repeat(6, minmax(0, 1fr)); }
+#data-examples .cnn-card img { width: 100%; max-width: 84px; height: auto; }
+#settings-glossary .virtual-table-viewport { max-height: none !important; }
 """
 
 
@@ -34,16 +39,16 @@ def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(Workspace(data_dir, device)))  # deep-copied per browser tab: a fresh Session each
         gr.Markdown("# cnn_lab")
-        with gr.Tabs():
-            with gr.Tab("Train & compare", id="train"):
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
                 tab = train_tab(session, device, max_concurrent_trainings)
-            with gr.Tab("Inspect", id="inspect"):
+            with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
                 inspect_tab(tab.layer_boxes)
-            with gr.Tab("Runs", id="runs"):
+            with gr.Tab("Runs", id="runs", elem_id="tab-runs"):
                 runs_tab()
-            with gr.Tab("Data", id="data") as data_page:
+            with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
                 overview = data_tab(tab.setup["run.dataset"], session)
-            with gr.Tab("Learn", id="learn"):
+            with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
                 learn_tab()
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)

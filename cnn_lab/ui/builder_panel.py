@@ -69,7 +69,12 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         except ConfigError as err:
             problems = {err.layer: str(err)}
         for index, layer in enumerate(layers):
-            with gr.Row(key=f"{name}-row-{index}", equal_height=False, elem_classes="cnn-layer-row"):
+            with gr.Row(
+                key=f"{name}-row-{index}",
+                equal_height=False,
+                elem_classes="cnn-layer-row",
+                elem_id=f"layer-{name}-{index + 1}",
+            ):
                 marker = " ⚠" if index + 1 in problems else ""
                 with gr.Column(scale=0, min_width=110):
                     gr.Markdown(f"**{index + 1}. {layer.type}**{marker}", key=f"{name}-title-{index}")
@@ -130,5 +135,9 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         api_name=False,
     )
     return gr.Dataframe(
-        report_frame(layers_box.value), label=f"Model {name}: layer by layer", interactive=False, wrap=True
+        report_frame(layers_box.value),
+        label=f"Model {name}: layer by layer",
+        interactive=False,
+        wrap=True,
+        elem_id=f"builder-table-{name}",
     )

@@ -22,11 +22,11 @@ def dataset_overview(dataset: str, session: Session) -> tuple[str, pd.DataFrame,
     counts = pd.DataFrame(
         {
             "class": names,
-            "training images": data.train_labels.bincount(minlength=len(names)).tolist(),
-            "test images": data.test_labels.bincount(minlength=len(names)).tolist(),
+            "training images": [f"{n:,}" for n in data.train_labels.bincount(minlength=len(names)).tolist()],
+            "test images": [f"{n:,}" for n in data.test_labels.bincount(minlength=len(names)).tolist()],
         }
     )
-    about = f"**{data.source}**: {len(data.train_labels):,} training and {len(data.test_labels):,} test images of {data.image_shape[1]}x{data.image_shape[2]} pixels, {len(names)} classes."
+    about = f"**{data.source}**; images of {data.image_shape[1]}x{data.image_shape[2]} pixels, {len(names)} classes."
     picks = [
         i
         for label in range(len(names))
@@ -43,7 +43,7 @@ def data_tab(dataset: gr.Dropdown, session: gr.State) -> gr.Markdown:
     gr.Markdown("The dataset chosen under *Data, validation and hardware* in the Train tab, before any training.")
     about = gr.Markdown("", elem_id="data-about")
     with gr.Row(equal_height=False):
-        counts = gr.Dataframe(label="Images per class", interactive=False, scale=1)
+        counts = gr.Dataframe(label="Images per class", interactive=False, scale=1, elem_id="data-counts")
         examples = gr.HTML("", elem_id="data-examples")
     dataset.change(dataset_overview, [dataset, session], [about, counts, examples], api_name=False)
     return about, counts, examples

@@ -36,6 +36,7 @@ def inspect_tab(layer_boxes: list[gr.Textbox]) -> None:
                     label=f"Model {name}: output shape, parameters and FLOPs per layer",
                     interactive=False,
                     wrap=True,
+                    elem_id=f"layer-table-{name}",
                 )
             )
     for box, table in zip(layer_boxes, tables):

@@ -37,7 +37,7 @@ from .fields import (
 from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
 from .wiring import by_name, user_errors
 
-BRUSH_HINT = "Click the **brush** icon under the pad first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
+BRUSH_HINT = "Click the **brush** in the pad's toolbar on the left first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
 NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
 PRESET_CHOICES = (
     [("Custom: the 4 conv channel sizes below", CUSTOM)]
@@ -288,7 +288,7 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
     """One model's column: architecture, channels, training controls, layer builder. Returns its inputs by field name
     and its augmentation preview (checkboxes, gallery, button)."""
     defaults = default_experiment().a if name == "A" else default_experiment().b
-    with gr.Column(variant="panel"):
+    with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
         architecture = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}")
         about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
@@ -315,7 +315,7 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
 
 def run_settings(device: str) -> dict[str, gr.components.Component]:
     """What both models share: data, seed, hardware, validation. Returns the inputs by SETUP_FIELDS name."""
-    with gr.Accordion("Data, validation and hardware (shared by both models)", open=False):
+    with gr.Accordion("Data, validation and hardware (shared by both models)", open=False, elem_id="run-settings"):
         with gr.Row():
             c = {
                 "dataset": gr.Dropdown(
@@ -422,10 +422,9 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
             c["results"] = gr.HTML(NO_RESULTS, elem_id="results")
             c["new images"] = gr.Button("New images")
         with gr.Column(scale=2, min_width=340):
-            gr.Markdown("### Draw a digit")
             c["sketch"] = gr.Sketchpad(
                 canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
-                brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit", elem_id="sketchpad",
+                brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit: both models read it", elem_id="sketchpad",
             )  # fmt: skip
             c["note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
             with gr.Row():
@@ -437,6 +436,7 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
                     interactive=False,
                     buttons=[],
                     min_width=120,
+                    elem_id="sketch-preview",
                 )
                 for name in NAMES:
                     c[f"label {name}"] = gr.Label(
@@ -488,7 +488,7 @@ def cross_validation_section() -> dict[str, gr.components.Component]:
 
 
 def share_section() -> dict[str, gr.components.Component]:
-    with gr.Accordion("Share and reuse this setup", open=False):
+    with gr.Accordion("Share and reuse this setup", open=False, elem_id="share-setup"):
         with gr.Row():
             c = {
                 "share": gr.Button("Copy share link", elem_id="share"),
@@ -506,7 +506,7 @@ def share_section() -> dict[str, gr.components.Component]:
                 elem_id="share-link",
             )
             c["file"] = gr.File(label="Setup file", interactive=False, height=90)
-    c["note"] = gr.Markdown("")
+    c["note"] = gr.Markdown("", elem_id="share-note")
     c["token"] = gr.Textbox(visible=False)
     return c
 
