@@ -1,6 +1,6 @@
 """Trainer throughput with augmented batches against unaugmented ones, measured side by side in one run.
 
-    CNN_LAB_DATA=../shared/datasets python benchmarks/augmentation.py [--rounds 5] [--images 6400] [--separate]
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.augmentation [--rounds 5] [--images 6400] [--separate]
 
 Why: augmentation runs on the whole batch inside every training step
 (cnn_lab/augmentation.py), so the trainer pays for it on each step. The goal:

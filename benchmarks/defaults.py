@@ -6,7 +6,7 @@ Fashion-MNIST, once per seed, and records each model's test accuracy,
 whether the learning watch flagged it, its first step below a loss of 2.0
 (how long its slow start lasts) and the run's wall time.
 
-    CNN_LAB_DATA=../shared/datasets python benchmarks/defaults.py [--seeds 5] [--datasets mnist sample fashion_mnist]
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.defaults [--seeds 5] [--datasets mnist sample fashion_mnist]
 
 Writes benchmarks/defaults_results.json.
 """

@@ -3,7 +3,7 @@
 Writes cnn_lab/preset_measurements.json, which the page shows next to each
 preset's description, so "what to expect" is measured, not guessed.
 
-    CNN_LAB_DATA=../shared/datasets python benchmarks/presets.py
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.presets
 """
 
 from __future__ import annotations

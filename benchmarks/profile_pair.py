@@ -1,6 +1,6 @@
 """Where the time of an A/B run goes: torch.profiler tables for A and B together and for each alone.
 
-    CNN_LAB_DATA=../shared/datasets python benchmarks/profile_pair.py
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.profile_pair
 
 Used to explain pair_vs_sequential_ratio: if pairing costs something, the
 same ops should take longer in the pair than in the two solo runs together.

@@ -1,6 +1,6 @@
 """Speed and memory of cnn_lab against the canonical PyTorch recipe, measured side by side in one run.
 
-    CNN_LAB_DATA=../shared/datasets python benchmarks/run.py [--quick]
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.run [--quick]
 
 Prints a table and writes benchmarks/results.json (--quick: results-quick.json).
 Throughputs are medians over windows of 50 steps; every phase also records

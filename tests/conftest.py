@@ -9,6 +9,10 @@ import pytest
 
 os.environ.setdefault("CNN_LAB_OFFLINE", "1")  # a test must never reach for the network
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if os.environ.get("CNN_LAB_DATA") and not os.path.isdir(
+    os.environ["CNN_LAB_DATA"]
+):  # a clone without ../shared beside it
+    print(f"CNN_LAB_DATA={os.environ.pop('CNN_LAB_DATA')} is not a folder: testing on the shipped MNIST sample")
 
 from cnn_lab.contenders import create_contenders
 from cnn_lab.data import load_dataset

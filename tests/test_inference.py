@@ -80,9 +80,10 @@ def test_a_pen_of_any_width_ends_as_wide_as_mnist_strokes(pen, canvas_share):
     assert abs(stroke_width(unmatched.astype(np.float32)) - 2.8) > abs(stroke_width(drawn.astype(np.float32)) - 2.8)
 
 
-# Measured: on this fixed part (3 drawings per class from each source: printed, handwriting, mouse), the default
-# pair after one epoch on 10,000 images read A 0.00 / B 0.00 right; the floor leaves room for another seed or data source.
-READ_RIGHT_FLOOR = 0.0
+# Measured on this fixed part (3 drawings per class from each source: printed, handwriting, mouse), the default pair
+# after one epoch on 10,000 images read right: A 82.2 % / B 73.3 % (full MNIST subset), A 87.8 % / B 75.6 % (offline
+# sample); untrained or stalled models read about 10 %. After a full epoch of MNIST it is 90-98 % (benchmarks.sketch_reading).
+READ_RIGHT_FLOORS = {"A": 0.75, "B": 0.65}
 
 
 def test_a_fixed_part_of_the_held_out_drawings_is_read_right_by_the_default_pair(default_pair, mnist):
@@ -92,5 +93,4 @@ def test_a_fixed_part_of_the_held_out_drawings_is_read_right_by_the_default_pair
     for name, p in probs.items():
         right = p.argmax(1) == part["labels"]
         by_source = {s: round(float(right[part["source"] == s].mean()), 3) for s in SOURCES}
-        print(name, by_source)
-        assert right.mean() >= READ_RIGHT_FLOOR, (name, by_source)
+        assert right.mean() >= READ_RIGHT_FLOORS[name], (name, by_source)
