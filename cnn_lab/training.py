@@ -162,6 +162,206 @@ def _keep_best_epoch(p: _Progress, last: bool) -> BestEpochRestored | None:
 # ---------------------------------------------------------------- the loop
 
 
+@dataclass
+class _Placed:
+    """The run's data on its device, and what every step needs to know about it."""
+
+    device: torch.device
+    dtype: torch.dtype
+    data: Dataset  # the run's training subset, validation held out
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    val_x: torch.Tensor | None
+    val_y: torch.Tensor | None
+    seed: int
+    evals_per_epoch: int
+    permutations: dict[int, torch.Tensor]  # epoch -> order: the same for every model
+
+    @property
+    def n(self) -> int:
+        return len(self.train_y)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.data.info.class_names)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        if epoch not in self.permutations:
+            generator = torch.Generator().manual_seed(self.seed * 1009 + epoch)
+            self.permutations[epoch] = torch.randperm(self.n, generator=generator).to(self.device)
+        return self.permutations[epoch]
+
+
+def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender]) -> _Placed:
+    """Check the contenders against the run's data, hold out its validation split and move it all to the device."""
+    device = resolve_device(run.device)
+    data = data.subset(run.train_subset, run.seed)
+    for c in contenders:
+        run.check_fits(c.spec.train, len(data.train_labels), c.name)
+        if c.spec.model.input_shape != data.image_shape:
+            shapes = f"input shape {c.spec.model.input_shape} does not match the data's {data.image_shape}"
+            raise ConfigError(f"model {c.name}: {shapes}", "input_shape")
+    data = data.hold_out(run.validation_size, run.seed)
+    validation = data.validation_size > 0
+    return _Placed(
+        device, resolve_precision(run.precision, device), data,
+        data.train_images.to(device), data.train_labels.to(device), data.test_images.to(device), data.test_labels.to(device),
+        data.validation_images.to(device) if validation else None, data.validation_labels.to(device) if validation else None,
+        run.seed, run.evals_per_epoch, {},
+    )  # fmt: skip
+
+
+def _start(c: Contender, run: RunConfig, d: _Placed, epochs: int | None) -> _Progress:
+    """A contender's place in this run: its optimizer (with the state it learnt), schedule and random streams."""
+    c.module.to(d.device, memory_format=torch.channels_last).train()
+    for later in [e for e in c.checkpoints if e > c.epochs_done]:
+        del c.checkpoints[later]  # continuing after a roll-back starts a new branch
+    train = c.spec.train
+    run_epochs = epochs or train.epochs
+    steps_per_epoch = math.ceil(d.n / train.batch_size)
+    position = c.position if c.position < d.n else 0  # resume an epoch a stop cut short
+    optimizer = make_optimizer(train, c.module.parameters())
+    if (
+        c.optimizer_state is not None
+    ):  # keep what it learnt (momenta), not its old rates; a copy: checkpoints stay as saved
+        state = {"state": to_cpu(c.optimizer_state["state"]), "param_groups": optimizer.state_dict()["param_groups"]}
+        optimizer.load_state_dict(state)
+    # Every random draw comes from generators the run owns, seeded alike for every model: identical models see the
+    # same augmented images and dropout masks, and no other run (another user's) can shift them.
+    augment_rng = torch.Generator().manual_seed(run.seed + 1 + c.epochs_done)
+    use_generator(c.module, torch.Generator(d.device).manual_seed(run.seed + 2 + c.epochs_done))
+    p = _Progress(
+        c, optimizer, make_scheduler(train, optimizer, steps_per_epoch, run_epochs), c.normalization(d.data.info),
+        augment_rng, LearningWatch(c.name, train, c.spec.model, d.num_classes, chance_loss(train, d.num_classes)),
+        steps_per_epoch, math.ceil((d.n - position) / train.batch_size) + steps_per_epoch * (run_epochs - 1),
+        c.epochs_done + run_epochs, c.epochs_done + 1, position,
+    )  # fmt: skip
+    saved = c.checkpoints.get(c.epochs_done)
+    if saved is not None:  # a continued run remembers how good the model already was
+        p.best_score, p.best_epoch = _monitored(train, saved.validation_loss, saved.validation_accuracy), c.epochs_done
+    return p
+
+
+def _evaluate(p: _Progress, d: _Placed) -> EvalEvent:
+    """Score the model on the test split (and the validation split, if any) in eval mode."""
+    c = p.contender
+    batch = EVAL_BATCH_CPU if d.device.type == "cpu" else EVAL_BATCH_ACCELERATOR
+
+    def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
+        return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype)
+
+    test_loss, c.test_accuracy, per_class = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
+    if d.val_y is not None:
+        c.validation_loss, c.validation_accuracy, _ = scores(d.val_x, d.val_y)
+    p.evaluated_at = p.step
+    return EvalEvent(
+        c.name, p.epoch, p.step, test_loss, c.test_accuracy, per_class, p.train_time_s,
+        c.validation_loss, c.validation_accuracy, c.images_seen,
+    )  # fmt: skip
+
+
+def _failure(p: _Progress, d: _Placed, error: RuntimeError | None, loss: float) -> ModelFailed:
+    """End one model after a loss that is not a number or running out of memory; its last good weights stay."""
+    c, step = p.contender, p.step + 1
+    p.status = "failed"
+    if error is None:
+        why = f"the loss became {loss} at step {step} (epoch {p.epoch})"
+        advice = "its weights from the step before are kept. Try a lower learning rate."
+    else:
+        p.optimizer.zero_grad(set_to_none=True)
+        if d.device.type == "cuda":
+            torch.cuda.empty_cache()
+        why = f"out of memory at batch size {p.train.batch_size}"
+        advice = "its last weights are kept. Try a smaller batch or model."
+    return ModelFailed(c.name, step, f"Model {c.name}: {why}; training of this model stopped and {advice}")
+
+
+def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
+    """One batch for one model: forward, loss, backward, update; then what the step tells (evaluations, epoch ends)."""
+    c = p.contender
+    index = d.order(p.epoch)[p.position : p.position + p.train.batch_size]
+    tick = time.perf_counter()
+    try:
+        x = prepare_batch(d.train_x[index], *p.normalization, p.augment_rng, p.train.augment)
+        y = d.train_y[index]
+        with torch.autocast(d.device.type, dtype=torch.bfloat16, enabled=d.dtype == torch.bfloat16):
+            logits = c.module(x)
+        loss = per_sample_loss(p.train, logits.float(), y).mean()
+        loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
+        if not math.isfinite(loss_value):
+            yield _failure(p, d, None, loss_value)
+            return
+        learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
+        p.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        p.optimizer.step()
+        if p.scheduler is not None:
+            p.scheduler.step()
+    except RuntimeError as err:
+        if not _is_out_of_memory(err):
+            raise
+        yield _failure(p, d, err, math.nan)
+        return
+    p.train_time_s += time.perf_counter() - tick
+    batch = len(index)
+    p.step, p.position, p.run_images = p.step + 1, p.position + batch, p.run_images + batch
+    c.steps, c.images_seen = c.steps + 1, c.images_seen + batch
+    p.epoch_correct, p.epoch_images = p.epoch_correct + int(correct), p.epoch_images + batch
+    speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
+    accuracy = p.epoch_correct / p.epoch_images
+    yield StepEvent(c.name, p.epoch, p.step, p.total_steps, loss_value, accuracy, learning_rate, speed, c.images_seen)
+    alert = p.watch.observe(p.step, loss_value, correct / batch)
+    if alert is not None:
+        yield alert
+    if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
+        yield _evaluate(p, d)  # crossed one of the epoch's evaluation points (the last is its end)
+    if p.position >= d.n:
+        yield from _end_epoch(p)
+
+
+def _end_epoch(p: _Progress) -> Iterator[Event]:
+    """Save the epoch, let early stopping decide, and go on to the next epoch or finish."""
+    c = p.contender
+    c.epochs_done, c.position = p.epoch, 0
+    c.save_checkpoint(p.optimizer, keep={p.best_epoch})
+    kept = _keep_best_epoch(p, last=p.epoch == p.last_epoch)
+    if kept is not None:
+        yield kept
+    if kept is not None and kept.stopped_early:
+        p.status = "stopped early"
+    elif p.epoch == p.last_epoch:
+        p.status = "finished"
+    else:
+        p.epoch += 1
+        p.position = p.epoch_correct = p.epoch_images = 0
+
+
+def _result(p: _Progress) -> ModelResult:
+    """What a model ends the run with; a model stopped mid-epoch resumes at this image of the epoch in a later run."""
+    c = p.contender
+    c.module.eval()
+    if p.status == "running":
+        c.position = p.position
+    if not p.restored_best:  # going back to the best epoch restored that epoch's optimizer state too
+        c.optimizer_state = to_cpu(p.optimizer.state_dict())
+    stalled = p.watch.alert.message if p.watch.alert is not None else None
+    speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
+    status = "stopped" if p.status == "running" else p.status
+    return ModelResult(
+        status,
+        p.step,
+        p.run_images,
+        p.train_time_s,
+        speed,
+        c.test_accuracy,
+        c.validation_accuracy,
+        c.epochs_done,
+        stalled,
+    )
+
+
 def train_models(
     contenders: Sequence[Contender],
     run: RunConfig,
@@ -178,213 +378,20 @@ def train_models(
     """
     tune_allocator()
     stop = stop or threading.Event()
-    device = resolve_device(run.device)
-    dtype = resolve_precision(run.precision, device)
-    data = data.subset(run.train_subset, run.seed)
-    for c in contenders:
-        run.check_fits(c.spec.train, len(data.train_labels), c.name)
-        if c.spec.model.input_shape != data.image_shape:
-            raise ConfigError(
-                f"model {c.name}: input shape {c.spec.model.input_shape} does not match the data's {data.image_shape}",
-                "input_shape",
-            )
-    data = data.hold_out(run.validation_size, run.seed)
-
-    train_x, train_y = data.train_images.to(device), data.train_labels.to(device)
-    test_x, test_y = data.test_images.to(device), data.test_labels.to(device)
-    val_x, val_y = (
-        (data.validation_images.to(device), data.validation_labels.to(device)) if data.validation_size else (None, None)
-    )
-    n = len(train_y)
-    eval_batch = EVAL_BATCH_CPU if device.type == "cpu" else EVAL_BATCH_ACCELERATOR
-    num_classes = len(data.info.class_names)
-
-    permutations: dict[int, torch.Tensor] = {}  # epoch -> order; the same for every model
-
-    def permutation(epoch: int) -> torch.Tensor:
-        if epoch not in permutations:
-            permutations[epoch] = torch.randperm(
-                n, generator=torch.Generator().manual_seed(run.seed * 1009 + epoch)
-            ).to(device)
-        return permutations[epoch]
-
-    progress = []
-    for c in contenders:
-        c.module.to(device, memory_format=torch.channels_last).train()
-        for later in [e for e in c.checkpoints if e > c.epochs_done]:
-            del c.checkpoints[later]  # continuing after a roll-back starts a new branch
-        train = c.spec.train
-        run_epochs = epochs or train.epochs
-        steps_per_epoch = math.ceil(n / train.batch_size)
-        position = c.position if c.position < n else 0  # resume an epoch a stop cut short
-        optimizer = make_optimizer(train, c.module.parameters())
-        if (
-            c.optimizer_state is not None
-        ):  # keep what the optimizer learnt (momenta), not its old rates; a copy, so checkpoints stay as saved
-            optimizer.load_state_dict(
-                {"state": to_cpu(c.optimizer_state["state"]), "param_groups": optimizer.state_dict()["param_groups"]}
-            )
-        scheduler = make_scheduler(train, optimizer, steps_per_epoch, run_epochs)
-        # Every random draw comes from generators the run owns, seeded alike for every model: identical models see the same
-        # augmented images and dropout masks, and no other run (another user's) can shift them.
-        augment_rng = torch.Generator().manual_seed(run.seed + 1 + c.epochs_done)
-        use_generator(c.module, torch.Generator(device).manual_seed(run.seed + 2 + c.epochs_done))
-        total_steps = math.ceil((n - position) / train.batch_size) + steps_per_epoch * (run_epochs - 1)
-        p = _Progress(
-            c, optimizer, scheduler, c.normalization(data.info), augment_rng,
-            LearningWatch(c.name, train, c.spec.model, num_classes, chance_loss(train, num_classes)), steps_per_epoch, total_steps, c.epochs_done + run_epochs, c.epochs_done + 1, position,
-        )  # fmt: skip
-        saved = c.checkpoints.get(c.epochs_done)
-        if saved is not None:  # a continued run remembers how good the model already was
-            p.best_score, p.best_epoch = (
-                _monitored(train, saved.validation_loss, saved.validation_accuracy),
-                c.epochs_done,
-            )
-        progress.append(p)
-
-    def evaluate_progress(p: _Progress) -> EvalEvent:
-        c = p.contender
-
-        def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
-            return evaluate(c.module, x, y, p.normalization, p.train, num_classes, eval_batch, dtype)
-
-        test_loss, c.test_accuracy, per_class = scores(test_x, test_y) if len(test_y) else (None, None, ())
-        if val_y is not None:
-            c.validation_loss, c.validation_accuracy, _ = scores(val_x, val_y)
-        p.evaluated_at = p.step
-        return EvalEvent(
-            c.name,
-            p.epoch,
-            p.step,
-            test_loss,
-            c.test_accuracy,
-            per_class,
-            p.train_time_s,
-            c.validation_loss,
-            c.validation_accuracy,
-            c.images_seen,
-        )
-
+    d = _place(run, data, contenders)
+    progress = [_start(c, run, d, epochs) for c in contenders]
+    totals = {p.contender.name: p.total_steps for p in progress}
     yield RunStarted(
-        device_label(device),
-        precision_name(dtype),
-        data.source,
-        n,
-        {p.contender.name: p.total_steps for p in progress},
-        data.validation_size,
+        device_label(d.device), precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size
     )
     started = time.perf_counter()
-    reason = "finished"
-    while True:
-        running = [p for p in progress if p.status == "running"]
-        if not running:
-            break
-        if stop.is_set():
-            reason = "stopped"
-            break
-        p = min(running, key=lambda q: q.run_images)  # min() keeps the first on ties
-        c = p.contender
-        index = permutation(p.epoch)[p.position : p.position + p.train.batch_size]
-        tick = time.perf_counter()
-        try:
-            x = prepare_batch(train_x[index], *p.normalization, p.augment_rng, p.train.augment)
-            y = train_y[index]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-                logits = c.module(x)
-            loss = per_sample_loss(p.train, logits.float(), y).mean()
-            loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
-            if not math.isfinite(loss_value):
-                p.status = "failed"
-                yield ModelFailed(
-                    c.name,
-                    p.step + 1,
-                    f"Model {c.name}: the loss became {loss_value} at step {p.step + 1} (epoch {p.epoch}); "
-                    "training of this model stopped and its weights from the step before are kept. Try a lower learning rate.",
-                )
-                continue
-            learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
-            p.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            p.optimizer.step()
-            if p.scheduler is not None:
-                p.scheduler.step()
-        except RuntimeError as err:
-            if not _is_out_of_memory(err):
-                raise
-            p.status = "failed"
-            p.optimizer.zero_grad(set_to_none=True)
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-            yield ModelFailed(
-                c.name,
-                p.step + 1,
-                f"Model {c.name}: out of memory at batch size {p.train.batch_size}; training of this model stopped. Try a smaller batch or model.",
-            )
-            continue
-        p.train_time_s += time.perf_counter() - tick
-        batch = len(index)
-        p.step += 1
-        p.position += batch
-        p.run_images += batch
-        c.steps += 1
-        c.images_seen += batch
-        p.epoch_correct += int(correct)
-        p.epoch_images += batch
-        yield StepEvent(
-            c.name,
-            p.epoch,
-            p.step,
-            p.total_steps,
-            loss_value,
-            p.epoch_correct / p.epoch_images,
-            learning_rate,
-            p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0,
-            c.images_seen,
-        )
-        alert = p.watch.observe(p.step, loss_value, correct / batch)
-        if alert is not None:
-            yield alert
-        if p.position * run.evals_per_epoch // n > (p.position - batch) * run.evals_per_epoch // n:
-            yield evaluate_progress(p)  # crossed one of the epoch's evaluation points (the last is its end)
-        if p.position >= n:
-            c.epochs_done, c.position = p.epoch, 0
-            c.save_checkpoint(p.optimizer, keep={p.best_epoch})
-            kept = _keep_best_epoch(p, last=p.epoch == p.last_epoch)
-            if kept is not None:
-                yield kept
-            if kept is not None and kept.stopped_early:
-                p.status = "stopped early"
-            elif p.epoch == p.last_epoch:
-                p.status = "finished"
-            else:
-                p.epoch += 1
-                p.position = p.epoch_correct = p.epoch_images = 0
-
-    if reason == "stopped":  # a stopped model is still worth a score: evaluate what it learnt since its last epoch
-        for p in progress:
-            if p.status == "running" and p.step > p.evaluated_at:
-                yield evaluate_progress(p)
-
-    results = {}
-    for p in progress:
-        c = p.contender
-        c.module.eval()
-        if p.status == "running":  # stopped mid-epoch: a later run resumes at this image of the epoch
-            c.position = p.position
-        if not p.restored_best:  # going back to the best epoch restored that epoch's optimizer state too
-            c.optimizer_state = to_cpu(p.optimizer.state_dict())
-        status = "stopped" if p.status == "running" else p.status
-        speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
-        stalled = p.watch.alert.message if p.watch.alert is not None else None
-        results[c.name] = ModelResult(
-            status,
-            p.step,
-            p.run_images,
-            p.train_time_s,
-            speed,
-            c.test_accuracy,
-            c.validation_accuracy,
-            c.epochs_done,
-            stalled,
-        )
-    yield RunFinished(reason, time.perf_counter() - started, results)
+    while (running := [p for p in progress if p.status == "running"]) and not stop.is_set():
+        # the model that has seen the fewest images steps next (min() keeps the first on ties)
+        yield from _train_step(min(running, key=lambda q: q.run_images), d)
+    stopped = bool(running)
+    if stopped:  # a stopped model is still worth a score: evaluate what it learnt since its last evaluation
+        for p in running:
+            if p.step > p.evaluated_at:
+                yield _evaluate(p, d)
+    results = {p.contender.name: _result(p) for p in progress}
+    yield RunFinished("stopped" if stopped else "finished", time.perf_counter() - started, results)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +25,8 @@ from cnn_lab.contenders import create_contenders
 from cnn_lab.data import load_dataset
 from cnn_lab.presets import default_experiment
 from cnn_lab.training import train_models
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +45,69 @@ def default_pair(mnist):
     for _ in train_models(contenders, run, mnist):
         pass
     return {c.name: c for c in contenders}
+
+
+SERVER_START_S = 90
+
+
+def wait_for(condition, timeout_s: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail (naming ``what``) after ``timeout_s``: no wait in a test is unbounded."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def wait_until():
+    return wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_playground(cache: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+    """`python playground.py` offline (the shipped sample) on a free port; returns once it serves, or after SERVER_START_S.
+
+    A thread keeps reading the server's output, so a full pipe never stalls it and no read blocks past the deadline."""
+    env = {k: v for k, v in os.environ.items() if k != "CNN_LAB_DATA"}
+    env.update(XDG_CACHE_HOME=str(cache), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    port = free_port()
+    command = [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port), *flags]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    output, deadline = "", time.time() + SERVER_START_S
+    while f":{port}" not in output and proc.poll() is None and time.time() < deadline:
+        try:
+            output += lines.get(timeout=max(0.1, min(1.0, deadline - time.time())))
+        except queue.Empty:
+            pass
+    while not lines.empty():  # what it said before it failed, for the assertion message
+        output += lines.get_nowait()
+    return proc, output
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory):
+    """Start `python playground.py [flags]` (offline); returns (url, what it printed). Stopped when the module ends."""
+    procs = []
+
+    def start(*flags: str) -> tuple[str, str]:
+        proc, output = launch_playground(tmp_path_factory.mktemp("playground"), *flags)
+        procs.append(proc)
+        assert "Running on local URL:" in output, output
+        return output.split("Running on local URL:")[1].split()[0], output
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -136,11 +133,10 @@ def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
     client.close()
 
 
-def test_stop_ends_the_run_promptly_and_keeps_models_usable(url, tmp_path):
+def test_stop_ends_the_run_promptly_and_keeps_models_usable(url, tmp_path, wait_until):
     client = Client(url, verbose=False)
     job = client.submit(*settings(a=("16,32,64,64", "adam", 0.001, 32, 5, False), subset=0), api_name="/train")
-    while len(job.outputs()) < 4:
-        time.sleep(0.2)
+    wait_until(lambda: len(job.outputs()) >= 4, 60, "the run's first updates")
     asked = time.perf_counter()
     assert "Stopping" in client.predict(api_name="/stop")
     final = job.result(timeout=60)
@@ -310,74 +306,30 @@ def test_two_clients_train_at_once_and_see_only_their_own_results(url):
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_playground(tmp_path, *flags: str) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CNN_LAB_DATA"}
-    env.update(
-        XDG_CACHE_HOME=str(tmp_path), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1"
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port), *flags],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = ""
-    deadline = time.time() + 90
-    while f":{port}" not in output and time.time() < deadline:
-        output += proc.stdout.readline()
-        assert proc.poll() is None, output
-    return proc, output
-
-
-def test_a_cancelled_run_frees_its_training_slot(tmp_path):
+def test_a_cancelled_run_frees_its_training_slot(playground, wait_until):
     """A closed tab cancels the stream: the run must stop, or the next user would queue behind it."""
-    proc, output = start_playground(tmp_path, "--max-concurrent-trainings", "1")
-    try:
-        url = output.split("Running on local URL:")[1].split()[0]
-        first, second = Client(url, verbose=False), Client(url, verbose=False)
-        long_run = first.submit(
-            *settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train"
-        )  # minutes
-        while len(long_run.outputs()) < 3:
-            time.sleep(0.2)
-        long_run.cancel()
-        started = time.perf_counter()
-        small = ("4,4,4,4", "adam", 0.003, 100, 1, False)
-        final = second.predict(*settings(a=small, b=small, subset=500), api_name="/train")
-        assert final[STATUS].startswith("**Finished**") and time.perf_counter() - started < 60
-        first.close()
-        second.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    url, _ = playground("--max-concurrent-trainings", "1")
+    first, second = Client(url, verbose=False), Client(url, verbose=False)
+    long_run = first.submit(*settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train")
+    wait_until(lambda: len(long_run.outputs()) >= 3, 60, "the long run's first updates")
+    long_run.cancel()
+    started = time.perf_counter()
+    small = ("4,4,4,4", "adam", 0.003, 100, 1, False)
+    final = second.predict(*settings(a=small, b=small, subset=500), api_name="/train")
+    assert final[STATUS].startswith("**Finished**") and time.perf_counter() - started < 60
+    first.close()
+    second.close()
 
 
-def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(tmp_path):
-    proc, output = start_playground(tmp_path, "--share")
-    try:
-        assert "--share needs the internet" in output and "serving locally" in output
-        client = Client(output.split("Running on local URL:")[1].split()[0], verbose=False)
-        final = client.predict(
-            *settings(
-                subset=0, a=("8,8,16,16", "adam", 0.002, 128, 1, False), b=("8,8,16,16", "adam", 0.002, 128, 1, False)
-            ),
-            api_name="/train",
-        )
-        assert "MNIST sample, 10,000 train / 2,000 test, offline" in final[STATUS]
-        assert test_accuracy(final[SUMMARY], "A") > 0.8
-        client.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def test_starts_offline_on_the_shipped_sample_and_share_offline_serves_locally(playground):
+    url, output = playground("--share")
+    assert "--share needs the internet" in output and "serving locally" in output
+    client = Client(url, verbose=False)
+    small = ("8,8,16,16", "adam", 0.002, 128, 1, False)
+    final = client.predict(*settings(subset=0, a=small, b=small), api_name="/train")
+    assert "MNIST sample, 10,000 train / 2,000 test, offline" in final[STATUS]
+    assert test_accuracy(final[SUMMARY], "A") > 0.8
+    client.close()
 
 
 def test_advanced_options_train_then_continue_roll_back_and_cross_validate(url):

@@ -13,17 +13,12 @@ elem_id container, never by their position on the page. Every wait has a deadlin
 from __future__ import annotations
 
 import os
-import queue
 import re
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from drawn_digits import stroke_points
-from test_app import free_port
 
 from cnn_lab.builder import layers_to_json
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
@@ -49,7 +44,6 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 ACTION_TIMEOUT_MS = 30_000  # clicks, fills, locator reads
 EXPECT_TIMEOUT_MS = 15_000  # every expect() unless it names its own; a busy 2-core machine can lag seconds
-SERVER_START_S = 90  # importing torch and gradio on a busy 2-core machine
 LOAD_TIMEOUT_MS = 60_000  # the first page load compiles the frontend's chunks
 RUN_TIMEOUT_S = 120  # the small runs here take 3-20 s on 2 CPU cores; generous but bounded
 STOP_TIMEOUT_MS = 10_000  # the run ends after its current batch
@@ -62,49 +56,11 @@ expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 # ------------------------------------------------------------------ fixtures
 
 
-def start_playground(cache: Path) -> tuple[subprocess.Popen, str]:
-    """`python playground.py` on a free port; returns once it serves, or after at most SERVER_START_S.
-
-    A thread keeps reading the server's output, so a full pipe can never stall it, and no read
-    blocks past the deadline (test_app.start_playground's readline() could wait forever)."""
-    env = {k: v for k, v in os.environ.items() if k != "CNN_LAB_DATA"}
-    env.update(XDG_CACHE_HOME=str(cache), CNN_LAB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    output, deadline = "", time.time() + SERVER_START_S
-    while f":{port}" not in output and proc.poll() is None and time.time() < deadline:
-        try:
-            output += lines.get(timeout=max(0.1, min(1.0, deadline - time.time())))
-        except queue.Empty:
-            pass
-    while not lines.empty():  # what it said before it failed, for the assertion message
-        output += lines.get_nowait()
-    return proc, output
-
-
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(playground):
     """`python playground.py` on a free port (offline: the shipped 10,000-image MNIST sample)."""
-    proc, output = start_playground(tmp_path_factory.mktemp("playground"))
-    try:
-        assert "Running on local URL:" in output, output
-        yield output.split("Running on local URL:")[1].split()[0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except Exception:
-            proc.kill()
-            proc.wait(timeout=10)
+    url, _ = playground()
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from .fields import (
     number_from_text,
     parse_channels,
     setup_from_list,
+    train_values,
     values_of,
 )
 from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
@@ -107,7 +108,7 @@ def train(*values):
 def train_setup(setup: str, full_range: bool, session: Session):
     """Train a fresh pair from a whole setup: the JSON of *Export setup*, or a share link's token (the text after ?setup=).
     Streams the same outputs as /train."""
-    with user_errors("setup"):
+    with user_errors("setup · "):
         text = (setup or "").strip()
         experiment = ExperimentConfig.from_json(text) if text.startswith("{") else experiment_from_token(text)
         yield from stream_run(session, session.train(experiment), full_range)
@@ -124,7 +125,7 @@ def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
     """Model `model` ("A" or "B") back to a saved epoch. Returns a note, the summary, results, saved epochs and the redrawn charts."""
     with user_errors():
         note = session.roll_back(model, number_from_text(epoch, "epoch"))
-    return {"note": note} | run_page(session, full_range, finished=True)
+    return {"rollback note": note} | run_page(session, full_range, finished=True)
 
 
 def stop(session: Session) -> str:
@@ -142,11 +143,11 @@ def predict_sketch(sketch, session: Session) -> dict:
     composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
     reading = session.read_sketch(composite)
     if reading.preview is None:
-        return {"label A": None, "label B": None, "preview": None, "note": f"{reading.note} {BRUSH_HINT}"}
+        return {"label A": None, "label B": None, "preview": None, "sketch note": f"{reading.note} {BRUSH_HINT}"}
     labels = {f"label {name}": reading.confidences[name] for name in NAMES}
     if session.running:
         labels = {key: gr.skip() for key in labels}
-    return labels | {"preview": reading.preview, "note": reading.note}
+    return labels | {"preview": reading.preview, "sketch note": reading.note}
 
 
 def accuracy_range(full: bool, session: Session) -> list[float]:
@@ -161,7 +162,7 @@ def rescale_accuracy(full: bool, session: Session):
 def run_cross_validation(*values):
     """k-fold cross-validation of one model of the setup: the setup's values, then the model ("A" or "B"), k and the training images."""
     *setup, model, folds, images, session = values
-    with user_errors("Cross-validation"):
+    with user_errors("Cross-validation · "):
         warning, view, updates = session.cross_validate(
             setup_from_list(setup), model, number_from_text(folds, "folds"), number_from_text(images, "train_subset")
         )
@@ -173,13 +174,13 @@ def run_cross_validation(*values):
 
 def share_token(*values) -> str:
     """The setup (the page's values) as a share token: open /?setup=<token> to restore it."""
-    with user_errors("Cannot share this setup yet"):
+    with user_errors("Cannot share this setup yet: "):
         return experiment_to_token(setup_from_list(values))
 
 
 def export_setup(*values) -> str:
     """The setup (the page's values) as a JSON file; /train_setup takes its text."""
-    with user_errors("Cannot export this setup yet"):
+    with user_errors("Cannot export this setup yet: "):
         text = setup_from_list(values).to_json()
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cnn_lab_setup_", delete=False) as file:
         file.write(text)
@@ -224,7 +225,7 @@ def architecture_fields(architecture: str, channels: str, layers: str) -> list:
     """Picking an architecture fills the builder with its layers and, for a preset, the training settings it was made with."""
     if architecture in PRESETS:
         p = PRESETS[architecture]
-        return [layers_to_json(p.spec.model.layers), *training_values(p), f"{p.about} {measured_note(p.key)}"]
+        return [layers_to_json(p.spec.model.layers), *train_values(p.spec.train), f"{p.about} {measured_note(p.key)}"]
     keep = [gr.skip()] * len(TRAIN_FIELDS)
     if architecture == BUILDER:
         return [gr.skip(), *keep, "Your own stack: edit, add, move or remove layers in the builder below."]
@@ -233,11 +234,6 @@ def architecture_fields(architecture: str, channels: str, layers: str) -> list:
         *keep,
         "Four 3x3 convolutions with ReLU; max-pooling after the 2nd and 4th.",
     ]
-
-
-def training_values(preset) -> list:
-    values = values_of(ExperimentConfig(preset.spec, preset.spec))
-    return [values[f"A.{field}"] for field in TRAIN_FIELDS]
 
 
 def channel_layers(channels: str, layers: str) -> str:
@@ -426,7 +422,7 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
                 canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
                 brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit: both models read it", elem_id="sketchpad",
             )  # fmt: skip
-            c["note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
+            c["sketch note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
             with gr.Row():
                 c["preview"] = gr.Image(
                     label="Model input (28x28)",
@@ -459,7 +455,7 @@ def checkpoint_section() -> dict[str, gr.components.Component]:
             "rollback epoch": gr.Number(1, label="Back to epoch", precision=0, info="one of the saved epochs below"),
             "rollback": gr.Button("Roll back", elem_id="roll-back"),
         }
-    c["note"] = gr.Markdown("")
+    c["rollback note"] = gr.Markdown("")
     c["checkpoints"] = gr.Dataframe(
         checkpoint_frame({}), label="Saved epochs", interactive=False, elem_id="checkpoints"
     )
@@ -514,9 +510,7 @@ def share_section() -> dict[str, gr.components.Component]:
 def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> TrainTab:
     """Lay out the tab and wire its events (inside a gr.Tab of the app)."""
     gr.Markdown("Configure two small CNNs, train them side by side on the same batches, and compare.")
-    epoch_images = gr.Number(
-        DEFAULT_TRAIN_IMAGES, visible=False
-    )  # images per epoch of the run, for the schedule previews
+    epoch_images = gr.Number(DEFAULT_TRAIN_IMAGES, visible=False)  # images per epoch of the run, for schedule previews
     setup, previews = {}, []
     with gr.Row():
         for name, channels in zip(NAMES, (DEFAULT_CHANNELS, DEFAULT_CHANNELS_B)):
@@ -525,85 +519,71 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> 
             previews.append(preview)
     setup |= run_settings(device)
     assert set(setup) == set(SETUP_FIELDS), "every setup field has one component"
-    setup_inputs = [setup[name] for name in SETUP_FIELDS]
     share = share_section()
-    status = gr.Markdown("Ready. Press **Train Models**.", elem_id="status")
+    c = {"status": gr.Markdown("Ready. Press **Train Models**.", elem_id="status")}
     with gr.Row():
-        train_btn = gr.Button("Train Models", variant="primary", elem_id="train")
-        stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
-    charts = live_charts()
-    shown = results_and_sketch()
-    saved = checkpoint_section()
+        c["train"] = gr.Button("Train Models", variant="primary", elem_id="train")
+        c["stop"] = gr.Button("Stop", variant="stop", elem_id="stop")
+    c |= live_charts() | results_and_sketch() | checkpoint_section()
     cv = cross_validation_section()
+    wire_training(c, cv, setup, session, max_concurrent_trainings)
+    wire_setup(setup, share, previews, epoch_images, session)
+    return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])
 
-    everything = {"status": status} | charts | shown | saved
-    run_outputs = {name: everything[name] for name in RUN_OUTPUTS}  # the order /train's clients read
-    full_range = charts["full range"]
-    training = dict(
-        concurrency_limit=max_concurrent_trainings,
-        concurrency_id="training",
-        show_progress="minimal",
-        show_progress_on=[status],
+
+def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurrent_trainings: int) -> None:
+    """The runs (train, train_setup, continue, cross-validate share the training slots), stop, roll back, results, sketch."""
+    setup_inputs = [setup[name] for name in SETUP_FIELDS]
+    run_outputs = {name: c[name] for name in RUN_OUTPUTS}  # the order /train's clients read
+    outputs, full_range = list(run_outputs.values()), c["full range"]
+    slots = dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal")
+    training = slots | dict(show_progress_on=[c["status"]])
+    c["train"].click(
+        by_name(train, run_outputs), [*setup_inputs, full_range, session], outputs, api_name="train", **training
     )
-    train_btn.click(
-        by_name(train, run_outputs),
-        [*setup_inputs, full_range, session],
-        list(run_outputs.values()),
-        api_name="train",
-        **training,
-    )
-    setup_text = gr.Textbox(
-        visible=False
-    )  # /train_setup's input: programs send a whole setup (JSON or share token) here
+    setup_text = gr.Textbox(visible=False)  # /train_setup's input: programs send a whole setup (JSON or share token)
     setup_text.submit(
         by_name(train_setup, run_outputs),
         [setup_text, full_range, session],
-        list(run_outputs.values()),
+        outputs,
         api_name="train_setup",
         **training,
     )
-    saved["continue"].click(
-        by_name(continue_training, run_outputs),
-        [saved["more epochs"], full_range, session],
-        list(run_outputs.values()),
-        api_name="continue_training",
-        **training,
-    )
-    rolled = {"note": saved["note"]} | run_outputs
-    saved["rollback"].click(
-        by_name(roll_back, rolled),
-        [saved["rollback model"], saved["rollback epoch"], full_range, session],
-        list(rolled.values()),
-        api_name="roll_back",
-    )
+    c["continue"].click(
+        by_name(continue_training, run_outputs), [c["more epochs"], full_range, session], outputs,
+        api_name="continue_training", **training,
+    )  # fmt: skip
+    rolled = {"rollback note": c["rollback note"]} | run_outputs
+    c["rollback"].click(
+        by_name(roll_back, rolled), [c["rollback model"], c["rollback epoch"], full_range, session],
+        list(rolled.values()), api_name="roll_back",
+    )  # fmt: skip
     cv["run"].click(
         run_cross_validation, [*setup_inputs, cv["model"], cv["folds"], cv["images"], session], [cv["status"], cv["table"]],
-        api_name="cross_validate", concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal", show_progress_on=[cv["status"]],
+        api_name="cross_validate", **slots, show_progress_on=[cv["status"]],
     )  # fmt: skip
-    stop_btn.click(stop, session, status, api_name="stop", queue=False)
-    shown["new images"].click(new_images, session, shown["results"], api_name="new_images")
-    full_range.change(rescale_accuracy, [full_range, session], charts["accuracy"], api_name=False)
-    sketch_outputs = {k: shown[k] for k in ("label A", "label B", "preview", "note")}
-    shown["sketch"].change(
-        by_name(predict_sketch, sketch_outputs), [shown["sketch"], session], list(sketch_outputs.values()),
+    c["stop"].click(stop, session, c["status"], api_name="stop", queue=False)
+    c["new images"].click(new_images, session, c["results"], api_name="new_images")
+    full_range.change(rescale_accuracy, [full_range, session], c["accuracy"], api_name=False)
+    sketch_outputs = {k: c[k] for k in ("label A", "label B", "preview", "sketch note")}
+    c["sketch"].change(
+        by_name(predict_sketch, sketch_outputs), [c["sketch"], session], list(sketch_outputs.values()),
         api_name="predict_sketch", trigger_mode="always_last", show_progress="hidden",
     )  # fmt: skip
 
+
+def wire_setup(setup: dict, share: dict, previews: list, epoch_images: gr.Number, session: gr.State) -> None:
+    """Previews that follow the settings, and sharing, exporting and importing the setup."""
+    setup_inputs = [setup[name] for name in SETUP_FIELDS]
     run_inputs = [setup["run.dataset"], setup["run.train_subset"], setup["run.validation_size"]]
     for setting in run_inputs:
         setting.change(images_per_epoch, [*run_inputs, session], epoch_images, api_name=False, show_progress="hidden")
     for kinds, gallery, redraw in previews:
         for trigger in (kinds.change, redraw.click):
-            trigger(
-                augmentation_preview,
-                [kinds, setup["run.dataset"], session],
-                gallery,
-                api_name=False,
-                show_progress="hidden",
-            )
+            inputs = [kinds, setup["run.dataset"], session]
+            trigger(augmentation_preview, inputs, gallery, api_name=False, show_progress="hidden")
     share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
         None, share["token"], share["link"], js=COPY_LINK_JS
     )
     share["export"].click(export_setup, setup_inputs, share["file"], api_name="export_setup")
     share["import"].upload(import_setup, share["import"], [*setup_inputs, share["note"]], api_name=False)
-    return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])

@@ -15,9 +15,9 @@ from ..session import SessionError
 
 
 @contextmanager
-def user_errors(what: str = "") -> Iterator[None]:
-    """A bad value, missing data or a busy session becomes a gr.Error naming the field (the models are never touched)."""
-    prefix = f"{what} · " if what else ""
+def user_errors(prefix: str = "") -> Iterator[None]:
+    """A bad value, missing data or a busy session becomes a gr.Error naming the field (the models are never touched);
+    ``prefix`` says what was being done, e.g. "Cross-validation · "."""
     try:
         yield
     except SessionError as err:
