@@ -129,7 +129,9 @@ class Session:
         return data
 
     def train(self, setup: ExperimentConfig) -> Iterator[Event | None]:
-        """Fresh models for ``setup``, then its run: each item means the view changed and the page is due an update."""
+        """Fresh models for ``setup``, then its run: each item means the view changed and the page is due an update.
+
+        The session is busy from this call on: iterate the updates at once (closing them, even half-way, frees it)."""
         data = self.check(setup)
         self._begin()
         contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run)

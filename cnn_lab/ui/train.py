@@ -90,7 +90,8 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
 
 
 def stream_run(session: Session, updates, full_range: bool):
-    yield run_page(session, full_range)
+    """A page per update. The run's updates are iterated from the first moment on: closing this stream (a closed tab)
+    then always reaches the session's clean-up, which stops the run and frees the session."""
     for _ in updates:
         yield run_page(session, full_range, finished=session.finished is not None)
 
@@ -167,8 +168,7 @@ def run_cross_validation(*values):
             setup_from_list(setup), model, number_from_text(folds, "folds"), number_from_text(images, "train_subset")
         )
         gr.Warning(warning)
-        yield view.note(), view.frame()
-        for _ in updates:
+        for _ in updates:  # iterated at once, so that a closed tab always reaches the session's clean-up
             yield view.note(), view.frame()
 
 
