@@ -392,7 +392,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
 
     open_tab(page, "data")
     expect(page.locator("#data-about")).to_contain_text(
-        re.compile(r"10,000 training and [\d,]+ test images of 28x28 pixels, 10 classes")
+        re.compile(r"10,000 train / [\d,]+ test.*images of 28x28 pixels, 10 classes")
     )
     counts = page.locator("#data-counts")
     expect(counts.locator('[role="gridcell"][data-col="0"]')).to_have_count(10)
