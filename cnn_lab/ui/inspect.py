@@ -40,5 +40,5 @@ def inspect_tab(layer_boxes: list[gr.Textbox]) -> None:
                 )
             )
     for box, table in zip(layer_boxes, tables):
-        box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
-        box.change(report_frame, box, table, api_name=False, show_progress="hidden")
+        box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden", trigger_mode="always_last")
+        box.change(report_frame, box, table, api_name=False, show_progress="hidden", trigger_mode="always_last")

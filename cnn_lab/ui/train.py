@@ -304,7 +304,7 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
         architecture_fields, [architecture, channel_box, layers], [layers, *inputs, about], api_name=False
     )
     channel_box.change(mirror_channels, [architecture, channel_box, layers], layers, api_name=False)
-    layers.change(report_frame, layers, table, api_name=False, show_progress="hidden")
+    layers.change(report_frame, layers, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
     fields = {"architecture": architecture, "channels": channel_box, "layers": layers} | controls
     return {f"{name}.{field}": component for field, component in fields.items()}, (controls["augment"], gallery, redraw)
 
