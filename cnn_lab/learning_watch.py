@@ -68,6 +68,12 @@ class LearningWatch:
             )
         return None
 
+    def verdict(self, step: int) -> str | None:
+        """Why the model is not learning as of ``step`` (None while it learns), a stall counted up to ``step``."""
+        if self.alert is None:
+            return None
+        return self._stalled_message(step) if self.stalled_since is not None else self.alert.message
+
     def _stalled_message(self, step: int) -> str:
         steps = step - self.stalled_since + 1
         what = (

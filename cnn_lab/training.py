@@ -346,7 +346,7 @@ def _result(p: _Progress) -> ModelResult:
         c.position = p.position
     if not p.restored_best:  # going back to the best epoch restored that epoch's optimizer state too
         c.optimizer_state = to_cpu(p.optimizer.state_dict())
-    stalled = p.watch.alert.message if p.watch.alert is not None else None
+    stalled = p.watch.verdict(p.step)  # a stall counted to the run's end
     speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
     status = "stopped" if p.status == "running" else p.status
     return ModelResult(
