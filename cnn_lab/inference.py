@@ -59,7 +59,7 @@ def match_mnist_stroke(crop: np.ndarray) -> np.ndarray:
     radius = int(round((target - stroke_width(crop)) / 2))
     if radius == 0:
         return crop
-    x = torch.from_numpy(np.pad(crop, max(radius, 0)))[None, None]
+    x = torch.from_numpy(np.pad(crop, abs(radius)))[None, None]  # blank paper around: strokes at the edge thin too
     kernel = 2 * abs(radius) + 1
     x = F.max_pool2d(x, kernel, 1, abs(radius)) if radius > 0 else -F.max_pool2d(-x, kernel, 1, abs(radius))
     out = x[0, 0].numpy()
