@@ -39,7 +39,7 @@ def dataset_overview(dataset: str, session: Session) -> tuple[str, pd.DataFrame,
     )
 
 
-def data_tab(dataset: gr.Dropdown, session: gr.State) -> gr.Markdown:
+def data_tab(dataset: gr.Dropdown, session: gr.State) -> tuple[gr.Markdown, gr.Dataframe, gr.HTML]:
     gr.Markdown("The dataset chosen under *Data, validation and hardware* in the Train tab, before any training.")
     about = gr.Markdown("", elem_id="data-about")
     with gr.Row(equal_height=False):
