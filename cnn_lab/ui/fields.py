@@ -27,9 +27,8 @@ SETUP_FIELDS = tuple(f"{name}.{field}" for name in NAMES for field in COLUMN_FIE
     f"run.{field}" for field in RUN_FIELDS
 )
 
-_defaults_train, _defaults_run = TrainConfig(), RunConfig()
 WHOLE_NUMBER_FIELDS = {"batch_size", "epochs", "patience", "train_subset", "seed", "evals_per_epoch", "validation_size"}
-NUMBER_FIELDS = WHOLE_NUMBER_FIELDS | {f for f in TRAIN_FIELDS if isinstance(getattr(_defaults_train, f), float)}
+NUMBER_FIELDS = WHOLE_NUMBER_FIELDS | {f for f in TRAIN_FIELDS if isinstance(getattr(TrainConfig(), f), float)}
 
 
 def number_from_text(value: Any, name: str) -> Any:
