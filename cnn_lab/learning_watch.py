@@ -44,10 +44,7 @@ class LearningWatch:
             self.loss = SMOOTHING * self.loss + (1 - SMOOTHING) * loss
             self.accuracy = SMOOTHING * self.accuracy + (1 - SMOOTHING) * accuracy
         self.best_loss = min(self.best_loss, self.loss)
-        at_chance = (
-            abs(self.loss - self.chance_loss) <= NEAR_CHANCE_LOSS * self.chance_loss
-            or self.accuracy <= NEAR_CHANCE_ACCURACY * self.chance_accuracy
-        )
+        at_chance = self._loss_at_chance() or self.accuracy <= NEAR_CHANCE_ACCURACY * self.chance_accuracy
         grown = self.loss >= GROWTH_FACTOR * self.best_loss and self.loss >= self.chance_loss / 2
         self.stalled_since = (self.stalled_since or step) if at_chance else None
         self.grown_since = (self.grown_since or step) if grown else None
@@ -74,11 +71,14 @@ class LearningWatch:
             return None
         return self._stalled_message(step) if self.stalled_since is not None else self.alert.message
 
+    def _loss_at_chance(self) -> bool:
+        return abs(self.loss - self.chance_loss) <= NEAR_CHANCE_LOSS * self.chance_loss
+
     def _stalled_message(self, step: int) -> str:
         steps = step - self.stalled_since + 1
         what = (
             f"its loss has stayed at {self.loss:.2f} (chance: {self.chance_loss:.2f})"
-            if abs(self.loss - self.chance_loss) <= NEAR_CHANCE_LOSS * self.chance_loss
+            if self._loss_at_chance()
             else f"its training accuracy has stayed at {self.accuracy:.0%} (guessing scores {self.chance_accuracy:.0%})"
         )
         return f"Model {self.name} is not learning: {what} for {steps} steps. {likely_cause(self.train, self.model)}"
