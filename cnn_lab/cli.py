@@ -7,7 +7,7 @@ import os
 
 from .data import DATA_DIR_ENV, reachable
 from .runtime import tune_allocator
-from .ui import CSS, build_app
+from .ui import CSS, build_app, quiet_queue
 
 SHARE_SERVER = "https://api.gradio.app"
 
@@ -41,4 +41,5 @@ def main(argv: list[str] | None = None) -> None:
         share = False
     demo = build_app(args.data_dir, args.device, args.max_concurrent_trainings)
     demo.queue(default_concurrency_limit=16)
+    quiet_queue(demo)
     demo.launch(server_name=args.host, server_port=args.port, share=share, css=CSS)

@@ -8,13 +8,18 @@ so we redo MNIST's own preprocessing on the sketch.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
 from torch import nn
 
+from .config import ConfigError
 from .contenders import Contender
 from .data import DatasetInfo
 from .training import prepare_batch
@@ -24,6 +29,36 @@ DIGIT_BOX = 20
 CANVAS = 28
 # MNIST's median stroke is 2.8 px in its 20 px box (2 x ink area / boundary pixels over 5,000 training digits):
 STROKE_SHARE = 2.8 / DIGIT_BOX
+
+
+MAX_DRAWING_BYTES = 2 * 2**20  # a 1,000 x 1,000 PNG of a digit is far below this
+MAX_DRAWING_SIDE = 2000
+
+
+def drawing_from_base64(text: str) -> np.ndarray:
+    """A drawing sent as text (a base64 PNG or JPEG, or a data: URL of one) as an array; programs reading digits
+    send it so, inline, without uploading a file first. Anything else is refused naming the field."""
+    text = (text or "").strip()
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    if not text:
+        raise ConfigError("drawing must be a base64-encoded PNG or JPEG image, got nothing", "drawing")
+    if len(text) > MAX_DRAWING_BYTES * 4 // 3 + 4:
+        raise ConfigError(
+            f"drawing must be at most {MAX_DRAWING_BYTES // 2**20} MB, got {len(text) * 3 // 4:,} bytes", "drawing"
+        )
+    unreadable = ConfigError("drawing must be a base64-encoded PNG or JPEG image (it could not be decoded)", "drawing")
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(text, validate=True)))  # reads the header only
+    except (binascii.Error, UnidentifiedImageError, Image.DecompressionBombError):
+        raise unreadable from None
+    if max(image.size) > MAX_DRAWING_SIDE:
+        width, height = image.size
+        raise ConfigError(f"drawing must be at most {MAX_DRAWING_SIDE} px a side, got {width}x{height}", "drawing")
+    try:
+        return np.asarray(image.convert("RGBA"))
+    except OSError:  # a truncated or corrupt body
+        raise unreadable from None
 
 
 def to_grayscale(image: np.ndarray) -> np.ndarray:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
 from PIL import Image
+from real_drawings import small_fixed_part
 
 from cnn_lab.builder import layers_to_json
 from cnn_lab.config import (
@@ -31,7 +35,7 @@ from cnn_lab.config import (
 )
 from cnn_lab.presets import PRESETS, default_experiment
 from cnn_lab.sharing import experiment_from_token
-from cnn_lab.ui import api_values, build_app
+from cnn_lab.ui import api_values, build_app, quiet_queue
 from cnn_lab.ui.fields import COLUMN_FIELDS, TRAIN_FIELDS, train_values
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +94,7 @@ def settings(
 def url():
     demo = build_app()
     demo.queue(default_concurrency_limit=16)
+    quiet_queue(demo)  # as cnn_lab.cli serves it
     _, local_url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     yield local_url
     demo.close()
@@ -154,6 +159,32 @@ def test_sketch_before_training_says_so_and_blank_says_nothing_drawn(url, tmp_pa
     blank = np.full((280, 280), 255, np.uint8)
     _, _, preview, note = client.predict(sketch_of(blank, tmp_path), api_name="/predict_sketch")
     assert preview is None and "Nothing drawn" in note and "brush" in note
+    client.close()
+
+
+def test_read_digit_answers_plain_http_with_the_sketchpads_reading(url, tmp_path):
+    """/read_digit: a base64 PNG in, JSON out, no file either way; the same session's models as /predict_sketch."""
+    client = Client(url, verbose=False)
+    http = httpx.Client(base_url=url)
+    canvas = small_fixed_part(10)["images"][3]
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, format="PNG")
+    body = {"data": [base64.b64encode(buffer.getvalue()).decode(), None], "session_hash": client.session_hash}
+
+    before = http.post("gradio_api/run/read_digit", json=body).json()["data"][0]
+    assert before["A"] is None and before["B"] is None and "Train the models first" in before["note"]
+
+    small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
+    client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
+    label_a, label_b, _, _ = client.predict(sketch_of(canvas, tmp_path), api_name="/predict_sketch")
+    reading = http.post("gradio_api/run/read_digit", json=body).json()["data"][0]
+    for label, confidences in ((label_a, reading["A"]), (label_b, reading["B"])):
+        assert max(confidences, key=confidences.get) == label["label"]
+        assert sum(confidences.values()) == pytest.approx(1.0, abs=1e-4)
+        assert confidences[label["label"]] == pytest.approx(label["confidences"][0]["confidence"], abs=1e-6)
+
+    refused = http.post("gradio_api/run/read_digit", json=body | {"data": ["no picture", None]})
+    assert refused.status_code == 500 and "drawing must be a base64-encoded PNG or JPEG" in refused.text
     client.close()
 
 

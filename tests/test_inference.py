@@ -1,3 +1,6 @@
+import base64
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -5,9 +8,9 @@ from drawn_digits import render_digit
 from PIL import Image, ImageDraw
 from real_drawings import SOURCES, small_fixed_part
 
-from cnn_lab.config import ModelSpec, RunConfig, TrainConfig
+from cnn_lab.config import ConfigError, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.contenders import Contender
-from cnn_lab.inference import predict_images, sketch_to_mnist, stroke_width
+from cnn_lab.inference import drawing_from_base64, predict_images, sketch_to_mnist, stroke_width
 from cnn_lab.training import train_models
 
 
@@ -94,3 +97,38 @@ def test_a_fixed_part_of_the_held_out_drawings_is_read_right_by_the_default_pair
         right = p.argmax(1) == part["labels"]
         by_source = {s: round(float(right[part["source"] == s].mean()), 3) for s in SOURCES}
         assert right.mean() >= READ_RIGHT_FLOORS[name], (name, by_source)
+
+
+def encoded(image: Image.Image, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_a_drawing_sent_as_base64_text_reads_like_the_same_drawing_as_an_array():
+    canvas = small_fixed_part(10)["images"][0]
+    text = encoded(Image.fromarray(canvas))
+    for sent in (text, f"data:image/png;base64,{text}", f"  {text}\n"):
+        decoded = drawing_from_base64(sent)
+        assert decoded.shape == (*canvas.shape, 4)
+        np.testing.assert_array_equal(sketch_to_mnist(decoded), sketch_to_mnist(canvas))
+    jpeg = drawing_from_base64(encoded(Image.fromarray(canvas), "JPEG"))  # lossy, but the same digit
+    assert np.abs(sketch_to_mnist(jpeg).astype(int) - sketch_to_mnist(canvas)).mean() < 8
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("", "got nothing"),
+        (None, "got nothing"),
+        ("not base64 at all!", "could not be decoded"),
+        (base64.b64encode(b"plain text, no image").decode(), "could not be decoded"),
+        (encoded(Image.new("L", (2400, 10), 255)), "at most 2000 px a side, got 2400x10"),
+        (encoded(Image.new("L", (280, 280), 255))[:200], "could not be decoded"),  # cut short
+        ("A" * (3 * 2**20), "at most 2 MB"),
+    ],
+)
+def test_text_that_is_not_a_drawing_is_refused_naming_the_field(text, says):
+    with pytest.raises(ConfigError, match=says) as info:
+        drawing_from_base64(text)
+    assert info.value.field == "drawing"
