@@ -56,6 +56,7 @@ TARGETS = {  # key: (direction, goal, must reach); the issue-13 keys have both, 
     "sketch_roundtrip_ms_p50_idle": ("<=", 20, 40),
     "sketch_roundtrip_ms_p95_training": ("<=", 100, 250),
     "idle_server_cpu_percent": ("<=", 0.5, 2),
+    "page_ready_s": ("<=", 2, 4),
     "time_to_99_s": ("<=", 8, 12),
     "fp32_gemm_efficiency": (">=", 0.5, 0.5),
     "peak_rss_mb": ("<=", 800, 1000),
@@ -331,6 +332,26 @@ def server_response(data, quick: bool) -> dict:
     return out
 
 
+def page_ready(loads: int) -> dict:
+    """Seconds from navigation start until the page is interactive (the Train button enabled, the sketchpad drawn),
+    in headless Chromium, each load in a fresh browser context (an empty cache, like a first visit); median."""
+    from playwright.sync_api import expect, sync_playwright
+
+    times = []
+    with playground_server() as (_, url), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for _ in range(loads + 1):  # the first load warms the server's file cache, not counted
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(url)
+            expect(page.locator("#train")).to_be_enabled(timeout=60_000)
+            expect(page.locator("#sketchpad")).to_be_visible(timeout=60_000)
+            times.append(page.evaluate("performance.now()") / 1000)
+            context.close()
+        browser.close()
+    return {"page_ready_s": statistics.median(times[1:]), "page_ready_s_rounds": times[1:]}
+
+
 def sketch_latency(data, contenders: dict) -> dict:
     drawings = [image for image, _, _ in drawing_set()]
     latencies = []
@@ -450,6 +471,7 @@ def main() -> None:
     phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 7)
     phase("app vs bare engine", app_vs_engine, data, 1 if args.quick else 5)
     phase("server: idle CPU, drawing round trips", server_response, data, args.quick)
+    phase("page ready in Chromium", page_ready, 3 if args.quick else 7)
     phase("sketch latency", sketch_latency, data, {"A": trained, "B": Contender.create("B", B_SPEC)})
     phase("fp32 GEMM efficiency", fp32_efficiency, data, results["engine_fp32_images_per_s"])
     phase("peak memory", peak_rss)
