@@ -35,9 +35,11 @@ MAX_DRAWING_BYTES = 2 * 2**20  # a 1,000 x 1,000 PNG of a digit is far below thi
 MAX_DRAWING_SIDE = 2000
 
 
-def drawing_from_base64(text: str) -> np.ndarray:
+def drawing_from_base64(text: str | None) -> np.ndarray:
     """A drawing sent as text (a base64 PNG or JPEG, or a data: URL of one) as an array; programs reading digits
     send it so, inline, without uploading a file first. Anything else is refused naming the field."""
+    if text is not None and not isinstance(text, str):
+        raise ConfigError(f"drawing must be base64 text, got a value of type {type(text).__name__}", "drawing")
     text = (text or "").strip()
     if text.startswith("data:"):
         text = text.partition(",")[2]

@@ -121,6 +121,7 @@ def test_a_drawing_sent_as_base64_text_reads_like_the_same_drawing_as_an_array()
     [
         ("", "got nothing"),
         (None, "got nothing"),
+        (42, "base64 text, got a value of type int"),
         ("not base64 at all!", "could not be decoded"),
         (base64.b64encode(b"plain text, no image").decode(), "could not be decoded"),
         (encoded(Image.new("L", (2400, 10), 255)), "at most 2000 px a side, got 2400x10"),
