@@ -57,6 +57,8 @@ TARGETS = {  # key: (direction, goal, must reach); the issue-13 keys have both, 
     "sketch_roundtrip_ms_p95_training": ("<=", 100, 250),
     "idle_server_cpu_percent": ("<=", 0.5, 2),
     "page_ready_s": ("<=", 2, 4),
+    "two_sessions_throughput_ratio": (">=", 0.95, 0.85),
+    "rss_per_extra_session_mb": ("<=", 150, 300),
     "time_to_99_s": ("<=", 8, 12),
     "fp32_gemm_efficiency": (">=", 0.5, 0.5),
     "peak_rss_mb": ("<=", 800, 1000),
@@ -207,6 +209,14 @@ def playground_server():
         server.wait(timeout=30)
 
 
+def run_seconds(job) -> tuple[float, list]:
+    """A /train job's training time, read from its final status line ("... · 14.8 s"), and all its updates."""
+    updates = list(job)
+    if not updates:
+        job.result()  # raises the app's error
+    return float(re.search(r"· ([\d.]+) s$", updates[-1][0]).group(1)), updates
+
+
 def app_vs_engine(data, repeats: int) -> dict:
     """The same A/B run through the app (subprocess, gradio_client, UI updates on) and through the bare trainer."""
     from gradio_client import Client
@@ -222,11 +232,8 @@ def app_vs_engine(data, repeats: int) -> dict:
 
         def through_app() -> float:
             nonlocal updates
-            job = client.submit(*inputs, api_name="/train")
-            updates = list(job)
-            if not updates:
-                job.result()  # raises the app's error
-            return float(re.search(r"· ([\d.]+) s$", updates[-1][0]).group(1))
+            seconds, updates = run_seconds(client.submit(*inputs, api_name="/train"))
+            return seconds
 
         def bare() -> float:
             return train_ours([Contender.create("A", ModelSpec()), Contender.create("B", B_SPEC)], run, data)[
@@ -352,6 +359,72 @@ def page_ready(loads: int) -> dict:
     return {"page_ready_s": statistics.median(times[1:]), "page_ready_s_rounds": times[1:]}
 
 
+class PeakMemory:
+    """The highest resident memory of a process and its children, sampled every 0.1 s on a thread while in use."""
+
+    def __init__(self, pid: int):
+        import psutil
+
+        self.process, self.peak_mb, self._stop = psutil.Process(pid), 0.0, threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            processes = [self.process, *self.process.children(recursive=True)]
+            self.peak_mb = max(self.peak_mb, sum(p.memory_info().rss for p in processes) / 2**20)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def concurrent_sessions(repeats: int) -> dict:
+    """Two sessions of one server training at once against one alone: summed images/s over one session's images/s
+    (each from its own status line), alternating which goes first; the server's peak memory with one and with two."""
+    from gradio_client import Client
+
+    run = RunConfig(train_subset=6_400, evals_per_epoch=1)
+    inputs = [*api_values(ExperimentConfig(ModelSpec(), B_SPEC, run)), False]
+    images = 2 * 6_400  # two models per session
+
+    with playground_server() as (server, url):
+        first, second = Client(url, verbose=False), Client(url, verbose=False)
+        run_seconds(first.submit(*inputs, api_name="/train"))  # warm-up: data loaded, kernels picked
+        ratios, peaks = [], {}
+        for repeat in range(repeats):
+
+            def alone() -> float:
+                with PeakMemory(server.pid) as memory:
+                    rate = images / run_seconds(first.submit(*inputs, api_name="/train"))[0]
+                peaks.setdefault("one", memory.peak_mb)
+                return rate
+
+            def together() -> float:
+                with PeakMemory(server.pid) as memory:
+                    jobs = [client.submit(*inputs, api_name="/train") for client in (first, second)]
+                    rate = sum(images / run_seconds(job)[0] for job in jobs)
+                peaks.setdefault("two", memory.peak_mb)
+                return rate
+
+            if repeat % 2:
+                both, one = together(), alone()
+            else:
+                one, both = alone(), together()
+            ratios.append(both / one)
+        first.close()
+        second.close()
+    return {
+        "two_sessions_throughput_ratio": statistics.median(ratios),
+        "two_sessions_throughput_ratios": ratios,
+        "server_peak_rss_mb_one_session": peaks["one"],
+        "rss_per_extra_session_mb": peaks["two"] - peaks["one"],
+    }
+
+
 def sketch_latency(data, contenders: dict) -> dict:
     drawings = [image for image, _, _ in drawing_set()]
     latencies = []
@@ -471,6 +544,7 @@ def main() -> None:
     phase("pair vs sequential", pair_vs_sequential, data, 1 if args.quick else 7)
     phase("app vs bare engine", app_vs_engine, data, 1 if args.quick else 5)
     phase("server: idle CPU, drawing round trips", server_response, data, args.quick)
+    phase("two sessions at once", concurrent_sessions, 2 if args.quick else 4)
     phase("page ready in Chromium", page_ready, 3 if args.quick else 7)
     phase("sketch latency", sketch_latency, data, {"A": trained, "B": Contender.create("B", B_SPEC)})
     phase("fp32 GEMM efficiency", fp32_efficiency, data, results["engine_fp32_images_per_s"])
