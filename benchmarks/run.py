@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import re
 import resource
@@ -444,18 +445,25 @@ def sketch_latency(data, contenders: dict) -> dict:
     }
 
 
-def time_to_99(data) -> dict:
+def time_to_99(data, seeds: int = 3) -> dict:
+    """Training seconds (evaluations excluded) until the best preset first scores 99.0 % on the test set; median of seeds."""
     preset = PRESETS["fast99"]
-    contender = Contender.create("fast99", preset.spec)
-    _, evals, _ = train_ours(
-        [contender], RunConfig(evals_per_epoch=8), data, stop_when=lambda e: e.test_accuracy >= 0.99
-    )
-    crossed = next((e for e in evals if e.test_accuracy >= 0.99), None)
+    times, steps, best = [], [], []
+    for seed in range(seeds):
+        contender = Contender.create("fast99", preset.spec, seed)
+        _, evals, _ = train_ours(
+            [contender], RunConfig(evals_per_epoch=8, seed=seed), data, stop_when=lambda e: e.test_accuracy >= 0.99
+        )
+        crossed = next((e for e in evals if e.test_accuracy >= 0.99), None)
+        times.append(crossed.train_time_s if crossed else math.inf)
+        steps.append(crossed.step if crossed else None)
+        best.append(max(e.test_accuracy for e in evals))
+    median = statistics.median(times)
     return {
-        "time_to_99_s": crossed.train_time_s if crossed else None,
-        "time_to_99_epoch": crossed.epoch if crossed else None,
-        "time_to_99_step": crossed.step if crossed else None,
-        "time_to_99_accuracy": crossed.test_accuracy if crossed else max(e.test_accuracy for e in evals),
+        "time_to_99_s": median if math.isfinite(median) else None,
+        "time_to_99_s_seeds": [t if math.isfinite(t) else None for t in times],
+        "time_to_99_steps": steps,
+        "time_to_99_best_accuracy": best,
     }
 
 

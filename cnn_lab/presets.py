@@ -67,7 +67,7 @@ PRESETS: dict[str, Preset] = {
                         + [Pool()]
                     )
                 ),
-                TrainConfig("adam", 0.01, 128, 2, schedule="onecycle"),
+                TrainConfig("adam", 0.01, 128, 1, schedule="onecycle"),  # one epoch: 99.06-99.17 % over seeds 0-5
             ),
         ),
         Preset(
