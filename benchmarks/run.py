@@ -441,7 +441,7 @@ def sketch_latency(data, contenders: dict) -> dict:
         latencies.append((time.perf_counter() - started) * 1000)
     return {
         "sketch_latency_ms_median": statistics.median(latencies),
-        "sketch_latency_ms_p90": sorted(latencies)[int(len(latencies) * 0.9)],
+        "sketch_latency_ms_p90": percentile(latencies, 0.9),
     }
 
 
