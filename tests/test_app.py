@@ -129,11 +129,18 @@ def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
     assert final[RESULTS].count('class="cnn-card"') == 20 and "cnn-right" in final[RESULTS]
     assert client.predict(api_name="/new_images") != final[RESULTS]
 
-    # a real MNIST test digit, drawn large and dark on white, is read right by both trained models
-    index = next(i for i in range(100) if mnist.test_labels[i] == 7)
-    big = 255 - np.asarray(Image.fromarray(mnist.test_images[index].numpy()).resize((280, 280), Image.BILINEAR))
-    label_a, label_b, preview, note = client.predict(sketch_of(big, tmp_path), api_name="/predict_sketch")
-    assert label_a["label"] == label_b["label"] == "7", (label_a, label_b)
+    # real MNIST test digits, drawn large and dark on white, are read right by both trained models through the
+    # sketchpad's path (a few odd digits may fool models trained on 4,000 images; chance would read 2 of 20)
+    right = {"A": 0, "B": 0}
+    for index in range(20):
+        digit = Image.fromarray(mnist.test_images[index].numpy()).resize((280, 280), Image.BILINEAR)
+        label_a, label_b, preview, note = client.predict(
+            sketch_of(255 - np.asarray(digit), tmp_path), api_name="/predict_sketch"
+        )
+        truth = str(int(mnist.test_labels[index]))
+        right["A"] += label_a["label"] == truth
+        right["B"] += label_b["label"] == truth
+    assert right["A"] >= 16 and right["B"] >= 16, right
     assert len(label_a["confidences"]) == 10 and preview is not None
     client.close()
 
