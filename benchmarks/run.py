@@ -256,15 +256,18 @@ def app_vs_engine(data, repeats: int) -> dict:
 
 
 def idle_cpu_percent(server: subprocess.Popen, seconds: float) -> float:
-    """CPU time the server process spent over ``seconds`` of wall time with nobody on the page, in % of one core."""
+    """CPU time the server and its training processes (one kept warm) spent over ``seconds`` of wall time with nobody
+    on the page, in % of one core."""
     import psutil
 
-    process = psutil.Process(server.pid)
-    before, started = process.cpu_times(), time.perf_counter()
+    processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+
+    def busy() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+    before, started = busy(), time.perf_counter()
     time.sleep(seconds)
-    after = process.cpu_times()
-    busy = (after.user - before.user) + (after.system - before.system)
-    return 100 * busy / (time.perf_counter() - started)
+    return 100 * (busy() - before) / (time.perf_counter() - started)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from .events import Event
 
 _DONE = object()
 
 
-def in_background(events: Iterator[Event], poll_s: float) -> Iterator[Event | None]:
-    """Run a training generator on its own thread and relay its events; yields None after `poll_s` of silence.
+def in_background(events: Generator[Event, None, object], poll_s: float) -> Generator[Event | None, None, object]:
+    """Run a training generator on its own thread and relay its events; yields None after `poll_s` of silence, returns
+    what the generator returns.
 
     Driven directly by a web handler, the trainer would pause whenever the
     handler is busy sending a page update; on its own thread it never waits.
@@ -22,12 +23,14 @@ def in_background(events: Iterator[Event], poll_s: float) -> Iterator[Event | No
 
     def work() -> None:
         try:
-            for event in events:
-                relay.put(event)
+            while True:
+                try:
+                    relay.put(next(events))
+                except StopIteration as end:
+                    relay.put((_DONE, end.value))
+                    return
         except BaseException as err:  # handed to the consumer, raised there
             relay.put(err)
-        finally:
-            relay.put(_DONE)
 
     threading.Thread(target=work, name="cnn_lab-training", daemon=True).start()
     while True:
@@ -36,8 +39,8 @@ def in_background(events: Iterator[Event], poll_s: float) -> Iterator[Event | No
         except queue.Empty:
             yield None
             continue
-        if item is _DONE:
-            return
+        if isinstance(item, tuple) and item[0] is _DONE:
+            return item[1]
         if isinstance(item, BaseException):
             raise item
         yield item

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import datasets as tv_datasets
 
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
 DATA_DIR_ENV = "CNN_LAB_DATA"
@@ -32,18 +31,26 @@ class DatasetInfo:
 
     key: str
     title: str
-    torchvision_class: type
+    torchvision_name: (
+        str  # its class in torchvision.datasets, imported only to read files (a training process never does)
+    )
     class_names: tuple[str, ...]
     mean: float  # of the training pixels scaled to [0, 1]
     std: float
 
+    @property
+    def torchvision_class(self) -> type:
+        from torchvision import datasets  # 160 MB and a second to import: not in processes that only train
+
+        return getattr(datasets, self.torchvision_name)
+
 
 DATASET_INFO = {
-    "mnist": DatasetInfo("mnist", "MNIST", tv_datasets.MNIST, tuple(str(d) for d in range(10)), 0.1307, 0.3081),
+    "mnist": DatasetInfo("mnist", "MNIST", "MNIST", tuple(str(d) for d in range(10)), 0.1307, 0.3081),
     "fashion_mnist": DatasetInfo(
         "fashion_mnist",
         "Fashion-MNIST",
-        tv_datasets.FashionMNIST,
+        "FashionMNIST",
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         0.2860,
         0.3530,
@@ -173,7 +180,7 @@ def load_dataset(
     if name not in DATASET_INFO:
         raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {name!r}")
     info = DATASET_INFO[name]
-    folder = info.torchvision_class.__name__
+    folder = info.torchvision_name
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     if data_dir:
         root = Path(data_dir)

@@ -39,6 +39,18 @@ def tune_allocator(threshold_bytes: int = 1 << 30) -> bool:
     return _ALLOCATOR_TUNED
 
 
+def release_memory() -> bool:
+    """Give the heap's free memory back to the OS (glibc's malloc_trim), which tune_allocator's thresholds keep.
+
+    Called when a training process finishes a job: the next one may be
+    hours away. Returns whether it applied (only on glibc)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 def available_devices() -> list[str]:
     devices = ["cpu"]
     if torch.cuda.is_available():

@@ -3,7 +3,8 @@
 The page keeps one Session per browser tab (in a ``gr.State``) and only
 calls it; a test or a script can drive the same calls without a server.
 Every Session of an app shares one Workspace: where the data comes from
-(loaded once, read only) and the default device.
+(loaded once, read only), the default device, and the worker processes
+that train (see worker.py).
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .background import in_background
 from .config import ConfigError, ExperimentConfig, ModelSpec, RunConfig, check_epochs
 from .contenders import Contender, create_contenders
-from .crossval import check_cross_validation, cross_validate, estimate_cross_validation_s
+from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
 from .events import Event, RunFinished, StepEvent
 from .inference import predict_images, sketch_to_mnist
+from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .models import ModelSummary, summarize
-from .training import augmented_examples, train_models
+from .training import augmented_examples
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
+from .worker import JobRun, WorkerDied, WorkerPool
 
 NAMES = ("A", "B")
 RESULT_IMAGES = 20
@@ -44,11 +46,22 @@ class SessionError(Exception):
 
 
 class Workspace:
-    """What all sessions of one app share: the data folder (each dataset loaded once), the default device."""
+    """What all sessions of one app share: the data folder (each dataset loaded once), the default device, and the
+    worker processes runs train in (``processes=False``: threads of this process instead)."""
 
-    def __init__(self, data_dir: str | None = None, device: str = "auto"):
+    def __init__(self, data_dir: str | None = None, device: str = "auto", processes: bool = True):
         self.data_dir, self.device = data_dir, device
+        self.workers = WorkerPool() if processes else None
         self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start a worker process now, so the first run need not wait a second or two for one."""
+        if self.workers is not None:
+            self.workers.warm()
+
+    def start(self, job: TrainJob | CrossValidationJob) -> JobRun | ThreadRun:
+        """Run ``job`` on a worker process (or a thread): its events, and its stop."""
+        return self.workers.start(job) if self.workers is not None else ThreadRun(job, UPDATE_EVERY_S)
 
     @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
     def _load(self, name: str) -> Dataset:
@@ -82,17 +95,27 @@ class SketchReading:
     note: str
 
 
-def page_updates(events: Iterator[Event], view: RunView | CrossValidationView) -> Iterator[Event | None]:
-    """Run a training generator on its own thread, fold every event into ``view``, and yield whenever the page is due an
-    update: at once for evaluations and ends, at most every UPDATE_EVERY_S for steps (and None: a quiet moment)."""
+def page_updates(
+    events: Generator[Event | None, None, object], view: RunView | CrossValidationView
+) -> Generator[Event | None, None, object]:
+    """Fold a run's events into ``view`` and yield whenever the page is due an update: at once for evaluations and
+    ends, at most every UPDATE_EVERY_S for steps (None: a quiet moment). Returns the run's result; closed early, it
+    closes the run (which stops it)."""
     last = 0.0
-    for event in in_background(events, UPDATE_EVERY_S):
-        if event is not None:
-            view.add(event)
-        if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
-            continue
-        last = time.perf_counter()
-        yield event
+    try:
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as end:
+                return end.value
+            if event is not None:
+                view.add(event)
+            if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
+                continue
+            last = time.perf_counter()
+            yield event
+    finally:
+        events.close()
 
 
 class Session:
@@ -108,6 +131,12 @@ class Session:
         self.running = False
         self.finished: RunFinished | None = None
         self.view: RunView | None = None  # what the page shows of the latest run
+        self._run: JobRun | ThreadRun | None = None  # the job now running
+
+    @property
+    def training_process(self) -> int | None:
+        """The process id of the worker training for this session now (None: no run, or one on a thread)."""
+        return getattr(self._run, "pid", None)
 
     def __deepcopy__(self, memo) -> Session:
         """gr.State deep-copies its first value for every new browser session: each gets a fresh Session, same Workspace."""
@@ -140,17 +169,15 @@ class Session:
         self.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
         early = tuple(c.name for c in contenders if c.spec.train.early_stopping != "off")
         self.view = RunView(list(NAMES), validation=setup.run.validation_size > 0, early_stopping=early)
-        return self._relay(train_models(contenders, setup.run, data, self.stop_event))
+        return self._relay(TrainJob(Shipped(contenders), setup.run, data))
 
     def continue_training(self, epochs: int) -> Iterator[Event | None]:
         """Both models train ``epochs`` more epochs from where they are, each with its settings from the run."""
         self._trained_pair("there is nothing to continue yet.")
         epochs = check_epochs(epochs, "more epochs")
         self._begin()
-        self.finished = None
-        return self._relay(
-            train_models(list(self.contenders.values()), self.run, self.data, self.stop_event, epochs=epochs)
-        )
+        before, self.finished = self.finished, None
+        return self._relay(TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs), before=before)
 
     def stop(self) -> str:
         """Ask the running training to end after its current batch."""
@@ -166,17 +193,38 @@ class Session:
         self.running = True
 
     def _relay(
-        self, events: Iterator[Event], cross_validation: CrossValidationView | None = None
+        self,
+        job: TrainJob | CrossValidationJob,
+        cross_validation: CrossValidationView | None = None,
+        before: RunFinished | None = None,
     ) -> Iterator[Event | None]:
-        """Relay a run's updates; the end of the pair's run (not of a cross-validation fold) is the session's result."""
+        """Run ``job`` and relay its updates; a training job ends with the trained pair, which becomes the session's.
+        If its process dies, the session keeps the pair it had (``before``: how its last run ended)."""
+        view = cross_validation or self.view
         try:
-            for event in page_updates(events, cross_validation or self.view):
-                if isinstance(event, RunFinished) and cross_validation is None:
-                    self.finished, self.running = event, False
-                yield event
-        finally:  # also reached when the page goes away mid-run (the generator is closed)
-            self.stop_event.set()
-            self.running = False
+            run = self._run = self.workspace.start(job)
+            asked, self.stop_event = self.stop_event, run.stop_event
+            if asked.is_set():  # Stop was pressed before the run had started
+                run.stop_event.set()
+            outcome = yield from page_updates(run.events(), view)
+            if isinstance(job, TrainJob):
+                finished, shipped = outcome
+                self.contenders = {c.name: c for c in shipped.contenders}
+                view.add(finished)
+                self.finished, self.running = finished, False
+                yield finished
+        except WorkerDied as err:
+            if cross_validation is None:
+                self.finished = before
+            kept = "the models are as they were before this run" if self.trained else "no model was trained"
+            raise SessionError(
+                f"Training ended abruptly: {err}. The server goes on and {kept}. "
+                "Try a smaller batch size or model, or fewer epochs.",
+                "Training failed",
+            ) from None
+        finally:  # also reached when the page goes away mid-run (closing the run stops it)
+            self.running, self._run = False, None
+            self.stop_event = threading.Event()
 
     def _trained_pair(self, nothing_yet: str) -> None:
         """Refuse while a run goes, and before the first one (``nothing_yet`` says what is missing)."""
@@ -267,4 +315,4 @@ class Session:
             folds,
         )
         warning = f"Cross-validation of model {model} will take about {duration_text(estimate)} here ({folds} folds x {spec.train.epochs} epochs). Press Stop to cancel."
-        return warning, view, self._relay(cross_validate(spec, run, data, folds, self.stop_event), view)
+        return warning, view, self._relay(CrossValidationJob(spec, run, data, folds), view)

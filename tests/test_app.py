@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 import pytest
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
@@ -156,6 +157,23 @@ def test_stop_ends_the_run_promptly_and_keeps_models_usable(url, tmp_path, wait_
     assert final[STATUS].startswith("**Stopped**") and "stopped after" in final[LOG_A]
     label_a, label_b, _, note = client.predict(sketch_of(render_digit(1), tmp_path), api_name="/predict_sketch")
     assert label_a["label"] in "0123456789" and len(label_b["confidences"]) == 10 and "sees" in note
+    client.close()
+
+
+def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tmp_path, wait_until):
+    client = Client(url, verbose=False)
+    job = client.submit(*settings(a=("16,32,64,64", "adam", 0.001, 32, 5, False), subset=0), api_name="/train")
+    wait_until(lambda: len(job.outputs()) >= 3, 60, "the run's first updates")
+    workers = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+    for worker in workers:  # the one training, and the one kept warm
+        worker.kill()
+    with pytest.raises(Exception, match="Training ended abruptly: the training process was killed by SIGKILL"):
+        job.result(timeout=60)
+    small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
+    final = client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
+    assert final[STATUS].startswith("**Finished**") and workers
+    label_a, _, _, _ = client.predict(sketch_of(render_digit(3), tmp_path), api_name="/predict_sketch")
+    assert label_a["label"] in "0123456789"
     client.close()
 
 

@@ -1,16 +1,19 @@
 """One user's work without a server: a Session trains, stops, continues, rolls back and reads drawings."""
 
 import copy
+import os
+import signal
 import subprocess
 import sys
 import threading
 
 import numpy as np
 import pytest
+import torch
 from real_drawings import small_fixed_part
 
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
-from cnn_lab.events import RunFinished
+from cnn_lab.events import RunFinished, StepEvent
 from cnn_lab.session import Session, SessionError, Workspace
 
 SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
@@ -24,17 +27,23 @@ def small_setup(epochs: int = 2, images: int = 1200) -> ExperimentConfig:
     )
 
 
-@pytest.fixture
-def session(mnist) -> Session:
-    workspace = Workspace()
+@pytest.fixture(params=["processes", "threads"], ids=["in a worker process", "on a thread"])
+def workspace(request, mnist):
+    """Runs in worker processes (the app's way), and on the server's threads (``processes=False``)."""
+    workspace = Workspace(processes=request.param == "processes")
     workspace.dataset = lambda name: mnist  # the session's data: the shared test dataset, loaded once
+    yield workspace
+    if workspace.workers is not None:
+        workspace.workers.close()
+
+
+@pytest.fixture
+def session(workspace) -> Session:
     return Session(workspace)
 
 
 def test_engine_and_session_import_no_gradio():
-    modules = (
-        "config contenders crossval data events inference learning_watch models optim session training views".split()
-    )
+    modules = "background config contenders crossval data events inference jobs learning_watch models optim session training views worker".split()
     code = "import sys; " + "; ".join(f"import cnn_lab.{m}" for m in modules) + "; print('gradio' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -64,13 +73,36 @@ def test_a_session_trains_continues_rolls_back_and_reads_a_drawing(session):
 
 def test_stop_ends_a_run_within_a_batch_and_the_models_stay_usable(session):
     updates = session.train(small_setup(epochs=20, images=6000))
-    next(updates)
+    trained = next(u for u in updates if isinstance(u, StepEvent))  # it has learnt something
     assert session.running
     assert session.stop() == "Stopping after the current batch..."
     rest = list(updates)
     assert rest[-1].reason == "stopped" and not session.running and session.trained
+    assert rest[-1].results["A"].steps < trained.total_steps // 2
     assert session.stop() == "Nothing is training."
     assert session.read_sketch(np.full((280, 280), 255, np.uint8)).note == "Nothing drawn yet."
+
+
+def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(mnist):
+    workspace = Workspace()
+    workspace.dataset = lambda name: mnist
+    session = Session(workspace)
+    try:
+        list(session.train(small_setup(epochs=1, images=6000)))
+        weights = {name: c.module.state_dict()["conv1.weight"].clone() for name, c in session.contenders.items()}
+        updates = session.continue_training(20)
+        next(u for u in updates if isinstance(u, StepEvent))
+        os.kill(session.training_process, signal.SIGKILL)  # what the system does when it runs out of memory
+        with pytest.raises(SessionError, match="killed by SIGKILL.*the models are as they were before this run"):
+            list(updates)
+        assert session.trained and not session.running and session.contenders["A"].epochs_done == 1
+        for name, contender in session.contenders.items():
+            assert torch.equal(contender.module.state_dict()["conv1.weight"], weights[name])
+        assert session.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
+        list(session.continue_training(1))  # a fresh process takes the next run
+        assert session.contenders["A"].epochs_done == 2
+    finally:
+        workspace.workers.close()
 
 
 def test_calls_out_of_turn_are_refused_with_what_to_do(session):
@@ -80,8 +112,8 @@ def test_calls_out_of_turn_are_refused_with_what_to_do(session):
         session.roll_back("A", 1)
     drawing = small_fixed_part(10)["images"][0]
     assert session.read_sketch(drawing).note.startswith("Train the models first")
-    updates = session.train(small_setup(epochs=5))
-    next(updates)
+    updates = session.train(small_setup(epochs=20, images=6000))
+    next(u for u in updates if isinstance(u, StepEvent))
     with pytest.raises(SessionError, match="A run is already in progress: press Stop first"):
         session.train(small_setup())
     assert session.read_sketch(drawing).note.startswith("Training is in progress")

@@ -57,8 +57,10 @@ def quiet_queue(demo: gr.Blocks) -> bool:
 
 def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
     """The playground as a gr.Blocks; playground.py launches it (with CSS)."""
+    workspace = Workspace(data_dir, device)
+    workspace.warm()  # a training process ready before the first click
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
-        session = gr.State(Session(Workspace(data_dir, device)))  # deep-copied per browser tab: a fresh Session each
+        session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
         gr.Markdown("# cnn_lab")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):

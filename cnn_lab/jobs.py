@@ -1,0 +1,89 @@
+"""The session's trainings as jobs a worker process can run (see worker.py): picklable, events out, result back."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .background import in_background
+from .config import ModelSpec, RunConfig
+from .contenders import Contender
+from .crossval import cross_validate
+from .data import Dataset
+from .events import Event, RunFinished
+from .training import train_models
+from .worker import Stop
+
+
+class Shipped:
+    """Contenders crossing to another process as one torch.save buffer, landing on its CPU.
+
+    Pickled the default way, every tensor would go through a shared-memory
+    file of its own (hundreds, with checkpoints) and the sender's own models
+    would be moved into shared memory, where the other process changes them."""
+
+    def __init__(self, contenders: Sequence[Contender]):
+        self.contenders = list(contenders)
+
+    def __reduce__(self):
+        buffer = io.BytesIO()
+        torch.save(self.contenders, buffer)
+        return _unship, (buffer.getvalue(),)
+
+
+def _unship(payload: bytes) -> Shipped:
+    return Shipped(torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False))
+
+
+@dataclass
+class TrainJob:
+    """Train the pair (fresh, or ``epochs`` more); its result is the run's end and the trained contenders.
+
+    The data's tensors travel through shared memory (loaded once, read only);
+    the contenders are shipped, so the session's own stay as they were until
+    the run ends well."""
+
+    contenders: Shipped
+    run: RunConfig
+    data: Dataset
+    epochs: int | None = None
+
+    def events(self, stop: Stop) -> Generator[Event, None, tuple[RunFinished, Shipped]]:
+        finished = None
+        for event in train_models(self.contenders.contenders, self.run, self.data, stop, self.epochs):
+            if isinstance(event, RunFinished):
+                finished = event  # sent with the models, so nobody sees a finished run with untrained models
+            else:
+                yield event
+        return finished, self.contenders
+
+
+@dataclass
+class CrossValidationJob:
+    """k-fold cross-validation of one model's setup; everything it finds is in its events."""
+
+    spec: ModelSpec
+    run: RunConfig
+    data: Dataset
+    folds: int
+
+    def events(self, stop: Stop) -> Generator[Event, None, None]:
+        yield from cross_validate(self.spec, self.run, self.data, self.folds, stop)
+
+
+class ThreadRun:
+    """A job on a thread of the server instead of a worker process (``Workspace(processes=False)``)."""
+
+    def __init__(self, job: TrainJob | CrossValidationJob, poll_s: float):
+        self.stop_event: Stop = threading.Event()
+        self._job, self._poll_s = job, poll_s
+
+    def events(self) -> Generator[Event | None, None, object]:
+        try:
+            return (yield from in_background(self._job.events(self.stop_event), self._poll_s))
+        finally:  # the reader left, or the job ended (then this changes nothing)
+            self.stop_event.set()

@@ -1,0 +1,147 @@
+"""Worker processes: jobs run in them, come back, fail, die and are stopped without taking the caller down."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from dataclasses import dataclass
+
+import psutil
+import pytest
+import torch
+
+from cnn_lab.config import ModelConfig, ModelSpec, TrainConfig
+from cnn_lab.contenders import Contender
+from cnn_lab.jobs import Shipped
+from cnn_lab.worker import Worker, WorkerDied, WorkerPool
+
+
+@dataclass
+class Count:
+    """Counts to ``n``; with ``forever``, goes on until stopped; with ``fail``, raises at ``n``."""
+
+    n: int
+    forever: bool = False
+    fail: bool = False
+
+    def events(self, stop):
+        i = 0
+        while (i < self.n or self.forever) and not stop.is_set():
+            yield i
+            i += 1
+        if self.fail:
+            raise ValueError(f"failed at {i}")
+        return {"counted": i, "pid": os.getpid(), "threads": torch.get_num_threads()}
+
+
+def run_all(events):
+    """A job's events (quiet moments left out) and its result."""
+    seen = []
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as end:
+            return seen, end.value
+        if event is not None:
+            seen.append(event)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    workers = WorkerPool(cores=2)
+    yield workers
+    workers.close()
+
+
+def test_a_job_runs_in_another_process_and_the_worker_is_reused(pool):
+    first = pool.start(Count(5))
+    seen, result = run_all(first.events())
+    assert seen == [0, 1, 2, 3, 4] and result["counted"] == 5
+    assert result["pid"] == first.pid != os.getpid() and result["threads"] == 2  # alone: all the cores
+    again = pool.start(Count(2))
+    assert again.pid == first.pid and run_all(again.events())[1]["counted"] == 2
+
+
+def test_a_failing_job_raises_its_error_here_and_its_worker_goes_on(pool):
+    run = pool.start(Count(3, fail=True))
+    with pytest.raises(ValueError, match="failed at 3"):
+        run_all(run.events())
+    assert run_all(pool.start(Count(1)).events())[1]["pid"] == run.pid
+
+
+def test_stop_ends_a_job_and_a_reader_that_leaves_stops_it_too(pool):
+    run = pool.start(Count(0, forever=True))
+    events = run.events()
+    assert next(e for e in events if e is not None) == 0
+    run.stop_event.set()
+    seen, result = run_all(events)
+    assert result["counted"] >= 1
+    left = pool.start(Count(0, forever=True))
+    events = left.events()
+    next(e for e in events if e is not None)
+    events.close()  # the page went away mid-run
+    follow = pool.start(Count(1))
+    assert run_all(follow.events())[1]["counted"] == 1
+
+
+def test_two_jobs_at_once_run_in_two_processes_sharing_the_cores(pool):
+    one, two = pool.start(Count(0, forever=True)), pool.start(Count(0, forever=True))
+    assert one.pid != two.pid and (one.threads, two.threads) == (2, 1)
+    first, second = one.events(), two.events()
+    next(e for e in first if e is not None), next(e for e in second if e is not None)
+    one.stop_event.set()
+    assert run_all(first)[1]["threads"] == 2
+    assert not two.stop_event.is_set() and next(e for e in second if e is not None) > 0  # the other one runs on
+    two.stop_event.set()
+    assert run_all(second)[1]["threads"] == 1
+
+
+def test_a_worker_killed_mid_job_is_reported_and_replaced(pool):
+    run = pool.start(Count(0, forever=True))
+    events = run.events()
+    next(e for e in events if e is not None)
+    os.kill(run.pid, signal.SIGKILL)
+    with pytest.raises(WorkerDied, match="killed by SIGKILL"):
+        run_all(events)
+    fresh = pool.start(Count(2))
+    assert fresh.pid != run.pid and run_all(fresh.events())[1]["counted"] == 2
+
+
+def test_a_worker_that_exits_says_its_code():
+    worker = Worker()
+    worker.process.kill()
+    worker.process.join(10)
+    with pytest.raises(WorkerDied, match="killed by SIGKILL"):
+        run_all(worker.run(Count(1), 1))
+    worker.close()
+
+
+def test_shipped_contenders_keep_weights_and_history_and_leave_the_senders_alone():
+    spec = ModelSpec(ModelConfig.from_conv_channels([4, 8, 8, 8]), TrainConfig())
+    contender = Contender.create("A", spec, seed=1)
+    contender.epochs_done, contender.test_accuracy = 3, 0.97
+    landed = pickle.loads(pickle.dumps(Shipped([contender]))).contenders[0]
+    assert (landed.name, landed.epochs_done, landed.test_accuracy) == ("A", 3, 0.97)
+    for mine, theirs in zip(contender.module.parameters(), landed.module.parameters(), strict=True):
+        assert torch.equal(mine, theirs) and theirs.device.type == "cpu"
+        assert not mine.is_shared()  # the sender's own weights were not moved into shared memory
+    with torch.no_grad():
+        next(landed.module.parameters()).add_(1)
+    assert not torch.equal(next(contender.module.parameters()), next(landed.module.parameters()))
+
+
+def test_the_pool_keeps_one_worker_warm_and_lets_the_rest_go(wait_until):
+    workers = WorkerPool(keep_idle=1, cores=2)
+    try:
+        workers.warm()
+        wait_until(lambda: len(workers.processes) == 1, 60, "a warm worker")
+        warm = workers.processes[0]
+        one, two = workers.start(Count(0, forever=True)), workers.start(Count(0, forever=True))
+        assert one.pid == warm and workers.processes == []
+        for run in (one, two):
+            run.stop_event.set()
+            run_all(run.events())
+        assert workers.processes == [one.pid] and not psutil.pid_exists(two.pid)  # its memory back to the system
+    finally:
+        workers.close()
