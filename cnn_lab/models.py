@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from .config import Activation, BatchNorm, Conv, Dropout, Flatten, Layer, Linear, ModelConfig, Pool, Shape
 
@@ -138,6 +137,8 @@ class ModelSummary:
 
 def summarize(config: ModelConfig, model: nn.Module | None = None) -> ModelSummary:
     """Per-layer output shape, parameters, forward FLOPs (PyTorch's FlopCounterMode) and activation memory."""
+    from torch.utils.flop_counter import FlopCounterMode  # it imports triton: 75 MB a training process never needs
+
     model = model if model is not None else build_model(config)
     shapes: dict[str, Shape] = {}
     hooks = [

@@ -8,7 +8,10 @@ thread, dies alone, and returns its memory. Workers are spawned (the same
 on Linux, macOS and Windows, and safe with CUDA); a job's events come back
 over a pipe as they happen, its result when it ends. The pool keeps one
 worker warm so that a run starts at once, and splits the cores between the
-runs that train at the same time.
+runs that train at the same time: each worker takes its share between
+batches, as other runs start and end (OpenMP threads that outnumber the
+cores spin against each other: two runs of 2 and 1 threads on 2 cores got
+half the images/s of one run alone, measured).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import threading
 import traceback
 from collections.abc import Generator
 from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any, Protocol
 
 import torch
@@ -49,19 +53,33 @@ class Job(Protocol):
     def events(self, stop: Stop) -> Generator[Any, None, Any]: ...
 
 
-def _serve(conn: Connection, stop: Stop) -> None:
+class _BetweenBatches:
+    """What a job asks between batches in a worker: whether to stop, and, on the way, its share of the cores now."""
+
+    def __init__(self, stop: Stop, share: Synchronized):
+        self._stop, self._share = stop, share
+        torch.set_num_threads(share.value)
+
+    def is_set(self) -> bool:
+        if self._share.value != torch.get_num_threads():
+            torch.set_num_threads(self._share.value)
+        return self._stop.is_set()
+
+    def set(self) -> None:
+        self._stop.set()
+
+
+def _serve(conn: Connection, stop: Stop, share: Synchronized) -> None:
     """A worker's life: run each job it is sent and relay what the job says, until told to exit or its server goes."""
     tune_allocator()
     while True:
         try:
-            message = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):  # the server went away
             return
-        if message is None:
+        if job is None:
             return
-        job, threads = message
-        torch.set_num_threads(threads)
-        events = job.events(stop)
+        events = job.events(_BetweenBatches(stop, share))
         try:
             while True:
                 try:
@@ -72,12 +90,10 @@ def _serve(conn: Connection, stop: Stop) -> None:
                 conn.send(("event", event))
         except (BrokenPipeError, EOFError):
             return
-        except (
-            Exception
-        ) as err:  # a bug, not the user's input (the session checks that first): said, and the worker goes on
+        except Exception as err:  # a bug, not the user's input (the session checked it): said, and the worker goes on
             traceback.print_exc()
             conn.send(("error", _portable(err)))
-        message = job = events = None  # the job's models and data go before the next one comes
+        job = events = None  # the job's models and data go before the next one comes
         gc.collect()
         release_memory()
 
@@ -97,7 +113,10 @@ class Worker:
     def __init__(self) -> None:
         self._conn, child = SPAWN.Pipe()
         self.stop = SPAWN.Event()
-        self.process = SPAWN.Process(target=_serve, args=(child, self.stop), name="cnn_lab-training", daemon=True)
+        self.share = SPAWN.Value("i", 1, lock=False)  # threads it may use: the pool sets it, the worker follows
+        self.process = SPAWN.Process(
+            target=_serve, args=(child, self.stop, self.share), name="cnn_lab-training", daemon=True
+        )
         self.process.start()
         child.close()  # ours closed: the pipe reads EOF the moment the worker dies
         self.busy = False  # a job was sent and has not ended yet
@@ -106,7 +125,7 @@ class Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def run(self, job: Job, threads: int, poll_s: float = POLL_S) -> Generator[Any, None, Any]:
+    def run(self, job: Job, poll_s: float = POLL_S) -> Generator[Any, None, Any]:
         """Send ``job``, yield its events (None after ``poll_s`` of silence) and return its result.
 
         Raises WorkerDied when the process ends before the job does, and the
@@ -114,22 +133,30 @@ class Worker:
         running (``busy``): set ``stop`` and call ``finish`` to wait it out."""
         self.busy = True
         try:
-            self._conn.send((job, threads))
-            while True:
-                if not self._conn.poll(poll_s):
-                    yield None
-                    continue
-                kind, value = self._conn.recv()
-                if kind == "event":
-                    yield value
-                    continue
-                self.busy = False
-                if kind == "done":
-                    return value
-                raise value
-        except (EOFError, OSError):
+            self._conn.send(job)
+        except OSError:
+            raise self._died() from None
+        while True:
+            try:
+                message = self._conn.recv() if self._conn.poll(poll_s) else None
+            except (EOFError, OSError):
+                raise self._died() from None
+            if message is None:
+                yield None
+                continue
+            kind, value = message
+            if kind == "event":
+                yield value
+                continue
             self.busy = False
-            raise WorkerDied(self.death()) from None
+            if kind == "done":
+                return value
+            raise value
+
+    def _died(self) -> WorkerDied:
+        """The pipe broke: the process is gone, and why."""
+        self.busy = False
+        return WorkerDied(self.death())
 
     def finish(self, timeout_s: float) -> bool:
         """Read and drop what a job abandoned by its reader still says, until it ends; False if it did not in time."""
@@ -170,28 +197,33 @@ class Worker:
 class JobRun:
     """One job on a worker, as the session sees it: its events, and a way to stop it."""
 
-    def __init__(self, pool: WorkerPool, worker: Worker, job: Job, threads: int):
+    def __init__(self, pool: WorkerPool, worker: Worker, job: Job):
         self._pool, self._worker, self._job = pool, worker, job
         self.stop_event: Stop = worker.stop
-        self.threads = threads
         self.pid = worker.process.pid
+
+    @property
+    def threads(self) -> int:
+        """Its share of the cores now (the worker takes it at its next batch)."""
+        return self._worker.share.value
 
     def events(self) -> Generator[Any, None, Any]:
         """The job's events (None: a quiet moment); returns its result. Closing it early stops the job."""
         try:
-            return (yield from self._worker.run(self._job, self.threads))
+            return (yield from self._worker.run(self._job))
         finally:
             self._pool._done(self._worker)
 
 
 class WorkerPool:
-    """Worker processes for one app: one kept warm, one more for each run that trains at the same time."""
+    """Worker processes for one app: one kept warm, one more for each run that trains at the same time; a worker left
+    over when runs end waits ``linger_s`` for the next before it exits (starting one costs a second or two of CPU)."""
 
-    def __init__(self, keep_idle: int = 1, cores: int | None = None):
-        self.keep_idle = keep_idle
+    def __init__(self, keep_idle: int = 1, cores: int | None = None, linger_s: float = 120.0):
+        self.keep_idle, self.linger_s = keep_idle, linger_s
         self.cores = cores or torch.get_num_threads()
         self._idle: list[Worker] = []
-        self._busy = 0
+        self._busy: list[Worker] = []
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -208,20 +240,20 @@ class WorkerPool:
         threading.Thread(target=spawn, name="cnn_lab-warm-worker", daemon=True).start()
 
     def start(self, job: Job) -> JobRun:
-        """Run ``job`` on an idle worker (or a new one), with its share of the cores."""
+        """Run ``job`` on an idle worker (or a new one); the running ones share the cores from their next batch."""
         with self._lock:
             worker = next((w for w in self._idle if w.alive), None)
             self._idle = [w for w in self._idle if w.alive and w is not worker]
-            self._busy += 1
-            threads = max(1, self.cores // self._busy)
-        try:
-            worker = worker or Worker()
-            worker.stop.clear()
-            return JobRun(self, worker, job, threads)
-        except BaseException:
-            with self._lock:
-                self._busy -= 1
-            raise
+        worker = worker or Worker()
+        worker.stop.clear()
+        with self._lock:
+            self._busy.append(worker)
+            self._share_cores()
+        return JobRun(self, worker, job)
+
+    def _share_cores(self) -> None:
+        for busy in self._busy:
+            busy.share.value = max(1, self.cores // len(self._busy))
 
     def _done(self, worker: Worker) -> None:
         """A job ended (or its reader left: it is stopped and waited out): the worker waits for the next, or goes
@@ -235,12 +267,25 @@ class WorkerPool:
     def _settle(self, worker: Worker) -> None:
         healthy = worker.alive and (not worker.busy or worker.finish(timeout_s=60))
         with self._lock:
-            self._busy -= 1
-            keep = healthy and len(self._idle) < self.keep_idle
+            self._busy.remove(worker)
+            self._share_cores()
+            keep = healthy and (len(self._idle) < self.keep_idle or self.linger_s > 0)
             if keep:
                 self._idle.append(worker)
+        if keep and len(self._idle) > self.keep_idle:
+            retire = threading.Timer(self.linger_s, self._retire, (worker,))
+            retire.daemon = True
+            retire.start()
         if not keep:
             worker.close()
+
+    def _retire(self, worker: Worker) -> None:
+        """A lingering worker still idle, with enough others waiting: it exits, its memory back to the system."""
+        with self._lock:
+            if worker not in self._idle or len(self._idle) <= self.keep_idle:
+                return
+            self._idle.remove(worker)
+        worker.close()
 
     @property
     def processes(self) -> list[int]:

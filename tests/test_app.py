@@ -362,9 +362,10 @@ def test_two_clients_train_at_once_and_see_only_their_own_results(url):
     )
 
 
-def test_a_cancelled_run_frees_its_training_slot(playground, wait_until):
+@pytest.mark.parametrize("where", [[], ["--train-in-threads"]], ids=["worker process", "server thread"])
+def test_a_cancelled_run_frees_its_training_slot(playground, wait_until, where):
     """A closed tab cancels the stream: the run must stop, or the next user would queue behind it."""
-    url, _ = playground("--max-concurrent-trainings", "1")
+    url, _ = playground("--max-concurrent-trainings", "1", *where)
     first, second = Client(url, verbose=False), Client(url, verbose=False)
     long_run = first.submit(*settings(a=("16,32,64,64", "adam", 0.001, 16, 20, False), subset=0), api_name="/train")
     wait_until(lambda: len(long_run.outputs()) >= 3, 60, "the long run's first updates")

@@ -87,14 +87,15 @@ def test_stop_ends_a_job_and_a_reader_that_leaves_stops_it_too(pool):
 
 def test_two_jobs_at_once_run_in_two_processes_sharing_the_cores(pool):
     one, two = pool.start(Count(0, forever=True)), pool.start(Count(0, forever=True))
-    assert one.pid != two.pid and (one.threads, two.threads) == (2, 1)
+    assert one.pid != two.pid and (one.threads, two.threads) == (1, 1)  # 2 cores: one each
     first, second = one.events(), two.events()
     next(e for e in first if e is not None), next(e for e in second if e is not None)
     one.stop_event.set()
-    assert run_all(first)[1]["threads"] == 2
-    assert not two.stop_event.is_set() and next(e for e in second if e is not None) > 0  # the other one runs on
+    assert run_all(first)[1]["threads"] == 1
+    assert two.threads == 2 and not two.stop_event.is_set()  # the other one runs on, with both cores
+    next(e for e in second if e is not None)
     two.stop_event.set()
-    assert run_all(second)[1]["threads"] == 1
+    assert run_all(second)[1]["threads"] == 2
 
 
 def test_a_worker_killed_mid_job_is_reported_and_replaced(pool):
@@ -113,7 +114,7 @@ def test_a_worker_that_exits_says_its_code():
     worker.process.kill()
     worker.process.join(10)
     with pytest.raises(WorkerDied, match="killed by SIGKILL"):
-        run_all(worker.run(Count(1), 1))
+        run_all(worker.run(Count(1)))
     worker.close()
 
 
@@ -132,7 +133,7 @@ def test_shipped_contenders_keep_weights_and_history_and_leave_the_senders_alone
 
 
 def test_the_pool_keeps_one_worker_warm_and_lets_the_rest_go(wait_until):
-    workers = WorkerPool(keep_idle=1, cores=2)
+    workers = WorkerPool(keep_idle=1, cores=2, linger_s=1.0)
     try:
         workers.warm()
         wait_until(lambda: len(workers.processes) == 1, 60, "a warm worker")
@@ -142,6 +143,9 @@ def test_the_pool_keeps_one_worker_warm_and_lets_the_rest_go(wait_until):
         for run in (one, two):
             run.stop_event.set()
             run_all(run.events())
-        assert workers.processes == [one.pid] and not psutil.pid_exists(two.pid)  # its memory back to the system
+        assert sorted(workers.processes) == sorted([one.pid, two.pid])  # ready for two runs again, for a while
+        wait_until(lambda: len(workers.processes) == 1, 30, "the lingering worker to exit")
+        gone = two.pid if workers.processes == [one.pid] else one.pid
+        wait_until(lambda: not psutil.pid_exists(gone), 10, "its process to end")  # its memory back to the system
     finally:
         workers.close()

@@ -55,9 +55,12 @@ def quiet_queue(demo: gr.Blocks) -> bool:
     return True
 
 
-def build_app(data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2) -> gr.Blocks:
-    """The playground as a gr.Blocks; playground.py launches it (with CSS)."""
-    workspace = Workspace(data_dir, device)
+def build_app(
+    data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2, processes: bool = True
+) -> gr.Blocks:
+    """The playground as a gr.Blocks; playground.py launches it (with CSS). Runs train in worker processes, or on the
+    server's threads with ``processes=False``."""
+    workspace = Workspace(data_dir, device, processes)
     workspace.warm()  # a training process ready before the first click
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
