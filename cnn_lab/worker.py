@@ -20,6 +20,7 @@ import gc
 import pickle
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Generator
 from multiprocessing.connection import Connection
@@ -33,6 +34,7 @@ from .runtime import release_memory, tune_allocator
 
 SPAWN = mp.get_context("spawn")
 POLL_S = 0.5  # a job that says nothing for this long still gives its reader a chance to look up (None)
+SEND_EVERY_S = 0.1  # a worker sends its events in batches: every send wakes the server, which takes a core from it
 
 
 class WorkerDied(RuntimeError):
@@ -80,18 +82,24 @@ def _serve(conn: Connection, stop: Stop, share: Synchronized) -> None:
         if job is None:
             return
         events = job.events(_BetweenBatches(stop, share))
+        pending: list = []
+        sent = time.perf_counter()
         try:
             while True:
                 try:
-                    event = next(events)
+                    pending.append(next(events))
                 except StopIteration as end:
+                    conn.send(("events", pending))
                     conn.send(("done", end.value))
                     break
-                conn.send(("event", event))
+                if time.perf_counter() - sent >= SEND_EVERY_S:
+                    conn.send(("events", pending))
+                    pending, sent = [], time.perf_counter()
         except (BrokenPipeError, EOFError):
             return
         except Exception as err:  # a bug, not the user's input (the session checked it): said, and the worker goes on
             traceback.print_exc()
+            conn.send(("events", pending))
             conn.send(("error", _portable(err)))
         job = events = None  # the job's models and data go before the next one comes
         gc.collect()
@@ -145,8 +153,8 @@ class Worker:
                 yield None
                 continue
             kind, value = message
-            if kind == "event":
-                yield value
+            if kind == "events":
+                yield from value
                 continue
             self.busy = False
             if kind == "done":
@@ -163,7 +171,7 @@ class Worker:
         try:
             while self._conn.poll(timeout_s):
                 kind, _ = self._conn.recv()
-                if kind != "event":
+                if kind != "events":
                     self.busy = False
                     return True
         except (EOFError, OSError):
