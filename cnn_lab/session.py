@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from .config import ConfigError, ExperimentConfig, ModelSpec, RunConfig, check_epochs
+from .confusion import PairScores, score_on_test_set
 from .contenders import Contender, create_contenders
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
@@ -132,6 +133,7 @@ class Session:
         self.finished: RunFinished | None = None
         self.view: RunView | None = None  # what the page shows of the latest run
         self._run: JobRun | ThreadRun | None = None  # the job now running
+        self._scores: PairScores | None = None  # the trained pair on the test set, until its weights change
 
     @property
     def training_process(self) -> int | None:
@@ -190,7 +192,7 @@ class Session:
         if self.running:
             raise SessionError("A run is already in progress: press Stop first.", "Busy")
         self.stop_event = threading.Event()
-        self.running = True
+        self.running, self._scores = True, None
 
     def _relay(
         self,
@@ -242,6 +244,7 @@ class Session:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
         contender = self.contenders[name]
         contender.restore(epoch)
+        self._scores = None
         self.finished.results[name] = replace(
             self.finished.results[name],
             status=f"rolled back to epoch {contender.epochs_done}",
@@ -252,6 +255,19 @@ class Session:
         self.view.truncate(name, contender.images_seen)  # Continue draws on from there
         accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
         return f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
+
+    def test_set_scores(self) -> PairScores:
+        """Both trained models on every test image (computed once per trained state: a second or two on a CPU)."""
+        self._trained_pair("there is nothing to inspect yet.")
+        if not self.trained:
+            raise SessionError("Train the models first: the last run stopped before its first step.", "Train first")
+        if self._scores is None:
+            self._scores = score_on_test_set(self.contenders, self.data)
+        return self._scores
+
+    def test_images(self, index: np.ndarray) -> np.ndarray:
+        """Test images (uint8, N x H x W) by index, for galleries."""
+        return self.data.test_images[torch.from_numpy(np.asarray(index, dtype=np.int64))].numpy()
 
     def summary(self) -> pd.DataFrame:
         """Both models' numbers side by side (empty before a run ends)."""

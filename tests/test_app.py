@@ -177,6 +177,26 @@ def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tm
     client.close()
 
 
+def test_inspect_test_set_gives_both_models_matrices_as_data(url, mnist):
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):
+        client.predict(api_name="/inspect_test_set")
+    small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
+    final = client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
+    data = client.predict(api_name="/inspect_test_set")
+    n = len(mnist.test_labels)
+    assert data["test_images"] == n and data["class_names"] == [str(d) for d in range(10)]
+    for name in ("A", "B"):
+        matrix = np.array(data["confusion"][name])
+        assert matrix.shape == (10, 10) and matrix.sum() == n
+        assert np.bincount(mnist.test_labels.numpy(), minlength=10).tolist() == matrix.sum(axis=1).tolist()
+        assert data["accuracy"][name] == pytest.approx(np.trace(matrix) / n)
+        assert data["accuracy"][name] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=0.01)
+    assert set(data["disagreements"]) == {"A right, B wrong", "B right, A wrong", "both wrong and sure"}
+    assert data["confused_pairs"] and " reads " in data["confused_pairs"][0]
+    client.close()
+
+
 def test_sketch_before_training_says_so_and_blank_says_nothing_drawn(url, tmp_path):
     client = Client(url, verbose=False)
     label_a, label_b, preview, note = client.predict(sketch_of(render_digit(4), tmp_path), api_name="/predict_sketch")

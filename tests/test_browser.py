@@ -371,6 +371,23 @@ def table_column(table: Locator, column: int) -> list[str]:
     return [text.strip() for text in table.locator(f'[role="gridcell"][data-col="{column}"]').all_inner_texts()]
 
 
+def check_test_set_scores(page: Page) -> None:
+    """Score both models on the test set, click the cell of the most confused pair and see exactly its images."""
+    page.locator("#inspect-score").click()
+    summary = page.locator("#inspect-summary")
+    expect(summary).to_contain_text("Most confused", timeout=60_000)
+    first = re.search(r"([AB]) reads (\d) as (\d) on (\d+) test image", summary.inner_text())
+    assert first, summary.inner_text()
+    model, truth, guess, count = first.group(1), first.group(2), first.group(3), int(first.group(4))
+    cell = page.locator(f"#matrix-{model} [data-testid=cell-{truth}-{int(guess) + 1}]")
+    expect(cell).to_have_text(re.compile(rf"^\s*{count}\s*$"))
+    cell.click()
+    gallery = page.locator("#cell-gallery")
+    expect(gallery).to_contain_text(f"Model {model} reads {truth} as {guess}: {count} test images")
+    expect(gallery.locator("img")).to_have_count(min(count, 40))
+    expect(page.locator("#disagreement-gallery")).to_contain_text("A right, B wrong")
+
+
 def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     """Inspect, Runs, Data and Learn each show what they are for; a full-page screenshot of each, then back to Train."""
     inspect = open_tab(page, "inspect")
@@ -384,6 +401,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
         layers = ModelConfig.from_conv_channels([int(c) for c in channels[name].split(",")]).layers
         expected = report_frame(layers_to_json(layers))["params"].tolist()
         assert table_column(table, 3) == expected, (name, table_column(table, 3), expected)
+    check_test_set_scores(page)
     screenshot(page, f"{theme}-inspect")
 
     open_tab(page, "runs")

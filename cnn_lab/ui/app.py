@@ -69,7 +69,7 @@ def build_app(
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
                 tab = train_tab(session, device, max_concurrent_trainings)
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
-                inspect_tab(tab.layer_boxes)
+                inspect_tab(tab.layer_boxes, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs"):
                 runs_tab()
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
