@@ -55,3 +55,23 @@ def network_diagram(configs: dict[str, ModelConfig]) -> Figure:
         ax.set_axis_off()
         ax.set_title(f"Model {name}: {configs[name].param_count:,} parameters", loc="left", fontsize=10, color=TEXT)
     return figure
+
+
+def per_class_chart(class_names: tuple[str, ...], accuracies: dict[str, list[float]], colors: dict[str, str]) -> Figure:
+    """Each model's accuracy per class as bars side by side, one group per class."""
+    figure = Figure(figsize=(max(8, 0.8 * len(class_names)), 2.8), layout="constrained")
+    figure.patch.set_alpha(0)
+    ax = figure.add_subplot()
+    ax.patch.set_alpha(0)
+    width = 0.8 / len(accuracies)
+    for offset, (name, values) in enumerate(accuracies.items()):
+        positions = [k + (offset - (len(accuracies) - 1) / 2) * width for k in range(len(class_names))]
+        ax.bar(positions, [100 * v for v in values], width, label=f"Model {name}", color=colors[name])
+    ax.set_xticks(range(len(class_names)), class_names, rotation=30 if max(map(len, class_names)) > 3 else 0)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("test accuracy (%)", color=TEXT)
+    ax.tick_params(colors=TEXT)
+    for side in ax.spines.values():
+        side.set_color(TEXT)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, labelcolor=TEXT)
+    return figure

@@ -10,11 +10,13 @@ import pandas as pd
 from ..builder import layers_from_json
 from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
-from ..plots import network_diagram
+from ..plots import network_diagram, per_class_chart
 from ..session import NAMES, Session
+from ..views import LOSS_COLORS
 from .builder_panel import report_frame
 from .wiring import user_errors
 
+MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # the ten classes of MNIST and Fashion-MNIST fit at half the page
 GALLERY_CAP = 40  # images shown of a cell or a disagreement (the count says how many there are)
 
 
@@ -63,7 +65,7 @@ def gallery(session: Session, scores: PairScores, index: np.ndarray) -> list[tup
 
 def score_test_set(session: Session) -> tuple:
     """Both trained models on every test image: the summary in words, the matrices of A, B and B - A, per-class
-    accuracy, and the first disagreement gallery."""
+    accuracy (table and chart), and the first disagreement gallery."""
     with user_errors():
         scores = session.test_set_scores()
     a, b = (scores.confusion(name) for name in NAMES)
@@ -79,6 +81,9 @@ def score_test_set(session: Session) -> tuple:
         matrix_frame(b, scores.class_names),
         matrix_frame(b - a, scores.class_names),
         per_class_frame(scores),
+        per_class_chart(
+            scores.class_names, {name: scores.per_class_accuracy(name).tolist() for name in NAMES}, LOSS_COLORS
+        ),
         gr.Radio(choices=list(scores.disagreements()), value=kind),
         gr.Gallery(images, label=label),
     )
@@ -141,7 +146,9 @@ def test_set_section(session: gr.State) -> None:
         "diff": "B - A: positive where B makes more of that mistake (or gets more right, on the diagonal)",
     }
     matrices = {
-        key: gr.Dataframe(label=title, interactive=False, elem_id=f"matrix-{key}", render=False)
+        key: gr.Dataframe(
+            label=title, interactive=False, elem_id=f"matrix-{key}", render=False, column_widths=MATRIX_COLUMNS
+        )
         for key, title in titles.items()
     }
     with gr.Row():
@@ -151,10 +158,13 @@ def test_set_section(session: gr.State) -> None:
         matrices["diff"].render()
         per_class = gr.Dataframe(label="Per-class accuracy", interactive=False, elem_id="per-class")
     matrices = list(matrices.values())
+    chart = gr.Plot(label="Per-class accuracy of both models", elem_id="per-class-chart")
     cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
     kinds = gr.Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
     disagreement_gallery = gr.Gallery(label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery")
-    score.click(score_test_set, session, [summary, *matrices, per_class, kinds, disagreement_gallery], api_name=False)
+    score.click(
+        score_test_set, session, [summary, *matrices, per_class, chart, kinds, disagreement_gallery], api_name=False
+    )
     for model, matrix in zip(NAMES, matrices):
         matrix.select(cell_opener(model), session, cell_gallery, api_name=False)
     kinds.input(show_disagreement, [kinds, session], disagreement_gallery, api_name=False)
