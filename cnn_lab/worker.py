@@ -297,7 +297,7 @@ class WorkerPool:
 
     @property
     def processes(self) -> list[int]:
-        """Process ids of the idle workers (for the benchmarks' memory count)."""
+        """Process ids of the idle workers."""
         with self._lock:
             return [w.process.pid for w in self._idle if w.alive]
 

@@ -74,7 +74,8 @@ def score_test_set(session: Session) -> tuple:
         f"On {scores.size:,} test images: A {scores.accuracy('A'):.2%}, B {scores.accuracy('B'):.2%}. "
         f"Most confused:\n{pairs}\n\nClick a cell of a matrix to see its test images."
     )
-    kind, images, label = disagreement(next(iter(scores.disagreements())), session)
+    kinds = list(scores.disagreements())
+    _, images, label = disagreement(kinds[0], session)
     return (
         summary,
         matrix_frame(a, scores.class_names),
@@ -84,7 +85,7 @@ def score_test_set(session: Session) -> tuple:
         per_class_chart(
             scores.class_names, {name: scores.per_class_accuracy(name).tolist() for name in NAMES}, LOSS_COLORS
         ),
-        gr.Radio(choices=list(scores.disagreements()), value=kind),
+        gr.Radio(choices=kinds, value=kinds[0]),
         gr.Gallery(images, label=label),
     )
 
