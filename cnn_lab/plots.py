@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from .config import ModelConfig
+from .pictures import feature_map_grid, filter_grid
 
 TEXT = "#7c8594"  # a grey that reads on the light and the dark theme alike
 LAYER_COLORS = {
@@ -74,4 +76,46 @@ def per_class_chart(class_names: tuple[str, ...], accuracies: dict[str, list[flo
     for side in ax.spines.values():
         side.set_color(TEXT)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, labelcolor=TEXT)
+    return figure
+
+
+def activation_chart(strengths: dict[str, dict[str, float]], colors: dict[str, str]) -> Figure:
+    """Each model's mean absolute output per layer, one panel per model (their layers need not match)."""
+    figure = Figure(figsize=(9, 2.4 * len(strengths)), layout="constrained")
+    figure.patch.set_alpha(0)
+    for row, (name, layers) in enumerate(strengths.items()):
+        ax = figure.add_subplot(len(strengths), 1, row + 1)
+        ax.patch.set_alpha(0)
+        ax.bar(range(len(layers)), list(layers.values()), color=colors[name])
+        ax.set_xticks(range(len(layers)), list(layers), rotation=30, fontsize=8)
+        ax.set_ylabel("mean |output|", color=TEXT, fontsize=8)
+        ax.set_title(
+            f"Model {name}: how strongly each layer responds to this image", loc="left", fontsize=9, color=TEXT
+        )
+        ax.tick_params(colors=TEXT)
+        for side in ax.spines.values():
+            side.set_color(TEXT)
+    return figure
+
+
+def feature_maps_figure(title: str, maps: dict[str, np.ndarray], filters: np.ndarray | None) -> Figure:
+    """One model on one image: its first layer's filters, then every conv layer's maps (each scaled to its own
+    range), one titled row each."""
+    rows = {}
+    if filters is not None:
+        rows[f"first layer's {len(filters)} filters ({filters.shape[1]}x{filters.shape[2]}; red +, blue -)"] = (
+            filter_grid(filters)
+        )
+    for layer, layer_maps in maps.items():
+        count, h, w = layer_maps.shape
+        rows[f"{layer}: {count} maps of {h}x{w}"] = feature_map_grid(layer_maps)
+    heights = [grid.shape[0] / grid.shape[1] for grid in rows.values()]
+    figure = Figure(figsize=(6, 0.4 + sum(6 * h + 0.35 for h in heights)), layout="constrained")
+    figure.patch.set_alpha(0)
+    figure.suptitle(title, x=0.02, ha="left", fontsize=10, color=TEXT)
+    for row, (label, grid) in enumerate(rows.items()):
+        ax = figure.add_subplot(len(rows), 1, row + 1)
+        ax.imshow(grid, interpolation="nearest")
+        ax.set_title(label, loc="left", fontsize=9, color=TEXT)
+        ax.set_axis_off()
     return figure

@@ -9,6 +9,7 @@ that train (see worker.py).
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 import time
@@ -25,6 +26,7 @@ from .contenders import Contender, create_contenders
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
 from .events import Event, RunFinished, StepEvent
+from .explain import Explanation, check_method, explain
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .models import ModelSummary, summarize
@@ -133,7 +135,8 @@ class Session:
         self.finished: RunFinished | None = None
         self.view: RunView | None = None  # what the page shows of the latest run
         self._run: JobRun | ThreadRun | None = None  # the job now running
-        self._scores: PairScores | None = None  # the trained pair on the test set, until its weights change
+        self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
+        self.last_sketch: np.ndarray | None = None  # the latest drawing read, as the models see it (28x28)
 
     @property
     def training_process(self) -> int | None:
@@ -192,7 +195,7 @@ class Session:
         if self.running:
             raise SessionError("A run is already in progress: press Stop first.", "Busy")
         self.stop_event = threading.Event()
-        self.running, self._scores = True, None
+        self.running, self._scores = True, {}
 
     def _relay(
         self,
@@ -244,7 +247,7 @@ class Session:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
         contender = self.contenders[name]
         contender.restore(epoch)
-        self._scores = None
+        self._scores = {}
         self.finished.results[name] = replace(
             self.finished.results[name],
             status=f"rolled back to epoch {contender.epochs_done}",
@@ -256,14 +259,69 @@ class Session:
         accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
         return f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
 
-    def test_set_scores(self) -> PairScores:
-        """Both trained models on every test image (computed once per trained state: a second or two on a CPU)."""
+    def pair_at(self, epoch: int | None = None) -> dict[str, Contender]:
+        """The trained pair as it is (``epoch`` None) or as it was at the end of a saved epoch: copies, so looking
+        back never changes the pair that Continue trains on."""
         self._trained_pair("there is nothing to inspect yet.")
         if not self.trained:
             raise SessionError("Train the models first: the last run stopped before its first step.", "Train first")
-        if self._scores is None:
-            self._scores = score_on_test_set(self.contenders, self.data)
-        return self._scores
+        if epoch is None:
+            return self.contenders
+        if epoch not in self.replay_epochs():
+            saved = ", ".join(map(str, self.replay_epochs())) or "none yet"
+            raise ConfigError(f"epoch must be one saved for both models ({saved}), got {epoch}", "epoch")
+        pair = {}
+        for name, contender in self.contenders.items():
+            saved = contender.checkpoints[epoch]
+            module = copy.deepcopy(contender.module)
+            module.load_state_dict(saved.weights)
+            pair[name] = replace(contender, module=module, test_accuracy=saved.test_accuracy, epochs_done=epoch)
+        return pair
+
+    def replay_epochs(self) -> list[int]:
+        """The epochs both models have a checkpoint of, oldest first."""
+        saved = [set(c.checkpoints) for c in self.contenders.values()]
+        return sorted(set.intersection(*saved)) if saved else []
+
+    def test_set_scores(self, epoch: int | None = None) -> PairScores:
+        """Both models, now or at a saved epoch, on every test image (computed once per state: a second or two on a
+        CPU)."""
+        pair = self.pair_at(epoch)
+        if epoch not in self._scores:
+            self._scores[epoch] = score_on_test_set(pair, self.data)
+        return self._scores[epoch]
+
+    def test_image(self, number: int | None) -> np.ndarray:
+        """Test image ``number`` (uint8 H x W), or the latest sketch as the models saw it (``number`` None)."""
+        self.pair_at()
+        if number is None:
+            if self.last_sketch is None:
+                raise SessionError(
+                    "Draw a digit on the Train & compare tab's sketchpad first, or choose a test image.",
+                    "Nothing drawn yet",
+                )
+            return self.last_sketch
+        count = len(self.data.test_labels)
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < count:
+            raise ConfigError(f"test image must be a whole number from 0 to {count - 1}, got {number!r}", "test image")
+        return self.test_images([number])[0]
+
+    def explain(self, image: np.ndarray, method: str, epoch: int | None = None) -> dict[str, Explanation]:
+        """Both models' reading of a uint8 image as they see it (28x28 white on black), each with ``method``'s
+        attribution, its conv layers' feature maps and every layer's activation strength."""
+        pair = self.pair_at(epoch)
+        check_method(method, pair)
+        info = self.data.info
+        return {
+            name: explain(c, torch.from_numpy(np.ascontiguousarray(image)), info, method) for name, c in pair.items()
+        }
+
+    def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:
+        """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""
+        drawn = sketch_to_mnist(drawing)
+        if drawn is None:
+            raise ConfigError("drawing must show a digit, but it has no ink (dark marks on white)", "drawing")
+        return drawn, self.explain(drawn, method)
 
     def test_images(self, index: np.ndarray) -> np.ndarray:
         """Test images (uint8, N x H x W) by index, for galleries."""
@@ -294,6 +352,7 @@ class Session:
         drawn = sketch_to_mnist(drawing)
         if drawn is None:
             return SketchReading(nobody, None, "Nothing drawn yet.")
+        self.last_sketch = drawn
         if self.running:
             return SketchReading(nobody, drawn, "Training is in progress; draw again when it finishes.")
         if not self.trained:

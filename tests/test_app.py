@@ -177,7 +177,7 @@ def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tm
     client.close()
 
 
-def test_inspect_test_set_gives_both_models_matrices_as_data(url, mnist):
+def test_inspect_test_set_and_explain_sketch_give_plain_data(url, mnist):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):
         client.predict(api_name="/inspect_test_set")
@@ -194,6 +194,27 @@ def test_inspect_test_set_gives_both_models_matrices_as_data(url, mnist):
         assert data["accuracy"][name] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=0.01)
     assert set(data["disagreements"]) == {"A right, B wrong", "B right, A wrong", "both wrong and sure"}
     assert data["confused_pairs"] and " reads " in data["confused_pairs"][0]
+
+    # /explain_sketch on the same trained pair: a real test digit drawn large, dark on white
+    digit = 255 - np.kron(mnist.test_images[0].numpy(), np.ones((10, 10), np.uint8))
+    buffer = io.BytesIO()
+    Image.fromarray(digit).save(buffer, format="PNG")
+    found = client.predict(base64.b64encode(buffer.getvalue()).decode(), "occlusion", api_name="/explain_sketch")
+    for name in ("A", "B"):
+        answer = found[name]
+        assert answer["method"] == "occlusion" and answer["prediction"] in data["class_names"]
+        assert answer["confidence"] == pytest.approx(max(answer["probabilities"].values()))
+        overlay = Image.open(io.BytesIO(base64.b64decode(answer["attribution_png"])))
+        assert overlay.size == (168, 168) and overlay.mode == "RGB"
+        assert list(answer["feature_maps_png"]) == ["conv1", "conv2", "conv3", "conv4"]
+        conv1 = Image.open(io.BytesIO(base64.b64decode(answer["feature_maps_png"]["conv1"])))
+        assert conv1.width > conv1.height > 0  # 8 maps in one row
+    with pytest.raises(Exception, match="method must be one of saliency, grad-cam, occlusion, got 'magic'"):
+        client.predict(base64.b64encode(buffer.getvalue()).decode(), "magic", api_name="/explain_sketch")
+    blank = io.BytesIO()
+    Image.fromarray(np.full((50, 50), 255, np.uint8)).save(blank, format="PNG")
+    with pytest.raises(Exception, match="drawing must show a digit, but it has no ink"):
+        client.predict(base64.b64encode(blank.getvalue()).decode(), "", api_name="/explain_sketch")
     client.close()
 
 

@@ -388,6 +388,28 @@ def check_test_set_scores(page: Page) -> None:
     expect(page.locator("#disagreement-gallery")).to_contain_text("A right, B wrong")
 
 
+def check_explanation(page: Page) -> None:
+    """Explain the drawn 7: what both models read, where each looked, its filters and feature maps; another method
+    redraws it; the replay slider takes everything back to the end of epoch 1 of 2."""
+    page.locator("#explain").click()
+    summary = page.locator("#explain-summary")
+    expect(summary).to_contain_text(re.compile(r"Model A reads \d \(\d+% sure\), model B reads \d"))
+    for name in "AB":
+        overlay = page.locator(f"#explain-{name} img")
+        expect(overlay).to_be_visible()
+        assert overlay.evaluate("img => img.naturalWidth") == 168  # the 28x28 input drawn 6x
+        maps = page.locator(f"#feature-maps-{name} img")
+        expect(maps).to_be_visible()
+        assert maps.evaluate("img => img.complete && img.naturalHeight") > 300
+    page.locator("#explain-method").get_by_label("occlusion").check()
+    expect(summary).to_contain_text("occlusion: bright where blanking out")
+    range_input = page.locator("#replay-epoch input[type=range]")
+    expect(range_input).to_be_enabled()
+    range_input.click()  # at its middle: 0 .. 2, so epoch 1
+    expect(page.locator("#inspect-summary")).to_contain_text("At the end of epoch 1, on")
+    expect(page.locator("#replay-epoch input[type=number]")).to_have_value("1")
+
+
 def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     """Inspect, Runs, Data and Learn each show what they are for; a full-page screenshot of each, then back to Train."""
     inspect = open_tab(page, "inspect")
@@ -402,6 +424,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
         expected = report_frame(layers_to_json(layers))["params"].tolist()
         assert table_column(table, 3) == expected, (name, table_column(table, 3), expected)
     check_test_set_scores(page)
+    check_explanation(page)
     screenshot(page, f"{theme}-inspect")
 
     open_tab(page, "runs")

@@ -2,7 +2,9 @@
 
 from matplotlib.patches import Rectangle
 
-from cnn_lab.plots import per_class_chart
+import numpy as np
+
+from cnn_lab.plots import activation_chart, feature_maps_figure, per_class_chart
 
 
 def test_per_class_chart_draws_one_bar_per_class_and_model_at_its_accuracy():
@@ -15,3 +17,24 @@ def test_per_class_chart_draws_one_bar_per_class_and_model_at_its_accuracy():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Model A", "Model B"]
     centres = [b.get_x() + b.get_width() / 2 for b in bars]
     assert centres[0] < 0 < centres[3]  # A left of B in each group
+
+
+def test_activation_chart_has_a_panel_per_model_with_its_own_layers():
+    strengths = {"A": {"conv1": 0.5, "relu1": 0.2, "classifier": 3.0}, "B": {"fc1": 1.5, "classifier": 2.0}}
+    figure = activation_chart(strengths, {"A": "#2563eb", "B": "#ea580c"})
+    for ax, (name, layers) in zip(figure.axes, strengths.items(), strict=True):
+        assert [round(b.get_height(), 6) for b in ax.patches] == list(layers.values())
+        assert [t.get_text() for t in ax.get_xticklabels()] == list(layers)
+        assert ax.get_title(loc="left").startswith(f"Model {name}")
+
+
+def test_feature_maps_figure_shows_the_filters_then_one_row_per_conv_layer():
+    maps = {"conv1": np.random.default_rng(0).random((8, 28, 28)), "conv2": np.zeros((16, 14, 14))}
+    figure = feature_maps_figure("Model A", maps, np.ones((8, 3, 3)))
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
+    assert titles == [
+        "first layer's 8 filters (3x3; red +, blue -)",
+        "conv1: 8 maps of 28x28",
+        "conv2: 16 maps of 14x14",
+    ]
+    assert figure.axes[2].images[0].get_array().shape[:2] == (2 * 56 + 2, 8 * 56 + 7 * 2)  # 16 maps in 2 rows of 8

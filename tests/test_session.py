@@ -43,7 +43,7 @@ def session(workspace) -> Session:
 
 
 def test_engine_and_session_import_no_gradio():
-    modules = "background config contenders crossval data events inference jobs learning_watch models optim session training views worker".split()
+    modules = "background config confusion contenders crossval data events explain inference jobs learning_watch models optim pictures plots session training views worker".split()
     code = "import sys; " + "; ".join(f"import cnn_lab.{m}" for m in modules) + "; print('gradio' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -69,6 +69,37 @@ def test_a_session_trains_continues_rolls_back_and_reads_a_drawing(session):
     assert reading.preview.shape == (28, 28) and set(reading.confidences) == {"A", "B"}
     assert len(reading.confidences["A"]) == 10 and sum(reading.confidences["B"].values()) == pytest.approx(1, abs=1e-3)
     assert session.sample_results(count=6, seed=1).count('class="cnn-card"') == 6
+
+
+def test_inspect_looks_back_at_saved_epochs_and_explains_sketches_and_test_images(session):
+    list(session.train(small_setup()))
+    with pytest.raises(SessionError, match="Draw a digit on the Train & compare tab's sketchpad first"):
+        session.test_image(None)
+    assert session.replay_epochs() == [1, 2]
+    now = {name: copy.deepcopy(c.module.state_dict()) for name, c in session.contenders.items()}
+    then = session.pair_at(1)
+    for name, contender in then.items():
+        saved = session.contenders[name].checkpoints[1].weights
+        assert all(torch.equal(v.cpu(), saved[k]) for k, v in contender.module.state_dict().items())
+        live = session.contenders[name].module.state_dict()
+        assert all(torch.equal(v, live[k]) for k, v in now[name].items())  # looking back changes nothing
+    early, late = session.test_set_scores(1), session.test_set_scores()
+    assert early.accuracy("A") == pytest.approx(session.contenders["A"].checkpoints[1].test_accuracy, abs=1e-6)
+    assert late.accuracy("A") == pytest.approx(session.contenders["A"].test_accuracy, abs=1e-6)
+    with pytest.raises(ConfigError, match=r"epoch must be one saved for both models \(1, 2\), got 5"):
+        session.pair_at(5)
+    with pytest.raises(ConfigError, match="test image must be a whole number from 0 to"):
+        session.test_image(-1)
+
+    drawing = small_fixed_part(10)["images"][0]
+    reading = session.read_sketch(drawing)
+    assert np.array_equal(session.test_image(None), reading.preview)
+    found = session.explain(session.test_image(None), "saliency", epoch=1)
+    assert set(found) == {"A", "B"} and found["A"].attribution.shape == (28, 28)
+    drawn, again = session.explain_drawing(drawing, "grad-cam")
+    assert np.array_equal(drawn, reading.preview) and again["B"].method == "grad-cam"
+    with pytest.raises(ConfigError, match="drawing must show a digit, but it has no ink"):
+        session.explain_drawing(np.full((40, 40), 255, np.uint8), "saliency")
 
 
 def test_stop_ends_a_run_within_a_batch_and_the_models_stay_usable(session):

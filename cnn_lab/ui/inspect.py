@@ -10,14 +10,19 @@ import pandas as pd
 from ..builder import layers_from_json
 from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
-from ..plots import network_diagram, per_class_chart
+from ..explain import METHOD_NOTES, METHODS, Explanation, first_layer_filters
+from ..inference import drawing_from_base64
+from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
+from ..plots import activation_chart, feature_maps_figure, network_diagram, per_class_chart
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
-from .wiring import user_errors
+from .wiring import by_name, user_errors
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # the ten classes of MNIST and Fashion-MNIST fit at half the page
 GALLERY_CAP = 40  # images shown of a cell or a disagreement (the count says how many there are)
+SOURCES = ("the latest sketch", "a test image")
+INPUT_SCALE = 6  # a 28x28 input shown at 168 px
 
 
 def diagram(layers_a: str, layers_b: str):
@@ -63,19 +68,31 @@ def gallery(session: Session, scores: PairScores, index: np.ndarray) -> list[tup
     return items
 
 
-def score_test_set(session: Session) -> tuple:
-    """Both trained models on every test image: the summary in words, the matrices of A, B and B - A, per-class
-    accuracy (table and chart), and the first disagreement gallery."""
+def replay_epoch(value: float | None) -> int | None:
+    """The replay slider's value as an epoch: 0 (or nothing) means the models as they are now."""
+    return int(value) if value else None
+
+
+def scores_at(value: float | None, session: Session) -> PairScores:
     with user_errors():
-        scores = session.test_set_scores()
+        return session.test_set_scores(replay_epoch(value))
+
+
+def score_test_set(value: float | None, session: Session) -> tuple:
+    """Both trained models (now, or at the replayed epoch) on every test image: the summary in words, the matrices
+    of A, B and B - A, per-class accuracy (table and chart), the first disagreement gallery and the replay slider."""
+    scores = scores_at(value, session)
     a, b = (scores.confusion(name) for name in NAMES)
     pairs = "\n".join(f"- {line}" for line in scores.confused_pairs()) or "- no mistakes at all"
+    epoch = replay_epoch(value)
+    when = f"At the end of epoch {epoch}, on" if epoch else "On"
     summary = (
-        f"On {scores.size:,} test images: A {scores.accuracy('A'):.2%}, B {scores.accuracy('B'):.2%}. "
+        f"{when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, B {scores.accuracy('B'):.2%}. "
         f"Most confused:\n{pairs}\n\nClick a cell of a matrix to see its test images."
     )
     kinds = list(scores.disagreements())
-    _, images, label = disagreement(kinds[0], session)
+    _, images, label = disagreement(kinds[0], value, session)
+    epochs = session.replay_epochs()
     return (
         summary,
         matrix_frame(a, scores.class_names),
@@ -87,14 +104,15 @@ def score_test_set(session: Session) -> tuple:
         ),
         gr.Radio(choices=kinds, value=kinds[0]),
         gr.Gallery(images, label=label),
+        gr.Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
+        gr.Gallery(None, label="A cell's test images"),  # a cell opened before showed other weights
     )
 
 
-def open_cell(model: str, session: Session, event: gr.SelectData):
+def open_cell(model: str, value: float | None, session: Session, event: gr.SelectData):
     """The test images of a clicked cell of model ``model``'s matrix (the first column names the class)."""
     row, column = event.index
-    with user_errors():
-        scores = session.test_set_scores()
+    scores = scores_at(value, session)
     if column == 0:
         return gr.Gallery()
     truth, guess = row, column - 1
@@ -108,15 +126,14 @@ def open_cell(model: str, session: Session, event: gr.SelectData):
 def cell_opener(model: str):
     """open_cell for one model's matrix (Gradio passes the click as the SelectData-annotated argument)."""
 
-    def open_model_cell(session: Session, event: gr.SelectData):
-        return open_cell(model, session, event)
+    def open_model_cell(value: float | None, session: Session, event: gr.SelectData):
+        return open_cell(model, value, session, event)
 
     return open_model_cell
 
 
-def disagreement(kind: str, session: Session) -> tuple[str, list, str]:
-    with user_errors():
-        scores = session.test_set_scores()
+def disagreement(kind: str, value: float | None, session: Session) -> tuple[str, list, str]:
+    scores = scores_at(value, session)
     found = scores.disagreements()
     if kind not in found:
         raise gr.Error(f"disagreement must be one of {', '.join(found)}, got {kind!r}", title="Check the settings")
@@ -125,8 +142,8 @@ def disagreement(kind: str, session: Session) -> tuple[str, list, str]:
     return kind, gallery(session, scores, index), f"{kind}: {len(index)} test images{shown}"
 
 
-def show_disagreement(kind: str, session: Session):
-    _, images, label = disagreement(kind, session)
+def show_disagreement(kind: str, value: float | None, session: Session):
+    _, images, label = disagreement(kind, value, session)
     return gr.Gallery(images, label=label)
 
 
@@ -137,7 +154,7 @@ def inspect_test_set(session: Session) -> dict:
         return session.test_set_scores().as_data()
 
 
-def test_set_section(session: gr.State) -> None:
+def test_set_section(replay: gr.Slider, session: gr.State) -> None:
     gr.Markdown("### Both models on the test set")
     score = gr.Button("Score both models on the test set", variant="primary", elem_id="inspect-score")
     summary = gr.Markdown("Train the models, then score them here.", elem_id="inspect-summary")
@@ -163,18 +180,128 @@ def test_set_section(session: gr.State) -> None:
     cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
     kinds = gr.Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
     disagreement_gallery = gr.Gallery(label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery")
-    score.click(
-        score_test_set, session, [summary, *matrices, per_class, chart, kinds, disagreement_gallery], api_name=False
-    )
+    outputs = [summary, *matrices, per_class, chart, kinds, disagreement_gallery, replay, cell_gallery]
+    score.click(score_test_set, [replay, session], outputs, api_name=False)
+    replay.release(score_test_set, [replay, session], outputs, api_name=False)
     for model, matrix in zip(NAMES, matrices):
-        matrix.select(cell_opener(model), session, cell_gallery, api_name=False)
-    kinds.input(show_disagreement, [kinds, session], disagreement_gallery, api_name=False)
+        matrix.select(cell_opener(model), [replay, session], cell_gallery, api_name=False)
+    kinds.input(show_disagreement, [kinds, replay, session], disagreement_gallery, api_name=False)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /inspect_test_set's call and answer
     hidden_trigger.click(inspect_test_set, session, data, api_name="inspect_test_set")
 
 
+def image_to_explain(source: str, number: float | None, session: Session) -> np.ndarray:
+    """The latest sketch, or test image ``number``."""
+    if source not in SOURCES:
+        raise gr.Error(f"explain must be one of {', '.join(SOURCES)}, got {source!r}", title="Check the settings")
+    whole = int(number) if isinstance(number, (int, float)) and float(number).is_integer() else number
+    with user_errors():
+        return session.test_image(None if source == SOURCES[0] else whole)
+
+
+def reading_summary(found: dict[str, Explanation], method: str, class_names: tuple[str, ...]) -> str:
+    """What each model reads and how sure it is, what the method shows, and a word where it found nothing."""
+    reads = ", ".join(
+        f"model {name} reads **{class_names[e.target]}** ({e.probabilities[e.target]:.0%} sure)"
+        for name, e in found.items()
+    )
+    lines = [f"{reads[0].upper()}{reads[1:]}.", f"*{method}*: bright where {METHOD_NOTES[method]}."]
+    for name, e in found.items():
+        if not e.attribution.any():
+            lines.append(
+                f"{method} found nothing in model {name} that pushes towards {class_names[e.target]}: "
+                "try another method."
+            )
+    return "\n\n".join(lines)
+
+
+def explain_image(source: str, number: float | None, method: str, value: float | None, session: Session) -> dict:
+    """Both models (now, or at the replayed epoch) on the latest sketch or a test image: what each reads, where it
+    looked, its first layer's filters and every conv layer's feature maps, and each layer's activation strength."""
+    image = image_to_explain(source, number, session)
+    with user_errors():
+        found = session.explain(image, method, replay_epoch(value))
+        pair = session.pair_at(replay_epoch(value))
+    updates = {
+        "summary": reading_summary(found, method, session.data.info.class_names),
+        "input": enlarge(image, INPUT_SCALE),
+        "strength": activation_chart({name: e.activation_strength for name, e in found.items()}, LOSS_COLORS),
+    }
+    for name, e in found.items():
+        filters = first_layer_filters(pair[name].module)
+        updates[f"overlay {name}"] = attribution_overlay(image, e.attribution, INPUT_SCALE)
+        updates[f"maps {name}"] = feature_maps_figure(f"Model {name}", e.feature_maps, filters)
+    return updates
+
+
+def redraw_explanation(source: str, number: float | None, method: str, value: float | None, session: Session) -> dict:
+    """The replay slider moved: the explanation at that epoch, or no change where there is nothing to explain yet
+    (the test-set section above says why)."""
+    try:
+        return explain_image(source, number, method, value, session)
+    except gr.Error:
+        return {}
+
+
+def explain_sketch(drawing: str, method: str, session: Session) -> dict:
+    """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, and a method (saliency,
+    grad-cam or occlusion; empty: saliency) in; out, per model, its prediction and confidence per class, the
+    attribution over the 28x28 input and every conv layer's feature maps, as base64 PNG images."""
+    with user_errors("explain_sketch · "):
+        drawn, found = session.explain_drawing(drawing_from_base64(drawing), method or "saliency")
+    names = session.data.info.class_names
+    return {
+        name: {
+            "prediction": names[e.target],
+            "confidence": float(e.probabilities[e.target]),
+            "probabilities": {names[k]: float(p) for k, p in enumerate(e.probabilities)},
+            "method": e.method,
+            "attribution_png": png_base64(attribution_overlay(drawn, e.attribution, INPUT_SCALE)),
+            "feature_maps_png": {layer: png_base64(feature_map_grid(maps)) for layer, maps in e.feature_maps.items()},
+        }
+        for name, e in found.items()
+    }
+
+
+def explanation_section(replay: gr.Slider, session: gr.State) -> None:
+    gr.Markdown("### Why does each model read it so?")
+    with gr.Row(equal_height=True):
+        source = gr.Radio(list(SOURCES), value=SOURCES[0], label="Explain", elem_id="explain-source")
+        number = gr.Number(0, label="Test image (0 = the first)", precision=0, minimum=0, elem_id="explain-number")
+        method = gr.Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
+        go = gr.Button("Explain", variant="primary", elem_id="explain")
+    shown = {
+        "summary": gr.Markdown(
+            "Draw a digit on the Train & compare tab or choose a test image, then press Explain.",
+            elem_id="explain-summary",
+        )
+    }
+    with gr.Row():
+        shown["input"] = gr.Image(label="What both models see (28x28)", elem_id="explain-input", height=200)
+        for name in NAMES:
+            shown[f"overlay {name}"] = gr.Image(
+                label=f"Model {name}: where it looked", elem_id=f"explain-{name}", height=200
+            )
+    with gr.Row():
+        for name in NAMES:
+            shown[f"maps {name}"] = gr.Plot(show_label=False, elem_id=f"feature-maps-{name}")
+    shown["strength"] = gr.Plot(label="Activation strength per layer", elem_id="activation-chart")
+    inputs = [source, number, method, replay, session]
+    go.click(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
+    method.input(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
+    replay.release(by_name(redraw_explanation, shown), inputs, list(shown.values()), api_name=False)
+    drawing, chosen, data = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.JSON(visible=False)
+    gr.Button(visible=False).click(explain_sketch, [drawing, chosen, session], data, api_name="explain_sketch")
+
+
 def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
-    test_set_section(session)
+    replay = gr.Slider(
+        0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
+        label="Replay: both models at the end of epoch (0: as they are now)",
+        info="Scoring the test set lists the epochs saved for both models; moving this redraws what is shown below.",
+    )  # fmt: skip
+    test_set_section(replay, session)
+    explanation_section(replay, session)
     gr.Markdown("### The two networks")
     gr.Markdown(
         "**The two networks, layer by layer** (a block's height shows its activation volume). They follow the Train tab's settings."
