@@ -17,6 +17,27 @@ from .inference import predict_images
 
 PREDICT_BATCH = 1000  # test images per forward pass: activations of 10,000 at once would take half a GB
 SURE = 0.9  # "wrong with high confidence": at least this sure of the wrong class
+CALIBRATION_BINS = 10
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How sure a model is against how often it is right, in equal-width bins of its confidence."""
+
+    confidence: np.ndarray  # (bins,) mean confidence of the test images in each bin (nan where a bin is empty)
+    accuracy: np.ndarray  # (bins,) share of them it reads right (nan where empty)
+    counts: np.ndarray  # (bins,) test images per bin
+    error: float  # expected calibration error: the count-weighted mean gap between the two, 0 to 1
+
+    def as_data(self) -> dict:
+        return {
+            "expected_calibration_error": self.error,
+            "bins": [
+                {"images": int(n), "confidence": float(c), "accuracy": float(a)}
+                for n, c, a in zip(self.counts, self.confidence, self.accuracy, strict=True)
+                if n
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,18 @@ class PairScores:
             lines.append(f"{first} reads {what} on {counts[first]} {images}, {second} on {counts[second]}")
         return lines
 
+    def calibration(self, model: str, bins: int = CALIBRATION_BINS) -> Calibration:
+        """``model``'s reliability: for test images it is 90-100 % sure of, is it right 90-100 % of the time?"""
+        confidence = self.confidences[model]
+        right = (self.guesses[model] == self.labels).astype(np.float64)
+        which = np.minimum((confidence * bins).astype(np.int64), bins - 1)
+        counts = np.bincount(which, minlength=bins)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_confidence = np.bincount(which, confidence, minlength=bins) / counts
+            accuracy = np.bincount(which, right, minlength=bins) / counts
+        gaps = np.nan_to_num(np.abs(accuracy - mean_confidence))
+        return Calibration(mean_confidence, accuracy, counts, float((counts * gaps).sum() / counts.sum()))
+
     def disagreements(self) -> dict[str, np.ndarray]:
         """Test images one model gets right and the other wrong, and those both get wrong while sure of it."""
         a, b = self.guesses
@@ -87,6 +120,7 @@ class PairScores:
             "per_class_accuracy": {name: self.per_class_accuracy(name).tolist() for name in self.guesses},
             "disagreements": {kind: len(index) for kind, index in self.disagreements().items()},
             "confused_pairs": self.confused_pairs(),
+            "calibration": {name: self.calibration(name).as_data() for name in self.guesses},
         }
 
 

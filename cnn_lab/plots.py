@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -10,6 +11,9 @@ from matplotlib.patches import FancyBboxPatch
 
 from .config import ModelConfig
 from .pictures import feature_map_grid, filter_grid
+
+if TYPE_CHECKING:
+    from .confusion import Calibration
 
 TEXT = "#7c8594"  # a grey that reads on the light and the dark theme alike
 LAYER_COLORS = {
@@ -118,4 +122,31 @@ def feature_maps_figure(title: str, maps: dict[str, np.ndarray], filters: np.nda
         ax.imshow(grid, interpolation="nearest")
         ax.set_title(label, loc="left", fontsize=9, color=TEXT)
         ax.set_axis_off()
+    return figure
+
+
+def reliability_diagram(calibrations: dict[str, Calibration], colors: dict[str, str]) -> Figure:
+    """Accuracy against confidence per bin for each model, with the diagonal a perfectly calibrated model follows."""
+    figure = Figure(figsize=(5, 3.6), layout="constrained")
+    figure.patch.set_alpha(0)
+    ax = figure.add_subplot()
+    ax.patch.set_alpha(0)
+    ax.plot([0, 100], [0, 100], linestyle="--", color=TEXT, linewidth=1, label="as sure as right")
+    for name, found in calibrations.items():
+        filled = found.counts > 0
+        ax.plot(
+            100 * found.confidence[filled],
+            100 * found.accuracy[filled],
+            marker="o",
+            color=colors[name],
+            label=f"Model {name} (ECE {100 * found.error:.1f} %)",
+        )
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("how sure it is (%)", color=TEXT)
+    ax.set_ylabel("how often it is right (%)", color=TEXT)
+    ax.tick_params(colors=TEXT)
+    for side in ax.spines.values():
+        side.set_color(TEXT)
+    ax.legend(loc="upper left", fontsize=8, frameon=False, labelcolor=TEXT)
     return figure

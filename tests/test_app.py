@@ -194,6 +194,9 @@ def test_inspect_test_set_and_explain_sketch_give_plain_data(url, mnist):
         assert data["accuracy"][name] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=0.01)
     assert set(data["disagreements"]) == {"A right, B wrong", "B right, A wrong", "both wrong and sure"}
     assert data["confused_pairs"] and " reads " in data["confused_pairs"][0]
+    for name in ("A", "B"):
+        calibration = data["calibration"][name]
+        assert sum(b["images"] for b in calibration["bins"]) == n and 0 <= calibration["expected_calibration_error"] < 1
 
     # /explain_sketch on the same trained pair: a real test digit drawn large, dark on white
     digit = 255 - np.kron(mnist.test_images[0].numpy(), np.ones((10, 10), np.uint8))

@@ -386,6 +386,8 @@ def check_test_set_scores(page: Page) -> None:
     expect(gallery).to_contain_text(f"Model {model} reads {truth} as {guess}: {count} test images")
     expect(gallery.locator("img")).to_have_count(min(count, 40))
     expect(page.locator("#disagreement-gallery")).to_contain_text("A right, B wrong")
+    expect(page.locator("#calibration-note")).to_contain_text(re.compile(r"calibration error: A [\d.]+ %, B [\d.]+ %"))
+    expect(page.locator("#reliability img")).to_be_visible()
 
 
 def check_explanation(page: Page) -> None:

@@ -1,6 +1,7 @@
 """Both models on the test set: matrices, cells, confused pairs and disagreements against direct counts."""
 
 import numpy as np
+import pytest
 
 from cnn_lab.confusion import SURE, PairScores, score_on_test_set
 
@@ -33,6 +34,19 @@ def test_matrices_cells_and_pairs_of_a_constructed_case():
     data = scores.as_data()
     assert data["disagreements"] == {"A right, B wrong": 2, "B right, A wrong": 0, "both wrong and sure": 1}
     assert data["accuracy"] == {"A": 5 / 6, "B": 3 / 6}
+
+
+def test_calibration_bins_confidence_against_accuracy_and_weighs_the_gaps():
+    found = constructed().calibration("B")  # 0.6 (wrong) | 0.9, 0.9, 0.9, 0.9 (3 right) | 0.97, 0.99 (both wrong)
+    assert found.counts.tolist() == [0, 0, 0, 0, 0, 0, 1, 0, 0, 5]
+    assert found.accuracy[6] == 0 and found.accuracy[9] == pytest.approx(3 / 5)
+    assert found.confidence[9] == pytest.approx((0.9 * 3 + 0.99 + 0.97) / 5)
+    gaps = 1 * 0.6 + 5 * abs(3 / 5 - (0.9 * 3 + 0.99 + 0.97) / 5)
+    assert found.error == pytest.approx(gaps / 6)
+    assert np.isnan(found.accuracy[0])  # an empty bin claims nothing
+    data = constructed().as_data()["calibration"]["B"]
+    assert data["expected_calibration_error"] == pytest.approx(gaps / 6)
+    assert [b["images"] for b in data["bins"]] == [1, 5]
 
 
 def test_the_trained_pair_on_real_test_images_matches_a_direct_count(default_pair, mnist):

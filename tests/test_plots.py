@@ -1,10 +1,10 @@
 """Figures drawn from plain data: what they show is the data they were given."""
 
+import numpy as np
 from matplotlib.patches import Rectangle
 
-import numpy as np
-
-from cnn_lab.plots import activation_chart, feature_maps_figure, per_class_chart
+from cnn_lab.confusion import Calibration
+from cnn_lab.plots import activation_chart, feature_maps_figure, per_class_chart, reliability_diagram
 
 
 def test_per_class_chart_draws_one_bar_per_class_and_model_at_its_accuracy():
@@ -38,3 +38,13 @@ def test_feature_maps_figure_shows_the_filters_then_one_row_per_conv_layer():
         "conv2: 16 maps of 14x14",
     ]
     assert figure.axes[2].images[0].get_array().shape[:2] == (2 * 56 + 2, 8 * 56 + 7 * 2)  # 16 maps in 2 rows of 8
+
+
+def test_reliability_diagram_draws_each_models_filled_bins_and_the_diagonal():
+    nan = float("nan")
+    found = Calibration(np.array([nan, 0.35, 0.95]), np.array([nan, 0.5, 0.9]), np.array([0, 4, 96]), 0.054)
+    figure = reliability_diagram({"A": found, "B": found}, {"A": "#2563eb", "B": "#ea580c"})
+    diagonal, a, b = figure.axes[0].lines
+    assert list(diagonal.get_xdata()) == [0, 100]
+    assert list(a.get_xdata()) == [35.0, 95.0] and list(a.get_ydata()) == [50.0, 90.0]  # the empty bin is left out
+    assert a.get_label() == "Model A (ECE 5.4 %)"

@@ -13,7 +13,7 @@ from ..confusion import PairScores
 from ..explain import METHOD_NOTES, METHODS, Explanation, first_layer_filters
 from ..inference import drawing_from_base64
 from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
-from ..plots import activation_chart, feature_maps_figure, network_diagram, per_class_chart
+from ..plots import activation_chart, feature_maps_figure, network_diagram, per_class_chart, reliability_diagram
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
@@ -80,7 +80,8 @@ def scores_at(value: float | None, session: Session) -> PairScores:
 
 def score_test_set(value: float | None, session: Session) -> tuple:
     """Both trained models (now, or at the replayed epoch) on every test image: the summary in words, the matrices
-    of A, B and B - A, per-class accuracy (table and chart), the first disagreement gallery and the replay slider."""
+    of A, B and B - A, per-class accuracy (table and chart), the first disagreement gallery, calibration and the
+    replay slider's range."""
     scores = scores_at(value, session)
     a, b = (scores.confusion(name) for name in NAMES)
     pairs = "\n".join(f"- {line}" for line in scores.confused_pairs()) or "- no mistakes at all"
@@ -90,23 +91,29 @@ def score_test_set(value: float | None, session: Session) -> tuple:
         f"{when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, B {scores.accuracy('B'):.2%}. "
         f"Most confused:\n{pairs}\n\nClick a cell of a matrix to see its test images."
     )
+    calibrations = {name: scores.calibration(name) for name in NAMES}
+    errors = ", ".join(f"{name} {100 * c.error:.1f} %" for name, c in calibrations.items())
     kinds = list(scores.disagreements())
     _, images, label = disagreement(kinds[0], value, session)
     epochs = session.replay_epochs()
-    return (
-        summary,
-        matrix_frame(a, scores.class_names),
-        matrix_frame(b, scores.class_names),
-        matrix_frame(b - a, scores.class_names),
-        per_class_frame(scores),
-        per_class_chart(
+    return {
+        "summary": summary,
+        "matrix A": matrix_frame(a, scores.class_names),
+        "matrix B": matrix_frame(b, scores.class_names),
+        "matrix diff": matrix_frame(b - a, scores.class_names),
+        "per class": per_class_frame(scores),
+        "chart": per_class_chart(
             scores.class_names, {name: scores.per_class_accuracy(name).tolist() for name in NAMES}, LOSS_COLORS
         ),
-        gr.Radio(choices=kinds, value=kinds[0]),
-        gr.Gallery(images, label=label),
-        gr.Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
-        gr.Gallery(None, label="A cell's test images"),  # a cell opened before showed other weights
-    )
+        "kinds": gr.Radio(choices=kinds, value=kinds[0]),
+        "disagreements": gr.Gallery(images, label=label),
+        "reliability": reliability_diagram(calibrations, LOSS_COLORS),
+        "calibration": f"**Expected calibration error**: {errors}. It is the average gap between how sure a model "
+        "is and how often it is right (0 % is perfectly calibrated): a model above the diagonal is right more often "
+        "than it claims, one below it is overconfident.",
+        "replay": gr.Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
+        "cell": gr.Gallery(None, label="A cell's test images"),  # a cell opened before showed other weights
+    }
 
 
 def open_cell(model: str, value: float | None, session: Session, event: gr.SelectData):
@@ -180,9 +187,16 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
     cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
     kinds = gr.Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
     disagreement_gallery = gr.Gallery(label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery")
-    outputs = [summary, *matrices, per_class, chart, kinds, disagreement_gallery, replay, cell_gallery]
-    score.click(score_test_set, [replay, session], outputs, api_name=False)
-    replay.release(score_test_set, [replay, session], outputs, api_name=False)
+    with gr.Row(equal_height=True):
+        reliability = gr.Plot(label="Are they as sure as they are right?", elem_id="reliability")
+        calibration_note = gr.Markdown(elem_id="calibration-note")
+    shown = {
+        "summary": summary, "matrix A": matrices[0], "matrix B": matrices[1], "matrix diff": matrices[2],
+        "per class": per_class, "chart": chart, "kinds": kinds, "disagreements": disagreement_gallery,
+        "reliability": reliability, "calibration": calibration_note, "replay": replay, "cell": cell_gallery,
+    }  # fmt: skip
+    score.click(by_name(score_test_set, shown), [replay, session], list(shown.values()), api_name=False)
+    replay.release(by_name(score_test_set, shown), [replay, session], list(shown.values()), api_name=False)
     for model, matrix in zip(NAMES, matrices):
         matrix.select(cell_opener(model), [replay, session], cell_gallery, api_name=False)
     kinds.input(show_disagreement, [kinds, replay, session], disagreement_gallery, api_name=False)
