@@ -25,7 +25,7 @@ from .confusion import PairScores, score_on_test_set
 from .contenders import Contender, create_contenders
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
-from .events import Event, RunFinished, StepEvent
+from .events import EvalEvent, Event, RunFinished, StepEvent
 from .explain import Explanation, check_method, explain
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
@@ -101,9 +101,10 @@ class SketchReading:
 def page_updates(
     events: Generator[Event | None, None, object], view: RunView | CrossValidationView
 ) -> Generator[Event | None, None, object]:
-    """Fold a run's events into ``view`` and yield whenever the page is due an update: at once for evaluations and
-    ends, at most every UPDATE_EVERY_S for steps (None: a quiet moment). Returns the run's result; closed early, it
-    closes the run (which stops it)."""
+    """Fold a run's events into ``view`` and yield whenever the page is due an update: at once for a run's start and
+    end, failures and alerts, at most every UPDATE_EVERY_S for steps and evaluations (None: a quiet moment; on a GPU
+    a small model evaluates many times a second, and each update redraws the page). Returns the run's result; closed
+    early, it closes the run (which stops it)."""
     last = 0.0
     try:
         while True:
@@ -113,7 +114,7 @@ def page_updates(
                 return end.value
             if event is not None:
                 view.add(event)
-            if isinstance(event, (StepEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
+            if isinstance(event, (StepEvent, EvalEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
                 continue
             last = time.perf_counter()
             yield event

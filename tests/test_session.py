@@ -13,7 +13,7 @@ import torch
 from real_drawings import small_fixed_part
 
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
-from cnn_lab.events import RunFinished, StepEvent
+from cnn_lab.events import EvalEvent, RunFinished, StepEvent
 from cnn_lab.session import Session, SessionError, Workspace
 
 SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
@@ -102,14 +102,19 @@ def test_inspect_looks_back_at_saved_epochs_and_explains_sketches_and_test_image
         session.explain_drawing(np.full((40, 40), 255, np.uint8), "saliency")
 
 
+def under_way(updates) -> StepEvent | EvalEvent:
+    """The run's first update with progress in it (half a second in): it is under way."""
+    return next(u for u in updates if isinstance(u, (StepEvent, EvalEvent)))
+
+
 def test_stop_ends_a_run_within_a_batch_and_the_models_stay_usable(session):
-    updates = session.train(small_setup(epochs=20, images=6000))
-    trained = next(u for u in updates if isinstance(u, StepEvent))  # it has learnt something
+    updates = session.train(small_setup(epochs=50, images=6000))  # 3,000 steps: seconds even on a fast GPU
+    under_way(updates)
     assert session.running
     assert session.stop() == "Stopping after the current batch..."
     rest = list(updates)
     assert rest[-1].reason == "stopped" and not session.running and session.trained
-    assert rest[-1].results["A"].steps < trained.total_steps // 2
+    assert rest[-1].results["A"].steps < 3000 // 2
     assert session.stop() == "Nothing is training."
     assert session.read_sketch(np.full((280, 280), 255, np.uint8)).note == "Nothing drawn yet."
 
@@ -121,8 +126,8 @@ def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(m
     try:
         list(session.train(small_setup(epochs=1, images=6000)))
         weights = {name: c.module.state_dict()["conv1.weight"].clone() for name, c in session.contenders.items()}
-        updates = session.continue_training(20)
-        next(u for u in updates if isinstance(u, StepEvent))
+        updates = session.continue_training(50)
+        under_way(updates)
         os.kill(session.training_process, signal.SIGKILL)  # what the system does when it runs out of memory
         with pytest.raises(SessionError, match="killed by SIGKILL.*the models are as they were before this run"):
             list(updates)
@@ -143,8 +148,8 @@ def test_calls_out_of_turn_are_refused_with_what_to_do(session):
         session.roll_back("A", 1)
     drawing = small_fixed_part(10)["images"][0]
     assert session.read_sketch(drawing).note.startswith("Train the models first")
-    updates = session.train(small_setup(epochs=20, images=6000))
-    next(u for u in updates if isinstance(u, StepEvent))
+    updates = session.train(small_setup(epochs=50, images=6000))
+    under_way(updates)
     with pytest.raises(SessionError, match="A run is already in progress: press Stop first"):
         session.train(small_setup())
     assert session.read_sketch(drawing).note.startswith("Training is in progress")

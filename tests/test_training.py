@@ -491,7 +491,8 @@ def test_identical_models_with_dropout_draw_the_same_masks_and_train_identically
     for event in train_models(create_contenders({"A": spec, "B": spec}, run), run, mnist):
         if isinstance(event, StepEvent):
             losses[event.model].append(event.loss)
-    assert losses["A"] == losses["B"] and len(set(losses["A"])) > 1
+    # equal to rounding: a GPU's convolution kernels need not add up in the same order twice (other masks differ by 1e-2)
+    assert losses["A"] == pytest.approx(losses["B"], rel=1e-5) and len(set(losses["A"])) > 1
 
 
 def test_a_run_neither_reads_nor_writes_torchs_global_random_state(mnist):
@@ -514,5 +515,7 @@ def test_a_run_neither_reads_nor_writes_torchs_global_random_state(mnist):
         return out
 
     quiet = losses(disturb=False)
-    assert quiet == losses(disturb=True)
-    assert quiet[0::2] == quiet[1::2]  # A and B: the same weights, batches, augmentations and dropout masks
+    assert quiet == pytest.approx(losses(disturb=True), rel=1e-5)  # equal up to a GPU kernel's order of additions
+    assert quiet[0::2] == pytest.approx(
+        quiet[1::2], rel=1e-5
+    )  # A and B: the same weights, batches, augmentations and dropout masks
