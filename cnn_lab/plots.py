@@ -83,19 +83,17 @@ def per_class_chart(class_names: tuple[str, ...], accuracies: dict[str, list[flo
     return figure
 
 
-def activation_chart(strengths: dict[str, dict[str, float]], colors: dict[str, str]) -> Figure:
-    """Each model's mean absolute output per layer, one panel per model (their layers need not match)."""
-    figure = Figure(figsize=(9, 2.4 * len(strengths)), layout="constrained")
+def per_layer_chart(values: dict[str, dict[str, float]], colors: dict[str, str], unit: str, what: str) -> Figure:
+    """A number per layer for each model, one panel per model (their layers need not match): "Model A: {what}"."""
+    figure = Figure(figsize=(9, 2.4 * len(values)), layout="constrained")
     figure.patch.set_alpha(0)
-    for row, (name, layers) in enumerate(strengths.items()):
-        ax = figure.add_subplot(len(strengths), 1, row + 1)
+    for row, (name, layers) in enumerate(values.items()):
+        ax = figure.add_subplot(len(values), 1, row + 1)
         ax.patch.set_alpha(0)
         ax.bar(range(len(layers)), list(layers.values()), color=colors[name])
         ax.set_xticks(range(len(layers)), list(layers), rotation=30, fontsize=8)
-        ax.set_ylabel("mean |output|", color=TEXT, fontsize=8)
-        ax.set_title(
-            f"Model {name}: how strongly each layer responds to this image", loc="left", fontsize=9, color=TEXT
-        )
+        ax.set_ylabel(unit, color=TEXT, fontsize=8)
+        ax.set_title(f"Model {name}: {what}", loc="left", fontsize=9, color=TEXT)
         ax.tick_params(colors=TEXT)
         for side in ax.spines.values():
             side.set_color(TEXT)

@@ -23,6 +23,7 @@ import torch
 from .config import ConfigError, ExperimentConfig, ModelSpec, RunConfig, check_epochs
 from .confusion import PairScores, score_on_test_set
 from .contenders import Contender, create_contenders
+from .costs import ModelCost, measure_costs
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
 from .events import EvalEvent, Event, RunFinished, StepEvent
@@ -316,6 +317,10 @@ class Session:
         return {
             name: explain(c, torch.from_numpy(np.ascontiguousarray(image)), info, method) for name, c in pair.items()
         }
+
+    def layer_costs(self) -> dict[str, ModelCost]:
+        """Both trained models' cost per layer and latency: measured here and now, a few seconds on a CPU."""
+        return {name: measure_costs(c, c.spec.model.input_shape) for name, c in self.pair_at().items()}
 
     def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:
         """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""

@@ -427,6 +427,11 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
         assert table_column(table, 3) == expected, (name, table_column(table, 3), expected)
     check_test_set_scores(page)
     check_explanation(page)
+    page.locator("#measure-costs").click()
+    expect(page.locator("#cost-note")).to_contain_text("the slowest layer is", timeout=60_000)
+    expect(page.locator("#cost-summary")).to_contain_text("accuracy (%) per MFLOP")
+    expect(page.locator("#cost-layers")).to_contain_text("backward ms")
+    expect(page.locator("#cost-chart img")).to_be_visible()
     screenshot(page, f"{theme}-inspect")
 
     open_tab(page, "runs")

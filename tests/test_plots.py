@@ -4,7 +4,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from cnn_lab.confusion import Calibration
-from cnn_lab.plots import activation_chart, feature_maps_figure, per_class_chart, reliability_diagram
+from cnn_lab.plots import feature_maps_figure, per_class_chart, per_layer_chart, reliability_diagram
 
 
 def test_per_class_chart_draws_one_bar_per_class_and_model_at_its_accuracy():
@@ -19,13 +19,13 @@ def test_per_class_chart_draws_one_bar_per_class_and_model_at_its_accuracy():
     assert centres[0] < 0 < centres[3]  # A left of B in each group
 
 
-def test_activation_chart_has_a_panel_per_model_with_its_own_layers():
+def test_per_layer_chart_has_a_panel_per_model_with_its_own_layers():
     strengths = {"A": {"conv1": 0.5, "relu1": 0.2, "classifier": 3.0}, "B": {"fc1": 1.5, "classifier": 2.0}}
-    figure = activation_chart(strengths, {"A": "#2563eb", "B": "#ea580c"})
+    figure = per_layer_chart(strengths, {"A": "#2563eb", "B": "#ea580c"}, "mean |output|", "how strongly")
     for ax, (name, layers) in zip(figure.axes, strengths.items(), strict=True):
         assert [round(b.get_height(), 6) for b in ax.patches] == list(layers.values())
         assert [t.get_text() for t in ax.get_xticklabels()] == list(layers)
-        assert ax.get_title(loc="left").startswith(f"Model {name}")
+        assert ax.get_title(loc="left") == f"Model {name}: how strongly" and ax.get_ylabel() == "mean |output|"
 
 
 def test_feature_maps_figure_shows_the_filters_then_one_row_per_conv_layer():

@@ -10,10 +10,11 @@ import pandas as pd
 from ..builder import layers_from_json
 from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
+from ..costs import PROFILE_BATCH, ModelCost
 from ..explain import METHOD_NOTES, METHODS, Explanation, first_layer_filters
 from ..inference import drawing_from_base64
 from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
-from ..plots import activation_chart, feature_maps_figure, network_diagram, per_class_chart, reliability_diagram
+from ..plots import feature_maps_figure, network_diagram, per_class_chart, per_layer_chart, reliability_diagram
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
@@ -239,7 +240,12 @@ def explain_image(source: str, number: float | None, method: str, value: float |
     updates = {
         "summary": reading_summary(found, method, session.data.info.class_names),
         "input": enlarge(image, INPUT_SCALE),
-        "strength": activation_chart({name: e.activation_strength for name, e in found.items()}, LOSS_COLORS),
+        "strength": per_layer_chart(
+            {name: e.activation_strength for name, e in found.items()},
+            LOSS_COLORS,
+            "mean |output|",
+            "how strongly each layer responds to this image",
+        ),
     }
     for name, e in found.items():
         filters = first_layer_filters(pair[name].module)
@@ -308,6 +314,85 @@ def explanation_section(replay: gr.Slider, session: gr.State) -> None:
     gr.Button(visible=False).click(explain_sketch, [drawing, chosen, session], data, api_name="explain_sketch")
 
 
+def cost_summary_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
+    """Both models' size, compute, speed and what their accuracy costs, one row per figure."""
+
+    def per(value: float | None) -> str:
+        return "not evaluated" if value is None else f"{value:.2f}"
+
+    rows = {
+        "parameters": {name: f"{c.params:,}" for name, c in costs.items()},
+        "MFLOPs per image": {name: f"{c.flops / 1e6:.2f}" for name, c in costs.items()},
+        "latency, 1 image (ms)": {name: f"{c.latency_ms[1]:.2f}" for name, c in costs.items()},
+        f"latency, {PROFILE_BATCH} images (ms)": {
+            name: f"{c.latency_ms[PROFILE_BATCH]:.1f}" for name, c in costs.items()
+        },
+        "images/s at that batch": {
+            name: f"{PROFILE_BATCH / c.latency_ms[PROFILE_BATCH] * 1000:,.0f}" for name, c in costs.items()
+        },
+        "test accuracy": {
+            name: "not evaluated" if c.test_accuracy is None else f"{c.test_accuracy:.2%}" for name, c in costs.items()
+        },
+        "accuracy (%) per MFLOP": {name: per(c.accuracy_per_mflop) for name, c in costs.items()},
+        "accuracy (%) per 1,000 parameters": {name: per(c.accuracy_per_kparam) for name, c in costs.items()},
+    }
+    return pd.DataFrame([{"": label, **{f"Model {n}": v for n, v in row.items()}} for label, row in rows.items()])
+
+
+def cost_layer_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
+    """Every layer of both models: counted size and compute, measured time for a batch."""
+    return pd.DataFrame(
+        [
+            {
+                "model": name,
+                "layer": layer.name,
+                "params": layer.params,
+                "MFLOPs": round(layer.flops / 1e6, 3),
+                "activation KB": round(layer.activation_bytes / 1024, 1),
+                "forward ms": round(layer.forward_ms, 2),
+                "backward ms": round(layer.backward_ms, 2),
+            }
+            for name, cost in costs.items()
+            for layer in cost.layers
+        ]
+    )
+
+
+def measure_layer_costs(session: Session) -> dict:
+    """Both trained models' cost per layer, measured now (a few seconds), as two tables and a chart."""
+    with user_errors():
+        costs = session.layer_costs()
+    times = {
+        name: {layer.name: layer.forward_ms + layer.backward_ms for layer in c.layers} for name, c in costs.items()
+    }
+    slowest = {name: max(layers, key=layers.get) for name, layers in times.items()}
+    return {
+        "note": f"Measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
+        f"{PROFILE_BATCH}; the slowest layer is {', '.join(f'{layer} in model {name}' for name, layer in slowest.items())}. "
+        "Time is not FLOPs: pooling and activations move memory without arithmetic.",
+        "summary": cost_summary_frame(costs),
+        "layers": cost_layer_frame(costs),
+        "chart": per_layer_chart(
+            times, LOSS_COLORS, "ms", f"forward + backward time per layer, batch of {PROFILE_BATCH}"
+        ),
+    }
+
+
+def cost_section(session: gr.State) -> None:
+    gr.Markdown("### What each layer costs")
+    go = gr.Button("Measure both trained models", elem_id="measure-costs")
+    shown = {
+        "note": gr.Markdown("Parameters, FLOPs, memory and measured time per layer, after a run.", elem_id="cost-note")
+    }
+    with gr.Row():
+        shown["summary"] = gr.Dataframe(label="Both models", interactive=False, elem_id="cost-summary", scale=2)
+        shown["layers"] = gr.Dataframe(
+            label="Per layer", interactive=False, elem_id="cost-layers", scale=3, max_height=420
+        )
+    shown["chart"] = gr.Plot(label="Time per layer", elem_id="cost-chart")
+    go.click(by_name(measure_layer_costs, shown), session, list(shown.values()), api_name=False)
+
+
 def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
     replay = gr.Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
@@ -316,6 +401,7 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
     )  # fmt: skip
     test_set_section(replay, session)
     explanation_section(replay, session)
+    cost_section(session)
     gr.Markdown("### The two networks")
     gr.Markdown(
         "**The two networks, layer by layer** (a block's height shows its activation volume). They follow the Train tab's settings."
