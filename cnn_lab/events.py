@@ -122,4 +122,17 @@ class LearningAlert:
     message: str
 
 
-Event = RunStarted | StepEvent | EvalEvent | LearningAlert | BestEpochRestored | ModelFailed | RunFinished
+@dataclass(frozen=True)
+class GradientEvent:
+    """One sampled step of one model: each layer's gradient norm (layers with weights) and dead-unit share (ReLUs)."""
+
+    model: str
+    step: int
+    images_seen: int
+    norms: dict[str, float]
+    dead: dict[str, float]
+
+
+Event = (
+    RunStarted | StepEvent | EvalEvent | GradientEvent | LearningAlert | BestEpochRestored | ModelFailed | RunFinished
+)

@@ -14,6 +14,7 @@ from .pictures import feature_map_grid, filter_grid
 
 if TYPE_CHECKING:
     from .confusion import Calibration
+    from .events import GradientEvent
 
 TEXT = "#7c8594"  # a grey that reads on the light and the dark theme alike
 LAYER_COLORS = {
@@ -147,4 +148,32 @@ def reliability_diagram(calibrations: dict[str, Calibration], colors: dict[str, 
     for side in ax.spines.values():
         side.set_color(TEXT)
     ax.legend(loc="upper left", fontsize=8, frameon=False, labelcolor=TEXT)
+    return figure
+
+
+def gradient_flow_figure(gradients: dict[str, list[GradientEvent]]) -> Figure:
+    """Per model (a column each): every layer's gradient norm over training (log scale) above each ReLU layer's
+    share of dead units."""
+    figure = Figure(figsize=(11, 5.2), layout="constrained")
+    figure.patch.set_alpha(0)
+    axes = figure.subplots(2, len(gradients), squeeze=False)
+    for column, (name, events) in enumerate(gradients.items()):
+        seen = [e.images_seen for e in events]
+        top, bottom = axes[0][column], axes[1][column]
+        for layer in events[-1].norms if events else []:
+            top.plot(seen, [e.norms.get(layer, math.nan) for e in events], label=layer, linewidth=1.2)
+        for layer in events[-1].dead if events else []:
+            bottom.plot(seen, [100 * e.dead.get(layer, math.nan) for e in events], label=layer, linewidth=1.2)
+        top.set_yscale("log")
+        top.set_title(f"Model {name}: gradient norm per layer", loc="left", fontsize=9, color=TEXT)
+        bottom.set_title(f"Model {name}: dead ReLU units (%)", loc="left", fontsize=9, color=TEXT)
+        bottom.set_ylim(0, 100)
+        bottom.set_xlabel("images seen", color=TEXT, fontsize=8)
+        for ax in (top, bottom):
+            ax.patch.set_alpha(0)
+            ax.tick_params(colors=TEXT, labelsize=8)
+            for side in ax.spines.values():
+                side.set_color(TEXT)
+            if ax.lines:
+                ax.legend(fontsize=7, frameon=False, labelcolor=TEXT, ncol=2)
     return figure

@@ -26,8 +26,9 @@ from .contenders import Contender, create_contenders
 from .costs import ModelCost, measure_costs
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
-from .events import EvalEvent, Event, RunFinished, StepEvent
+from .events import EvalEvent, Event, GradientEvent, RunFinished, StepEvent
 from .explain import Explanation, check_method, explain
+from .gradient_flow import gradient_health
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .models import ModelSummary, summarize
@@ -103,7 +104,7 @@ def page_updates(
     events: Generator[Event | None, None, object], view: RunView | CrossValidationView
 ) -> Generator[Event | None, None, object]:
     """Fold a run's events into ``view`` and yield whenever the page is due an update: at once for a run's start and
-    end, failures and alerts, at most every UPDATE_EVERY_S for steps and evaluations (None: a quiet moment; on a GPU
+    end, failures and alerts, at most every UPDATE_EVERY_S for steps, evaluations and gradient samples (None: a quiet moment; on a GPU
     a small model evaluates many times a second, and each update redraws the page). Returns the run's result; closed
     early, it closes the run (which stops it)."""
     last = 0.0
@@ -115,7 +116,10 @@ def page_updates(
                 return end.value
             if event is not None:
                 view.add(event)
-            if isinstance(event, (StepEvent, EvalEvent, type(None))) and time.perf_counter() - last < UPDATE_EVERY_S:
+            if (
+                isinstance(event, (StepEvent, EvalEvent, GradientEvent, type(None)))
+                and time.perf_counter() - last < UPDATE_EVERY_S
+            ):
                 continue
             last = time.perf_counter()
             yield event
@@ -317,6 +321,13 @@ class Session:
         return {
             name: explain(c, torch.from_numpy(np.ascontiguousarray(image)), info, method) for name, c in pair.items()
         }
+
+    def gradient_flow(self) -> tuple[dict[str, list[GradientEvent]], list[str]]:
+        """Both models' sampled gradient norms and dead ReLUs over their training so far, and what they say in
+        words (nothing said: they look healthy)."""
+        self.pair_at()
+        gradients = {name: list(self.view.gradients[name]) for name in NAMES}
+        return gradients, [line for events in gradients.values() for line in gradient_health(events)]
 
     def layer_costs(self) -> dict[str, ModelCost]:
         """Both trained models' cost per layer and latency: measured here and now, a few seconds on a CPU."""

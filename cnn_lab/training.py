@@ -17,6 +17,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -28,6 +29,7 @@ from .config import ConfigError, RunConfig, TrainConfig
 from .contenders import Contender, to_cpu
 from .data import Dataset
 from .events import BestEpochRestored, EvalEvent, Event, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
+from .gradient_flow import GRADIENT_EVERY, gradient_event, gradient_norms, sampled, watching_relus
 from .learning_watch import LearningWatch
 from .models import use_generator
 from .optim import chance_loss, make_optimizer, make_scheduler, per_sample_loss
@@ -177,6 +179,7 @@ class _Placed:
     val_y: torch.Tensor | None
     seed: int
     evals_per_epoch: int
+    gradient_every: int  # record gradient norms and dead ReLUs every this many steps (0: never)
     permutations: dict[int, torch.Tensor]  # epoch -> order: the same for every model
 
     @property
@@ -194,7 +197,7 @@ class _Placed:
         return self.permutations[epoch]
 
 
-def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender]) -> _Placed:
+def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender], gradient_every: int) -> _Placed:
     """Check the contenders against the run's data, hold out its validation split and move it all to the device."""
     device = resolve_device(run.device)
     data = data.subset(run.train_subset, run.seed)
@@ -209,7 +212,7 @@ def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender]) -> _P
         device, resolve_precision(run.precision, device), data,
         data.train_images.to(device), data.train_labels.to(device), data.test_images.to(device), data.test_labels.to(device),
         data.validation_images.to(device) if validation else None, data.validation_labels.to(device) if validation else None,
-        run.seed, run.evals_per_epoch, {},
+        run.seed, run.evals_per_epoch, gradient_every, {},
     )  # fmt: skip
 
 
@@ -282,11 +285,16 @@ def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
     """One batch for one model: forward, loss, backward, update; then what the step tells (evaluations, epoch ends)."""
     c = p.contender
     index = d.order(p.epoch)[p.position : p.position + p.train.batch_size]
+    record = sampled(p.step + 1, d.gradient_every)
+    norms = None
     tick = time.perf_counter()
     try:
         x = prepare_batch(d.train_x[index], *p.normalization, p.augment_rng, p.train.augment)
         y = d.train_y[index]
-        with torch.autocast(d.device.type, dtype=torch.bfloat16, enabled=d.dtype == torch.bfloat16):
+        with (
+            torch.autocast(d.device.type, dtype=torch.bfloat16, enabled=d.dtype == torch.bfloat16),
+            watching_relus(c.module) if record else nullcontext({}) as dead,
+        ):
             logits = c.module(x)
         loss = per_sample_loss(p.train, logits.float(), y).mean()
         loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
@@ -296,6 +304,8 @@ def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
         learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
         p.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if record:
+            norms = gradient_norms(c.module)
         p.optimizer.step()
         if p.scheduler is not None:
             p.scheduler.step()
@@ -312,6 +322,8 @@ def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
     speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
     accuracy = p.epoch_correct / p.epoch_images
     yield StepEvent(c.name, p.epoch, p.step, p.total_steps, loss_value, accuracy, learning_rate, speed, c.images_seen)
+    if norms is not None:
+        yield gradient_event(c.name, p.step, c.images_seen, norms, dead)
     alert = p.watch.observe(p.step, loss_value, correct / batch)
     if alert is not None:
         yield alert
@@ -368,17 +380,19 @@ def train_models(
     data: Dataset,
     stop: threading.Event | None = None,
     epochs: int | None = None,
+    gradient_every: int = GRADIENT_EVERY,
 ) -> Iterator[Event]:
     """Train the contenders in lockstep on ``data`` and yield an event per step, per evaluation and at the end.
 
     Each contender trains ``epochs`` more epochs (default: its config's) from
     where it stands: fresh models from scratch, trained ones continue with
     their weights and optimizer state (one stopped mid-epoch first finishes
-    that epoch, from the image where it stopped).
+    that epoch, from the image where it stopped). Every ``gradient_every``-th
+    step also reports each layer's gradient norm and dead ReLUs (0: never).
     """
     tune_allocator()
     stop = stop or threading.Event()
-    d = _place(run, data, contenders)
+    d = _place(run, data, contenders, gradient_every)
     progress = [_start(c, run, d, epochs) for c in contenders]
     totals = {p.contender.name: p.total_steps for p in progress}
     yield RunStarted(

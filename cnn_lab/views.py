@@ -24,6 +24,7 @@ from .events import (
     CrossValidationFinished,
     EvalEvent,
     FoldFinished,
+    GradientEvent,
     ModelFailed,
     ModelResult,
     RunFinished,
@@ -78,6 +79,7 @@ class RunView:
         self.accuracy_rows: list[tuple[int, float, str]] = [
             (0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)
         ]
+        self.gradients: dict[str, list[GradientEvent]] = {name: [] for name in names}  # sampled steps, for Inspect
         self.early_stops: dict[str, BestEpochRestored] = {}  # drawn on the chart for good
         self.restored_this_run: list[BestEpochRestored] = []  # told in the status line
         self.not_learning: dict[str, LearningAlert] = {}  # models not learning right now, told in the status line
@@ -105,6 +107,8 @@ class RunView:
                     self.accuracy_rows.append((event.images_seen, accuracy * 100, f"{event.model} {kind}"))
                     scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
             self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
+        elif isinstance(event, GradientEvent):
+            self.gradients[event.model].append(event)
         elif isinstance(event, BestEpochRestored):
             if event.stopped_early:
                 self.early_stops[event.model] = event
@@ -136,6 +140,7 @@ class RunView:
         self.loss_rows = keep(self.loss_rows, lambda s: s == name)
         self.learning_rate_rows = keep(self.learning_rate_rows, lambda s: s == name)
         self.accuracy_rows = keep(self.accuracy_rows, lambda s: s.split()[0] == name)
+        self.gradients[name] = [e for e in self.gradients[name] if e.images_seen <= images_seen]
         if name in self.early_stops and self.early_stops[name].images_seen > images_seen:
             del self.early_stops[name]
 

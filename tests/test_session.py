@@ -90,6 +90,9 @@ def test_inspect_looks_back_at_saved_epochs_and_explains_sketches_and_test_image
         session.pair_at(5)
     with pytest.raises(ConfigError, match="test image must be a whole number from 0 to"):
         session.test_image(-1)
+    gradients, said = session.gradient_flow()  # 24 steps each: sampled at the first
+    assert [e.step for e in gradients["A"]] == [1] and [e.step for e in gradients["B"]] == [1]
+    assert isinstance(said, list)
 
     drawing = small_fixed_part(10)["images"][0]
     reading = session.read_sketch(drawing)

@@ -12,9 +12,17 @@ from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
 from ..costs import PROFILE_BATCH, ModelCost
 from ..explain import METHOD_NOTES, METHODS, Explanation, first_layer_filters
+from ..gradient_flow import GRADIENT_EVERY
 from ..inference import drawing_from_base64
 from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
-from ..plots import feature_maps_figure, network_diagram, per_class_chart, per_layer_chart, reliability_diagram
+from ..plots import (
+    feature_maps_figure,
+    gradient_flow_figure,
+    network_diagram,
+    per_class_chart,
+    per_layer_chart,
+    reliability_diagram,
+)
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
@@ -314,6 +322,33 @@ def explanation_section(replay: gr.Slider, session: gr.State) -> None:
     gr.Button(visible=False).click(explain_sketch, [drawing, chosen, session], data, api_name="explain_sketch")
 
 
+def show_gradient_flow(session: Session) -> dict:
+    """Both models' gradient norms and dead ReLUs as recorded while they trained, and what they say."""
+    with user_errors():
+        gradients, said = session.gradient_flow()
+    samples = ", ".join(f"{len(events)} for {name}" for name, events in gradients.items())
+    verdict = "\n".join(f"- {line}" for line in said) or (
+        "- Both look healthy: no layer's gradient vanishes or explodes, and no ReLU layer is mostly dead."
+    )
+    return {
+        "words": f"Recorded on every {GRADIENT_EVERY}th training step ({samples}):\n{verdict}",
+        "chart": gradient_flow_figure(gradients),
+    }
+
+
+def gradient_section(session: gr.State) -> None:
+    gr.Markdown("### Gradient flow")
+    go = gr.Button("Show how gradients flowed while they trained", elem_id="gradient-show")
+    shown = {
+        "words": gr.Markdown(
+            "Each layer's gradient norm and each ReLU layer's dead units, sampled during training.",
+            elem_id="gradient-words",
+        ),
+        "chart": gr.Plot(show_label=False, elem_id="gradient-chart"),
+    }
+    go.click(by_name(show_gradient_flow, shown), session, list(shown.values()), api_name=False)
+
+
 def cost_summary_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
     """Both models' size, compute, speed and what their accuracy costs, one row per figure."""
 
@@ -401,6 +436,7 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
     )  # fmt: skip
     test_set_section(replay, session)
     explanation_section(replay, session)
+    gradient_section(session)
     cost_section(session)
     gr.Markdown("### The two networks")
     gr.Markdown(
