@@ -1,5 +1,7 @@
-"""The Inspect tab: both trained models on the test set (confusion matrices, confused pairs, disagreements), and
-the two networks layer by layer (diagram and per-layer table), side by side."""
+"""The Inspect tab, both models side by side: on the test set (confusion matrices, confused pairs, disagreements,
+calibration), why each reads an image so (attributions, filters, feature maps, activation strength), how gradients
+flowed while they trained, what each layer costs, and the two networks layer by layer. A replay slider takes the
+first two back to any epoch saved for both models."""
 
 from __future__ import annotations
 
