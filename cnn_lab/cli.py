@@ -32,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="train on the server's threads instead of worker processes: about 100 MB per extra concurrent run "
         "instead of 500, but 15-25 %% slower, and a crash in a run takes the server down",
     )
+    parser.add_argument(
+        "--runs-db", default=None, help="SQLite file of the run history (default: runs.sqlite under ~/.cache/cnn_lab)"
+    )
+    parser.add_argument(
+        "--public", action="store_true", help="a server for many people: each browser session sees only its own runs"
+    )
     return parser.parse_args(argv)
 
 
@@ -45,7 +51,14 @@ def main(argv: list[str] | None = None) -> None:
             f"Note: --share needs the internet and {SHARE_SERVER} is not reachable; serving locally only.", flush=True
         )
         share = False
-    demo = build_app(args.data_dir, args.device, args.max_concurrent_trainings, processes=not args.train_in_threads)
+    demo = build_app(
+        args.data_dir,
+        args.device,
+        args.max_concurrent_trainings,
+        processes=not args.train_in_threads,
+        runs_db=args.runs_db,
+        public=args.public,
+    )
     demo.queue(default_concurrency_limit=16)
     quiet_queue(demo)
     demo.launch(server_name=args.host, server_port=args.port, share=share, css=CSS)

@@ -177,3 +177,21 @@ def gradient_flow_figure(gradients: dict[str, list[GradientEvent]]) -> Figure:
             if ax.lines:
                 ax.legend(fontsize=7, frameon=False, labelcolor=TEXT, ncol=2)
     return figure
+
+
+def curves_figure(curves: dict[str, tuple[list[float], list[float]]], x_label: str, y_label: str) -> Figure:
+    """Named curves on one chart, each with its legend entry: runs of the history overlaid."""
+    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    figure.patch.set_alpha(0)
+    ax = figure.add_subplot()
+    ax.patch.set_alpha(0)
+    for label, (xs, ys) in curves.items():
+        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, label=label)
+    ax.set_xlabel(x_label, color=TEXT)
+    ax.set_ylabel(y_label, color=TEXT)
+    ax.tick_params(colors=TEXT)
+    for side in ax.spines.values():
+        side.set_color(TEXT)
+    if curves:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, labelcolor=TEXT)
+    return figure

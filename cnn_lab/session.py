@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -32,6 +35,7 @@ from .gradient_flow import gradient_health
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .models import ModelSummary, summarize
+from .runs import Evaluation, ModelRecord, RunRecord, RunStore
 from .training import augmented_examples
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
 from .worker import JobRun, WorkerDied, WorkerPool
@@ -51,12 +55,21 @@ class SessionError(Exception):
 
 
 class Workspace:
-    """What all sessions of one app share: the data folder (each dataset loaded once), the default device, and the
-    worker processes runs train in (``processes=False``: threads of this process instead)."""
+    """What all sessions of one app share: the data folder (each dataset loaded once), the default device, the
+    worker processes runs train in (``processes=False``: threads of this process instead) and the run history."""
 
-    def __init__(self, data_dir: str | None = None, device: str = "auto", processes: bool = True):
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        device: str = "auto",
+        processes: bool = True,
+        runs: RunStore | None = None,
+        public: bool = False,
+    ):
         self.data_dir, self.device = data_dir, device
         self.workers = WorkerPool() if processes else None
+        self.runs = runs  # the run history (None: runs are not kept)
+        self.public = public  # a public server: each session sees only its own runs
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -141,6 +154,8 @@ class Session:
         self.finished: RunFinished | None = None
         self.view: RunView | None = None  # what the page shows of the latest run
         self._run: JobRun | ThreadRun | None = None  # the job now running
+        self.owner = uuid.uuid4().hex  # whose runs these are in the history of a public server
+        self.recorded: int | None = None  # the history's id of the latest run
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
         self.last_sketch: np.ndarray | None = None  # the latest drawing read, as the models see it (28x28)
 
@@ -217,12 +232,14 @@ class Session:
             asked, self.stop_event = self.stop_event, run.stop_event
             if asked.is_set():  # Stop was pressed before the run had started
                 run.stop_event.set()
+            started_at, evaluated = datetime.now(timezone.utc), len(view.evaluations)
             outcome = yield from page_updates(run.events(), view)
             if isinstance(job, TrainJob):
                 finished, shipped = outcome
                 self.contenders = {c.name: c for c in shipped.contenders}
                 view.add(finished)
                 self.finished, self.running = finished, False
+                self._record(finished, started_at, view.evaluations[evaluated:])
                 yield finished
         except WorkerDied as err:
             if cross_validation is None:
@@ -236,6 +253,47 @@ class Session:
         finally:  # also reached when the page goes away mid-run (closing the run stops it)
             self.running, self._run = False, None
             self.stop_event = threading.Event()
+
+    def _record(self, finished: RunFinished, started_at: datetime, evaluations: list[EvalEvent]) -> None:
+        """Keep the run in the history. A history that cannot be written costs the run nothing: the log says so."""
+        if self.workspace.runs is None or self.view.started_info is None:
+            return
+        info = self.view.started_info
+        setup = ExperimentConfig(self.contenders["A"].spec, self.contenders["B"].spec, self.run)
+        models = {
+            name: ModelRecord(
+                result.status, result.test_accuracy, result.validation_accuracy, result.epochs_done, result.steps,
+                result.images_seen, result.train_time_s, result.images_per_s, self.summaries[name].params,
+                self.summaries[name].flops,
+            )
+            for name, result in finished.results.items()
+        }  # fmt: skip
+        kept = tuple(
+            Evaluation(e.model, e.epoch, e.images_seen, e.test_loss, e.test_accuracy, e.validation_loss,
+                       e.validation_accuracy)
+            for e in evaluations
+        )  # fmt: skip
+        record = RunRecord(
+            self.owner, started_at.isoformat(timespec="seconds"), finished.reason, setup, info.data_source,
+            info.device, info.precision, finished.elapsed_s, models, kept,
+        )  # fmt: skip
+        try:
+            self.recorded = self.workspace.runs.record(record)
+        except sqlite3.Error as err:
+            self.view.tell(f"This run could not be kept in the run history ({err}); the models are unaffected.")
+
+    def history(self) -> list[RunRecord]:
+        """The runs this user may see, newest first: all of them on a local server, only this session's on a public
+        one."""
+        if self.workspace.runs is None:
+            return []
+        return self.workspace.runs.runs(owner=self.owner if self.workspace.public else None)
+
+    def forget_runs(self, ids: list[int]) -> int:
+        """Delete runs from the history (on a public server, only this session's); returns how many went."""
+        if self.workspace.runs is None:
+            return 0
+        return self.workspace.runs.delete(ids, owner=self.owner if self.workspace.public else None)
 
     def _trained_pair(self, nothing_yet: str) -> None:
         """Refuse while a run goes, and before the first one (``nothing_yet`` says what is missing)."""

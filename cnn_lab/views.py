@@ -80,6 +80,7 @@ class RunView:
             (0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)
         ]
         self.gradients: dict[str, list[GradientEvent]] = {name: [] for name in names}  # sampled steps, for Inspect
+        self.evaluations: list[EvalEvent] = []  # every evaluation of every run, for the run history
         self.early_stops: dict[str, BestEpochRestored] = {}  # drawn on the chart for good
         self.restored_this_run: list[BestEpochRestored] = []  # told in the status line
         self.not_learning: dict[str, LearningAlert] = {}  # models not learning right now, told in the status line
@@ -98,6 +99,7 @@ class RunView:
         elif isinstance(event, StepEvent):
             self._add_step(event)
         elif isinstance(event, EvalEvent):
+            self.evaluations.append(event)
             scores = []
             for kind, loss, accuracy in (
                 ("test", event.test_loss, event.test_accuracy),
@@ -143,6 +145,11 @@ class RunView:
         self.gradients[name] = [e for e in self.gradients[name] if e.images_seen <= images_seen]
         if name in self.early_stops and self.early_stops[name].images_seen > images_seen:
             del self.early_stops[name]
+
+    def tell(self, line: str) -> None:
+        """A line about the whole run, in every model's log."""
+        for name in self.names:
+            self._log(name, line)
 
     def _log(self, name: str, line: str) -> None:
         log = self.traces[name].log

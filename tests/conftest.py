@@ -29,6 +29,12 @@ from cnn_lab.training import train_models
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """What the tests' apps keep (the run history) goes to a folder of the test session's, never the user's cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """Full MNIST when CNN_LAB_DATA points at it, otherwise the shipped offline sample."""

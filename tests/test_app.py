@@ -177,13 +177,18 @@ def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tm
     client.close()
 
 
-def test_inspect_test_set_and_explain_sketch_give_plain_data(url, mnist):
+def test_list_runs_inspect_test_set_and_explain_sketch_give_plain_data(url, mnist):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):
         client.predict(api_name="/inspect_test_set")
     small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
     final = client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
     data = client.predict(api_name="/inspect_test_set")
+    newest = client.predict(api_name="/list_runs")[0]  # the run is in the history, with its curves
+    for name in ("A", "B"):
+        assert newest["models"][name]["test_accuracy"] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=1e-4)
+        assert newest["models"][name]["params"] > 0 and newest["setup"]["run"]["train_subset"] == 1000
+        assert [e["model"] for e in newest["evaluations"]].count(name) >= 1
     n = len(mnist.test_labels)
     assert data["test_images"] == n and data["class_names"] == [str(d) for d in range(10)]
     for name in ("A", "B"):

@@ -412,6 +412,32 @@ def check_explanation(page: Page) -> None:
     expect(page.locator("#replay-epoch input[type=number]")).to_have_value("1")
 
 
+def check_runs(page: Page) -> None:
+    """The two newest runs (the stopped one first): their four curves overlaid, and the epochs that differ."""
+    open_tab(page, "runs")
+    table = page.locator("#runs-table")
+    expect(table.get_by_test_id("cell-0-2")).to_have_text("stopped")
+    newest, before = table.get_by_test_id("cell-0-0").inner_text(), table.get_by_test_id("cell-1-0").inner_text()
+    for label in (newest, before):
+        page.locator("#runs-pick input").click()
+        page.locator("#runs-pick").get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+    drawn = page.locator("#runs-drawn")
+    for label in (newest, before):
+        for name in "AB":
+            expect(drawn).to_contain_text(re.compile(rf"{label} {name} \(\d+ points\)"))
+    expect(page.locator("#runs-curves img")).to_be_visible()
+    for box, label in (("#runs-first", newest), ("#runs-second", before)):
+        page.locator(f"{box} input").click()
+        page.locator(box).get_by_role("option", name=label, exact=True).click()
+        page.keyboard.press("Escape")
+    page.locator("#runs-compare").click()
+    diff = page.locator("#runs-diff")
+    expect(diff).to_contain_text("a.train.epochs")
+    expect(diff).to_contain_text("b.train.epochs")
+    assert "a.train.learning_rate" not in diff.inner_text()  # what both share is left out
+
+
 def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     """Inspect, Runs, Data and Learn each show what they are for; a full-page screenshot of each, then back to Train."""
     inspect = open_tab(page, "inspect")
@@ -438,7 +464,8 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     screenshot(page, f"{theme}-inspect")
 
     open_tab(page, "runs")
-    expect(page.locator("#runs-about")).to_contain_text("Runs are kept for this browser session")
+    expect(page.locator("#runs-about")).to_contain_text(re.compile(r"\d+ runs? kept in .*runs\.sqlite"))
+    expect(page.locator("#runs-table [data-testid=cell-0-0]")).to_have_text(re.compile(r"#\d+"))
     screenshot(page, f"{theme}-runs")
 
     open_tab(page, "data")
@@ -518,6 +545,11 @@ def test_a_person_trains_compares_draws_visits_every_tab_and_stops(open_page):
     assert progress_counts(progress_text(page)) == stopped_at  # nothing trains on
     expect(status(page)).to_contain_text("Stopped")  # and no late "Stopping..." overwrote the final status
     expect(page.locator("#results .cnn-card")).to_have_count(20)  # the stopped models still show their predictions
+
+    # 5) both runs are in the history: overlay their curves, and see only what differs between their setups
+    check_runs(page)
+    screenshot(page, "light-runs")
+    open_tab(page, "train")
 
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)

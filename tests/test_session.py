@@ -3,6 +3,7 @@
 import copy
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from real_drawings import small_fixed_part
 
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.events import EvalEvent, RunFinished, StepEvent
+from cnn_lab.runs import RunStore
 from cnn_lab.session import Session, SessionError, Workspace
 
 SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
@@ -43,7 +45,7 @@ def session(workspace) -> Session:
 
 
 def test_engine_and_session_import_no_gradio():
-    modules = "background config confusion contenders crossval data events explain inference jobs learning_watch models optim pictures plots session training views worker".split()
+    modules = "background config confusion contenders costs crossval data events explain gradient_flow inference jobs learning_watch models optim pictures plots runs session training views worker".split()
     code = "import sys; " + "; ".join(f"import cnn_lab.{m}" for m in modules) + "; print('gradio' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -181,3 +183,35 @@ def test_cross_validation_reports_its_estimate_and_leaves_the_pair_alone(session
     list(updates)
     assert "finished" in view.note() and len(view.frame()) == 2 and not session.running
     assert (session.contenders["A"].module.state_dict()["conv1.weight"] == weights).all()
+
+
+def test_finished_runs_are_kept_in_the_history_and_a_public_server_shows_each_session_its_own(mnist, tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    workspace = Workspace(processes=False, runs=store, public=True)
+    workspace.dataset = lambda name: mnist
+    mine, theirs = Session(workspace), Session(workspace)
+    list(mine.train(small_setup(epochs=1)))
+    list(mine.continue_training(1))
+    list(theirs.train(small_setup(epochs=1)))
+    first, second = mine.history()[::-1]
+    assert [r.id for r in theirs.history()] == [theirs.recorded] and second.id == mine.recorded
+    assert first.status == "finished" and first.setup.run == mine.run and first.models["A"].epochs == 1
+    assert second.models["A"].epochs == 2 and second.models["B"].params == mine.summaries["B"].params
+    assert [e.epoch for e in second.evaluations if e.model == "A"] == [2]  # this run's own evaluations
+    last_of_a = [e for e in first.evaluations if e.model == "A"][-1]
+    assert last_of_a.test_accuracy == pytest.approx(first.models["A"].test_accuracy)  # the curve ends at the result
+    assert theirs.forget_runs([first.id]) == 0 and mine.forget_runs([first.id]) == 1
+    assert len(store.runs()) == 2 and len(Session(Workspace(processes=False, runs=store)).history()) == 2
+
+
+def test_a_history_that_cannot_be_written_costs_the_run_nothing(mnist, tmp_path):
+    class BrokenStore(RunStore):
+        def record(self, run):
+            raise sqlite3.OperationalError("database is locked")
+
+    workspace = Workspace(processes=False, runs=BrokenStore(tmp_path / "runs.sqlite"))
+    workspace.dataset = lambda name: mnist
+    session = Session(workspace)
+    updates = list(session.train(small_setup(epochs=1)))
+    assert isinstance(updates[-1], RunFinished) and session.trained and session.recorded is None
+    assert "could not be kept in the run history (database is locked)" in session.view.log_text("A")

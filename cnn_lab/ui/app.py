@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import gradio as gr
 
+from ..runs import RunStore, default_path
 from ..session import Session, Workspace
 from .data import data_tab, dataset_overview
 from .fields import SETUP_FIELDS
@@ -55,12 +58,29 @@ def quiet_queue(demo: gr.Blocks) -> bool:
     return True
 
 
+def open_history(path: str | None) -> RunStore | None:
+    """The run history at ``path`` (default: under the user's cache folder), or None, said once, where it cannot be
+    opened: the playground works without one."""
+    where = path or default_path()
+    try:
+        return RunStore(where)
+    except (OSError, sqlite3.Error) as err:
+        print(f"Note: the run history {where} cannot be opened ({err}); runs are not kept.", flush=True)
+        return None
+
+
 def build_app(
-    data_dir: str | None = None, device: str = "auto", max_concurrent_trainings: int = 2, processes: bool = True
+    data_dir: str | None = None,
+    device: str = "auto",
+    max_concurrent_trainings: int = 2,
+    processes: bool = True,
+    runs_db: str | None = None,
+    public: bool = False,
 ) -> gr.Blocks:
     """The playground as a gr.Blocks; playground.py launches it (with CSS). Runs train in worker processes, or on the
-    server's threads with ``processes=False``."""
-    workspace = Workspace(data_dir, device, processes)
+    server's threads with ``processes=False``; finished runs are kept in the SQLite file ``runs_db`` (default: under
+    the user's cache folder), each browser session seeing only its own with ``public``."""
+    workspace = Workspace(data_dir, device, processes, open_history(runs_db), public)
     workspace.warm()  # a training process ready before the first click
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
@@ -70,13 +90,14 @@ def build_app(
                 tab = train_tab(session, device, max_concurrent_trainings)
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
                 inspect_tab(tab.layer_boxes, session)
-            with gr.Tab("Runs", id="runs", elem_id="tab-runs"):
-                runs_tab()
+            with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
+                show_runs, runs_inputs, runs_outputs = runs_tab(session)
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
                 overview = data_tab(tab.setup["run.dataset"], session)
             with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
                 learn_tab()
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
+        runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         data_page.select(dataset_overview, [tab.setup["run.dataset"], session], list(overview), api_name=False)
     return demo

@@ -1,14 +1,203 @@
-"""The Runs tab: where run history, reports and model files will live; for now, how to keep a setup."""
+"""The Runs tab: the run history (every finished or stopped run, kept across restarts): a table to sort and filter,
+curves of chosen runs overlaid, the difference of two setups, and deleting runs."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import gradio as gr
+import pandas as pd
+
+from ..plots import curves_figure
+from ..runs import RunRecord
+from ..session import NAMES, Session
+from .wiring import by_name
+
+COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
 
 
-def runs_tab() -> None:
-    gr.Markdown(
-        "Runs are kept for this browser session only for now: the **Train & compare** tab keeps every epoch of both models "
-        "(continue or roll back under *Checkpoints*), and *Share and reuse this setup* saves a setup as a link or a JSON file "
-        "that `/train_setup` and *Import setup* read back.",
-        elem_id="runs-about",
+def run_label(record: RunRecord) -> str:
+    return f"#{record.id}"
+
+
+def model_words(record: RunRecord, name: str) -> str:
+    """One model of a run in a few words: size, optimizer and rate, epochs."""
+    spec = record.setup.a if name == "A" else record.setup.b
+    result = record.models.get(name)
+    params = f"{result.params:,} params, " if result else ""
+    return f"{params}{spec.train.optimizer} {spec.train.learning_rate:g}, {result.epochs if result else 0} epochs"
+
+
+def accuracy_text(record: RunRecord, name: str) -> str:
+    result = record.models.get(name)
+    return "" if result is None or result.test_accuracy is None else f"{result.test_accuracy:.2%}"
+
+
+def runs_frame(records: list[RunRecord], text: str = "") -> pd.DataFrame:
+    """One row per run, newest first; with ``text``, only the rows where some cell holds it (any case)."""
+    rows = [
+        [
+            run_label(r), r.started_at.replace("T", " ")[:19], r.status, r.data_source,
+            accuracy_text(r, "A"), accuracy_text(r, "B"), model_words(r, "A"), model_words(r, "B"),
+            *(f"{r.models[n].images_per_s:,.0f}" if n in r.models else "" for n in NAMES), r.device,
+        ]
+        for r in records
+    ]  # fmt: skip
+    needle = text.strip().lower()
+    if needle:
+        rows = [row for row in rows if any(needle in str(cell).lower() for cell in row)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def run_curves(records: list[RunRecord]) -> dict[str, tuple[list[int], list[float]]]:
+    """Test accuracy (%) over images seen for every model of the chosen runs: "#3 A" -> (images seen, accuracies)."""
+    curves: dict[str, tuple[list[int], list[float]]] = {}
+    for r in records:
+        for e in r.evaluations:
+            if e.test_accuracy is not None:
+                xs, ys = curves.setdefault(f"{run_label(r)} {e.model}", ([], []))
+                xs.append(e.images_seen)
+                ys.append(100 * e.test_accuracy)
+    return curves
+
+
+def overlay_updates(records: list[RunRecord]) -> dict:
+    """The chosen runs' curves on one chart, and in words which are drawn."""
+    curves = run_curves(records)
+    drawn = ", ".join(f"{label} ({len(xs)} points)" for label, (xs, _) in curves.items())
+    return {
+        "curves": curves_figure(curves, "images seen", "test accuracy (%)"),
+        "drawn": f"Drawn: {drawn}." if drawn else "Choose runs above to overlay their test accuracy.",
+    }
+
+
+def flat_setup(record: RunRecord) -> dict[str, str]:
+    """A run's setup and circumstances as dotted keys (a.train.lr, run.seed, ...) with their values as text."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, inner)
+        else:
+            flat[prefix] = str(value)
+
+    walk("", record.setup.to_dict())
+    walk("", {"data": record.data_source, "device": record.device, "precision": record.precision})
+    return flat
+
+
+def setup_diff(first: RunRecord, second: RunRecord) -> pd.DataFrame:
+    """Only what differs between two runs' setups, side by side."""
+    one, two = flat_setup(first), flat_setup(second)
+    keys = [key for key in dict.fromkeys([*one, *two]) if one.get(key) != two.get(key)]
+    return pd.DataFrame(
+        [[key, one.get(key, ""), two.get(key, "")] for key in keys],
+        columns=["setting", run_label(first), run_label(second)],
     )
+
+
+def chosen(labels: list[str] | None, records: list[RunRecord]) -> list[RunRecord]:
+    wanted = set(labels or [])
+    return [r for r in records if run_label(r) in wanted]
+
+
+def show_runs(text: str, picked: list[str] | None, session: Session) -> dict:
+    """The history as the user may see it, filtered by ``text``, the chosen runs' curves, and the choices updated."""
+    records = session.history()
+    labels = [run_label(r) for r in records]
+    picked = [label for label in picked or [] if label in labels]
+    about = (
+        f"{len(records)} run{'s' if len(records) != 1 else ''} kept in {session.workspace.runs.path}"
+        + (" (this browser session's only)" if session.workspace.public else "")
+        if session.workspace.runs is not None
+        else "The run history could not be opened: runs are not kept (see the server's output)."
+    )
+    return {
+        "about": about,
+        "table": runs_frame(records, text),
+        "pick": gr.Dropdown(choices=labels, value=picked),
+        "first": gr.Dropdown(choices=labels),
+        "second": gr.Dropdown(choices=labels),
+        **overlay_updates(chosen(picked, records)),
+    }
+
+
+def overlay(picked: list[str] | None, session: Session) -> dict:
+    return overlay_updates(chosen(picked, session.history()))
+
+
+def compare_setups(first: str | None, second: str | None, session: Session) -> pd.DataFrame:
+    """What differs between the two chosen runs' setups."""
+    records = {run_label(r): r for r in session.history()}
+    missing = [label or "nothing" for label in (first, second) if label not in records]
+    if missing:
+        raise gr.Error(f"runs to compare must be two of the listed runs, got {', '.join(missing)}", title="Pick runs")
+    found = setup_diff(records[first], records[second])
+    if found.empty:
+        gr.Info(f"{first} and {second} were set up alike.")
+    return found
+
+
+def delete_runs(text: str, picked: list[str] | None, session: Session) -> dict:
+    """Forget the chosen runs, then show what is left."""
+    ids = [int(label.lstrip("#")) for label in picked or [] if label.lstrip("#").isdigit()]
+    if not ids:
+        raise gr.Error("runs to delete: choose one or more runs above first", title="Pick runs")
+    gone = session.forget_runs(ids)
+    gr.Info(f"{gone} run{'s' if gone != 1 else ''} deleted.")
+    return show_runs(text, [], session)
+
+
+def list_runs(session: Session) -> list[dict]:
+    """API only: the runs this user may see, newest first, as plain data: setup, data, device, precision, each
+    model's result (test accuracy, images/s, parameters, FLOPs, ...), every evaluation, the code version."""
+    return [
+        {
+            "id": r.id,
+            "started_at": r.started_at,
+            "status": r.status,
+            "setup": r.setup.to_dict(),
+            "data_source": r.data_source,
+            "device": r.device,
+            "precision": r.precision,
+            "duration_s": r.duration_s,
+            "code_version": r.code_version,
+            "models": {name: dataclasses.asdict(m) for name, m in r.models.items()},
+            "evaluations": [dataclasses.asdict(e) for e in r.evaluations],
+        }
+        for r in session.history()
+    ]
+
+
+def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
+    """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens."""
+    shown = {"about": gr.Markdown("Every finished or stopped run is kept here.", elem_id="runs-about")}
+    with gr.Row(equal_height=True):
+        text = gr.Textbox(label="Filter (any text in a row)", elem_id="runs-filter", scale=3)
+        refresh = gr.Button("Refresh", elem_id="runs-refresh", scale=1)
+    shown["table"] = gr.Dataframe(
+        headers=COLUMNS, interactive=False, wrap=True, elem_id="runs-table", label="Runs (click a header to sort)"
+    )
+    shown["pick"] = gr.Dropdown(label="Runs to overlay (or delete)", multiselect=True, choices=[], elem_id="runs-pick")
+    shown["curves"] = gr.Plot(label="Test accuracy of the chosen runs", elem_id="runs-curves")
+    shown["drawn"] = gr.Markdown(elem_id="runs-drawn")
+    delete = gr.Button("Delete the chosen runs", variant="stop", elem_id="runs-delete")
+    gr.Markdown("**Two setups, only what differs**")
+    with gr.Row(equal_height=True):
+        shown["first"] = gr.Dropdown(label="Run", choices=[], elem_id="runs-first")
+        shown["second"] = gr.Dropdown(label="against run", choices=[], elem_id="runs-second")
+        compare = gr.Button("Compare", elem_id="runs-compare")
+    diff = gr.Dataframe(interactive=False, wrap=True, elem_id="runs-diff", label="What differs")
+    inputs, outputs = [text, shown["pick"], session], list(shown.values())
+    handler = by_name(show_runs, shown)
+    refresh.click(handler, inputs, outputs, api_name=False)
+    text.submit(handler, inputs, outputs, api_name=False)
+    drawing = {key: shown[key] for key in ("curves", "drawn")}
+    shown["pick"].input(by_name(overlay, drawing), [shown["pick"], session], list(drawing.values()), api_name=False)
+    delete.click(by_name(delete_runs, shown), inputs, outputs, api_name=False)
+    compare.click(compare_setups, [shown["first"], shown["second"], session], diff, api_name=False)
+    hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
+    hidden_trigger.click(list_runs, session, data, api_name="list_runs")
+    return handler, inputs, outputs
