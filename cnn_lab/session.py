@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,18 +30,20 @@ from .contenders import Contender, create_contenders
 from .costs import ModelCost, measure_costs
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, Dataset, load_dataset
-from .events import EvalEvent, Event, GradientEvent, RunFinished, StepEvent
+from .events import EvalEvent, Event, GradientEvent, ModelResult, RunFinished, StepEvent
 from .explain import Explanation, check_method, explain
 from .gradient_flow import gradient_health
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
-from .models import ModelSummary, summarize
+from .model_files import FORMATS, export_model, read_model_file
+from .models import ModelSummary, build_model, summarize
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
 from .training import augmented_examples
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
 from .worker import JobRun, WorkerDied, WorkerPool
 
 NAMES = ("A", "B")
+IMPORTED = "imported"  # a model's status after it was read from a file
 RESULT_IMAGES = 20
 AUGMENT_PREVIEW_IMAGES = 8
 UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
@@ -170,8 +173,11 @@ class Session:
 
     @property
     def trained(self) -> bool:
-        """True once a run has ended (finished or stopped) with at least one training step."""
-        return self.finished is not None and any(r.steps > 0 for r in self.finished.results.values())
+        """True once a run has ended (finished or stopped) with at least one training step, or a trained model was
+        imported from a file."""
+        return self.finished is not None and any(
+            r.steps > 0 or r.status == IMPORTED for r in self.finished.results.values()
+        )
 
     # ------------------------------------------------------------ training
 
@@ -390,6 +396,67 @@ class Session:
     def layer_costs(self) -> dict[str, ModelCost]:
         """Both trained models' cost per layer and latency: measured here and now, a few seconds on a CPU."""
         return {name: measure_costs(c, c.spec.model.input_shape) for name, c in self.pair_at().items()}
+
+    def export_model(self, name: str, file_format: str, folder: Path) -> list[Path]:
+        """Model ``name`` written into ``folder`` as ``file_format`` (see model_files.FORMATS); a script comes with
+        the safetensors file it loads."""
+        pair = self.pair_at()
+        if name not in pair:
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+        if file_format not in FORMATS:
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {file_format!r}", "format")
+        stem = f"cnn_lab_model_{name}_epoch_{pair[name].epochs_done}"
+        files = {f"{stem}{FORMATS[file_format]}": file_format}
+        if file_format == "pytorch script":
+            files[f"{stem}.safetensors"] = "safetensors"
+        written = []
+        for filename, kind in files.items():
+            path = folder / filename
+            path.write_bytes(export_model(pair[name], self.data.info, kind, weights_file=f"{stem}.safetensors"))
+            written.append(path)
+        return written
+
+    def import_model(self, name: str, data: bytes, filename: str = "") -> str:
+        """Put the model of a cnn_lab safetensors file into slot ``name``: it reads sketches, is inspected, and
+        Continue trains it on. Before any run, the other slot gets a fresh, untrained model of the same build.
+        Returns a note for the page."""
+        if self.running:
+            raise SessionError("Training is in progress: press Stop first, or wait for it to end.", "Busy")
+        if name not in NAMES:
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+        imported = read_model_file(data, filename)
+        dataset = next((k for k, info in DATASET_INFO.items() if info.class_names == imported.class_names), None)
+        if dataset is None:
+            raise ConfigError(
+                f"model file: its classes ({', '.join(imported.class_names)}) are those of no dataset here",
+                "model file",
+            )
+        if self.contenders and self.data is not None and self.data.info.key != dataset:
+            raise ConfigError(
+                f"model file: it reads {DATASET_INFO[dataset].title} but the trained pair reads {self.data.info.title}",
+                "model file",
+            )
+        module = build_model(imported.spec.model)
+        module.load_state_dict(imported.weights)
+        contender = Contender(name, imported.spec, module, epochs_done=imported.epochs_done)
+        data = self.data or self.workspace.dataset(dataset)
+        contender.test_accuracy = score_on_test_set({name: contender}, data).accuracy(name)
+        self._scores = {}
+        if not self.contenders or self.finished is None:  # no pair yet: the other slot starts untrained
+            other = next(n for n in NAMES if n != name)
+            self.contenders[other] = Contender.create(other, imported.spec)
+            self.data, self.run = data, RunConfig(dataset=dataset)
+            self.view = RunView(list(NAMES))
+            self.finished = RunFinished(IMPORTED, 0.0, {other: ModelResult("untrained", 0, 0, 0.0, 0.0, None)})
+        self.contenders[name] = contender
+        self.summaries = {n: summarize(c.spec.model, c.module) for n, c in self.contenders.items()}
+        result = ModelResult(IMPORTED, 0, 0, 0.0, 0.0, contender.test_accuracy, epochs_done=imported.epochs_done)
+        self.finished = replace(self.finished, results={**self.finished.results, name: result})
+        return (
+            f"Model {name} is the one from {filename or 'the file'} ({self.summaries[name].params:,} parameters, "
+            f"{imported.epochs_done} epochs trained): {contender.test_accuracy:.2%} on the {len(data.test_labels):,} "
+            "test images here. It reads sketches, is inspected, and Continue trains it on."
+        )
 
     def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:
         """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import onnxruntime
 import psutil
 import pytest
 from drawn_digits import render_digit
@@ -177,13 +178,26 @@ def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tm
     client.close()
 
 
-def test_list_runs_inspect_test_set_and_explain_sketch_give_plain_data(url, mnist):
+def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):
         client.predict(api_name="/inspect_test_set")
     small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
     final = client.predict(*settings(a=small, b=small, subset=1000), api_name="/train")
     data = client.predict(api_name="/inspect_test_set")
+    # model files: A out as ONNX (runs in onnxruntime) and as safetensors, which goes back in as B
+    (onnx_file,) = client.predict("A", "onnx", api_name="/export_model")
+    onnx_session = onnxruntime.InferenceSession(onnx_file, providers=["CPUExecutionProvider"])
+    pixels = mnist.test_images.unsqueeze(1).float().div(255).numpy()
+    onnx_accuracy = (onnx_session.run(None, {"image": pixels})[0].argmax(1) == mnist.test_labels.numpy()).mean()
+    assert onnx_accuracy == pytest.approx(data["accuracy"]["A"], abs=2e-3)  # the same model, read by onnxruntime
+    (weights,) = client.predict("A", "safetensors", api_name="/export_model")
+    note = client.predict("B", handle_file(weights), api_name="/import_model")
+    assert note.startswith("Model B is the one from cnn_lab_model_A_epoch_1.safetensors")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(Path(weights).read_bytes()[:100])  # cut short
+    with pytest.raises(Exception, match="model file must be a complete .safetensors file"):
+        client.predict("B", handle_file(str(broken)), api_name="/import_model")
     newest = client.predict(api_name="/list_runs")[0]  # the run is in the history, with its curves
     for name in ("A", "B"):
         assert newest["models"][name]["test_accuracy"] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=1e-4)

@@ -215,3 +215,31 @@ def test_a_history_that_cannot_be_written_costs_the_run_nothing(mnist, tmp_path)
     updates = list(session.train(small_setup(epochs=1)))
     assert isinstance(updates[-1], RunFinished) and session.trained and session.recorded is None
     assert "could not be kept in the run history (database is locked)" in session.view.log_text("A")
+
+
+def test_a_model_exported_by_one_session_is_imported_by_another_and_trains_on(mnist, tmp_path):
+    workspace = Workspace(processes=False)
+    workspace.dataset = lambda name: mnist
+    first = Session(workspace)
+    list(first.train(small_setup(epochs=1)))
+    (weights,) = first.export_model("A", "safetensors", tmp_path)
+    assert weights.name == "cnn_lab_model_A_epoch_1.safetensors"
+    script, beside = first.export_model("B", "pytorch script", tmp_path)
+    assert script.suffix == ".py" and beside.suffix == ".safetensors"
+
+    second = Session(workspace)
+    note = second.import_model("B", weights.read_bytes(), weights.name)
+    assert note.startswith("Model B is the one from cnn_lab_model_A_epoch_1.safetensors")
+    assert second.trained and second.finished.results["B"].status == "imported"
+    assert second.contenders["B"].test_accuracy == pytest.approx(first.contenders["A"].test_accuracy, abs=1e-9)
+    assert second.finished.results["A"].status == "untrained"
+    drawing = small_fixed_part(10)["images"][0]
+    ours, theirs = second.read_sketch(drawing).confidences["B"], first.read_sketch(drawing).confidences["A"]
+    assert ours == pytest.approx(theirs, abs=1e-5)  # the same model reads the same drawing alike
+    assert second.test_set_scores().accuracy("B") == pytest.approx(second.contenders["B"].test_accuracy)
+    list(second.continue_training(1))
+    assert second.contenders["B"].epochs_done == 2 and second.finished.results["B"].steps > 0
+    with pytest.raises(ConfigError, match="looks like a pickle"):
+        second.import_model("A", b"\x80\x04K\x01.", "model.pt")
+    with pytest.raises(ConfigError, match="format must be one of safetensors, onnx, pytorch script, got 'zip'"):
+        second.export_model("A", "zip", tmp_path)

@@ -1,18 +1,22 @@
 """The Runs tab: the run history (every finished or stopped run, kept across restarts): a table to sort and filter,
-curves of chosen runs overlaid, the difference of two setups, and deleting runs."""
+curves of chosen runs overlaid, the difference of two setups, and deleting runs; and model files out and in."""
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
+from ..config import ConfigError
+from ..model_files import FORMATS, MAX_MODEL_BYTES
 from ..plots import curves_figure
 from ..runs import RunRecord
 from ..session import NAMES, Session
-from .wiring import by_name
+from .wiring import by_name, user_errors
 
 COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
 
@@ -150,6 +154,25 @@ def delete_runs(text: str, picked: list[str] | None, session: Session) -> dict:
     return show_runs(text, [], session)
 
 
+def export_model_files(model: str, file_format: str, session: Session) -> list[str]:
+    """Model A or B of the trained pair as a file: safetensors (weights and config; what Import reads), ONNX (0-1
+    pixels in, logits out) or a PyTorch script (comes with the safetensors file it loads)."""
+    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_export_"))
+    with user_errors("Export · "):
+        return [str(path) for path in session.export_model(model, file_format, folder)]
+
+
+def import_model_file(model: str, upload: str | None, session: Session) -> str:
+    """A cnn_lab .safetensors file into slot A or B; returns what was loaded and how well it reads the test set."""
+    if not upload:
+        raise gr.Error("model file: choose a .safetensors file exported by cnn_lab first", title="Check the settings")
+    path = Path(upload)
+    with user_errors("Import · "):
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ConfigError(f"model file must be at most {MAX_MODEL_BYTES // 2**20} MB", "model file")
+        return session.import_model(model, path.read_bytes(), path.name)
+
+
 def list_runs(session: Session) -> list[dict]:
     """API only: the runs this user may see, newest first, as plain data: setup, data, device, precision, each
     model's result (test accuracy, images/s, parameters, FLOPs, ...), every evaluation, the code version."""
@@ -169,6 +192,28 @@ def list_runs(session: Session) -> list[dict]:
         }
         for r in session.history()
     ]
+
+
+def model_files_section(session: gr.State) -> None:
+    gr.Markdown(
+        "**Model files**: take a trained model away (safetensors with its config, ONNX for Netron and onnxruntime, "
+        "or a runnable PyTorch script), or load a cnn_lab .safetensors file into slot A or B (nothing else is "
+        "opened: pickles can run code)."
+    )
+    with gr.Row(equal_height=True):
+        model = gr.Radio(list(NAMES), value="A", label="Model", elem_id="export-model")
+        file_format = gr.Radio(list(FORMATS), value="safetensors", label="Format", elem_id="export-format")
+        export = gr.Button("Export", elem_id="export")
+    files = gr.File(label="Exported files", file_count="multiple", interactive=False, elem_id="export-files")
+    export.click(export_model_files, [model, file_format, session], files, api_name="export_model")
+    with gr.Row(equal_height=True):
+        upload = gr.File(
+            label="A cnn_lab .safetensors file", file_types=[".safetensors"], type="filepath", elem_id="import-file"
+        )
+        slot = gr.Radio(list(NAMES), value="B", label="Load into slot", elem_id="import-slot")
+        load = gr.Button("Load", elem_id="import")
+    note = gr.Markdown(elem_id="import-note")
+    load.click(import_model_file, [slot, upload, session], note, api_name="import_model")
 
 
 def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
@@ -198,6 +243,7 @@ def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
     shown["pick"].input(by_name(overlay, drawing), [shown["pick"], session], list(drawing.values()), api_name=False)
     delete.click(by_name(delete_runs, shown), inputs, outputs, api_name=False)
     compare.click(compare_setups, [shown["first"], shown["second"], session], diff, api_name=False)
+    model_files_section(session)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
     hidden_trigger.click(list_runs, session, data, api_name="list_runs")
     return handler, inputs, outputs
