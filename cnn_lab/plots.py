@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from typing import TYPE_CHECKING
 
@@ -195,3 +196,29 @@ def curves_figure(curves: dict[str, tuple[list[float], list[float]]], x_label: s
     if curves:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, labelcolor=TEXT)
     return figure
+
+
+def confusion_figure(matrices: dict[str, np.ndarray], class_names: tuple[str, ...]) -> Figure:
+    """Each model's confusion matrix as a heat map with its counts (rows: true class, columns: what it read)."""
+    figure = Figure(figsize=(5 * len(matrices), 4.4), layout="constrained")
+    for index, (name, matrix) in enumerate(matrices.items()):
+        ax = figure.add_subplot(1, len(matrices), index + 1)
+        ax.imshow(matrix, cmap="Blues")
+        for (row, column), count in np.ndenumerate(matrix):
+            dark = count > matrix.max() / 2
+            ax.text(column, row, str(count), ha="center", va="center", fontsize=7, color="white" if dark else "black")
+        ax.set_xticks(
+            range(len(class_names)), class_names, fontsize=8, rotation=30 if max(map(len, class_names)) > 3 else 0
+        )
+        ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
+        ax.set_xlabel("what it read", color=TEXT)
+        ax.set_ylabel("true class", color=TEXT)
+        ax.set_title(f"Model {name}", loc="left", fontsize=10, color=TEXT)
+    return figure
+
+
+def figure_png(figure: Figure) -> bytes:
+    """A figure as PNG bytes, on white (a report may be read anywhere)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, facecolor="white")
+    return buffer.getvalue()

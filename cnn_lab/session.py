@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .model_files import FORMATS, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
+from .report import ReportInput, html_report, markdown_report
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
 from .training import augmented_examples
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
@@ -141,6 +143,17 @@ def page_updates(
             yield event
     finally:
         events.close()
+
+
+def series(rows: list[tuple[int, float, str]]) -> dict[str, tuple[list[float], list[float]]]:
+    """A chart's (x, y, series) rows as one (xs, ys) per series, the empty points left out."""
+    found: dict[str, tuple[list[float], list[float]]] = {}
+    for x, y, name in rows:
+        if not math.isnan(y):
+            xs, ys = found.setdefault(name, ([], []))
+            xs.append(x)
+            ys.append(y)
+    return found
 
 
 class Session:
@@ -457,6 +470,27 @@ class Session:
             f"{imported.epochs_done} epochs trained): {contender.test_accuracy:.2%} on the {len(data.test_labels):,} "
             "test images here. It reads sketches, is inspected, and Continue trains it on."
         )
+
+    def write_report(self, folder: Path) -> list[Path]:
+        """A report of the latest run in ``folder``: an HTML page with its figures embedded, and the same in
+        Markdown."""
+        self.pair_at()
+        if self.view is None or self.view.started_info is None or self.finished.reason == IMPORTED:
+            raise SessionError("Train the models first: a report describes a run.", "Train first")
+        report = ReportInput(
+            ExperimentConfig(self.contenders["A"].spec, self.contenders["B"].spec, self.run),
+            self.view.started_info,
+            self.finished,
+            self.summaries,
+            self.test_set_scores(),
+            {"accuracy": series(self.view.accuracy_rows), "loss": series(self.view.loss_rows)},
+            self.sample_results(count=RESULT_IMAGES, seed=0),
+        )
+        stem = f"cnn_lab_report_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}"
+        written = [folder / f"{stem}.html", folder / f"{stem}.md"]
+        written[0].write_text(html_report(report), encoding="utf-8")
+        written[1].write_text(markdown_report(report), encoding="utf-8")
+        return written
 
     def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:
         """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""

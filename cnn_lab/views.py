@@ -284,6 +284,17 @@ def image_grid_html(images: np.ndarray, captions: list[str]) -> str:
     return f'<div class="cnn-grid">{"".join(cards)}</div>'
 
 
+RESULTS_CSS = """
+.cnn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(118px, 1fr)); gap: 8px; }
+.cnn-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px; text-align: center; font-size: 13px; }
+.cnn-card img { width: 84px; height: 84px; image-rendering: pixelated; display: block; margin: 0 auto 4px; }
+.cnn-truth { color: var(--body-text-color-subdued); }
+.cnn-guess { border-radius: 4px; margin-top: 3px; padding: 1px 4px; font-weight: 600; color: #fff; }
+.cnn-right { background: #15803d; }
+.cnn-wrong { background: #b91c1c; }
+"""  # the results grid's look, on the page and in reports
+
+
 def results_html(
     images: np.ndarray, labels: np.ndarray, probabilities: dict[str, np.ndarray], class_names: tuple[str, ...]
 ) -> str:

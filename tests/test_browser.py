@@ -425,7 +425,7 @@ def check_runs(page: Page) -> None:
     drawn = page.locator("#runs-drawn")
     for label in (newest, before):
         for name in "AB":
-            expect(drawn).to_contain_text(re.compile(rf"{label} {name} \(\d+ points\)"))
+            expect(drawn).to_contain_text(re.compile(rf"{label} {name} \(\d+ points?\)"))
     expect(page.locator("#runs-curves img")).to_be_visible()
     for box, label in (("#runs-first", newest), ("#runs-second", before)):
         page.locator(f"{box} input").click()
@@ -436,6 +436,16 @@ def check_runs(page: Page) -> None:
     expect(diff).to_contain_text("a.train.epochs")
     expect(diff).to_contain_text("b.train.epochs")
     assert "a.train.learning_rate" not in diff.inner_text()  # what both share is left out
+
+    page.locator("#report").click()
+    links = page.locator("#report-files a")
+    expect(links).to_have_count(2, timeout=60_000)
+    html_link = next(link for link in links.all() if ".html" in (link.get_attribute("href") or ""))
+    with page.expect_download() as download:
+        html_link.click()
+    report = Path(download.value.path()).read_text()
+    for section in ("The run", "Hyperparameters", "Confusion matrices", "Example predictions", "Environment"):
+        assert f"<h2>{section}</h2>" in report, section
 
 
 def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:

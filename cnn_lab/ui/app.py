@@ -8,6 +8,7 @@ import gradio as gr
 
 from ..runs import RunStore, default_path
 from ..session import Session, Workspace
+from ..views import RESULTS_CSS
 from .data import data_tab, dataset_overview
 from .fields import SETUP_FIELDS
 from .inspect import inspect_tab
@@ -15,15 +16,10 @@ from .learn import learn_tab
 from .runs import runs_tab
 from .train import restore_from_link, train_tab
 
-CSS = """
+CSS = (
+    RESULTS_CSS
+    + """
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
-.cnn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(118px, 1fr)); gap: 8px; }
-.cnn-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px; text-align: center; font-size: 13px; }
-.cnn-card img { width: 84px; height: 84px; image-rendering: pixelated; display: block; margin: 0 auto 4px; }
-.cnn-truth { color: var(--body-text-color-subdued); }
-.cnn-guess { border-radius: 4px; margin-top: 3px; padding: 1px 4px; font-weight: 600; color: #fff; }
-.cnn-right { background: #15803d; }
-.cnn-wrong { background: #b91c1c; }
 .cnn-layer-row { align-items: center; gap: 6px; }
 .cnn-layer-buttons { flex-wrap: nowrap; gap: 4px; }
 .cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
@@ -35,6 +31,7 @@ CSS = """
 #data-examples .cnn-card img { width: 100%; max-width: 84px; height: auto; }
 #settings-glossary .virtual-table-viewport { max-height: none !important; }
 """
+)
 
 
 QUEUE_POLL_S = 0.05  # Gradio's own value on Windows

@@ -69,7 +69,7 @@ def run_curves(records: list[RunRecord]) -> dict[str, tuple[list[int], list[floa
 def overlay_updates(records: list[RunRecord]) -> dict:
     """The chosen runs' curves on one chart, and in words which are drawn."""
     curves = run_curves(records)
-    drawn = ", ".join(f"{label} ({len(xs)} points)" for label, (xs, _) in curves.items())
+    drawn = ", ".join(f"{label} ({len(xs)} point{'s' if len(xs) != 1 else ''})" for label, (xs, _) in curves.items())
     return {
         "curves": curves_figure(curves, "images seen", "test accuracy (%)"),
         "drawn": f"Drawn: {drawn}." if drawn else "Choose runs above to overlay their test accuracy.",
@@ -173,6 +173,13 @@ def import_model_file(model: str, upload: str | None, session: Session) -> str:
         return session.import_model(model, path.read_bytes(), path.name)
 
 
+def run_report(session: Session) -> list[str]:
+    """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
+    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_report_"))
+    with user_errors("Report · "):
+        return [str(path) for path in session.write_report(folder)]
+
+
 def list_runs(session: Session) -> list[dict]:
     """API only: the runs this user may see, newest first, as plain data: setup, data, device, precision, each
     model's result (test accuracy, images/s, parameters, FLOPs, ...), every evaluation, the code version."""
@@ -234,15 +241,30 @@ def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
         shown["first"] = gr.Dropdown(label="Run", choices=[], elem_id="runs-first")
         shown["second"] = gr.Dropdown(label="against run", choices=[], elem_id="runs-second")
         compare = gr.Button("Compare", elem_id="runs-compare")
-    diff = gr.Dataframe(interactive=False, wrap=True, elem_id="runs-diff", label="What differs")
+    diff = gr.Dataframe(
+        headers=["setting", "run", "against run"],
+        interactive=False,
+        wrap=True,
+        elem_id="runs-diff",
+        label="What differs",
+    )
     inputs, outputs = [text, shown["pick"], session], list(shown.values())
     handler = by_name(show_runs, shown)
     refresh.click(handler, inputs, outputs, api_name=False)
     text.submit(handler, inputs, outputs, api_name=False)
     drawing = {key: shown[key] for key in ("curves", "drawn")}
-    shown["pick"].input(by_name(overlay, drawing), [shown["pick"], session], list(drawing.values()), api_name=False)
+    shown["pick"].input(
+        by_name(overlay, drawing), [shown["pick"], session], list(drawing.values()), api_name=False,
+        trigger_mode="always_last",  # a second pick while the first draws is drawn too, not dropped
+    )  # fmt: skip
     delete.click(by_name(delete_runs, shown), inputs, outputs, api_name=False)
     compare.click(compare_setups, [shown["first"], shown["second"], session], diff, api_name=False)
+    with gr.Row(equal_height=True):
+        report = gr.Button("Report of the latest run (HTML and Markdown)", elem_id="report", scale=1)
+        report_files = gr.File(
+            label="Report", file_count="multiple", interactive=False, elem_id="report-files", scale=2
+        )
+    report.click(run_report, session, report_files, api_name="run_report")
     model_files_section(session)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
     hidden_trigger.click(list_runs, session, data, api_name="list_runs")
