@@ -66,14 +66,12 @@ def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_si
     return spec
 
 
-def estimate_cross_validation_s(
-    spec: ModelSpec, run: RunConfig, data: Dataset, folds: int, timing_batches: int = 8
-) -> float:
-    """Seconds k-fold cross-validation will take here, from a few timed training batches (a rough, slightly high estimate)."""
+def seconds_per_image(spec: ModelSpec, run: RunConfig, data: Dataset, timing_batches: int = 8) -> float:
+    """Training seconds per image of ``spec`` here, from a few timed batches of ``run``'s data (slightly high: the
+    first batches are the slowest)."""
     data = data.subset(run.train_subset, run.seed)
-    n = len(data.train_labels)
     batch = spec.train.batch_size
-    sample = data.subset(min(n, batch * timing_batches), run.seed + 3)
+    sample = data.subset(min(len(data.train_labels), batch * timing_batches), run.seed + 3)
     probe = Contender.create("timing", spec, run.seed)
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
     finished = [
@@ -84,9 +82,14 @@ def estimate_cross_validation_s(
             f"the model could not train {timing_batches} timing batches (out of memory or a diverging loss); try a smaller batch, model or learning rate",
             "batch_size",
         )
-    seconds_per_image = 1 / finished.results["timing"].images_per_s
+    return 1 / finished.results["timing"].images_per_s
+
+
+def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, folds: int) -> float:
+    """Seconds k-fold cross-validation will take here, from a few timed training batches (a rough, slightly high estimate)."""
+    n = run.training_images(len(data.train_labels))
     train_images = n * (folds - 1) / folds * spec.train.epochs
     validation_images = n / folds * spec.train.epochs * run.evals_per_epoch
     return (
-        folds * seconds_per_image * (train_images + validation_images / 3)
+        folds * seconds_per_image(spec, run, data) * (train_images + validation_images / 3)
     )  # a forward pass costs about a third of a step

@@ -40,6 +40,7 @@ from .model_files import FORMATS, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
 from .report import ReportInput, html_report, markdown_report
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
+from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
 from .worker import JobRun, WorkerDied, WorkerPool
@@ -172,6 +173,7 @@ class Session:
         self._run: JobRun | ThreadRun | None = None  # the job now running
         self.owner = uuid.uuid4().hex  # whose runs these are in the history of a public server
         self.recorded: int | None = None  # the history's id of the latest run
+        self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
         self.last_sketch: np.ndarray | None = None  # the latest drawing read, as the models see it (28x28)
 
@@ -539,6 +541,37 @@ class Session:
         probs = predict_images(self.contenders, torch.from_numpy(drawn)[None], info)
         confidences = {name: {info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES}
         return SketchReading(confidences, drawn, "What each model sees and how sure it is.")
+
+    # ------------------------------------------------------------ repeating with seeds
+
+    def repeat_with_seeds(self, setup: ExperimentConfig, seeds: int) -> tuple[str, Iterator[str]]:
+        """``setup`` trained once per seed (its own seed, then the next ones), each run kept in the history like any
+        other: a warning with the time estimate, then a progress line per update. When they are done (or Stop ends
+        them after at least two), ``self.verdict`` says whether A or B is better, with its uncertainty."""
+        seeds = check_seeds(seeds)
+        data = self.check(setup)
+        estimate = estimate_repeat_s(setup, data, seeds)
+        warning = (
+            f"{seeds} A/B runs, one per seed ({setup.run.seed} to {setup.run.seed + seeds - 1}), will take about "
+            f"{duration_text(estimate)} here. Press Stop to end them."
+        )
+        return warning, self._seeded_runs(setup, seeds)
+
+    def _seeded_runs(self, setup: ExperimentConfig, seeds: int) -> Iterator[str]:
+        self.verdict, pairs = None, []
+        for k in range(seeds):
+            seed = setup.run.seed + k
+            for _ in self.train(replace(setup, run=replace(setup.run, seed=seed))):
+                yield f"Seed {seed} ({k + 1} of {seeds}): {self.view.progress_text()}"
+            results = self.finished.results
+            if self.finished.reason == "stopped":
+                break
+            pairs.append((results["A"].test_accuracy, results["B"].test_accuracy))
+        if len(pairs) >= 2:
+            self.verdict = seed_verdict(pairs)
+            yield f"Done: {self.verdict.text}."
+        else:
+            yield f"Stopped after {len(pairs)} finished seed{'s' if len(pairs) != 1 else ''}: a verdict needs two."
 
     # ------------------------------------------------------------ cross-validation
 

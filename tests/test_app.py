@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import threading
 import time
 from dataclasses import replace
@@ -626,4 +627,19 @@ def test_train_setup_takes_the_exported_json_and_gives_the_curves_of_train(url):
     assert client.predict(token, False, api_name="/train_setup")[LOSS]["data"] == by_values[LOSS]["data"]
     with pytest.raises(Exception, match="setup · share link: the setup in this link is damaged"):
         client.predict("not-a-setup", False, api_name="/train_setup")
+    client.close()
+
+
+def test_repeat_with_seeds_streams_progress_and_ends_with_a_verdict(url):
+    client = Client(url, verbose=False)
+    small = ("4,8,8,8", "adam", 0.003, 100, 1, False)
+    setup = settings(a=small, b=small, subset=600)[:-1]  # the setup's values, without the chart's range
+    verdict, table = client.predict(*setup, 2, api_name="/repeat_with_seeds")
+    assert re.match(
+        r"\*\*(no measurable difference over 2 seeds|[AB] beats [AB] by [\d.]+ ± [\d.]+ pp over 2 seeds)", verdict
+    )
+    assert [row[0] for row in table["data"]] == ["Model A", "Model B"]
+    assert all(len(row[2].split(", ")) == 2 for row in table["data"])  # one accuracy per seed
+    with pytest.raises(Exception, match="seeds must be a whole number from 2 to 20, got 40"):
+        client.predict(*setup, 40, api_name="/repeat_with_seeds")
     client.close()

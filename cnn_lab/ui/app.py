@@ -14,7 +14,7 @@ from .fields import SETUP_FIELDS
 from .inspect import inspect_tab
 from .learn import learn_tab
 from .runs import runs_tab
-from .train import restore_from_link, train_tab
+from .train import restore_from_link, train_tab, training_slots
 
 CSS = (
     RESULTS_CSS
@@ -88,7 +88,9 @@ def build_app(
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
                 inspect_tab(tab.layer_boxes, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
-                show_runs, runs_inputs, runs_outputs = runs_tab(session)
+                show_runs, runs_inputs, runs_outputs = runs_tab(
+                    [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
+                )
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
                 overview = data_tab(tab.setup["run.dataset"], session)
             with gr.Tab("Learn", id="learn", elem_id="tab-learn"):

@@ -15,7 +15,10 @@ from ..config import ConfigError
 from ..model_files import FORMATS, MAX_MODEL_BYTES
 from ..plots import curves_figure
 from ..runs import RunRecord
+from ..seeds import SeedVerdict
 from ..session import NAMES, Session
+from .fields import number_from_text, setup_from_list
+from .train import stop as stop_training
 from .wiring import by_name, user_errors
 
 COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
@@ -173,6 +176,35 @@ def import_model_file(model: str, upload: str | None, session: Session) -> str:
         return session.import_model(model, path.read_bytes(), path.name)
 
 
+def verdict_frame(verdict: SeedVerdict) -> pd.DataFrame:
+    """Each model's test accuracy over the seeds: mean ± standard deviation, and every seed's."""
+    return pd.DataFrame(
+        [
+            [f"Model {name}", f"{verdict.mean_pp(name):.2f} ± {verdict.std_pp(name):.2f} %",
+             ", ".join(f"{100 * x:.2f}" for x in verdict.accuracies[name])]
+            for name in NAMES
+        ],
+        columns=["", "test accuracy (mean ± std)", "per seed (%)"],
+    )  # fmt: skip
+
+
+def repeat_with_seeds(*values):
+    """The Train tab's setup over N seeds (the setup's values, then N): progress, then the verdict and a table of
+    both models' mean ± standard deviation."""
+    *setup, seeds, session = values
+    with user_errors("Repeat with seeds · "):
+        warning, updates = session.repeat_with_seeds(setup_from_list(setup), number_from_text(seeds, "seeds"))
+        gr.Warning(warning)
+        for line in updates:  # iterated at once, so that a closed tab always reaches the session's clean-up
+            yield line, gr.skip()
+    if session.verdict is not None:
+        yield (
+            f"**{session.verdict.text}** (± one standard error of the paired difference; a winner is named only "
+            "beyond twice that).",
+            verdict_frame(session.verdict),
+        )
+
+
 def run_report(session: Session) -> list[str]:
     """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
     folder = Path(tempfile.mkdtemp(prefix="cnn_lab_report_"))
@@ -223,8 +255,25 @@ def model_files_section(session: gr.State) -> None:
     load.click(import_model_file, [slot, upload, session], note, api_name="import_model")
 
 
-def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
-    """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens."""
+def seeds_section(setup_inputs: list, session: gr.State, slots: dict) -> None:
+    gr.Markdown(
+        "**Repeat with seeds**: is A really better than B, or did it draw a luckier seed? The Train tab's setup "
+        "trains once per seed; every run lands in the history above."
+    )
+    with gr.Row(equal_height=True):
+        seeds = gr.Number(3, label="Seeds (2 to 20)", precision=0, elem_id="seeds")  # our check names the field
+        go = gr.Button("Repeat the Train tab's setup", variant="primary", elem_id="repeat-seeds")
+        stop = gr.Button("Stop", variant="stop", elem_id="seeds-stop")
+    status = gr.Markdown(elem_id="seeds-status")
+    table = gr.Dataframe(interactive=False, elem_id="seeds-table", label="Both models over the seeds")
+    go.click(repeat_with_seeds, [*setup_inputs, seeds, session], [status, table], api_name="repeat_with_seeds", **slots)
+    stop.click(stop_training, session, status, api_name=False, queue=False)
+
+
+def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callable, list, list]:
+    """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens.
+    ``setup_inputs``: the Train tab's setup fields (repeating with seeds trains that setup); ``slots``: the
+    training events' queue settings (concurrency), shared with the Train tab."""
     shown = {"about": gr.Markdown("Every finished or stopped run is kept here.", elem_id="runs-about")}
     with gr.Row(equal_height=True):
         text = gr.Textbox(label="Filter (any text in a row)", elem_id="runs-filter", scale=3)
@@ -265,6 +314,7 @@ def runs_tab(session: gr.State) -> tuple[Callable, list, list]:
             label="Report", file_count="multiple", interactive=False, elem_id="report-files", scale=2
         )
     report.click(run_report, session, report_files, api_name="run_report")
+    seeds_section(setup_inputs, session, slots)
     model_files_section(session)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
     hidden_trigger.click(list_runs, session, data, api_name="list_runs")

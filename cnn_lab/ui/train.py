@@ -131,7 +131,7 @@ def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
 
 
 def stop(session: Session) -> str:
-    """End the running training (or cross-validation) after its current batch."""
+    """End the running training (cross-validation, or repeat over seeds) after its current batch."""
     return session.stop()
 
 
@@ -541,12 +541,17 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> 
     return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])
 
 
+def training_slots(max_concurrent_trainings: int) -> dict:
+    """The queue settings of every event that trains: they share ``max_concurrent_trainings`` slots."""
+    return dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal")
+
+
 def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurrent_trainings: int) -> None:
     """The runs (train, train_setup, continue, cross-validate share the training slots), stop, roll back, results, sketch."""
     setup_inputs = [setup[name] for name in SETUP_FIELDS]
     run_outputs = {name: c[name] for name in RUN_OUTPUTS}  # the order /train's clients read
     outputs, full_range = list(run_outputs.values()), c["full range"]
-    slots = dict(concurrency_limit=max_concurrent_trainings, concurrency_id="training", show_progress="minimal")
+    slots = training_slots(max_concurrent_trainings)
     training = slots | dict(show_progress_on=[c["status"]])
     c["train"].click(
         by_name(train, run_outputs), [*setup_inputs, full_range, session], outputs, api_name="train", **training
