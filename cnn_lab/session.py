@@ -36,6 +36,7 @@ from .explain import Explanation, check_method, explain
 from .gradient_flow import gradient_health
 from .inference import predict_images, sketch_to_mnist
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
+from .leaderboard import Entry, entries_of, record_of
 from .model_files import FORMATS, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
 from .report import ReportInput, html_report, markdown_report
@@ -174,6 +175,7 @@ class Session:
         self.owner = uuid.uuid4().hex  # whose runs these are in the history of a public server
         self.recorded: int | None = None  # the history's id of the latest run
         self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds
+        self.leaderboard_entries: list[Entry] = []  # the class's models, from imported records
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
         self.last_sketch: np.ndarray | None = None  # the latest drawing read, as the models see it (28x28)
 
@@ -472,6 +474,20 @@ class Session:
             f"{imported.epochs_done} epochs trained): {contender.test_accuracy:.2%} on the {len(data.test_labels):,} "
             "test images here. It reads sketches, is inspected, and Continue trains it on."
         )
+
+    def leaderboard_record(self, who: str) -> dict:
+        """The latest run of this session as a leaderboard record signed ``who`` (plain JSON data)."""
+        runs = self.workspace.runs.runs(ids=[self.recorded]) if self.workspace.runs and self.recorded else []
+        if not runs:
+            raise SessionError("Train the models first: a record is made from a run in the history.", "Train first")
+        return record_of(runs[0], who)
+
+    def add_leaderboard_records(self, files: list[tuple[bytes, str]]) -> int:
+        """Read leaderboard record files (all checked before any is added); returns how many models joined."""
+        found = [entry for data, name in files for entry in entries_of(data, name)]
+        new = [entry for entry in found if entry not in self.leaderboard_entries]
+        self.leaderboard_entries.extend(new)
+        return len(new)
 
     def write_report(self, folder: Path) -> list[Path]:
         """A report of the latest run in ``folder``: an HTML page with its figures embedded, and the same in

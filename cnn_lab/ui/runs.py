@@ -4,6 +4,7 @@ curves of chosen runs overlaid, the difference of two setups, and deleting runs;
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from ..config import ConfigError
+from ..leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
 from ..model_files import FORMATS, MAX_MODEL_BYTES
 from ..plots import curves_figure
 from ..runs import RunRecord
@@ -205,6 +207,40 @@ def repeat_with_seeds(*values):
         )
 
 
+def export_record(who: str, session: Session) -> str:
+    """The latest run as a leaderboard record (a small JSON file) signed with your name."""
+    with user_errors("Leaderboard · "):
+        record = session.leaderboard_record(who)
+    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_record_"))
+    path = folder / f"cnn_lab_record_{''.join(c if c.isalnum() else '_' for c in record['who'])}.json"
+    path.write_text(json.dumps(record, indent=2))
+    return str(path)
+
+
+def show_leaderboard(ranking: str, session: Session) -> pd.DataFrame:
+    dataset = session.data.info.key if session.data else "mnist"
+    with user_errors("Leaderboard · "):
+        return leaderboard_frame(session.leaderboard_entries, ranking, dataset)
+
+
+def import_records(uploads: list[str] | None, ranking: str, session: Session) -> pd.DataFrame:
+    """Leaderboard records (JSON files from the class) in; the ranking out."""
+    if not uploads:
+        raise gr.Error("records: choose one or more .json leaderboard records first", title="Check the settings")
+    with user_errors("Leaderboard · "):
+        files = []
+        for upload in uploads:
+            path = Path(upload)
+            if path.stat().st_size > MAX_RECORD_BYTES:
+                raise ConfigError(
+                    f"record must be at most {MAX_RECORD_BYTES // 1024} KB, {path.name} is larger", "record"
+                )
+            files.append((path.read_bytes(), path.name))
+        added = session.add_leaderboard_records(files)
+    gr.Info(f"{added} model{'s' if added != 1 else ''} joined the leaderboard.")
+    return show_leaderboard(ranking, session)
+
+
 def run_report(session: Session) -> list[str]:
     """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
     folder = Path(tempfile.mkdtemp(prefix="cnn_lab_report_"))
@@ -270,6 +306,31 @@ def seeds_section(setup_inputs: list, session: gr.State, slots: dict) -> None:
     stop.click(stop_training, session, status, api_name=False, queue=False)
 
 
+def leaderboard_section(session: gr.State) -> None:
+    gr.Markdown(
+        "**Class leaderboard**: export your latest run as a record; a teacher imports the class's records and "
+        "ranks the models, beside published MNIST results (kept for this browser session)."
+    )
+    with gr.Row(equal_height=True):
+        who = gr.Textbox(label="Your name (on the record)", elem_id="record-name", scale=2)
+        export = gr.Button("Export the latest run as a record", elem_id="record-export", scale=1)
+        record = gr.File(label="Record", interactive=False, elem_id="record-file", scale=2)
+    export.click(export_record, [who, session], record, api_name="export_record")
+    with gr.Row(equal_height=True):
+        uploads = gr.File(
+            label="Records of the class (.json)", file_count="multiple", file_types=[".json"], type="filepath",
+            elem_id="records-upload", scale=2,
+        )  # fmt: skip
+        ranking = gr.Radio(list(RANKINGS), value=RANKINGS[0], label="Rank by", elem_id="rank-by", scale=1)
+        add = gr.Button("Add to the leaderboard", elem_id="records-add", scale=1)
+    board = gr.Dataframe(
+        leaderboard_frame([], RANKINGS[0]), interactive=False, wrap=True, elem_id="leaderboard", label="Leaderboard",
+        column_widths=["6%", "10%", "24%", "10%", "8%", "10%", "32%"], max_height=560,
+    )  # fmt: skip
+    add.click(import_records, [uploads, ranking, session], board, api_name="import_records")
+    ranking.input(show_leaderboard, [ranking, session], board, api_name=False)
+
+
 def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callable, list, list]:
     """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens.
     ``setup_inputs``: the Train tab's setup fields (repeating with seeds trains that setup); ``slots``: the
@@ -316,6 +377,7 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
     report.click(run_report, session, report_files, api_name="run_report")
     seeds_section(setup_inputs, session, slots)
     model_files_section(session)
+    leaderboard_section(session)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
     hidden_trigger.click(list_runs, session, data, api_name="list_runs")
     return handler, inputs, outputs
