@@ -630,7 +630,7 @@ def test_train_setup_takes_the_exported_json_and_gives_the_curves_of_train(url):
     client.close()
 
 
-def test_repeat_with_seeds_streams_progress_and_ends_with_a_verdict(url):
+def test_repeat_with_seeds_ends_with_a_verdict_and_its_run_joins_a_leaderboard(url):
     client = Client(url, verbose=False)
     small = ("4,8,8,8", "adam", 0.003, 100, 1, False)
     setup = settings(a=small, b=small, subset=600)[:-1]  # the setup's values, without the chart's range
@@ -642,4 +642,10 @@ def test_repeat_with_seeds_streams_progress_and_ends_with_a_verdict(url):
     assert all(len(row[2].split(", ")) == 2 for row in table["data"])  # one accuracy per seed
     with pytest.raises(Exception, match="seeds must be a whole number from 2 to 20, got 40"):
         client.predict(*setup, 40, api_name="/repeat_with_seeds")
+
+    record = client.predict("Ada", api_name="/export_record")  # the latest seed's run, for the class leaderboard
+    board = client.predict([handle_file(record)], "accuracy per MFLOP", api_name="/import_records")
+    assert [row[1] for row in board["data"]] == ["Ada", "Ada"]
+    with pytest.raises(Exception, match="name must be 1 to 60 characters"):
+        client.predict("", api_name="/export_record")
     client.close()
