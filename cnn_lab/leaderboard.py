@@ -118,7 +118,8 @@ def entries_of(data: bytes, filename: str = "") -> list[Entry]:
                     f"record: model {model}'s test_accuracy must be 0 to 1 and params and flops positive", "record"
                 )
             spec = setup.a if model == "A" else setup.b
-            words = f"{params:,} params, {spec.train.optimizer} {spec.train.learning_rate:g}, {result.get('epochs', '?')} epochs"
+            epochs = result.get("epochs", "?")
+            words = f"{params:,} params, {spec.train.optimizer} {spec.train.learning_rate:g}, {epochs} epochs"
             found.append(Entry(who, model, setup.run.dataset, accuracy, params, flops, words))
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, ConfigError):

@@ -106,6 +106,7 @@ def to_script(contender: Contender, info: DatasetInfo, weights_file: str) -> str
         for name, layer in contender.module.named_children()
     )
     mean, std = contender.normalization(info)
+    _, height, width = contender.spec.model.input_shape
     return f'''"""Model {contender.name} from cnn_lab, rebuilt with plain PyTorch.
 
     python {{this file}} digit.png    # a white-on-black 28x28 image, or any image (made grey and resized)
@@ -124,6 +125,7 @@ from torch import nn
 
 CLASS_NAMES = {list(info.class_names)!r}
 MEAN, STD = {mean!r}, {std!r}  # the normalisation it was trained with
+SIZE = ({width}, {height})  # the input's width and height
 
 
 def build() -> nn.Sequential:
@@ -135,7 +137,7 @@ def build() -> nn.Sequential:
 
 
 def read(path: str) -> torch.Tensor:
-    image = Image.open(path).convert("L").resize(({contender.spec.model.input_shape[2]}, {contender.spec.model.input_shape[1]}))
+    image = Image.open(path).convert("L").resize(SIZE)
     pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).float().div(255)
     return pixels.view(1, 1, image.height, image.width)
 

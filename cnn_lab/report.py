@@ -149,7 +149,8 @@ def html_report(report: ReportInput) -> str:
     sections = "\n".join(f"<section><h2>{title}</h2>\n{bodies[title]}</section>" for title in SECTIONS)
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>cnn_lab run report</title>'
-        f"<style>{PAGE_CSS}{RESULTS_CSS}</style></head>\n<body><h1>cnn_lab run report</h1>\n{sections}\n</body></html>\n"
+        f"<style>{PAGE_CSS}{RESULTS_CSS}</style></head>\n"
+        f"<body><h1>cnn_lab run report</h1>\n{sections}\n</body></html>\n"
     )
 
 

@@ -236,4 +236,6 @@ class RunStore:
             return 0
         clause = f"id IN ({', '.join('?' * len(ids))})" + (" AND owner = ?" if owner is not None else "")
         with self._connect() as db:
-            return db.execute(f"DELETE FROM runs WHERE {clause}", [*ids, *([owner] if owner else [])]).rowcount  # noqa: S608
+            return db.execute(
+                f"DELETE FROM runs WHERE {clause}", [*ids, *([owner] if owner is not None else [])]
+            ).rowcount  # noqa: S608

@@ -433,7 +433,7 @@ class Session:
             written.append(path)
         return written
 
-    def import_model(self, name: str, data: bytes, filename: str = "") -> str:
+    def import_model(self, name: str, content: bytes, filename: str = "") -> str:
         """Put the model of a cnn_lab safetensors file into slot ``name``: it reads sketches, is inspected, and
         Continue trains it on. Before any run, the other slot gets a fresh, untrained model of the same build.
         Returns a note for the page."""
@@ -441,7 +441,7 @@ class Session:
             raise SessionError("Training is in progress: press Stop first, or wait for it to end.", "Busy")
         if name not in NAMES:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
-        imported = read_model_file(data, filename)
+        imported = read_model_file(content, filename)
         dataset = next((k for k, info in DATASET_INFO.items() if info.class_names == imported.class_names), None)
         if dataset is None:
             raise ConfigError(

@@ -405,7 +405,7 @@ def measure_layer_costs(session: Session) -> dict:
     slowest = {name: max(layers, key=layers.get) for name, layers in times.items()}
     return {
         "note": f"Measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
-        f"{PROFILE_BATCH}; the slowest layer is {', '.join(f'{layer} in model {name}' for name, layer in slowest.items())}. "
+        f"{PROFILE_BATCH}; the slowest layer is {', '.join(f'{lay} in model {n}' for n, lay in slowest.items())}. "
         "Time is not FLOPs: pooling and activations move memory without arithmetic.",
         "summary": cost_summary_frame(costs),
         "layers": cost_layer_frame(costs),
@@ -442,7 +442,8 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
     cost_section(session)
     gr.Markdown("### The two networks")
     gr.Markdown(
-        "**The two networks, layer by layer** (a block's height shows its activation volume). They follow the Train tab's settings."
+        "**The two networks, layer by layer** (a block's height shows its activation volume). "
+        "They follow the Train tab's settings."
     )
     network = gr.Plot(diagram(*(box.value for box in layer_boxes)), show_label=False, elem_id="network-diagram")
     tables = []
