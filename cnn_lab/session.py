@@ -255,7 +255,8 @@ class Session:
             asked, self.stop_event = self.stop_event, run.stop_event
             if asked.is_set():  # Stop was pressed before the run had started
                 run.stop_event.set()
-            started_at, evaluated = datetime.now(timezone.utc), len(view.evaluations)
+            started_at = datetime.now(timezone.utc)
+            evaluated = len(view.evaluations) if isinstance(job, TrainJob) else 0  # where this run's begin
             outcome = yield from page_updates(run.events(), view)
             if isinstance(job, TrainJob):
                 finished, shipped = outcome
