@@ -256,14 +256,14 @@ class Session:
             if asked.is_set():  # Stop was pressed before the run had started
                 run.stop_event.set()
             started_at = datetime.now(timezone.utc)
-            evaluated = len(view.evaluations) if isinstance(job, TrainJob) else 0  # where this run's begin
+            first_evaluation = len(view.evaluations) if isinstance(job, TrainJob) else 0  # of this run
             outcome = yield from page_updates(run.events(), view)
             if isinstance(job, TrainJob):
                 finished, shipped = outcome
                 self.contenders = {c.name: c for c in shipped.contenders}
                 view.add(finished)
                 self.finished, self.running = finished, False
-                self._record(finished, started_at, view.evaluations[evaluated:])
+                self._record(finished, started_at, view.evaluations[first_evaluation:])
                 yield finished
         except WorkerDied as err:
             if cross_validation is None:
