@@ -301,7 +301,12 @@ def seeds_section(setup_inputs: list, session: gr.State, slots: dict) -> None:
         go = gr.Button("Repeat the Train tab's setup", variant="primary", elem_id="repeat-seeds")
         stop = gr.Button("Stop", variant="stop", elem_id="seeds-stop")
     status = gr.Markdown(elem_id="seeds-status")
-    table = gr.Dataframe(interactive=False, elem_id="seeds-table", label="Both models over the seeds")
+    table = gr.Dataframe(
+        headers=["", "test accuracy (mean ± std)", "per seed (%)"],
+        interactive=False,
+        elem_id="seeds-table",
+        label="Both models over the seeds",
+    )
     go.click(repeat_with_seeds, [*setup_inputs, seeds, session], [status, table], api_name="repeat_with_seeds", **slots)
     stop.click(stop_training, session, status, api_name=False, queue=False)
 
