@@ -42,6 +42,7 @@ class Explanation:
     attribution: np.ndarray  # (H, W), >= 0, largest value 1 (all zero where nothing counted)
     feature_maps: dict[str, np.ndarray]  # conv layer name -> its output for this image, (C, h, w)
     activation_strength: dict[str, float]  # every layer's mean absolute output, in order
+    filters: np.ndarray | None  # the first conv layer's kernels (see first_layer_filters)
 
 
 @contextmanager
@@ -113,6 +114,7 @@ def explain(contender: Contender, image: torch.Tensor, info: DatasetInfo, method
             if isinstance(getattr(module, name), nn.Conv2d)
         },
         {name: float(out.float().abs().mean()) for name, out in outputs.items()},
+        first_layer_filters(module),
     )
 
 

@@ -126,9 +126,14 @@ def tables(report: ReportInput) -> dict[str, pd.DataFrame]:
     }
 
 
-def html_report(report: ReportInput) -> str:
-    """The report as one HTML page with every figure embedded."""
+def render(report: ReportInput) -> tuple[str, str]:
+    """The report as one HTML page and as Markdown; its figures and tables drawn once for both."""
     shown, frames = figures(report), tables(report)
+    return html_report(report, shown, frames), markdown_report(report, shown, frames)
+
+
+def html_report(report: ReportInput, shown: dict[str, str], frames: dict[str, pd.DataFrame]) -> str:
+    """The report as one HTML page with every figure (``shown``: PNG data URIs) embedded."""
 
     def table(key: str) -> str:
         return frames[key].to_html(index=False, border=0, escape=True)
@@ -154,9 +159,8 @@ def html_report(report: ReportInput) -> str:
     )
 
 
-def markdown_report(report: ReportInput) -> str:
+def markdown_report(report: ReportInput, shown: dict[str, str], frames: dict[str, pd.DataFrame]) -> str:
     """The same report in Markdown, figures as embedded images (the example grid as a table of guesses)."""
-    shown, frames = figures(report), tables(report)
     scores = report.scores
     names = scores.class_names
     examples = pd.DataFrame(

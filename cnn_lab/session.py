@@ -39,7 +39,7 @@ from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .leaderboard import Entry, entries_of, record_of
 from .model_files import FORMATS, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
-from .report import ReportInput, html_report, markdown_report
+from .report import ReportInput, render
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
 from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
@@ -507,8 +507,8 @@ class Session:
         )
         stem = f"cnn_lab_report_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}"
         written = [folder / f"{stem}.html", folder / f"{stem}.md"]
-        written[0].write_text(html_report(report), encoding="utf-8")
-        written[1].write_text(markdown_report(report), encoding="utf-8")
+        for path, text in zip(written, render(report), strict=True):
+            path.write_text(text, encoding="utf-8")
         return written
 
     def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:

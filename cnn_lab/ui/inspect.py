@@ -13,7 +13,7 @@ from ..builder import layers_from_json
 from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
 from ..costs import PROFILE_BATCH, ModelCost
-from ..explain import METHOD_NOTES, METHODS, Explanation, first_layer_filters
+from ..explain import METHOD_NOTES, METHODS, Explanation
 from ..gradient_flow import GRADIENT_EVERY
 from ..inference import drawing_from_base64
 from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
@@ -246,7 +246,6 @@ def explain_image(source: str, number: float | None, method: str, value: float |
     image = image_to_explain(source, number, session)
     with user_errors():
         found = session.explain(image, method, replay_epoch(value))
-        pair = session.pair_at(replay_epoch(value))
     updates = {
         "summary": reading_summary(found, method, session.data.info.class_names),
         "input": enlarge(image, INPUT_SCALE),
@@ -258,9 +257,8 @@ def explain_image(source: str, number: float | None, method: str, value: float |
         ),
     }
     for name, e in found.items():
-        filters = first_layer_filters(pair[name].module)
         updates[f"overlay {name}"] = attribution_overlay(image, e.attribution, INPUT_SCALE)
-        updates[f"maps {name}"] = feature_maps_figure(f"Model {name}", e.feature_maps, filters)
+        updates[f"maps {name}"] = feature_maps_figure(f"Model {name}", e.feature_maps, e.filters)
     return updates
 
 
