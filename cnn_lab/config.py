@@ -38,7 +38,15 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid")
 POOL_MODES = ("max", "avg")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DATASETS = ("mnist", "fashion_mnist")
+DATASETS = (
+    "mnist",
+    "fashion_mnist",
+    "kmnist",
+    "emnist_digits",
+    "emnist_letters",
+    "cifar10",
+    "custom",
+)  # data.DATASET_INFO and UPLOADED
 
 
 class ConfigError(ValueError):

@@ -56,9 +56,12 @@ class Contender:
     def create(cls, name: str, spec: ModelSpec, seed: int = 0) -> Contender:
         return cls(name, spec, build_model(spec.model, torch.Generator().manual_seed(seed)))
 
-    def normalization(self, info: DatasetInfo) -> tuple[float, float]:
-        """The (mean, std) this model's inputs are normalised with: the dataset's, or (0, 1) with normalisation off."""
-        return (info.mean, info.std) if self.spec.train.normalize else (0.0, 1.0)
+    def normalization(self, info: DatasetInfo) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The per-channel (mean, std) this model's inputs are normalised with: the dataset's, or (0, 1) with
+        normalisation off."""
+        if not self.spec.train.normalize:
+            return (0.0,) * len(info.mean), (1.0,) * len(info.std)
+        return info.mean, info.std
 
     def save_checkpoint(self, optimizer: torch.optim.Optimizer, keep: set[int] = frozenset()) -> None:
         """Keep this epoch; over CHECKPOINT_BUDGET_BYTES, drop the oldest epochs except this one and those in ``keep``."""

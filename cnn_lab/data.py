@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import string
 import threading
 import urllib.parse
 from dataclasses import dataclass, replace
@@ -29,14 +30,19 @@ PROBE_TIMEOUT_S = 3.0
 class DatasetInfo:
     """What the UI and the preprocessing need to know about a dataset."""
 
-    key: str
+    key: str  # the ``dataset`` field of a setup
     title: str
-    torchvision_name: (
-        str  # its class in torchvision.datasets, imported only to read files (a training process never does)
-    )
     class_names: tuple[str, ...]
-    mean: float  # of the training pixels scaled to [0, 1]
-    std: float
+    mean: tuple[float, ...] = ()  # per channel, of the training pixels scaled to [0, 1]: filled in when loaded
+    std: tuple[float, ...] = ()
+    torchvision_name: str = ""  # its class in torchvision.datasets ("": not a built-in dataset)
+    split: str = ""  # EMNIST's split
+    drawable: bool = True  # light marks on a dark background, as a drawing on the sketchpad becomes
+    url: str = ""  # where torchvision downloads it from (probed before trying)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
 
     @property
     def torchvision_class(self) -> type:
@@ -44,18 +50,59 @@ class DatasetInfo:
 
         return getattr(datasets, self.torchvision_name)
 
+    @property
+    def folder(self) -> str:
+        """Where its files lie under a data directory, in torchvision's layout."""
+        return "cifar-10-batches-py" if self.torchvision_name == "CIFAR10" else f"{self.torchvision_name}/raw"
 
+
+_MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 DATASET_INFO = {
-    "mnist": DatasetInfo("mnist", "MNIST", "MNIST", tuple(str(d) for d in range(10)), 0.1307, 0.3081),
-    "fashion_mnist": DatasetInfo(
-        "fashion_mnist",
-        "Fashion-MNIST",
-        "FashionMNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        0.2860,
-        0.3530,
-    ),
+    info.key: info
+    for info in (
+        DatasetInfo("mnist", "MNIST", tuple(str(d) for d in range(10)), torchvision_name="MNIST", url=_MNIST_MIRROR),
+        DatasetInfo(
+            "fashion_mnist",
+            "Fashion-MNIST",
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            torchvision_name="FashionMNIST",
+            drawable=False,
+            url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
+        DatasetInfo(
+            "kmnist",
+            "Kuzushiji-MNIST",
+            ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),  # the hiragana of its 10 classes
+            torchvision_name="KMNIST",
+            url="http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+        ),
+        DatasetInfo(
+            "emnist_digits",
+            "EMNIST digits",
+            tuple(str(d) for d in range(10)),
+            torchvision_name="EMNIST",
+            split="digits",
+            url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+        ),
+        DatasetInfo(
+            "emnist_letters",
+            "EMNIST letters",
+            tuple(string.ascii_lowercase),  # upper and lower case share a class
+            torchvision_name="EMNIST",
+            split="letters",
+            url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+        ),
+        DatasetInfo(
+            "cifar10",
+            "CIFAR-10",
+            ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+            torchvision_name="CIFAR10",
+            drawable=False,
+            url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        ),
+    )
 }
+UPLOADED = "custom"  # the ``dataset`` of a setup that trains on the session's own uploaded data
 
 
 class DataError(RuntimeError):
@@ -64,14 +111,17 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test splits as uint8 images (N, H, W) and int64 labels, plus where they came from."""
+    """Train and test splits as uint8 images and int64 labels, plus where they came from.
+
+    Grey images are (N, H, W), as torchvision's MNIST keeps them and most of the app draws them; colour images are
+    (N, C, H, W). ``image_shape`` is always (C, H, W)."""
 
     info: DatasetInfo
     train_images: torch.Tensor
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
-    origin: str  # e.g. "../shared/datasets", "download cache", "offline sample"
+    origin: str  # e.g. "../shared/datasets", "download cache", "offline sample", "upload"
     validation_images: torch.Tensor | None = None  # held out from the training split (see hold_out)
     validation_labels: torch.Tensor | None = None
 
@@ -81,13 +131,14 @@ class Dataset:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (1, *self.train_images.shape[1:])
+        shape = tuple(self.train_images.shape[1:])
+        return (1, *shape) if len(shape) == 2 else shape
 
     @property
     def source(self) -> str:
         """A one-line description for the UI, e.g. "MNIST sample, 10,000 train / 2,000 test, offline"."""
         sample = " sample" if self.origin == "offline sample" else ""
-        where = "offline" if self.origin == "offline sample" else f"from {self.origin}"
+        where = {"offline sample": "offline", "upload": "uploaded"}.get(self.origin, f"from {self.origin}")
         validation = f" / {self.validation_size:,} validation" if self.validation_size else ""
         return f"{self.info.title}{sample}, {len(self.train_labels):,} train{validation} / {len(self.test_labels):,} test, {where}"
 
@@ -136,10 +187,39 @@ class Dataset:
         return folds
 
 
+def pixel_statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of uint8 images scaled to [0, 1], exactly, from each channel's histogram of the 256
+    values (no float copy of the images)."""
+    channels = images.unsqueeze(1) if images.ndim == 3 else images
+    values = torch.arange(256, dtype=torch.float64) / 255
+    means, stds = [], []
+    for c in range(channels.shape[1]):
+        counts = torch.bincount(channels[:, c].reshape(-1), minlength=256).double()
+        mean = float((counts * values).sum() / counts.sum())
+        means.append(round(mean, 4))
+        stds.append(round(max(float((counts * (values - mean) ** 2).sum() / counts.sum()) ** 0.5, 1e-3), 4))
+    return tuple(means), tuple(stds)
+
+
+def with_statistics(info: DatasetInfo, *splits: torch.Tensor, origin: str) -> Dataset:
+    """A Dataset of these splits whose info carries the training pixels' mean and std."""
+    mean, std = pixel_statistics(splits[0])
+    return Dataset(replace(info, mean=mean, std=std), *splits, origin=origin)
+
+
 def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[torch.Tensor, ...]:
-    train = info.torchvision_class(str(root), train=True, download=download)
-    test = info.torchvision_class(str(root), train=False, download=download)
-    return train.data, train.targets.long(), test.data, test.targets.long()
+    """Both splits as read by torchvision's own class, in this module's layout."""
+    split = {"split": info.split} if info.split else {}
+    train, test = (info.torchvision_class(str(root), train=t, download=download, **split) for t in (True, False))
+    if info.torchvision_name == "CIFAR10":  # numpy (N, H, W, C) and a list of labels
+        images = [torch.from_numpy(d.data).permute(0, 3, 1, 2).contiguous() for d in (train, test)]
+        labels = [torch.tensor(d.targets, dtype=torch.int64) for d in (train, test)]
+    else:
+        images, labels = [d.data for d in (train, test)], [d.targets.long() for d in (train, test)]
+    if info.torchvision_name == "EMNIST":  # its files keep each image transposed; letters count from 1
+        images = [x.transpose(1, 2).contiguous() for x in images]
+        labels = [y - int(y.min()) if info.split == "letters" else y for y in labels]
+    return images[0], labels[0], images[1], labels[1]
 
 
 def reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
@@ -176,36 +256,36 @@ def load_sample() -> tuple[torch.Tensor, ...]:
 def load_dataset(
     name: str = "mnist", data_dir: str | os.PathLike | None = None, allow_download: bool | None = None
 ) -> Dataset:
-    """Load a dataset from the first source that has it (see the module docstring)."""
+    """Load a built-in dataset from the first source that has it (see the module docstring)."""
     if name not in DATASET_INFO:
         raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {name!r}")
     info = DATASET_INFO[name]
-    folder = info.torchvision_name
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     if data_dir:
         root = Path(data_dir)
         try:
-            return Dataset(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
+            return with_statistics(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
         except RuntimeError:
             raise DataError(
-                f"data directory {root}: no {info.title} files found at {root / folder / 'raw'} (torchvision's layout)"
+                f"{info.title} is not in the data directory: no files found at {root / info.folder} "
+                "(torchvision's layout); choose another dataset, or add its files there"
             ) from None
 
     cache = cache_dir()
     try:
-        return Dataset(info, *_from_torchvision(info, cache, download=False), origin="download cache")
+        return with_statistics(info, *_from_torchvision(info, cache, download=False), origin="download cache")
     except RuntimeError:
         pass
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_ENV, "") not in ("1", "true", "yes")
-    if allow_download and reachable(info.torchvision_class.mirrors[0]):
+    if allow_download and reachable(info.url):
         try:
-            return Dataset(info, *_from_torchvision(info, cache, download=True), origin="download cache")
+            return with_statistics(info, *_from_torchvision(info, cache, download=True), origin="download cache")
         except (RuntimeError, OSError):
             pass  # a mirror failed mid-way: fall back below
     if name == "mnist" and SAMPLE_PATH.exists():
-        return Dataset(info, *load_sample(), origin="offline sample")
+        return with_statistics(info, *load_sample(), origin="offline sample")
     raise DataError(
-        f"{info.title} is not available offline: give a folder with {folder}/raw/ files via --data-dir or {DATA_DIR_ENV}, "
-        "or connect to the internet once so torchvision can download it"
+        f"{info.title} is not available offline: give a folder with its files ({info.folder}/) via --data-dir or "
+        f"{DATA_DIR_ENV}, or connect to the internet once so torchvision can download it"
     )

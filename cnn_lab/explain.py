@@ -84,7 +84,7 @@ def check_method(method: str, contenders: dict[str, Contender]) -> str:
 
 
 def explain(contender: Contender, image: torch.Tensor, info: DatasetInfo, method: str) -> Explanation:
-    """``contender``'s reading of one uint8 (H, W) image, with ``method``'s attribution for the class it chose."""
+    """``contender``'s reading of one uint8 image, (H, W) grey or (C, H, W), with ``method``'s attribution for the class it chose."""
     module = contender.module
     device = next(module.parameters()).device
     mean, std = contender.normalization(info)
@@ -102,7 +102,8 @@ def explain(contender: Contender, image: torch.Tensor, info: DatasetInfo, method
             for hook in hooks:
                 hook.remove()
         target = int(probabilities.argmax())
-        attribution = _attribute(module, x, target, method, blank=(0.0 - mean) / std)
+        black = prepare_batch(torch.zeros_like(image[None]), mean, std).to(device)  # what occlusion covers with
+        attribution = _attribute(module, x, target, method, blank=black)
     return Explanation(
         probabilities,
         target,
@@ -118,7 +119,7 @@ def explain(contender: Contender, image: torch.Tensor, info: DatasetInfo, method
     )
 
 
-def _attribute(module: nn.Module, x: torch.Tensor, target: int, method: str, blank: float) -> np.ndarray:
+def _attribute(module: nn.Module, x: torch.Tensor, target: int, method: str, blank: torch.Tensor) -> np.ndarray:
     """Captum's attribution of ``target`` over the input pixels, as evidence for it (>= 0), scaled to a maximum of 1."""
     from captum.attr import LayerGradCam, Occlusion, Saliency  # imported on first use: training never needs it
 
@@ -132,8 +133,8 @@ def _attribute(module: nn.Module, x: torch.Tensor, target: int, method: str, bla
         found = Occlusion(module).attribute(
             x,
             target=target,
-            sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-            strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE),
+            sliding_window_shapes=(x.shape[1], OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+            strides=(x.shape[1], OCCLUSION_STRIDE, OCCLUSION_STRIDE),
             baselines=blank,
         )
     evidence = found.detach()[0].sum(0).clamp(min=0).float().cpu().numpy()

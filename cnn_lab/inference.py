@@ -142,6 +142,45 @@ def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.
     return out.round().astype(np.uint8)
 
 
+def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A uint8 (H, W) or (H, W, 3) image at another size, filtered (antialiased) when it shrinks."""
+    if image.shape[:2] == (height, width):
+        return image
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.BILINEAR))
+
+
+def drawing_as_input(sketch: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray | None:
+    """A dark-on-white drawing as a grey model of input ``shape`` reads it: MNIST's preparation (sketch_to_mnist),
+    then the input's size; None when nothing is drawn."""
+    drawn = sketch_to_mnist(sketch)
+    return None if drawn is None else resized(drawn, shape[1], shape[2])
+
+
+def border_brightness(grey: np.ndarray) -> float:
+    """The mean of an image's outermost pixels: its background, for nearly every photo or scan of one thing."""
+    return float(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).mean())
+
+
+def image_as_input(image: np.ndarray, shape: tuple[int, int, int], dark_background: bool, drawable: bool) -> np.ndarray:
+    """Any uploaded image (H, W), (H, W, 3) or (H, W, 4) prepared like the training images of input ``shape``:
+    grey or colour, the training images' size, and for grey data their polarity (a dark digit photographed on
+    white paper becomes white on black when the training images are light on dark). A digit-like dataset
+    (``drawable``) gets MNIST's own centring, as the sketchpad's drawings do. Returns uint8 (H, W) or (C, H, W)."""
+    channels, height, width = shape
+    if channels == 3:
+        rgba = np.asarray(image)
+        rgb = np.repeat(rgba[..., None], 3, axis=2) if rgba.ndim == 2 else rgba[..., :3]
+        return resized(np.ascontiguousarray(rgb.astype(np.uint8)), height, width).transpose(2, 0, 1).copy()
+    grey = to_grayscale(image)
+    light_background = border_brightness(grey) > 127
+    if drawable:  # sketch_to_mnist wants dark ink on white
+        drawn = drawing_as_input(grey if light_background else 255 - grey, shape)
+        return drawn if drawn is not None else np.zeros((height, width), np.uint8)
+    if dark_background and light_background:
+        grey = 255 - grey
+    return resized(grey, height, width)
+
+
 @torch.inference_mode()
 def predict(models: Mapping[str, nn.Module], x: torch.Tensor) -> dict[str, np.ndarray]:
     """Class probabilities of each model for a batch x (on the CPU); returns (B, classes) arrays."""
@@ -159,7 +198,8 @@ def predict(models: Mapping[str, nn.Module], x: torch.Tensor) -> dict[str, np.nd
 def predict_images(
     contenders: Mapping[str, Contender], images: torch.Tensor, info: DatasetInfo
 ) -> dict[str, np.ndarray]:
-    """Class probabilities of each model for uint8 (B, H, W) images, each normalised the way that model was trained."""
+    """Class probabilities of each model for uint8 (B, H, W) or (B, C, H, W) images, each normalised the way that
+    model was trained."""
     return {
         name: predict({name: c.module}, prepare_batch(images, *c.normalization(info)))[name]
         for name, c in contenders.items()

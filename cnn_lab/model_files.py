@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -39,9 +41,10 @@ class ImportedModel:
 
     spec: ModelSpec
     weights: dict[str, torch.Tensor]
-    normalization: tuple[float, float]
+    normalization: tuple[tuple[float, ...], tuple[float, ...]]  # per channel
     class_names: tuple[str, ...]
     epochs_done: int
+    dataset: str = ""  # the key of the dataset it was trained on, as the file says
 
 
 def description(contender: Contender, info: DatasetInfo) -> dict:
@@ -51,7 +54,7 @@ def description(contender: Contender, info: DatasetInfo) -> dict:
         "version": FILE_VERSION,
         "model": contender.spec.model.to_dict(),
         "train": contender.spec.train.to_dict(),
-        "normalization": [mean, std],
+        "normalization": [list(mean), list(std)],
         "class_names": list(info.class_names),
         "dataset": info.key,
         "epochs_done": contender.epochs_done,
@@ -72,9 +75,11 @@ def to_safetensors(contender: Contender, info: DatasetInfo) -> bytes:
 class RawPixels(nn.Module):
     """The model fed 0-1 pixels: the normalisation it was trained with happens inside, so an ONNX user needs none."""
 
-    def __init__(self, module: nn.Module, mean: float, std: float):
+    def __init__(self, module: nn.Module, mean: Sequence[float], std: Sequence[float]):
         super().__init__()
-        self.module, self.mean, self.std = module, mean, std
+        self.module = module
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.module((image - self.mean) / self.std)
@@ -106,10 +111,11 @@ def to_script(contender: Contender, info: DatasetInfo, weights_file: str) -> str
         for name, layer in contender.module.named_children()
     )
     mean, std = contender.normalization(info)
-    _, height, width = contender.spec.model.input_shape
+    channels, height, width = contender.spec.model.input_shape
+    colour = channels == 3
     return f'''"""Model {contender.name} from cnn_lab, rebuilt with plain PyTorch.
 
-    python {{this file}} digit.png    # a white-on-black 28x28 image, or any image (made grey and resized)
+    python {{this file}} image.png    # an image like the training images ({width}x{height}), or any image (made {"colour" if colour else "grey"} and resized)
 
 Needs torch, safetensors and pillow; {weights_file} beside this file.
 """
@@ -124,7 +130,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 CLASS_NAMES = {list(info.class_names)!r}
-MEAN, STD = {mean!r}, {std!r}  # the normalisation it was trained with
+MEAN = torch.tensor({list(mean)!r}).view(1, -1, 1, 1)  # the normalisation it was trained with, per channel
+STD = torch.tensor({list(std)!r}).view(1, -1, 1, 1)
 SIZE = ({width}, {height})  # the input's width and height
 
 
@@ -137,9 +144,9 @@ def build() -> nn.Sequential:
 
 
 def read(path: str) -> torch.Tensor:
-    image = Image.open(path).convert("L").resize(SIZE)
+    image = Image.open(path).convert({"RGB" if colour else "L"!r}).resize(SIZE)
     pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).float().div(255)
-    return pixels.view(1, 1, image.height, image.width)
+    return pixels.view(1, image.height, image.width, {channels}).permute(0, 3, 1, 2)
 
 
 if __name__ == "__main__":
@@ -174,7 +181,11 @@ def read_model_file(data: bytes, filename: str = "") -> ImportedModel:
         raise ConfigError(
             f"model file must be at most {MAX_MODEL_BYTES // 2**20} MB, got {len(data) / 2**20:.1f} MB", "model file"
         )
-    if data[:1] == b"\x80" or data[:4] == b"PK\x03\x04" or filename.endswith((".pt", ".pth", ".pkl", ".ckpt")):
+    # safetensors opens with its JSON header's length (8 bytes, little-endian), whose first byte may well be 0x80, a
+    # pickle's first byte: only what is not laid out as safetensors is judged by its first bytes
+    safetensors_like = data[8:9] == b"{" and 8 + int.from_bytes(data[:8], "little") <= len(data)
+    pickle_like = data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"
+    if (pickle_like and not safetensors_like) or filename.endswith((".pt", ".pth", ".pkl", ".ckpt")):
         raise ConfigError(
             f"model file must be a .safetensors file exported by cnn_lab; {name} looks like a pickle (torch.save), "
             "and pickles are never opened here: they can run any code",
@@ -198,15 +209,24 @@ def read_model_file(data: bytes, filename: str = "") -> ImportedModel:
         described = json.loads(metadata[METADATA_KEY])
         model = ModelConfig.from_dict(described["model"])
         spec = ModelSpec(model, TrainConfig.from_dict(described["train"]))
-        mean, std = (float(v) for v in described["normalization"])
+        mean, std = (per_channel_values(v, model.input_shape[0]) for v in described["normalization"])
         class_names = tuple(str(c) for c in described["class_names"])
         epochs_done = int(described.get("epochs_done", 0))
+        dataset = str(described.get("dataset", ""))
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, ConfigError):
             raise ConfigError(f"model file: {err}", "model file") from None
         raise ConfigError(f"model file: its description is incomplete ({err})", "model file") from None
     check_weights(model, weights)
-    return ImportedModel(spec, weights, (mean, std), class_names, epochs_done)
+    return ImportedModel(spec, weights, (mean, std), class_names, epochs_done, dataset)
+
+
+def per_channel_values(value: object, channels: int) -> tuple[float, ...]:
+    """A file's mean or std as one finite number per channel (files of the first version hold one number)."""
+    values = [value] * channels if isinstance(value, (int, float)) else list(value)
+    if len(values) != channels or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        raise ValueError(f"normalization must hold {channels} finite number(s) per statistic, got {value!r}")
+    return tuple(float(v) for v in values)
 
 
 def check_weights(model: ModelConfig, weights: dict[str, torch.Tensor]) -> None:

@@ -15,16 +15,25 @@ GAP = 2  # pixels between tiles
 HEAT, DIVERGING = colormaps["inferno"], colormaps["RdBu_r"]
 
 
+def displayable(image: np.ndarray) -> np.ndarray:
+    """A model's uint8 input as a picture library takes it: grey (H, W) as it is, colour (C, H, W) as (H, W, C)."""
+    if image.ndim == 3:
+        return image[0] if image.shape[0] == 1 else np.ascontiguousarray(image.transpose(1, 2, 0))
+    return image
+
+
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """Each pixel as a factor x factor block: small maps stay crisp instead of blurred."""
     return image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
 def attribution_overlay(image: np.ndarray, attribution: np.ndarray, scale: int = 6) -> np.ndarray:
-    """The digit (uint8 white ink on black, as the model sees it) under its attribution: bright where it counted."""
+    """The image (uint8 as the model sees it: a white-on-black digit, or colour (C, H, W)) under its attribution:
+    bright where it counted."""
     strength = np.clip(attribution, 0, 1)
     heat = HEAT(strength)[..., :3]
-    ink = (image.astype(np.float32) / 255)[..., None] * 0.45  # dimmed, so the heat stands out on it
+    ink = displayable(image).astype(np.float32) / 255
+    ink = (ink if ink.ndim == 3 else ink[..., None]) * 0.45  # dimmed, so the heat stands out on it
     weight = np.minimum(1.0, 1.6 * strength)[..., None]
     picture = (1 - weight) * np.broadcast_to(ink, heat.shape) + weight * heat
     return enlarge((picture * 255).round().astype(np.uint8), scale)

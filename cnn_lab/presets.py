@@ -7,13 +7,14 @@ models.py makes all of them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import (
     DEFAULT_CHANNELS,
     Activation,
     BatchNorm,
+    ConfigError,
     Conv,
     Dropout,
     ExperimentConfig,
@@ -229,3 +230,16 @@ def default_experiment(seed: int = 0) -> ExperimentConfig:
     a = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS), TrainConfig("adam", 1e-3, 64, 1))
     b = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS_B), TrainConfig("sgd", 0.01, 64, 1))
     return ExperimentConfig(a, b, RunConfig(seed=seed, evals_per_epoch=3))
+
+
+def fit_on(shape: tuple[int, int, int], classes: int) -> list[tuple[str, str]]:
+    """Each preset on data of input ``shape`` (C, H, W) with ``classes`` classes: the parameters it then has, or
+    why it cannot read such images (pooled below 1x1, too many parameters)."""
+    found = []
+    for preset in PRESETS.values():
+        try:
+            model = replace(preset.spec.model, input_shape=shape, num_classes=classes)
+            found.append((preset.title, f"fits: {model.param_count:,} parameters"))
+        except ConfigError as err:
+            found.append((preset.title, f"cannot: {err}"))
+    return found

@@ -30,19 +30,21 @@ from .confusion import PairScores, score_on_test_set
 from .contenders import Contender, create_contenders
 from .costs import ModelCost, measure_costs
 from .crossval import check_cross_validation, estimate_cross_validation_s
-from .data import DATASET_INFO, Dataset, load_dataset
+from .data import DATASET_INFO, UPLOADED, DataError, Dataset, load_dataset
 from .events import EvalEvent, Event, GradientEvent, ModelResult, RunFinished, StepEvent
 from .explain import Explanation, check_method, explain
 from .gradient_flow import gradient_health
-from .inference import predict_images, sketch_to_mnist
+from .inference import drawing_as_input, image_as_input, predict_images
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .leaderboard import Entry, entries_of, record_of
-from .model_files import FORMATS, export_model, read_model_file
+from .model_files import FORMATS, ImportedModel, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
+from .pictures import displayable
 from .report import ReportInput, render
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
 from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
+from .uploads import read_upload
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
 from .worker import JobRun, WorkerDied, WorkerPool
 
@@ -97,18 +99,36 @@ class Workspace:
         with self._lock:  # two sessions asking at once load it once
             return self._load(name)
 
-    def images_per_epoch(self, run: RunConfig) -> int:
-        """How many images one epoch of ``run`` trains on."""
-        return run.training_images(len(self.dataset(run.dataset).train_labels)) - run.validation_size
 
-    def augmentation_preview(
-        self, kinds: tuple[str, ...], dataset: str, seed: int | None = None
-    ) -> list[tuple[np.ndarray, str]]:
-        """A few training images with their labels, as a model trained with ``kinds`` sees them; a new draw each time by default."""
-        data = self.dataset(dataset)
-        images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
-        shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
-        return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
+def augmentation_preview(
+    data: Dataset, kinds: tuple[str, ...], seed: int | None = None
+) -> list[tuple[np.ndarray, str]]:
+    """A few training images with their labels, as a model trained with ``kinds`` sees them (colour as H x W x C,
+    as an image gallery takes it); a new draw each time by default."""
+    images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
+    shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
+    return [
+        (displayable(image.numpy()), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)
+    ]
+
+
+def fitted(setup: ExperimentConfig, data: Dataset) -> ExperimentConfig:
+    """``setup`` with both models reading ``data``'s images and classes: a network laid out for 28x28 grey digits
+    adapts to 32x32 colour or 26 letters; one that cannot (pooled below 1x1, too many parameters) says why."""
+    specs = []
+    for name, spec in zip(NAMES, (setup.a, setup.b)):
+        try:
+            model = replace(spec.model, input_shape=data.image_shape, num_classes=data.info.num_classes)
+        except ConfigError as err:
+            c, h, w = data.image_shape
+            raise ConfigError(
+                f"model {name} cannot read {data.info.title} ({w}x{h}, {c} channel{'s' if c > 1 else ''}, "
+                f"{data.info.num_classes} classes): {err}",
+                err.field,
+                err.layer,
+            ) from None
+        specs.append(replace(spec, model=model))
+    return replace(setup, a=specs[0], b=specs[1])
 
 
 @dataclass(frozen=True)
@@ -177,7 +197,8 @@ class Session:
         self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds
         self.leaderboard_entries: list[Entry] = []  # the class's models, from imported records
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
-        self.last_sketch: np.ndarray | None = None  # the latest drawing read, as the models see it (28x28)
+        self.last_sketch: np.ndarray | None = None  # the latest drawing or image read, as the models see it
+        self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
 
     @property
     def training_process(self) -> int | None:
@@ -196,21 +217,49 @@ class Session:
             r.steps > 0 or r.status == IMPORTED for r in self.finished.results.values()
         )
 
+    # ------------------------------------------------------------ data
+
+    def dataset(self, name: str) -> Dataset:
+        """The dataset a setup names: a built-in one, or this session's upload ("custom")."""
+        if name != UPLOADED:
+            return self.workspace.dataset(name)
+        if self.uploaded is None:
+            raise ConfigError(
+                "dataset: no data of yours yet; upload a .zip or .npz in the Data tab first, or choose a built-in one",
+                "dataset",
+            )
+        return self.uploaded
+
+    def upload_dataset(self, path: str | Path, resize: int | None = None) -> Dataset:
+        """Read the uploaded file as this session's own dataset (no other session sees it); a ConfigError names
+        what is wrong with it. A trained pair stays as it is."""
+        self.uploaded = read_upload(path, resize)
+        return self.uploaded
+
+    def images_per_epoch(self, run: RunConfig) -> int:
+        """How many images one epoch of ``run`` trains on."""
+        return run.training_images(len(self.dataset(run.dataset).train_labels)) - run.validation_size
+
+    def augmentation_preview(self, kinds: tuple[str, ...], dataset: str) -> list[tuple[np.ndarray, str]]:
+        return augmentation_preview(self.dataset(dataset), kinds)
+
     # ------------------------------------------------------------ training
 
-    def check(self, setup: ExperimentConfig) -> Dataset:
-        """The data ``setup`` trains on, once both models are checked against it (ConfigError / DataError say what is wrong)."""
-        data = self.workspace.dataset(setup.run.dataset)
+    def check(self, setup: ExperimentConfig) -> tuple[ExperimentConfig, Dataset]:
+        """``setup`` fitted to the data it trains on, and that data, once both models are checked against it
+        (ConfigError / DataError say what is wrong)."""
+        data = self.dataset(setup.run.dataset)
+        setup = fitted(setup, data)
         train_size = setup.run.training_images(len(data.train_labels))
         for name, spec in zip(NAMES, (setup.a, setup.b)):
             setup.run.check_fits(spec.train, train_size, name)
-        return data
+        return setup, data
 
     def train(self, setup: ExperimentConfig) -> Iterator[Event | None]:
         """Fresh models for ``setup``, then its run: each item means the view changed and the page is due an update.
 
         The session is busy from this call on: iterate the updates at once (closing them, even half-way, frees it)."""
-        data = self.check(setup)
+        setup, data = self.check(setup)
         self._begin()
         contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run)
         self.data, self.run, self.finished = data, setup.run, None
@@ -443,21 +492,17 @@ class Session:
         if name not in NAMES:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
         imported = read_model_file(content, filename)
-        dataset = next((k for k, info in DATASET_INFO.items() if info.class_names == imported.class_names), None)
-        if dataset is None:
+        data = self._data_of(imported)
+        if self.contenders and self.data is not None and self.data.info.title != data.info.title:
             raise ConfigError(
-                f"model file: its classes ({', '.join(imported.class_names)}) are those of no dataset here",
+                f"model file: it reads {data.info.title} but the trained pair reads {self.data.info.title}",
                 "model file",
             )
-        if self.contenders and self.data is not None and self.data.info.key != dataset:
-            raise ConfigError(
-                f"model file: it reads {DATASET_INFO[dataset].title} but the trained pair reads {self.data.info.title}",
-                "model file",
-            )
+        dataset = data.info.key
         module = build_model(imported.spec.model)
         module.load_state_dict(imported.weights)
         contender = Contender(name, imported.spec, module, epochs_done=imported.epochs_done)
-        data = self.data or self.workspace.dataset(dataset)
+        data = self.data or data
         contender.test_accuracy = score_on_test_set({name: contender}, data).accuracy(name)
         self._scores = {}
         if not self.contenders or self.finished is None:  # no pair yet: the other slot starts untrained
@@ -474,6 +519,28 @@ class Session:
             f"Model {name} is the one from {filename or 'the file'} ({self.summaries[name].params:,} parameters, "
             f"{imported.epochs_done} epochs trained): {contender.test_accuracy:.2%} on the {len(data.test_labels):,} "
             "test images here. It reads sketches, is inspected, and Continue trains it on."
+        )
+
+    def _data_of(self, imported: ImportedModel) -> Dataset:
+        """The dataset an imported model reads: the one its file names if its classes and input fit, else the first
+        that fits (this session's upload included)."""
+        candidates = [imported.dataset] if imported.dataset in DATASET_INFO else []
+        candidates += [k for k, info in DATASET_INFO.items() if info.class_names == imported.class_names]
+        if self.uploaded is not None:
+            candidates.append(UPLOADED)
+        for key in dict.fromkeys(candidates):
+            if key != UPLOADED and DATASET_INFO[key].class_names != imported.class_names:
+                continue
+            try:
+                data = self.dataset(key)
+            except DataError:
+                continue
+            if data.info.class_names == imported.class_names and data.image_shape == imported.spec.model.input_shape:
+                return data
+        raise ConfigError(
+            f"model file: no dataset here has its classes ({', '.join(imported.class_names[:12])}) and its input "
+            f"{'x'.join(map(str, imported.spec.model.input_shape))}",
+            "model file",
         )
 
     def leaderboard_record(self, who: str) -> dict:
@@ -513,13 +580,14 @@ class Session:
 
     def explain_drawing(self, drawing: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, Explanation]]:
         """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""
-        drawn = sketch_to_mnist(drawing)
+        self.pair_at()
+        drawn = drawing_as_input(drawing, self.input_shape) if self.input_shape[0] == 1 else None
         if drawn is None:
             raise ConfigError("drawing must show a digit, but it has no ink (dark marks on white)", "drawing")
         return drawn, self.explain(drawn, method)
 
     def test_images(self, index: np.ndarray) -> np.ndarray:
-        """Test images (uint8, N x H x W) by index, for galleries."""
+        """Test images (uint8, N x H x W, or N x C x H x W) by index, for galleries."""
         return self.data.test_images[torch.from_numpy(np.asarray(index, dtype=np.int64))].numpy()
 
     def summary(self) -> pd.DataFrame:
@@ -541,23 +609,44 @@ class Session:
         probs = predict_images(self.contenders, images, data.info)
         return results_html(images.numpy(), data.test_labels[index].numpy(), probs, data.info.class_names)
 
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """What the pair reads (C, H, W): its data's images, MNIST's before any run."""
+        return self.data.image_shape if self.data is not None else (1, 28, 28)
+
     def read_sketch(self, drawing: np.ndarray | None) -> SketchReading:
         """Both models' reading of a drawing (dark ink on white, any size)."""
+        if self.input_shape[0] != 1:
+            return SketchReading(
+                {name: None for name in NAMES}, None, "These models read colour images: upload one instead of drawing."
+            )
+        return self._read(drawing_as_input(drawing, self.input_shape), "Nothing drawn yet.")
+
+    def read_image(self, image: np.ndarray | None) -> SketchReading:
+        """Both models' reading of any image (a photo, a scan, a file), prepared like the training images."""
+        if image is None:
+            return self._read(None, "No image yet.")
+        dark = self.data is None or self.data.info.mean[0] < 0.5
+        drawable = self.data is None or self.data.info.drawable
+        return self._read(image_as_input(image, self.input_shape, dark, drawable), "No image yet.")
+
+    def _read(self, seen: np.ndarray | None, nothing: str) -> SketchReading:
+        """Both models' confidences for an image already as they see it (uint8, (H, W) or (C, H, W))."""
         nobody = {name: None for name in NAMES}
-        drawn = sketch_to_mnist(drawing)
-        if drawn is None:
-            return SketchReading(nobody, None, "Nothing drawn yet.")
-        self.last_sketch = drawn
+        if seen is None:
+            return SketchReading(nobody, None, nothing)
+        self.last_sketch = seen
+        shown = displayable(seen)
         if self.running:
-            return SketchReading(nobody, drawn, "Training is in progress; draw again when it finishes.")
+            return SketchReading(nobody, shown, "Training is in progress; try again when it finishes.")
         if not self.trained:
             return SketchReading(
-                nobody, drawn, "Train the models first: untrained models only guess with random weights."
+                nobody, shown, "Train the models first: untrained models only guess with random weights."
             )
-        info = self.data.info if self.data else DATASET_INFO["mnist"]
-        probs = predict_images(self.contenders, torch.from_numpy(drawn)[None], info)
+        info = self.data.info
+        probs = predict_images(self.contenders, torch.from_numpy(seen)[None], info)
         confidences = {name: {info.class_names[k]: float(p) for k, p in enumerate(probs[name][0])} for name in NAMES}
-        return SketchReading(confidences, drawn, "What each model sees and how sure it is.")
+        return SketchReading(confidences, shown, "What each model sees and how sure it is.")
 
     # ------------------------------------------------------------ repeating with seeds
 
@@ -566,7 +655,7 @@ class Session:
         other: a warning with the time estimate, then a progress line per update. When they are done (or Stop ends
         them after at least two), ``self.verdict`` says whether A or B is better, with its uncertainty."""
         seeds = check_seeds(seeds)
-        data = self.check(setup)
+        setup, data = self.check(setup)
         estimate = estimate_repeat_s(setup, data, seeds)
         warning = (
             f"{seeds} A/B runs, one per seed ({setup.run.seed} to {setup.run.seed + seeds - 1}), will take about "
@@ -600,7 +689,8 @@ class Session:
         if model not in NAMES:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {model!r}", "model")
         run = replace(setup.run, train_subset=images or None, validation_size=0)
-        data = self.workspace.dataset(run.dataset)
+        data = self.dataset(run.dataset)
+        setup = fitted(setup, data)
         spec: ModelSpec = check_cross_validation(
             setup.a if model == "A" else setup.b, run, folds, len(data.train_labels)
         )

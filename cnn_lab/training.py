@@ -39,20 +39,37 @@ EVAL_BATCH_CPU = 256  # larger batches stop fitting in cache on CPU
 EVAL_BATCH_ACCELERATOR = 1024
 
 
+Statistic = float | Sequence[float]  # a mean or std: one for all channels, or one per channel
+
+
+def per_channel(value: Statistic, x: torch.Tensor) -> float | torch.Tensor:
+    """A mean or std as ``x`` (B, C, H, W) can subtract it: a plain number where one serves every channel."""
+    if isinstance(value, (int, float)) or len(value) == 1:
+        return float(value if isinstance(value, (int, float)) else value[0])
+    return torch.tensor(value, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+
+
 def prepare_batch(
-    images: torch.Tensor, mean: float, std: float, augment: torch.Generator | None = None, kinds: tuple[str, ...] = ()
+    images: torch.Tensor,
+    mean: Statistic,
+    std: Statistic,
+    augment: torch.Generator | None = None,
+    kinds: tuple[str, ...] = (),
 ) -> torch.Tensor:
-    """uint8 (B, H, W) -> normalised float (B, 1, H, W) in channels_last, augmented with ``kinds`` when a generator is given."""
-    x = images.unsqueeze(1).float().div_(255)
+    """uint8 (B, H, W) grey or (B, C, H, W) -> normalised float (B, C, H, W) in channels_last, augmented with
+    ``kinds`` when a generator is given."""
+    x = (images.unsqueeze(1) if images.ndim == 3 else images).float().div_(255)
     if augment is not None and kinds:
         x = augment_batch(x, augment, kinds)
-    return x.sub_(mean).div_(std).contiguous(memory_format=torch.channels_last)
+    return x.sub_(per_channel(mean, x)).div_(per_channel(std, x)).contiguous(memory_format=torch.channels_last)
 
 
 def augmented_examples(images: torch.Tensor, kinds: tuple[str, ...], seed: int) -> torch.Tensor:
-    """uint8 (N, H, W) images as a model trained with ``kinds`` sees them (before normalisation), for a preview."""
+    """uint8 images, (N, H, W) or (N, C, H, W), as a model trained with ``kinds`` sees them (before normalisation),
+    for a preview; the same layout comes back."""
     x = prepare_batch(images, 0.0, 1.0, torch.Generator().manual_seed(seed), kinds)
-    return x.mul(255).clamp(0, 255).round().to(torch.uint8)[:, 0]
+    x = x.mul(255).clamp(0, 255).round().to(torch.uint8)
+    return x[:, 0] if images.ndim == 3 else x.contiguous()
 
 
 @torch.inference_mode()

@@ -33,6 +33,7 @@ from .events import (
 )
 from .learning_watch import LearningAlert
 from .models import ModelSummary
+from .pictures import displayable
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
 SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
@@ -271,7 +272,7 @@ def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSum
 
 def image_data_uri(image: np.ndarray) -> str:
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
+    Image.fromarray(displayable(image)).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -1,5 +1,6 @@
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -69,7 +70,9 @@ def test_a_download_attempt_fails_fast_when_offline(tmp_path, monkeypatch):
     monkeypatch.delenv("CNN_LAB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(data, "PROBE_TIMEOUT_S", 2.0)
-    monkeypatch.setattr(data.DATASET_INFO["fashion_mnist"].torchvision_class, "mirrors", ["http://10.255.255.1/"])
+    monkeypatch.setitem(
+        data.DATASET_INFO, "fashion_mnist", replace(data.DATASET_INFO["fashion_mnist"], url="http://10.255.255.1/")
+    )
     started = time.perf_counter()
     with pytest.raises(DataError, match="not available offline"):
         load_dataset("fashion_mnist", allow_download=True)
@@ -111,3 +114,93 @@ def test_folds_partition_the_training_split(mnist):
     assert len(torch.unique(validated, dim=0)) == len(
         torch.unique(small.train_images.flatten(1), dim=0)
     )  # every image validated once
+
+
+def write_emnist(root, split: str, labels: np.ndarray) -> np.ndarray:
+    """EMNIST's files for ``split``: images stored transposed, as NIST ships them. Returns the images upright."""
+    rng = np.random.default_rng(1)
+    upright = rng.integers(0, 256, (len(labels), 28, 28)).astype(np.uint8)
+    upright[:, 0, :] = 255  # a bright top row: transposed in the file, upright once loaded
+    raw = root / "EMNIST" / "raw"
+    for part in ("train", "test"):
+        write_idx(raw, f"emnist-{split}-{part}-images-idx3-ubyte", upright.transpose(0, 2, 1))
+        write_idx(raw, f"emnist-{split}-{part}-labels-idx1-ubyte", labels)
+    return upright
+
+
+def write_cifar10(root, monkeypatch, count: int = 6) -> np.ndarray:
+    """CIFAR-10's python batches (pickles, its official format) with the checksums torchvision checks set to theirs."""
+    import hashlib
+    import pickle
+
+    from torchvision.datasets import CIFAR10
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (count, 3, 32, 32)).astype(np.uint8)
+    images[0, 0], images[0, 1:] = 255, 0  # the first image pure red
+    entries = {
+        name: {"data": images.reshape(count, -1), "labels": list(range(count))}
+        for name in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]
+    }
+    entries["batches.meta"] = {"label_names": list(data.DATASET_INFO["cifar10"].class_names)}
+
+    def md5(name: str) -> str:
+        (folder / name).write_bytes(pickle.dumps(entries[name]))
+        return hashlib.md5((folder / name).read_bytes()).hexdigest()
+
+    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{k}", md5(f"data_batch_{k}")] for k in range(1, 6)])
+    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", md5("test_batch")]])
+    monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5("batches.meta")})
+    return images
+
+
+def test_kmnist_loads_its_idx_files(tmp_path):
+    make_tiny_mnist(tmp_path, "KMNIST")
+    dataset = load_dataset("kmnist", tmp_path)
+    assert dataset.info.class_names[1] == "ki" and dataset.image_shape == (1, 28, 28)
+
+
+def test_emnist_digits_and_letters_load_upright_with_labels_from_zero(tmp_path):
+    upright = write_emnist(tmp_path, "digits", np.arange(20) % 10)
+    digits = load_dataset("emnist_digits", tmp_path)
+    assert torch.equal(digits.train_images, torch.from_numpy(upright)) and digits.train_images[:, 0].min() == 255
+    assert digits.train_labels.tolist() == (np.arange(20) % 10).tolist()
+    write_emnist(tmp_path, "letters", np.arange(1, 27))  # EMNIST counts letters from 1
+    letters = load_dataset("emnist_letters", tmp_path)
+    assert letters.info.num_classes == 26 and letters.train_labels.tolist() == list(range(26))
+    assert letters.info.class_names[letters.train_labels[25]] == "z"
+
+
+def test_cifar10_loads_its_python_batches_as_colour_images(tmp_path, monkeypatch):
+    images = write_cifar10(tmp_path, monkeypatch)
+    dataset = load_dataset("cifar10", tmp_path)
+    assert dataset.image_shape == (3, 32, 32) and len(dataset.train_labels) == 30 and len(dataset.test_labels) == 6
+    assert torch.equal(dataset.test_images, torch.from_numpy(images))
+    assert dataset.train_images[0, 0].min() == 255 and dataset.train_images[0, 1:].max() == 0  # red stays red
+    assert len(dataset.info.mean) == 3 and dataset.info.mean[0] > dataset.info.mean[1]
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist", "kmnist", "emnist_digits", "emnist_letters", "cifar10"])
+def test_each_built_in_dataset_says_plainly_when_it_is_not_here(tmp_path, monkeypatch, name):
+    monkeypatch.delenv("CNN_LAB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=f"{data.DATASET_INFO[name].title} is not available offline"):
+        load_dataset(name, allow_download=False)
+    with pytest.raises(DataError, match=f"{data.DATASET_INFO[name].title} is not in the data directory"):
+        load_dataset(name, tmp_path)
+    assert time.perf_counter() - started < 5
+
+
+def test_pixel_statistics_are_per_channel_and_exact():
+    images = torch.tensor([[[[0, 255]], [[51, 51]]]], dtype=torch.uint8)  # one 1x2 image, two channels
+    mean, std = data.pixel_statistics(images)
+    assert mean == (0.5, 0.2) and std == (0.5, 0.001)  # a flat channel's std is kept above zero
+
+
+def test_the_setup_accepts_every_dataset_here():
+    from cnn_lab.config import DATASETS
+
+    assert DATASETS == (*data.DATASET_INFO, data.UPLOADED)

@@ -15,6 +15,7 @@ from .inspect import inspect_tab
 from .learn import learn_tab
 from .runs import runs_tab
 from .train import restore_from_link, train_tab, training_slots
+from .wiring import by_name
 
 CSS = (
     RESULTS_CSS
@@ -92,11 +93,14 @@ def build_app(
                     [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
                 )
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
-                overview = data_tab(tab.setup["run.dataset"], session)
+                data = data_tab(tab.setup["run.dataset"], session)
             with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
                 learn_tab()
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
-        data_page.select(dataset_overview, [tab.setup["run.dataset"], session], list(overview), api_name=False)
+        data_page.select(
+            by_name(dataset_overview, data.outputs), [tab.setup["run.dataset"], session], list(data.outputs.values()),
+            api_name=False,
+        )  # fmt: skip
     return demo

@@ -1,49 +1,144 @@
-"""The Data tab: the dataset the run trains on, counted and shown before training."""
+"""The Data tab: which images the models learn from (a built-in dataset or the user's own), looked at before any
+training: classes, sizes, pixel statistics, duplicates, examples, and the images as a model will see them."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gradio as gr
 import pandas as pd
 
-from ..data import DataError
+from ..config import ConfigError
+from ..data import UPLOADED, DataError, Dataset
+from ..data_stats import examples_per_class, overview
+from ..presets import fit_on
 from ..session import Session
+from ..uploads import LIMITS
 from ..views import image_grid_html
+from .fields import DATASET_CHOICES, number_from_text
+from .wiring import by_name, user_errors
 
 PREVIEW_PER_CLASS = 6
 
 
-def dataset_overview(dataset: str, session: Session) -> tuple[str, pd.DataFrame, str]:
-    """Where the data comes from, images per class in each split, and a few training images of every class."""
+def dataset_overview(dataset: str, session: Session) -> dict:
+    """Where the data comes from and what it holds: images per class in each split, pixel statistics, test images
+    that are also training images, a few training images of every class, and which presets can read it."""
     try:
-        data = session.workspace.dataset(dataset)
-    except DataError as err:
-        return f"⚠ {err}", pd.DataFrame(), ""
+        data = session.dataset(dataset)
+    except (DataError, ConfigError) as err:
+        return {"about": f"⚠ {err}", "counts": pd.DataFrame(), "chart": None, "examples": "", "presets": pd.DataFrame()}
     names = data.info.class_names
+    seen = overview(data)
     counts = pd.DataFrame(
-        {
-            "class": names,
-            "training images": [f"{n:,}" for n in data.train_labels.bincount(minlength=len(names)).tolist()],
-            "test images": [f"{n:,}" for n in data.test_labels.bincount(minlength=len(names)).tolist()],
-        }
+        {"class": names, "training images": list(seen.train_counts), "test images": list(seen.test_counts)}
     )
-    about = f"**{data.source}**; images of {data.image_shape[1]}x{data.image_shape[2]} pixels, {len(names)} classes."
-    picks = [
-        i
-        for label in range(len(names))
-        for i in (data.train_labels == label).nonzero().flatten()[:PREVIEW_PER_CLASS].tolist()
-    ]
+    chart = pd.DataFrame({"class": names, "training images": list(seen.train_counts)})
+    images, labels = examples_per_class(data, PREVIEW_PER_CLASS)
+    presets = pd.DataFrame(fit_on(data.image_shape, len(names)), columns=["preset", "on this data"])
+    return {
+        "about": about_text(data, seen),
+        "counts": counts,
+        "chart": gr.BarPlot(chart, x="class", y="training images", sort=list(names)),
+        "examples": image_grid_html(images, [names[k] for k in labels]),
+        "presets": presets,
+    }
+
+
+def about_text(data: Dataset, seen) -> str:
+    channels, height, width = data.image_shape
+    colour = "colour (red, green, blue)" if channels == 3 else "grey"
+    statistics = ", ".join(f"{m:.3f} ± {s:.3f}" for m, s in zip(seen.mean, seen.std, strict=True))
+    duplicates = (
+        f"**{seen.duplicates:,} test images are also training images** (pixel for pixel): a test score on them "
+        "measures memory, not generalisation."
+        if seen.duplicates
+        else "No test image is also a training image."
+    )
+    balance = (
+        f"The classes are unbalanced: the largest has {seen.imbalance:.1f}x the images of the smallest; accuracy "
+        "then flatters a model that favours the large ones (look at the per-class accuracy in Inspect)."
+        if seen.imbalance > 1.5
+        else "The classes are about equally common."
+    )
+    drawing = (
+        "You can draw on the sketchpad for it."
+        if data.info.drawable
+        else "Test it with an image of your own next to the sketchpad."
+    )
     return (
-        about,
-        counts,
-        image_grid_html(data.train_images[picks].numpy(), [names[data.train_labels[i]] for i in picks]),
+        f"**{data.source}**. Images of {width}x{height} pixels, {colour}, in {len(data.info.class_names)} classes. "
+        f"Pixel mean ± std per channel (0-1): {statistics}; with *Normalise inputs* on, the models see "
+        f"(pixel - mean) / std. {duplicates} {balance} {drawing}"
     )
 
 
-def data_tab(dataset: gr.Dropdown, session: gr.State) -> tuple[gr.Markdown, gr.Dataframe, gr.HTML]:
-    gr.Markdown("The dataset chosen under *Data, validation and hardware* in the Train tab, before any training.")
-    about = gr.Markdown("", elem_id="data-about")
+def upload_dataset(file: str | None, resize, session: Session) -> dict:
+    """Your own dataset: a .zip of class-named folders of PNG/JPEG images (or train/ and test/ folders of them), or
+    an .npz with arrays x, y and optionally class_names, x_test, y_test. `resize` is a side in pixels (0: keep the
+    images' size). Returns a summary of the data (then the counts, chart, examples and presets of the Data tab), and
+    sets the run's dataset to it; a bad file is refused with the reason."""
+    with user_errors("Upload · "):
+        if not file:
+            raise ConfigError("dataset file: choose a .zip or .npz file to upload", "dataset file")
+        side = number_from_text(resize, "resize") or None
+        session.upload_dataset(file, side)
+    return dataset_overview(UPLOADED, session) | {"dataset": UPLOADED, "choice": UPLOADED}
+
+
+def show_dataset(dataset: str, session: Session) -> dict:
+    return dataset_overview(dataset, session) | {"choice": dataset}
+
+
+@dataclass
+class DataTab:
+    outputs: dict[str, gr.components.Component]  # what dataset_overview fills, by name
+
+
+def data_tab(dataset: gr.Dropdown, session: gr.State) -> DataTab:
+    """``dataset`` is the run's dataset in the Train tab: this tab's choice and upload set it, and show what it holds."""
+    gr.Markdown(
+        "The images both models learn from. Choose a dataset, or bring your own; it is the run's dataset in "
+        "*Train & compare* too. Everything here is counted before any training."
+    )
     with gr.Row(equal_height=False):
-        counts = gr.Dataframe(label="Images per class", interactive=False, scale=1, elem_id="data-counts")
-        examples = gr.HTML("", elem_id="data-examples")
-    dataset.change(dataset_overview, [dataset, session], [about, counts, examples], api_name=False)
-    return about, counts, examples
+        choice = gr.Dropdown(DATASET_CHOICES, value="mnist", label="Dataset", elem_id="data-choice", scale=1)
+        with gr.Column(scale=2):
+            upload = gr.File(
+                label=(
+                    f"Your own data: a .zip of class folders of PNG/JPEG images, or an .npz (x, y, class_names); "
+                    f"{LIMITS.min_classes}-{LIMITS.max_classes} classes, up to {LIMITS.max_images:,} images, "
+                    f"{LIMITS.max_file_mb} MB"
+                ),
+                file_types=[".zip", ".npz"],
+                elem_id="data-upload",
+            )
+            with gr.Row():
+                resize = gr.Number(
+                    0,
+                    label="Resize to (px a side, 0 = keep)",
+                    precision=0,
+                    info=f"needed when the images differ in size or exceed {LIMITS.max_side} px",
+                    elem_id="data-resize",
+                )
+                read = gr.Button("Use this file", variant="primary", elem_id="data-read")
+    c = {"about": gr.Markdown("", elem_id="data-about")}
+    with gr.Row(equal_height=False):
+        c["counts"] = gr.Dataframe(label="Images per class", interactive=False, scale=1, elem_id="data-counts")
+        c["chart"] = gr.BarPlot(
+            None, x="class", y="training images", label="Class distribution", scale=2, elem_id="data-chart"
+        )
+    c["examples"] = gr.HTML("", elem_id="data-examples")
+    c["presets"] = gr.Dataframe(label="Presets on this data", interactive=False, wrap=True, elem_id="data-presets")
+    shown = c | {"choice": choice}
+    everything = shown | {"dataset": dataset}
+    choice.input(lambda value: value, choice, dataset, api_name=False)  # the Train tab's choice follows this one
+    dataset.change(by_name(show_dataset, shown), [dataset, session], list(shown.values()), api_name=False)
+    read.click(
+        by_name(upload_dataset, everything), [upload, resize, session], list(everything.values()),
+        api_name="upload_dataset",
+    )  # fmt: skip
+    upload.upload(
+        by_name(upload_dataset, everything), [upload, resize, session], list(everything.values()), api_name=False
+    )
+    return DataTab(c)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..builder import layers_from_json, layers_to_json
 from ..config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from ..data import DATASET_INFO, UPLOADED
 from ..presets import PRESETS
 
 NAMES = ("A", "B")
@@ -26,6 +27,8 @@ COLUMN_FIELDS = ("architecture", "channels", "layers", *TRAIN_FIELDS)
 SETUP_FIELDS = tuple(f"{name}.{field}" for name in NAMES for field in COLUMN_FIELDS) + tuple(
     f"run.{field}" for field in RUN_FIELDS
 )
+
+DATASET_CHOICES = [(info.title, key) for key, info in DATASET_INFO.items()] + [("Your data (Data tab)", UPLOADED)]
 
 WHOLE_NUMBER_FIELDS = {"batch_size", "epochs", "patience", "train_subset", "seed", "evals_per_epoch", "validation_size"}
 NUMBER_FIELDS = WHOLE_NUMBER_FIELDS | {f for f in TRAIN_FIELDS if isinstance(getattr(TrainConfig(), f), float)}

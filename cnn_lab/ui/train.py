@@ -28,6 +28,7 @@ from .builder_panel import builder_panel, report_frame
 from .fields import (
     BUILDER,
     CUSTOM,
+    DATASET_CHOICES,
     SETUP_FIELDS,
     TRAIN_FIELDS,
     number_from_text,
@@ -141,15 +142,33 @@ def new_images(session: Session) -> str:
 
 
 def predict_sketch(sketch, session: Session) -> dict:
-    """A drawing (dark ink on white, any size, as the sketchpad's value) in; both models' confidences, the 28x28 input and a note out."""
+    """A drawing (dark ink on white, any size, as the sketchpad's value) in; both models' confidences, the input as
+    they see it and a note out."""
     composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
-    reading = session.read_sketch(composite)
+    return reading_page(session.read_sketch(composite), session, BRUSH_HINT)
+
+
+def predict_image(image, session: Session) -> dict:
+    """Any image (a photo, a scan, a file) in; prepared like the training images (grey or colour, their size, and
+    for digits their polarity and centring), both models' confidences, the input as they see it and a note out."""
+    return reading_page(session.read_image(image), session)
+
+
+def reading_page(reading, session: Session, hint: str = "") -> dict:
     if reading.preview is None:
-        return {"label A": None, "label B": None, "preview": None, "sketch note": f"{reading.note} {BRUSH_HINT}"}
+        return {"label A": None, "label B": None, "preview": None, "sketch note": f"{reading.note} {hint}".strip()}
     labels = {f"label {name}": reading.confidences[name] for name in NAMES}
     if session.running:
         labels = {key: gr.skip() for key in labels}
     return labels | {"preview": reading.preview, "sketch note": reading.note}
+
+
+def sketch_shown(dataset: str, session: Session):
+    """The sketchpad where drawing makes sense: grey images (colour ones are tested with an uploaded image)."""
+    try:
+        return gr.Sketchpad(visible=session.dataset(dataset).image_shape[0] == 1)
+    except (ConfigError, DataError):
+        return gr.skip()
 
 
 def read_digit(drawing: str, session: Session) -> dict:
@@ -266,7 +285,7 @@ def images_per_epoch(dataset: str, subset, validation, session: Session):
             number_from_text(subset, "train_subset") or None,
             validation_size=number_from_text(validation, "validation_size") or 0,
         )
-        return session.workspace.images_per_epoch(run)
+        return session.images_per_epoch(run)
     except (ConfigError, DataError):
         return gr.skip()
 
@@ -274,7 +293,7 @@ def images_per_epoch(dataset: str, subset, validation, session: Session):
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():
-        return session.workspace.augmentation_preview(tuple(kinds or ()), dataset)
+        return session.augmentation_preview(tuple(kinds or ()), dataset)
 
 
 # ---------------------------------------------------------------- layout
@@ -325,7 +344,7 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
         with gr.Row():
             c = {
                 "dataset": gr.Dropdown(
-                    [("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist")], value="mnist", label="Dataset"
+                    DATASET_CHOICES, value="mnist", label="Dataset", info="see it in the Data tab", elem_id="dataset"
                 ),
                 "train_subset": gr.Number(0, label="Training images (0 = all)", precision=0),
                 "seed": gr.Number(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
@@ -432,11 +451,14 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
                 canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
                 brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit: both models read it", elem_id="sketchpad",
             )  # fmt: skip
+            c["own image"] = gr.Image(
+                label="Or test an image of your own (prepared like the training images)", type="numpy",
+                sources=["upload", "clipboard"], height=150, elem_id="own-image",
+            )  # fmt: skip
             c["sketch note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
             with gr.Row():
                 c["preview"] = gr.Image(
-                    label="Model input (28x28)",
-                    image_mode="L",
+                    label="Model input",
                     height=120,
                     width=120,
                     interactive=False,
@@ -585,6 +607,11 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
         by_name(predict_sketch, sketch_outputs), [c["sketch"], session], list(sketch_outputs.values()),
         api_name="predict_sketch", trigger_mode="always_last", show_progress="hidden", queue=False,
     )  # fmt: skip
+    c["own image"].change(
+        by_name(predict_image, sketch_outputs), [c["own image"], session], list(sketch_outputs.values()),
+        api_name="predict_image", trigger_mode="always_last", show_progress="hidden",
+    )  # fmt: skip
+    setup["run.dataset"].change(sketch_shown, [setup["run.dataset"], session], c["sketch"], api_name=False)
     drawing_text, reading = gr.Textbox(visible=False), gr.JSON(visible=False)  # /read_digit's input and output
     drawing_text.submit(read_digit, [drawing_text, session], reading, api_name="read_digit", queue=False)
 
