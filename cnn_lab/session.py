@@ -103,13 +103,20 @@ class Workspace:
 def augmentation_preview(
     data: Dataset, kinds: tuple[str, ...], seed: int | None = None
 ) -> list[tuple[np.ndarray, str]]:
-    """A few training images with their labels, as a model trained with ``kinds`` sees them (colour as H x W x C,
-    as an image gallery takes it); a new draw each time by default."""
-    images, labels = data.train_images[:AUGMENT_PREVIEW_IMAGES], data.train_labels[:AUGMENT_PREVIEW_IMAGES].tolist()
-    shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
-    return [
-        (displayable(image.numpy()), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)
+    """A few training images (uint8, as the models read them) with their labels, as a model trained with ``kinds``
+    sees them, taken from as many classes as there are images; a new draw each time by default."""
+    classes = data.info.num_classes
+    firsts = [
+        (data.train_labels == k).nonzero().flatten()[: AUGMENT_PREVIEW_IMAGES // classes + 1] for k in range(classes)
     ]
+    picks = [
+        int(firsts[k % classes][k // classes])
+        for k in range(AUGMENT_PREVIEW_IMAGES)
+        if k // classes < len(firsts[k % classes])
+    ]
+    images, labels = data.train_images[picks], data.train_labels[picks].tolist()
+    shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
+    return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
 
 
 def fitted(setup: ExperimentConfig, data: Dataset) -> ExperimentConfig:

@@ -45,6 +45,7 @@ class UploadLimits:
     min_side: int = 8  # of an image as the models see it
     max_side: int = 128
     max_source_side: int = 4096  # of an image as uploaded, before any resize
+    max_dataset_mb: int = 256  # of the images as kept in memory (uint8), for as long as the session lasts
 
 
 LIMITS = UploadLimits()
@@ -357,6 +358,13 @@ def _fit_sides(splits: tuple[torch.Tensor, ...], resize: int | None) -> tuple[to
     train_x = splits[0]
     if resize is not None and tuple(train_x.shape[-2:]) != (resize, resize):
         splits = tuple(_resized(x, resize) if k % 2 == 0 else x for k, x in enumerate(splits))
+    kept = sum(x.numel() for x in splits[::2])
+    if kept > LIMITS.max_dataset_mb * 2**20:
+        raise ConfigError(
+            f"{FIELD}: its images would take {kept / 2**20:,.0f} MB in memory, over the {LIMITS.max_dataset_mb} MB "
+            "allowed; choose a smaller resize or upload fewer images",
+            "resize",
+        )
     height, width = splits[0].shape[-2:]
     if not (LIMITS.min_side <= height <= LIMITS.max_side and LIMITS.min_side <= width <= LIMITS.max_side):
         raise ConfigError(

@@ -8,6 +8,7 @@ import os
 import re
 import threading
 import time
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import psutil
 import pytest
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
+from own_datasets import class_images, digits_zip
 from PIL import Image
 from real_drawings import small_fixed_part
 
@@ -648,4 +650,30 @@ def test_repeat_with_seeds_ends_with_a_verdict_and_its_run_joins_a_leaderboard(u
     assert [row[1] for row in board["data"]] == ["Ada", "Ada"]
     with pytest.raises(Exception, match="name must be 1 to 60 characters"):
         client.predict("", api_name="/export_record")
+    client.close()
+
+
+def test_an_uploaded_dataset_trains_through_the_api_and_its_class_names_come_back(url, mnist, tmp_path):
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="upload a .zip or .npz in the Data tab first"):
+        client.predict(*settings(dataset="custom"), api_name="/train")
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a/huge.png", bytes(20 * 2**20))
+    with pytest.raises(Exception, match="zip bomb"):
+        client.predict(handle_file(str(bomb)), 0, api_name="/upload_dataset")
+    summary, counts, *_ = client.predict(
+        handle_file(str(digits_zip(tmp_path / "three digits.zip", mnist, per_class=150))), 0, api_name="/upload_dataset"
+    )
+    assert "three digits, 375 train / 75 test, uploaded" in summary and "28x28 pixels, grey, in 3 classes" in summary
+    assert [row[0] for row in counts["data"]] == ["one", "seven", "zero"]
+    small = ("8,8,16,16", "adam", 0.003, 25, 3, False)
+    final = client.predict(*settings(a=small, b=small, subset=0, dataset="custom"), api_name="/train")
+    assert test_accuracy(final[SUMMARY], "A") > 0.8 and "three digits" in final[STATUS]
+    assert "true: seven" in final[RESULTS] and "true: 7" not in final[RESULTS]
+    seven = class_images(mnist, {"seven": 7}, 1, offset=700)["seven"][0]
+    photo = tmp_path / "my seven.png"
+    Image.fromarray(255 - np.kron(seven, np.ones((6, 6), np.uint8))).save(photo)  # dark on white, as on paper
+    label_a, label_b, preview, note = client.predict(handle_file(str(photo)), api_name="/predict_image")
+    assert label_a["label"] == "seven" and {c["label"] for c in label_b["confidences"]} == {"one", "seven", "zero"}
     client.close()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from drawn_digits import stroke_points
+from own_datasets import class_images, digits_zip
+from PIL import Image
 
 from cnn_lab.builder import layers_to_json
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
@@ -480,7 +482,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
 
     open_tab(page, "data")
     expect(page.locator("#data-about")).to_contain_text(
-        re.compile(r"10,000 train / [\d,]+ test.*images of 28x28 pixels, 10 classes")
+        re.compile(r"10,000 train / [\d,]+ test.*Images of 28x28 pixels, grey, in 10 classes")
     )
     counts = page.locator("#data-counts")
     expect(counts.locator('[role="gridcell"][data-col="0"]')).to_have_count(10)
@@ -691,3 +693,55 @@ def pick(page: Page, name: str, label: str, option: str) -> None:
     """Choose an option of a model's dropdown the way a person does."""
     setting(page, name, label).click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_person_uploads_a_dataset_previews_it_trains_on_it_and_sees_its_class_names(open_page, mnist, tmp_path):
+    page, problems = open_page()
+    panel = open_tab(page, "data")
+    expect(page.locator("#data-about")).to_contain_text("MNIST sample")  # what a person sees first
+    archive = digits_zip(tmp_path / "three digits.zip", mnist, per_class=150)
+    panel.locator("#data-upload input[type=file]").set_input_files(str(archive))
+    about = page.locator("#data-about")
+    expect(about).to_contain_text("three digits, 375 train / 75 test, uploaded", timeout=30_000)
+    expect(about).to_contain_text("Images of 28x28 pixels, grey, in 3 classes")
+    expect(page.locator("#data-choice input")).to_have_value("Your data (Data tab)")
+    expect(page.locator("#data-counts").locator('[role="gridcell"][data-col="0"]')).to_have_count(3)
+    assert table_column(page.locator("#data-counts"), 0) == ["one", "seven", "zero"]
+    captions = page.locator("#data-examples .cnn-truth")
+    expect(captions).to_have_count(18)
+    assert set(captions.all_inner_texts()) == {"one", "seven", "zero"}
+    bars = page.locator("#data-chart g.mark-rect path")
+    expect(bars).to_have_count(3)  # one bar a class, as tall as its count
+    heights = bars.evaluate_all("ps => ps.map(p => p.getBoundingClientRect().height)")
+    assert min(heights) > 50 and max(heights) - min(heights) < 2, heights
+    expect(page.locator("#data-presets")).to_contain_text("fits:")
+    for gallery in ("plain", "seen-A", "seen-B"):  # the same 8 images, as they are and through each model's eyes
+        expect(page.locator(f"#data-{gallery} img")).to_have_count(8)
+    screenshot(page, "light-data-upload")
+
+    open_tab(page, "train")
+    open_accordion(page.locator("#run-settings"))
+    expect(page.locator("#dataset input")).to_have_value("Your data (Data tab)")
+    configure(page, train_images=0, channels_a="8, 8, 16, 16", channels_b="4, 8, 8, 8", epochs_a=3, epochs_b=3)
+    for name in "AB":
+        setting(page, name, "Batch size").fill("25")
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · three digits"), timeout=RUN_TIMEOUT_S * 1000)
+    cards = page.locator("#results .cnn-truth")
+    expect(cards).to_have_count(20)
+    assert set(cards.all_inner_texts()) <= {"true: one", "true: seven", "true: zero"}, cards.all_inner_texts()
+
+    seven = class_images(mnist, {"seven": 7}, 1, offset=700)["seven"][0]
+    photo = tmp_path / "my seven.png"
+    Image.fromarray(255 - seven.repeat(6, 0).repeat(6, 1)).save(photo)  # dark on white, as on paper
+    page.locator("#own-image input[type=file]").set_input_files(str(photo))
+    for name in "AB":
+        label = page.locator(f"#label-{name}")
+        expect(label.get_by_test_id("label-output-value")).to_have_text(
+            re.compile(r"^(one|seven|zero)$"), timeout=30_000
+        )
+        expect(label.locator('[data-testid$="-confidence-set"]')).to_have_count(3)
+    expect(page.locator("#label-A").get_by_test_id("label-output-value")).to_have_text("seven")
+    screenshot(page, "light-train-own-data")
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)

@@ -9,7 +9,7 @@ import gradio as gr
 from ..runs import RunStore, default_path
 from ..session import Session, Workspace
 from ..views import RESULTS_CSS
-from .data import data_tab, dataset_overview
+from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
 from .inspect import inspect_tab
 from .learn import learn_tab
@@ -30,6 +30,8 @@ CSS = (
 #sketch-preview img { width: 84px; height: 84px; object-fit: contain; image-rendering: pixelated; }
 #data-examples .cnn-grid { grid-template-columns: repeat(6, minmax(0, 1fr)); }
 #data-examples .cnn-card img { width: 100%; max-width: 84px; height: auto; }
+.cnn-seen .cnn-grid { grid-template-columns: repeat(8, minmax(0, 1fr)); }
+.cnn-seen .cnn-card img { width: 100%; max-width: 84px; height: auto; }
 #settings-glossary .virtual-table-viewport { max-height: none !important; }
 """
 )
@@ -93,14 +95,18 @@ def build_app(
                     [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
                 )
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
-                data = data_tab(tab.setup["run.dataset"], session)
+                data = data_tab(
+                    tab.setup["run.dataset"], {name: tab.setup[f"{name}.augment"] for name in "AB"}, session
+                )
             with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
                 learn_tab()
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         data_page.select(
-            by_name(dataset_overview, data.outputs), [tab.setup["run.dataset"], session], list(data.outputs.values()),
-            api_name=False,
+            by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
+            list(data.overview.values()), api_name=False,
+        ).then(
+            by_name(as_models_see_them, data.seen), data.seen_inputs, list(data.seen.values()), api_name=False
         )  # fmt: skip
     return demo

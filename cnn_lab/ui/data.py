@@ -39,7 +39,14 @@ def dataset_overview(dataset: str, session: Session) -> dict:
     return {
         "about": about_text(data, seen),
         "counts": counts,
-        "chart": gr.BarPlot(chart, x="class", y="training images", sort=list(names)),
+        "chart": gr.BarPlot(
+            chart,
+            x="class",
+            y="training images",
+            sort=list(names),
+            y_lim=[0, max(seen.train_counts) * 1.1],
+            x_label_angle=-45 if len(names) > 12 else 0,
+        ),  # fmt: skip
         "examples": image_grid_html(images, [names[k] for k in labels]),
         "presets": presets,
     }
@@ -90,13 +97,35 @@ def show_dataset(dataset: str, session: Session) -> dict:
     return dataset_overview(dataset, session) | {"choice": dataset}
 
 
+def as_models_see_them(dataset: str, kinds_a: list[str], kinds_b: list[str], session: Session) -> dict:
+    """The same few training images as they are, and as models A and B see them with their augmentations (a new
+    random draw each time)."""
+    try:
+        shown = {
+            "plain": session.augmentation_preview((), dataset),
+            "seen A": session.augmentation_preview(tuple(kinds_a or ()), dataset),
+            "seen B": session.augmentation_preview(tuple(kinds_b or ()), dataset),
+        }
+    except (ConfigError, DataError):
+        return {key: "" for key in ("plain", "seen A", "seen B")}  # the overview beside says what is wrong
+    return {
+        key: image_grid_html([image for image, _ in found], [label for _, label in found])
+        for key, found in shown.items()
+    }
+
+
 @dataclass
 class DataTab:
-    outputs: dict[str, gr.components.Component]  # what dataset_overview fills, by name
+    """What the app refreshes when the tab is opened: its overview, and the images as the models see them."""
+
+    overview: dict[str, gr.components.Component]  # what dataset_overview fills, by name
+    seen: dict[str, gr.components.Component]  # what as_models_see_them fills
+    seen_inputs: list  # what as_models_see_them reads
 
 
-def data_tab(dataset: gr.Dropdown, session: gr.State) -> DataTab:
-    """``dataset`` is the run's dataset in the Train tab: this tab's choice and upload set it, and show what it holds."""
+def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session: gr.State) -> DataTab:
+    """``dataset`` is the run's dataset in the Train tab: this tab's choice and upload set it, and show what it holds;
+    ``augment`` are models A's and B's augmentation choices there, shown at work on a few images."""
     gr.Markdown(
         "The images both models learn from. Choose a dataset, or bring your own; it is the run's dataset in "
         "*Train & compare* too. Everything here is counted before any training."
@@ -130,6 +159,16 @@ def data_tab(dataset: gr.Dropdown, session: gr.State) -> DataTab:
         )
     c["examples"] = gr.HTML("", elem_id="data-examples")
     c["presets"] = gr.Dataframe(label="Presets on this data", interactive=False, wrap=True, elem_id="data-presets")
+    with gr.Accordion("As the models see them: augmentation at work", open=True, elem_id="data-seen"):
+        gr.Markdown(
+            "The same training images as they are, then as each model sees them in one step of training with the "
+            "augmentations chosen for it in *Train & compare* (each step draws anew)."
+        )
+        seen = {}
+        for key, label in (("plain", "As they are"), ("seen A", "Model A sees"), ("seen B", "Model B sees")):
+            gr.Markdown(f"**{label}**")
+            seen[key] = gr.HTML("", elem_id=f"data-{key.replace(' ', '-')}", elem_classes="cnn-seen")
+        redraw = gr.Button("Draw again", size="sm", elem_id="data-redraw")
     shown = c | {"choice": choice}
     everything = shown | {"dataset": dataset}
     choice.input(lambda value: value, choice, dataset, api_name=False)  # the Train tab's choice follows this one
@@ -141,4 +180,7 @@ def data_tab(dataset: gr.Dropdown, session: gr.State) -> DataTab:
     upload.upload(
         by_name(upload_dataset, everything), [upload, resize, session], list(everything.values()), api_name=False
     )
-    return DataTab(c)
+    look = [dataset, augment["A"], augment["B"], session]
+    for trigger in (redraw.click, dataset.change, augment["A"].change, augment["B"].change):
+        trigger(by_name(as_models_see_them, seen), look, list(seen.values()), api_name=False, show_progress="hidden")
+    return DataTab(c, seen, look)

@@ -19,6 +19,7 @@ from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, Ru
 from ..crossval import MAX_FOLDS
 from ..data import DataError
 from ..inference import drawing_from_base64
+from ..pictures import displayable
 from ..presets import DEFAULT_CHANNELS_B, PRESETS, default_experiment, measured_note
 from ..runtime import available_devices
 from ..session import NAMES, Session
@@ -293,7 +294,8 @@ def images_per_epoch(dataset: str, subset, validation, session: Session):
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():
-        return session.augmentation_preview(tuple(kinds or ()), dataset)
+        shown = session.augmentation_preview(tuple(kinds or ()), dataset)
+        return [(displayable(image), label) for image, label in shown]  # a gallery takes colour as H x W x C
 
 
 # ---------------------------------------------------------------- layout
