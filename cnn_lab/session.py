@@ -436,12 +436,14 @@ class Session:
         return self._scores[epoch]
 
     def test_image(self, number: int | None) -> np.ndarray:
-        """Test image ``number`` (uint8 H x W), or the latest sketch as the models saw it (``number`` None)."""
+        """Test image ``number`` (uint8 H x W or C x H x W), or the latest sketch or own image as the models saw it
+        (``number`` None)."""
         self.pair_at()
         if number is None:
             if self.last_sketch is None:
                 raise SessionError(
-                    "Draw a digit on the Train & compare tab's sketchpad first, or choose a test image.",
+                    "Draw a digit on the Train & compare tab's sketchpad first (or test an image of your own there), "
+                    "or choose a test image.",
                     "Nothing drawn yet",
                 )
             return self.last_sketch

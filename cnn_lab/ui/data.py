@@ -71,7 +71,7 @@ def about_text(data: Dataset, seen) -> str:
     drawing = (
         "You can draw on the sketchpad for it."
         if data.info.drawable
-        else "Test it with an image of your own next to the sketchpad."
+        else "Test the trained models with an image of your own in *Train & compare*, beside the results."
     )
     return (
         f"**{data.source}**. Images of {width}x{height} pixels, {colour}, in {len(data.info.class_names)} classes. "

@@ -16,7 +16,7 @@ from ..costs import PROFILE_BATCH, ModelCost
 from ..explain import METHOD_NOTES, METHODS, Explanation
 from ..gradient_flow import GRADIENT_EVERY
 from ..inference import drawing_from_base64
-from ..pictures import attribution_overlay, enlarge, feature_map_grid, png_base64
+from ..pictures import attribution_overlay, displayable, enlarge, feature_map_grid, png_base64
 from ..plots import (
     feature_maps_figure,
     gradient_flow_figure,
@@ -30,9 +30,16 @@ from ..views import LOSS_COLORS
 from .builder_panel import report_frame
 from .wiring import by_name, user_errors
 
-MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # the ten classes of MNIST and Fashion-MNIST fit at half the page
+MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
+
+
+def matrix_columns(classes: int) -> list[str] | None:
+    """Column widths of a matrix: up to ten classes share half the page; more scroll sideways at their own width."""
+    return ["12%"] + [f"{88 / classes:.1f}%"] * classes if classes <= 10 else None
+
+
 GALLERY_CAP = 40  # images shown of a cell or a disagreement (the count says how many there are)
-SOURCES = ("the latest sketch", "a test image")
+SOURCES = ("the latest sketch or own image", "a test image")
 INPUT_SCALE = 6  # a 28x28 input shown at 168 px
 
 
@@ -75,7 +82,10 @@ def gallery(session: Session, scores: PairScores, index: np.ndarray) -> list[tup
         guesses = ", ".join(
             f"{name} {names[scores.guesses[name][i]]} {scores.confidences[name][i]:.0%}" for name in NAMES
         )
-        items.append((255 - image, f"{names[scores.labels[i]]}: {guesses}"))
+        shown_image = displayable(image)  # grey digits drawn dark on white, colour as it is
+        items.append(
+            (255 - shown_image if shown_image.ndim == 2 else shown_image, f"{names[scores.labels[i]]}: {guesses}")
+        )
     return items
 
 
@@ -109,9 +119,12 @@ def score_test_set(value: float | None, session: Session) -> tuple:
     epochs = session.replay_epochs()
     return {
         "summary": summary,
-        "matrix A": matrix_frame(a, scores.class_names),
-        "matrix B": matrix_frame(b, scores.class_names),
-        "matrix diff": matrix_frame(b - a, scores.class_names),
+        **{
+            f"matrix {key}": gr.Dataframe(
+                matrix_frame(matrix, scores.class_names), column_widths=matrix_columns(len(scores.class_names))
+            )
+            for key, matrix in (("A", a), ("B", b), ("diff", b - a))
+        },
         "per class": per_class_frame(scores),
         "chart": per_class_chart(
             scores.class_names, {name: scores.per_class_accuracy(name).tolist() for name in NAMES}, LOSS_COLORS
@@ -248,7 +261,7 @@ def explain_image(source: str, number: float | None, method: str, value: float |
         found = session.explain(image, method, replay_epoch(value))
     updates = {
         "summary": reading_summary(found, method, session.data.info.class_names),
-        "input": enlarge(image, INPUT_SCALE),
+        "input": enlarge(displayable(image), INPUT_SCALE),
         "strength": per_layer_chart(
             {name: e.activation_strength for name, e in found.items()},
             LOSS_COLORS,
@@ -300,12 +313,12 @@ def explanation_section(replay: gr.Slider, session: gr.State) -> None:
         go = gr.Button("Explain", variant="primary", elem_id="explain")
     shown = {
         "summary": gr.Markdown(
-            "Draw a digit on the Train & compare tab or choose a test image, then press Explain.",
+            "Draw a digit (or test an image of your own) on the Train & compare tab, or choose a test image, then press Explain.",
             elem_id="explain-summary",
         )
     }
     with gr.Row():
-        shown["input"] = gr.Image(label="What both models see (28x28)", elem_id="explain-input", height=200)
+        shown["input"] = gr.Image(label="What both models see", elem_id="explain-input", height=200)
         for name in NAMES:
             shown[f"overlay {name}"] = gr.Image(
                 label=f"Model {name}: where it looked", elem_id=f"explain-{name}", height=200
