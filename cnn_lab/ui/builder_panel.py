@@ -56,7 +56,10 @@ def report_frame(text: str) -> pd.DataFrame:
 def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) -> gr.Dataframe:
     """Rows of editable layers plus an add control; returns the validation table (updated by the caller)."""
 
-    @gr.render(inputs=layers_box)
+    # One render at a time, app-wide: a render registers its rows' events in the app's table of events, and two
+    # renders at once (A's and B's builder when a shared link sets both) break Gradio ("dictionary changed size
+    # during iteration"). A render takes milliseconds.
+    @gr.render(inputs=layers_box, concurrency_limit=1, concurrency_id="layer builder")
     def layer_rows(text: str):
         try:
             layers = layers_from_json(text)
