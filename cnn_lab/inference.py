@@ -74,7 +74,7 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
             gray = gray * alpha + 255 * (1 - alpha)
         image = gray
     if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)  # rounded: 254.9999 is 255, not 254
     return image
 
 

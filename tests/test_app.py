@@ -19,7 +19,7 @@ import psutil
 import pytest
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
-from own_datasets import class_images, digits_zip
+from own_datasets import class_images, digits_zip, twenty_six_classes
 from PIL import Image
 from real_drawings import small_fixed_part
 
@@ -676,4 +676,19 @@ def test_an_uploaded_dataset_trains_through_the_api_and_its_class_names_come_bac
     Image.fromarray(255 - np.kron(seven, np.ones((6, 6), np.uint8))).save(photo)  # dark on white, as on paper
     label_a, label_b, preview, note = client.predict(handle_file(str(photo)), api_name="/predict_image")
     assert label_a["label"] == "seven" and {c["label"] for c in label_b["confidences"]} == {"one", "seven", "zero"}
+    client.close()
+
+
+def test_a_26_class_upload_trains_through_the_api_and_inspect_names_every_class(url, mnist, tmp_path):
+    client = Client(url, verbose=False)
+    x, y, names = twenty_six_classes(mnist, per_class=30)
+    np.savez(tmp_path / "twenty six.npz", x=x, y=y, class_names=np.array(names))
+    summary, counts, *_ = client.predict(handle_file(str(tmp_path / "twenty six.npz")), 0, api_name="/upload_dataset")
+    assert "in 26 classes" in summary and len(counts["data"]) == 26
+    small = ("8,8,16,16", "adam", 0.003, 32, 2, False)
+    final = client.predict(*settings(a=small, b=small, subset=0, dataset="custom"), api_name="/train")
+    assert test_accuracy(final[SUMMARY], "A") > 3 / 26  # above chance
+    scores = client.predict(api_name="/inspect_test_set")
+    assert scores["class_names"] == names and len(scores["confusion"]["A"]) == 26
+    assert sum(f"true: {name}<" in final[RESULTS] for name in names) >= 8  # names, not numbers, under the images
     client.close()

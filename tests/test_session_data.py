@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from own_datasets import THREE_CLASSES, class_images, digits_zip, twenty_six_classes
+from real_drawings import small_fixed_part
 
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, Pool, RunConfig, TrainConfig
 from cnn_lab.data import UPLOADED
@@ -102,3 +103,18 @@ def test_a_preset_that_cannot_read_small_images_says_why(session, tmp_path, mnis
     with pytest.raises(ConfigError, match=r"model A cannot read tiny \(10x10, 1 channel, 3 classes\).*below 1x1|only"):
         list(session.train(replace(setup, a=replace(setup.a, model=deep))))
     assert not session.running
+
+
+def test_an_uploaded_photo_of_a_real_drawing_is_seen_as_the_sketchpad_sees_the_drawing(session):
+    """Real drawings (tests/data: printed, handwritten and mouse-drawn digits of other writers) as a user's own
+    files: dark on white as drawn, light on dark as scanned negatives, and as RGBA with a transparent background.
+    The models see each exactly as the sketchpad's path makes it."""
+    part = small_fixed_part(10)
+    for drawing in part["images"]:
+        seen = session.read_sketch(drawing).preview
+        assert seen is not None and seen.shape == (28, 28)
+        assert np.array_equal(session.read_image(drawing).preview, seen)
+        assert np.array_equal(session.read_image(255 - drawing).preview, seen)  # a negative is turned back
+        rgba = np.zeros((*drawing.shape, 4), np.uint8)
+        rgba[..., 3] = 255 - drawing  # ink as opaque black, paper transparent
+        assert np.array_equal(session.read_image(rgba).preview, seen)
