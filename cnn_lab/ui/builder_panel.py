@@ -33,10 +33,11 @@ MOVES = (
 )
 
 
-def report_frame(text: str) -> pd.DataFrame:
-    """The validation table: every layer's output shape, parameters and FLOPs, the broken one marked in place."""
+def report_frame(text: str, input_shape: tuple[int, int, int] = (1, 28, 28), classes: int = 10) -> pd.DataFrame:
+    """The validation table: every layer's output shape, parameters and FLOPs on images of ``input_shape`` with
+    ``classes`` classes, the broken one marked in place."""
     try:
-        rows = layer_report(layers_from_json(text)).rows
+        rows = layer_report(layers_from_json(text), input_shape, classes).rows
     except ConfigError as err:
         return pd.DataFrame(
             {"#": [""], "layer": ["(layer list)"], "output": [""], "params": [""], "FLOPs": [""], "problem": [str(err)]}

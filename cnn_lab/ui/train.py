@@ -291,6 +291,16 @@ def images_per_epoch(dataset: str, subset, validation, session: Session):
         return gr.skip()
 
 
+def builder_table(layers: str, dataset: str, session: Session):
+    """A builder's layer table on the run's dataset: shapes, parameters and FLOPs as the model will have them there
+    (on MNIST's 28x28 while that dataset cannot be loaded)."""
+    try:
+        data = session.dataset(dataset)
+    except (ConfigError, DataError):
+        return report_frame(layers)
+    return report_frame(layers, data.image_shape, data.info.num_classes)
+
+
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():
@@ -312,8 +322,8 @@ class TrainTab:
 
 
 def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) -> tuple[dict, tuple]:
-    """One model's column: architecture, channels, training controls, layer builder. Returns its inputs by field name
-    and its augmentation preview (checkboxes, gallery, button)."""
+    """One model's column: architecture, channels, training controls, layer builder. Returns its inputs by field name,
+    then its augmentation preview (checkboxes, gallery, button) and its builder's layer table."""
     defaults = default_experiment().a if name == "A" else default_experiment().b
     with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
@@ -335,9 +345,13 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
         architecture_fields, [architecture, channel_box, layers], [layers, *inputs, about], api_name=False
     )
     channel_box.change(mirror_channels, [architecture, channel_box, layers], layers, api_name=False)
-    layers.change(report_frame, layers, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
     fields = {"architecture": architecture, "channels": channel_box, "layers": layers} | controls
-    return {f"{name}.{field}": component for field, component in fields.items()}, (controls["augment"], gallery, redraw)
+    return {f"{name}.{field}": component for field, component in fields.items()}, (
+        controls["augment"],
+        gallery,
+        redraw,
+        table,
+    )
 
 
 def run_settings(device: str) -> dict[str, gr.components.Component]:
@@ -624,10 +638,15 @@ def wire_setup(setup: dict, share: dict, previews: list, epoch_images: gr.Number
     run_inputs = [setup["run.dataset"], setup["run.train_subset"], setup["run.validation_size"]]
     for setting in run_inputs:
         setting.change(images_per_epoch, [*run_inputs, session], epoch_images, api_name=False, show_progress="hidden")
-    for kinds, gallery, redraw in previews:
+    for name, (kinds, gallery, redraw, table) in zip(NAMES, previews, strict=True):
         for trigger in (kinds.change, redraw.click):
             inputs = [kinds, setup["run.dataset"], session]
             trigger(augmentation_preview, inputs, gallery, api_name=False, show_progress="hidden")
+        gr.on(
+            [setup[f"{name}.layers"].change, setup["run.dataset"].change], builder_table,
+            [setup[f"{name}.layers"], setup["run.dataset"], session], table,
+            api_name=False, show_progress="hidden", trigger_mode="always_last",
+        )  # fmt: skip
     share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
         None, share["token"], share["link"], js=COPY_LINK_JS
     )
