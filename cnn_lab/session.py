@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
 import sqlite3
 import threading
@@ -105,15 +106,9 @@ def augmentation_preview(
 ) -> list[tuple[np.ndarray, str]]:
     """A few training images (uint8, as the models read them) with their labels, as a model trained with ``kinds``
     sees them, taken from as many classes as there are images; a new draw each time by default."""
-    classes = data.info.num_classes
-    firsts = [
-        (data.train_labels == k).nonzero().flatten()[: AUGMENT_PREVIEW_IMAGES // classes + 1] for k in range(classes)
-    ]
-    picks = [
-        int(firsts[k % classes][k // classes])
-        for k in range(AUGMENT_PREVIEW_IMAGES)
-        if k // classes < len(firsts[k % classes])
-    ]
+    per_class = AUGMENT_PREVIEW_IMAGES // data.info.num_classes + 1
+    firsts = [(data.train_labels == k).nonzero().flatten()[:per_class].tolist() for k in range(data.info.num_classes)]
+    picks = [i for turn in itertools.zip_longest(*firsts) for i in turn if i is not None][:AUGMENT_PREVIEW_IMAGES]
     images, labels = data.train_images[picks], data.train_labels[picks].tolist()
     shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
     return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
