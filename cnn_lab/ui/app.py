@@ -12,7 +12,7 @@ from ..views import RESULTS_CSS
 from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
 from .inspect import inspect_tab
-from .learn import learn_tab
+from .learn import glossary_html, learn_tab
 from .runs import runs_tab
 from .train import restore_from_link, train_tab, training_slots
 from .wiring import by_name
@@ -33,6 +33,12 @@ CSS = (
 .cnn-seen .cnn-grid { grid-template-columns: repeat(8, minmax(0, 1fr)); }
 .cnn-seen .cnn-card img { width: 100%; max-width: 84px; height: auto; }
 #settings-glossary .virtual-table-viewport { max-height: none !important; }
+.cnn-glossary { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 12px; }
+.cnn-term { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }
+.cnn-term h4 { margin: 0 0 4px 0; }
+.cnn-term p { margin: 0 0 6px 0; font-size: 14px; }
+.cnn-term img { max-width: 100%; height: auto; image-rendering: pixelated; }
+.cnn-term .cnn-caption { color: var(--body-text-color-subdued); font-size: 12px; }
 """
 )
 
@@ -98,11 +104,12 @@ def build_app(
                 data = data_tab(
                     tab.setup["run.dataset"], {name: tab.setup[f"{name}.augment"] for name in "AB"}, session
                 )
-            with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
-                learn_tab()
+            with gr.Tab("Learn", id="learn", elem_id="tab-learn") as learn_page:
+                glossary, glossary_inputs = learn_tab(session)
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
+        learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
         data_page.select(
             by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
             list(data.overview.values()), api_name=False,

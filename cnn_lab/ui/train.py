@@ -14,16 +14,18 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from ..advice import advice_for, long_run
 from ..builder import layers_to_json
 from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, RunConfig
-from ..crossval import MAX_FOLDS
+from ..crossval import MAX_FOLDS, seconds_per_image
 from ..data import DataError
 from ..inference import drawing_from_base64
 from ..pictures import displayable
 from ..presets import DEFAULT_CHANNELS_B, PRESETS, default_experiment, measured_note
 from ..runtime import available_devices
-from ..session import NAMES, Session
+from ..session import NAMES, Session, fitted
 from ..sharing import QUERY_KEY, experiment_from_token, experiment_to_token
+from ..troubleshooting import TROUBLES
 from ..views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, CrossValidationView, checkpoint_frame
 from .builder_panel import builder_panel, report_frame
 from .fields import (
@@ -301,6 +303,29 @@ def builder_table(layers: str, dataset: str, session: Session):
     return report_frame(layers, data.image_shape, data.info.num_classes)
 
 
+def setting_advice(*values):
+    """Each model's warnings for the page's settings (unchanged while a value is invalid: the fields say why)."""
+    *values, session = values
+    try:
+        setup = setup_from_list(values)
+        data = session.dataset(setup.run.dataset)
+        setup = fitted(setup, data)
+    except (ConfigError, DataError):
+        return gr.skip(), gr.skip()
+    images = session.images_per_epoch(setup.run)
+    texts = []
+    for spec in (setup.a, setup.b):
+        found = advice_for(spec, data.image_shape)
+        slow = long_run(spec, setup.run, lambda spec=spec: seconds_per_image(spec, setup.run, data), images)
+        texts.append(
+            "\n\n".join(
+                f"{a.text()} More in *Learn → When training goes wrong → {TROUBLES[a.troubleshooting].symptom}*."
+                for a in (*found, *([slow] if slow else []))
+            )
+        )
+    return tuple(texts)
+
+
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():
@@ -321,9 +346,20 @@ class TrainTab:
     share_note: gr.Markdown  # where restoring a shared link says how it went
 
 
-def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) -> tuple[dict, tuple]:
-    """One model's column: architecture, channels, training controls, layer builder. Returns its inputs by field name,
-    then its augmentation preview (checkboxes, gallery, button) and its builder's layer table."""
+@dataclass
+class ColumnParts:
+    """What a model column shows besides its inputs, for wire_setup to fill."""
+
+    augment: gr.CheckboxGroup
+    gallery: gr.Gallery  # the augmentation preview
+    redraw: gr.Button
+    table: gr.Dataframe  # the builder's layer table
+    advice: gr.Markdown  # warnings its settings earn
+
+
+def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) -> tuple[dict, ColumnParts]:
+    """One model's column: architecture, channels, training controls, layer builder, warnings. Returns its inputs by
+    field name, and the parts wire_setup fills."""
     defaults = default_experiment().a if name == "A" else default_experiment().b
     with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
@@ -340,17 +376,15 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
         controls, gallery, redraw = training_controls(name, defaults.train, epoch_images)
         with gr.Accordion(f"Layer builder, model {name}", open=False):
             table = builder_panel(name, layers, architecture)
+        advice = gr.Markdown("", elem_id=f"advice-{name}")
     inputs = [controls[f] for f in TRAIN_FIELDS]
     architecture.change(
         architecture_fields, [architecture, channel_box, layers], [layers, *inputs, about], api_name=False
     )
     channel_box.change(mirror_channels, [architecture, channel_box, layers], layers, api_name=False)
     fields = {"architecture": architecture, "channels": channel_box, "layers": layers} | controls
-    return {f"{name}.{field}": component for field, component in fields.items()}, (
-        controls["augment"],
-        gallery,
-        redraw,
-        table,
+    return {f"{name}.{field}": component for field, component in fields.items()}, ColumnParts(
+        controls["augment"], gallery, redraw, table, advice
     )
 
 
@@ -638,15 +672,19 @@ def wire_setup(setup: dict, share: dict, previews: list, epoch_images: gr.Number
     run_inputs = [setup["run.dataset"], setup["run.train_subset"], setup["run.validation_size"]]
     for setting in run_inputs:
         setting.change(images_per_epoch, [*run_inputs, session], epoch_images, api_name=False, show_progress="hidden")
-    for name, (kinds, gallery, redraw, table) in zip(NAMES, previews, strict=True):
-        for trigger in (kinds.change, redraw.click):
-            inputs = [kinds, setup["run.dataset"], session]
-            trigger(augmentation_preview, inputs, gallery, api_name=False, show_progress="hidden")
+    for name, parts in zip(NAMES, previews, strict=True):
+        for trigger in (parts.augment.change, parts.redraw.click):
+            inputs = [parts.augment, setup["run.dataset"], session]
+            trigger(augmentation_preview, inputs, parts.gallery, api_name=False, show_progress="hidden")
         gr.on(
             [setup[f"{name}.layers"].change, setup["run.dataset"].change], builder_table,
-            [setup[f"{name}.layers"], setup["run.dataset"], session], table,
+            [setup[f"{name}.layers"], setup["run.dataset"], session], parts.table,
             api_name=False, show_progress="hidden", trigger_mode="always_last",
         )  # fmt: skip
+    gr.on(
+        [setup[name].change for name in SETUP_FIELDS], setting_advice, [*setup_inputs, session],
+        [parts.advice for parts in previews], api_name=False, show_progress="hidden", trigger_mode="always_last",
+    )  # fmt: skip
     share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
         None, share["token"], share["link"], js=COPY_LINK_JS
     )
