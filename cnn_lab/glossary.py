@@ -155,7 +155,7 @@ def _picture_makers() -> dict[str, Callable[[Digits], np.ndarray]]:
         "digit and edges": lambda d: side_by_side(grey(d.digit), signed(edge(d))),
         "kernel": lambda d: side_by_side(signed(EDGE), signed(BLUR)),
         "stride": lambda d: side_by_side(signed(edge(d)), signed(conv(d.digit, EDGE, stride=2))),
-        "padding": lambda d: side_by_side(grey(d.digit), grey(F.pad(d.digit, (3, 3, 3, 3)))),
+        "padding": lambda d: side_by_side(grey(d.digit), _padded(d.digit, 3)),
         "feature maps": lambda d: side_by_side(*(signed(conv(d.digit, k)) for k in (EDGE, EDGE.T, -EDGE, BLUR))),
         "max pooling": lambda d: side_by_side(heat(edge(d).clamp(min=0)), heat(F.max_pool2d(edge(d).clamp(min=0)[None], 2)[0])),
         "average pooling": lambda d: side_by_side(heat(edge(d).clamp(min=0)), heat(F.avg_pool2d(edge(d).clamp(min=0)[None], 2)[0])),
@@ -182,6 +182,15 @@ def _picture_makers() -> dict[str, Callable[[Digits], np.ndarray]]:
         "cross-entropy": lambda d: curve([-np.log(np.linspace(0.02, 1, 50))], [BLUE]),
         "fit": lambda d: curve(list(_fit_errors()), [BLUE, ORANGE]),
     }  # fmt: skip
+
+
+def _padded(digit: torch.Tensor, pad: int) -> np.ndarray:
+    """The digit with ``pad`` pixels of zeros around it, the added zeros tinted blue to be seen."""
+    picture = grey(F.pad(digit, (pad, pad, pad, pad)))
+    border = np.ones(picture.shape[:2], bool)
+    border[pad:-pad, pad:-pad] = False
+    picture[border] = (30, 64, 150)
+    return picture
 
 
 def _boxes(digit: torch.Tensor) -> np.ndarray:
@@ -214,7 +223,7 @@ TERMS = (
     Term("convolution", "Slides a small grid of weights (a kernel) over the image and sums the products at every position: one number per position, a new image.", "digit and edges", "a 7, and what an edge kernel makes of it (red: positive, blue: negative)"),
     Term("kernel (filter)", "The small grid of weights a convolution slides; training learns its values. 3x3 is the common size.", "kernel", "a horizontal-edge kernel and a blur kernel"),
     Term("stride", "How far the kernel moves between positions. Stride 2 halves the output's width and height.", "stride", "the same kernel at stride 1 and stride 2"),
-    Term("padding", "Zeros added around the image so the kernel also fits at the border; padding 1 keeps a 3x3 convolution's output the size of its input.", "padding", "the 7, and the 7 padded with 3 pixels of zeros"),
+    Term("padding", "Zeros added around the image so the kernel also fits at the border; padding 1 keeps a 3x3 convolution's output the size of its input.", "padding", "the 7, and the 7 padded with 3 pixels of zeros (tinted blue)"),
     Term("feature map", "One convolution kernel's output over the whole image; a layer with 16 channels makes 16 of them.", "feature maps", "four kernels' maps of the same 7"),
     Term("channel", "One of the images stacked in a layer's input or output: 1 for a grey digit, 3 for colour, one per kernel after a convolution.", "feature maps", "four channels of one layer"),
     Term("pooling", "Shrinks a feature map by summarising each small window; it keeps what was found and forgets exactly where.", "max pooling", "a map and its 2x2 max-pooling"),

@@ -38,6 +38,7 @@ from cnn_lab.config import (
     RunConfig,
     TrainConfig,
 )
+from cnn_lab.experiments import guided_setup
 from cnn_lab.presets import PRESETS, default_experiment
 from cnn_lab.sharing import experiment_from_token
 from cnn_lab.ui import api_values, build_app, quiet_queue
@@ -691,4 +692,17 @@ def test_a_26_class_upload_trains_through_the_api_and_inspect_names_every_class(
     scores = client.predict(api_name="/inspect_test_set")
     assert scores["class_names"] == names and len(scores["confusion"]["A"]) == 26
     assert sum(f"true: {name}<" in final[RESULTS] for name in names) >= 8  # names, not numbers, under the images
+    client.close()
+
+
+def test_a_guided_experiment_trained_through_the_api_is_explained_from_its_numbers(url):
+    client = Client(url, verbose=False)
+    setup = guided_setup("learning rate")
+    setup = replace(setup, run=replace(setup.run, train_subset=2_000))  # shorter, the same one change
+    final = list(client.submit(setup.to_json(), False, api_name="/train_setup"))[-1]
+    words = client.predict("learning rate", api_name="/guided_result")
+    shown = [f"{test_accuracy(final[SUMMARY], name):.2%}" for name in "AB"]
+    assert f"B (learning rate changed) reached {shown[1]} test accuracy, A {shown[0]}" in words
+    assert "seed noise" in words
+    assert "not this experiment" in client.predict("batch size", api_name="/guided_result")
     client.close()

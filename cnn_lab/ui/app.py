@@ -105,7 +105,9 @@ def build_app(
                     tab.setup["run.dataset"], {name: tab.setup[f"{name}.augment"] for name in "AB"}, session
                 )
             with gr.Tab("Learn", id="learn", elem_id="tab-learn") as learn_page:
-                glossary, glossary_inputs = learn_tab(session)
+                glossary, glossary_inputs = learn_tab(
+                    session, [tab.setup[name] for name in SETUP_FIELDS], tab.share_note
+                )
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)

@@ -9,10 +9,20 @@ import gradio as gr
 import pandas as pd
 
 from ..data import DataError
+from ..experiments import (
+    GUIDED,
+    GUIDED_EPOCHS,
+    GUIDED_IMAGES,
+    differing_fields,
+    guided_setup,
+    seed_spread_pp,
+    what_it_shows,
+)
 from ..glossary import TERMS, digits_from, picture
 from ..pictures import png_base64
 from ..session import Session
 from ..troubleshooting import TROUBLES, trouble_markdown
+from .train import page_values
 from .training_panel import LABELS
 
 
@@ -45,8 +55,47 @@ def glossary_html(search: str, session: Session) -> str:
     return f'<div class="cnn-glossary">{"".join(cards)}</div>'
 
 
-def learn_tab(session: gr.State) -> tuple[gr.HTML, list]:
-    """Lay out the tab; returns the glossary and what fills it, for the app to fill when the tab opens."""
+def set_up_guided(knob: str) -> list:
+    """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
+    change), and a note saying what to do next."""
+    if knob not in GUIDED:
+        raise gr.Error(f"experiment must be one of {', '.join(GUIDED)}, got {knob!r}", title="Check the settings")
+    note = (
+        f"**Guided experiment: {knob}.** {GUIDED[knob].question} A and B now differ only in "
+        f"*{GUIDED[knob].field}*, on {GUIDED_IMAGES:,} training images, {GUIDED_EPOCHS} epochs, the same seed. "
+        "Press **Train Models**, then come back to *Learn* and ask what it showed."
+    )
+    return page_values(guided_setup(knob), note) + [note]
+
+
+def guided_result(knob: str, session: Session) -> str:
+    """What the session's last run shows about ``knob``, from its numbers; or why it cannot say."""
+    if session.finished is None or not session.trained or set(session.contenders) != {"A", "B"}:
+        return "Train the guided experiment first (set it up above, then *Train Models* in Train & compare)."
+    a, b = session.contenders["A"].spec, session.contenders["B"].spec
+    differ = differing_fields(a, b)
+    if differ != [GUIDED[knob].field]:
+        return (
+            f"The last run was not this experiment: its models differ in {', '.join(differ) or 'nothing'}, "
+            f"not only in {GUIDED[knob].field}. Set it up again and train."
+        )
+    return what_it_shows(knob, session.finished.results, seed_spread_pp())
+
+
+def learn_tab(session: gr.State, setup_inputs: list, setup_note: gr.Markdown) -> tuple[gr.HTML, list]:
+    """Lay out the tab; returns the glossary and what fills it, for the app to fill when the tab opens.
+    ``setup_inputs`` (the Train tab's, in SETUP_FIELDS order) and ``setup_note`` are set by a guided experiment."""
+    gr.Markdown(
+        "### Guided experiments\nOne click sets models A and B to differ in exactly one setting, on the same "
+        "images, order and seed. Train them, then read what the difference showed."
+    )
+    with gr.Row():
+        knob = gr.Dropdown(list(GUIDED), value="learning rate", label="Change one thing", elem_id="guided-knob")
+        set_up = gr.Button("Set up A and B", variant="primary", elem_id="guided-set-up")
+        shown = gr.Button("What did it show?", elem_id="guided-result")
+    guided_note = gr.Markdown("", elem_id="guided-note")
+    set_up.click(set_up_guided, knob, [*setup_inputs, setup_note, guided_note], api_name=False)
+    shown.click(guided_result, [knob, session], guided_note, api_name="guided_result")
     gr.Markdown("### When training goes wrong")
     for trouble in TROUBLES.values():
         with gr.Accordion(trouble.symptom, open=False, elem_id=f"trouble-{trouble.slug}"):
