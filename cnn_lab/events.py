@@ -19,6 +19,7 @@ class RunStarted:
     train_size: int
     total_steps: dict[str, int]
     validation_size: int = 0
+    num_classes: int = 10  # of the data: what guessing scores is 1 / num_classes
 
 
 @dataclass(frozen=True)

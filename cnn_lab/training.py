@@ -413,8 +413,9 @@ def train_models(
     progress = [_start(c, run, d, epochs) for c in contenders]
     totals = {p.contender.name: p.total_steps for p in progress}
     yield RunStarted(
-        device_label(d.device), precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size
-    )
+        device_label(d.device), precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size,
+        d.num_classes,
+    )  # fmt: skip
     started = time.perf_counter()
     while (running := [p for p in progress if p.status == "running"]) and not stop.is_set():
         # the model that has seen the fewest images steps next (min() keeps the first on ties)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..advice import advice_for, long_run
 from ..builder import layers_to_json
+from ..coach import coach_text
 from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, RunConfig
 from ..crossval import MAX_FOLDS, seconds_per_image
 from ..data import DataError
@@ -68,6 +69,7 @@ RUN_OUTPUTS = (
     "rate A",
     "rate B",
     "checkpoints",
+    "coach",
 )
 
 
@@ -84,6 +86,7 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
         "accuracy": gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session)),
         **{f"log {name}": view.log_text(name) for name in NAMES},
         **{f"rate {name}": view.learning_rate_frame(name) for name in NAMES},
+        "coach": coach_text(view),
     }
     if finished:
         page |= {
@@ -104,7 +107,7 @@ def stream_run(session: Session, updates, full_range: bool):
 def train(*values):
     """Train a fresh pair. Inputs: the setup's values in the page's order (see README), then whether the accuracy chart shows 0-100 %.
     Streams status, progress, loss curve, accuracy curve, log A, log B, results HTML, summary table, learning-rate curves A and B,
-    saved epochs."""
+    saved epochs, and the coach's words on the curves."""
     *setup, full_range, session = values
     with user_errors():
         updates = session.train(setup_from_list(setup))
@@ -431,7 +434,8 @@ def live_charts() -> dict[str, gr.components.Component]:
     c = {
         "progress": gr.Textbox(
             label="Progress", lines=2, max_lines=2, interactive=False, elem_classes="cnn-mono", elem_id="progress"
-        )
+        ),
+        "coach": gr.Markdown("", elem_id="coach"),  # what the curves show, in words (coach.py)
     }
     with gr.Row():
         c["loss"] = gr.LinePlot(

@@ -1,0 +1,58 @@
+"""The coach on real runs built to go wrong (not learning, diverging, overfitting) and on a healthy default run."""
+
+from dataclasses import replace
+
+import pytest
+
+from cnn_lab.coach import coach_text, remarks
+from cnn_lab.config import ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.contenders import create_contenders
+from cnn_lab.presets import default_experiment
+from cnn_lab.training import train_models
+from cnn_lab.views import RunView
+
+SMALL = ModelConfig.from_conv_channels([8, 8, 16, 16])
+
+
+def scored_on_fewer(data, count: int = 1_000):
+    """The data with its first ``count`` test images: every evaluation of a many-epoch run stays cheap."""
+    return replace(data, test_images=data.test_images[:count], test_labels=data.test_labels[:count])
+
+
+def run_view(spec: ModelSpec, run: RunConfig, data) -> RunView:
+    """Train one model for real and fold its events into the page's view, as the page does."""
+    view = RunView(["A"], validation=run.validation_size > 0)
+    for event in train_models(create_contenders({"A": spec}, run), run, scored_on_fewer(data), gradient_every=25):
+        view.add(event)
+    return view
+
+
+@pytest.mark.parametrize(
+    "spec, run, trouble",
+    [
+        (ModelSpec(SMALL, TrainConfig("sgd", 1e-5, 32, 1)), RunConfig(train_subset=2_000, seed=1), "stuck-at-chance"),
+        (ModelSpec(SMALL, TrainConfig("sgd", 10.0, 32, 1)), RunConfig(train_subset=3_000, seed=2), "loss-is-nan"),
+        (
+            ModelSpec(ModelConfig.from_conv_channels([16, 32, 32, 32]), TrainConfig("adam", 2e-3, 25, 20)),
+            RunConfig(train_subset=400, validation_size=200, seed=1),
+            "overfitting",
+        ),
+    ],
+    ids=["not learning", "diverging", "overfitting"],
+)
+def test_the_coach_names_what_went_wrong(mnist, spec, run, trouble):
+    view = run_view(spec, run, mnist)
+    found = remarks(view)
+    assert trouble in {r.trouble for r in found}, [r.text for r in found]
+    assert "Coach:" in coach_text(view) and "When training goes wrong" in coach_text(view)
+
+
+def test_the_coach_is_quiet_on_a_healthy_default_run(mnist):
+    setup = default_experiment()
+    run = replace(setup.run, train_subset=10_000, evals_per_epoch=1)
+    view = RunView(["A", "B"])
+    pair = create_contenders({"A": setup.a, "B": setup.b}, run)
+    for event in train_models(pair, run, scored_on_fewer(mnist, 2_000), gradient_every=25):
+        view.add(event)
+    assert remarks(view) == [], [r.text for r in remarks(view)]
+    assert "both models learnt as expected" in coach_text(view)
