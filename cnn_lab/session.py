@@ -47,6 +47,7 @@ from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
 from .uploads import read_upload
 from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
+from .walkthrough import Facts
 from .worker import JobRun, WorkerDied, WorkerPool
 
 NAMES = ("A", "B")
@@ -201,6 +202,7 @@ class Session:
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
         self.last_sketch: np.ndarray | None = None  # the latest drawing or image read, as the models see it
         self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
+        self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
 
     @property
     def training_process(self) -> int | None:
@@ -218,6 +220,16 @@ class Session:
         return self.finished is not None and any(
             r.steps > 0 or r.status == IMPORTED for r in self.finished.results.values()
         )
+
+    def walkthrough(self) -> Facts:
+        """What Start here needs to know of this session to tick its steps."""
+        results = self.finished.results if self.finished is not None and self.trained else {}
+        accuracies = {name: r.test_accuracy for name, r in results.items()}
+        complete = set(accuracies) == set(NAMES) and None not in accuracies.values()
+        return Facts(
+            self.first_set_up, self.trained, accuracies if complete else None, self.last_sketch is not None,
+            bool(self._scores),
+        )  # fmt: skip
 
     # ------------------------------------------------------------ data
 

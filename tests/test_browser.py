@@ -745,3 +745,25 @@ def test_a_person_uploads_a_dataset_previews_it_trains_on_it_and_sees_its_class_
     screenshot(page, "light-train-own-data")
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
+
+
+def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(open_page):
+    page, problems = open_page()
+    open_tab(page, "learn")
+    steps = page.locator("#walkthrough")
+    expect(steps).to_contain_text("→ Set up a first comparison")
+    page.locator("#start-set-up").click()
+    expect(page.locator("#tab-train-button")).to_have_attribute("aria-selected", "true")  # the page turned
+    open_accordion(page.locator("#run-settings"))
+    expect(run_setting(page, "Training images (0 = all)")).to_have_value("10000")
+    expect(page.locator("#share-note")).to_contain_text("Start here, step 2")
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished"), timeout=RUN_TIMEOUT_S * 1000)
+    expect(page.locator("#coach")).to_contain_text("Coach:")
+    open_tab(page, "learn")
+    expect(steps).to_contain_text("✓ Train both and watch")
+    expect(steps).to_contain_text(re.compile(r"Model [AB] reached \d+\.\d+%, model [AB] \d+\.\d+%"))
+    expect(steps).to_contain_text("→ Draw a digit")
+    screenshot(page, "light-learn-start-here")
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)

@@ -12,7 +12,7 @@ from ..views import RESULTS_CSS
 from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
 from .inspect import inspect_tab
-from .learn import glossary_html, learn_tab
+from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
 from .train import restore_from_link, train_tab, training_slots
 from .wiring import by_name
@@ -91,7 +91,7 @@ def build_app(
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
         gr.Markdown("# cnn_lab")
-        with gr.Tabs(elem_id="tabs"):
+        with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
                 tab = train_tab(session, device, max_concurrent_trainings)
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
@@ -105,13 +105,15 @@ def build_app(
                     tab.setup["run.dataset"], {name: tab.setup[f"{name}.augment"] for name in "AB"}, session
                 )
             with gr.Tab("Learn", id="learn", elem_id="tab-learn") as learn_page:
-                glossary, glossary_inputs = learn_tab(
-                    session, [tab.setup[name] for name in SETUP_FIELDS], tab.share_note
+                glossary, glossary_inputs, walkthrough = learn_tab(
+                    session, [tab.setup[name] for name in SETUP_FIELDS], tab.share_note, tabs
                 )
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
+        learn_page.select(start_here, session, walkthrough, api_name=False)
+        demo.load(start_here, session, walkthrough, api_name=False)
         data_page.select(
             by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
             list(data.overview.values()), api_name=False,

@@ -22,6 +22,7 @@ from ..glossary import TERMS, digits_from, picture
 from ..pictures import png_base64
 from ..session import Session
 from ..troubleshooting import TROUBLES, trouble_markdown
+from ..walkthrough import first_comparison, walkthrough_markdown
 from .train import page_values
 from .training_panel import LABELS
 
@@ -82,9 +83,27 @@ def guided_result(knob: str, session: Session) -> str:
     return what_it_shows(knob, session.finished.results, seed_spread_pp())
 
 
-def learn_tab(session: gr.State, setup_inputs: list, setup_note: gr.Markdown) -> tuple[gr.HTML, list]:
-    """Lay out the tab; returns the glossary and what fills it, for the app to fill when the tab opens.
-    ``setup_inputs`` (the Train tab's, in SETUP_FIELDS order) and ``setup_note`` are set by a guided experiment."""
+def start_here(session: Session) -> str:
+    return walkthrough_markdown(session.walkthrough())
+
+
+def set_up_first(session: Session) -> list:
+    """Start here, step 1: the Train tab set to the first comparison, and the page turned to it."""
+    session.first_set_up = True
+    note = "**Start here, step 2:** press **Train Models** and watch the curves (steps are in the *Learn* tab)."
+    return page_values(first_comparison(), note) + [start_here(session), gr.Tabs(selected="train")]
+
+
+def learn_tab(
+    session: gr.State, setup_inputs: list, setup_note: gr.Markdown, tabs: gr.Tabs
+) -> tuple[gr.HTML, list, gr.Markdown]:
+    """Lay out the tab; returns the glossary and what fills it, and the Start here steps, for the app to fill when
+    the tab opens. ``setup_inputs`` (the Train tab's, in SETUP_FIELDS order) and ``setup_note`` are set by Start
+    here and the guided experiments; ``tabs`` turns the page to the Train tab."""
+    gr.Markdown("### Start here")
+    steps = gr.Markdown("", elem_id="walkthrough")
+    first = gr.Button("Set up my first comparison", variant="primary", elem_id="start-set-up")
+    first.click(set_up_first, session, [*setup_inputs, setup_note, steps, tabs], api_name=False)
     gr.Markdown(
         "### Guided experiments\nOne click sets models A and B to differ in exactly one setting, on the same "
         "images, order and seed. Train them, then read what the difference showed."
@@ -113,4 +132,4 @@ def learn_tab(session: gr.State, setup_inputs: list, setup_note: gr.Markdown) ->
         "Start from the defaults, change one setting in model B, train, and compare the curves."
     )
     gr.Dataframe(settings_frame(), interactive=False, wrap=True, elem_id="settings-glossary")
-    return glossary, [search, session]
+    return glossary, [search, session], steps
