@@ -1,8 +1,11 @@
+import gradio as gr
 import pytest
 
 from cnn_lab.config import ConfigError, TrainConfig
-from cnn_lab.ui.fields import TRAIN_FIELDS, train_config, train_values
-from cnn_lab.ui.training_panel import schedule_frame, typical_settings
+from cnn_lab.session import Session, Workspace
+from cnn_lab.ui.fields import SETUP_FIELDS, TRAIN_FIELDS, train_config, train_values
+from cnn_lab.ui.train import train_tab
+from cnn_lab.ui.training_panel import LABELS, schedule_frame, typical_settings
 
 
 def test_a_column_reads_back_the_config_it_shows():
@@ -65,3 +68,18 @@ def test_whole_numbers_may_come_as_text_with_a_decimal_point():
     assert train_config(values | {"epochs": "3.0"}).epochs == 3
     with pytest.raises(ConfigError, match="epochs must be a whole number from 1 to 50, got 2.5"):
         train_config(values | {"epochs": "2.5"})
+
+
+def test_every_setup_control_explains_itself_with_its_range_or_a_start_value():
+    """Checked from the page's own components: each visible setup input carries an explanation, and every
+    training control says where a beginner starts."""
+    with gr.Blocks():
+        tab = train_tab(gr.State(Session(Workspace(processes=False))), "auto", 2)
+    for name in SETUP_FIELDS:
+        component = tab.setup[name]
+        if name.endswith(".layers"):  # the builder's hidden list: its rows explain themselves
+            continue
+        assert (component.info or "").strip(), f"{name} has no explanation"
+        field = name.split(".", 1)[1]
+        if field in LABELS:
+            assert "start:" in LABELS[field][1], f"{name} gives a beginner no starting value"

@@ -366,13 +366,16 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
     defaults = default_experiment().a if name == "A" else default_experiment().b
     with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
-        architecture = gr.Dropdown(PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}")
+        architecture = gr.Dropdown(
+            PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}",
+            info="a preset, your 4 channel sizes, or the builder's layer list; start: Custom or a preset",
+        )  # fmt: skip
         about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
         channel_text = ", ".join(map(str, channels))
         channel_box = gr.Textbox(
             channel_text,
             label="Conv2D channel sizes for all 4 layers",
-            info="used when the architecture is Custom",
+            info=f"used when the architecture is Custom; 1 to {LIMITS.max_channels} each; start: 16, 32, 64, 64",
             elem_id=f"channels-{name}",
         )
         layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
@@ -399,7 +402,9 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
                 "dataset": gr.Dropdown(
                     DATASET_CHOICES, value="mnist", label="Dataset", info="see it in the Data tab", elem_id="dataset"
                 ),
-                "train_subset": gr.Number(0, label="Training images (0 = all)", precision=0),
+                "train_subset": gr.Number(
+                    0, label="Training images (0 = all)", precision=0, info="fewer: faster runs; start: 10000"
+                ),
                 "seed": gr.Number(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
                 "device": gr.Dropdown(
                     ["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"

@@ -45,39 +45,57 @@ DEFAULT_TRAIN_IMAGES = (
     60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
 )
 
-LABELS = {
-    "optimizer": ("Optimizer", "how gradients become weight updates"),
-    "learning_rate": ("Learning rate", f"step size; above 0, at most {LIMITS.max_learning_rate:g}"),
-    "batch_size": ("Batch size", f"images per step; 1 to {LIMITS.max_batch_size}"),
-    "epochs": ("Epochs", f"passes over the training images; 1 to {LIMITS.max_epochs}"),
+LABELS = {  # each control's label, then what it does, its allowed range, and where a beginner starts
+    "optimizer": ("Optimizer", "how gradients become weight updates; start: Adam"),
+    "learning_rate": (
+        "Learning rate",
+        f"step size; above 0, at most {LIMITS.max_learning_rate:g}; start: Adam 0.001, SGD 0.01-0.1",
+    ),
+    "batch_size": ("Batch size", f"images per step; 1 to {LIMITS.max_batch_size}; start: 64-128"),
+    "epochs": ("Epochs", f"passes over the training images; 1 to {LIMITS.max_epochs}; start: 1-3"),
     "weight_decay": (
         "Weight decay",
-        "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual)",
+        "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual); start: empty, or 1e-4",
     ),
     "momentum": (
         "Momentum",
-        "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual)",
+        "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual); start: 0.9",
     ),
-    "nesterov": ("Nesterov", "SGD looks ahead along its momentum before the gradient"),
-    "beta1": ("Adam beta1", "averaging of gradients (momentum); 0 to below 1"),
-    "beta2": ("Adam beta2", "averaging of squared gradients (step scale); 0 to below 1"),
-    "alpha": ("RMSprop alpha", "averaging of squared gradients; 0 to below 1"),
-    "schedule": ("Learning-rate schedule", "how the rate changes over the run (one-cycle also dips momentum by 0.1)"),
+    "nesterov": ("Nesterov", "SGD looks ahead along its momentum before the gradient; start: off"),
+    "beta1": ("Adam beta1", "averaging of gradients (momentum); 0 to below 1; start: 0.9"),
+    "beta2": ("Adam beta2", "averaging of squared gradients (step scale); 0 to below 1; start: 0.999"),
+    "alpha": ("RMSprop alpha", "averaging of squared gradients; 0 to below 1; start: 0.99"),
+    "schedule": (
+        "Learning-rate schedule",
+        "how the rate changes over the run (one-cycle also dips momentum by 0.1); start: constant, then cosine",
+    ),
     "warmup_epochs": (
         "Warm-up epochs",
-        "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise)",
+        "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise); start: 0",
     ),
-    "gamma": ("Decay factor gamma", "step: x gamma per step; exponential: x gamma per epoch; above 0, at most 1"),
-    "decay_every": ("Step every (epochs)", "epochs between two steps of the step schedule; above 0"),
-    "loss": ("Loss", "what training minimises"),
-    "label_smoothing": ("Label smoothing", "share of the target spread over all classes; above 0, below 1"),
+    "gamma": (
+        "Decay factor gamma",
+        "step: x gamma per step; exponential: x gamma per epoch; above 0, at most 1; start: 0.5 (step), 0.9",
+    ),
+    "decay_every": ("Step every (epochs)", "epochs between two steps of the step schedule; above 0; start: 1"),
+    "loss": ("Loss", "what training minimises; start: cross-entropy"),
+    "label_smoothing": (
+        "Label smoothing",
+        "share of the target spread over all classes; above 0, below 1; start: 0.1",
+    ),
     "early_stopping": (
         "Early stopping",
-        "stop when the validation score stalls, keep the best epoch (needs validation images)",
+        "stop when the validation score stalls, keep the best epoch (needs validation images); start: off",
     ),
-    "patience": ("Patience (epochs)", f"epochs without improvement before stopping; 1 to {LIMITS.max_epochs}"),
-    "normalize": ("Normalise inputs", "subtract the dataset mean, divide by its std; off: pixels in [0, 1]"),
-    "augment": ("Augmentation", "random changes to each training batch; none slows training much"),
+    "patience": (
+        "Patience (epochs)",
+        f"epochs without improvement before stopping; 1 to {LIMITS.max_epochs}; start: 2",
+    ),
+    "normalize": ("Normalise inputs", "subtract the dataset mean, divide by its std; off: pixels in [0, 1]; start: on"),
+    "augment": (
+        "Augmentation",
+        "random changes to each training batch; none slows training much; start: none, then rotate and shift",
+    ),
 }
 CHOICE_LABELS = {
     "optimizer": [
