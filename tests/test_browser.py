@@ -765,5 +765,15 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     expect(steps).to_contain_text(re.compile(r"Model [AB] reached \d+\.\d+%, model [AB] \d+\.\d+%"))
     expect(steps).to_contain_text("→ Draw a digit")
     screenshot(page, "light-learn-start-here")
+
+    open_tab(page, "inspect")  # the trained network, to explore: hovering a block tells what its layer does
+    network = page.locator("#network-svg-A")
+    expect(network.locator("svg")).to_have_attribute("aria-label", "Model A (trained)")
+    info = network.locator(".cnn-layer").nth(1).locator(".cnn-info")
+    expect(info.first).to_be_hidden()
+    network.locator("rect.cnn-block").nth(1).hover()
+    expect(info.first).to_be_visible()
+    expect(info.first).to_contain_text("conv1 (Conv2d): slides its kernels")
+    expect(info.nth(1)).to_contain_text(re.compile(r"output 16x28x28, 160 parameters"))
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)

@@ -11,7 +11,7 @@ from ..session import Session, Workspace
 from ..views import RESULTS_CSS
 from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
-from .inspect import inspect_tab
+from .inspect import explorable_networks, inspect_tab
 from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
 from .train import restore_from_link, train_tab, training_slots
@@ -94,8 +94,8 @@ def build_app(
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
                 tab = train_tab(session, device, max_concurrent_trainings)
-            with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect"):
-                inspect_tab(tab.layer_boxes, session)
+            with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect") as inspect_page:
+                network_inputs, networks = inspect_tab(tab.layer_boxes, tab.readers, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
                 show_runs, runs_inputs, runs_outputs = runs_tab(
                     [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
@@ -112,6 +112,7 @@ def build_app(
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
+        inspect_page.select(explorable_networks, network_inputs, networks, api_name=False)
         learn_page.select(start_here, session, walkthrough, api_name=False)
         demo.load(start_here, session, walkthrough, api_name=False)
         data_page.select(

@@ -5,6 +5,8 @@ first two back to any epoch saved for both models."""
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 import numpy as np
 import pandas as pd
@@ -13,9 +15,11 @@ from ..builder import layers_from_json
 from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
 from ..costs import PROFILE_BATCH, ModelCost
+from ..diagram import network_svg
 from ..explain import METHOD_NOTES, METHODS, Explanation
 from ..gradient_flow import GRADIENT_EVERY
 from ..inference import drawing_from_base64
+from ..models import summarize
 from ..pictures import attribution_overlay, displayable, enlarge, feature_map_grid, png_base64
 from ..plots import (
     feature_maps_figure,
@@ -441,7 +445,34 @@ def cost_section(session: gr.State) -> None:
     go.click(by_name(measure_layer_costs, shown), session, list(shown.values()), api_name=False)
 
 
-def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
+def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple[str, str]:
+    """Both networks as SVGs to hover: the trained pair, lit by its activations for the latest drawing or image
+    (a dot runs the data's path); before training, the Train tab's layer lists."""
+    if session.trained:
+        lit = session.explain(session.last_sketch, "saliency") if session.last_sketch is not None else {}
+        return tuple(
+            network_svg(
+                c.spec.model, session.summaries[name], f"Model {name} (trained)" + (", lit by your drawing" if lit else ""),
+                lit[name].activation_strength if lit else None,
+            )
+            for name, c in session.contenders.items()
+        )  # fmt: skip
+    shown = []
+    for name, text in zip(NAMES, (layers_a, layers_b), strict=True):
+        try:
+            config = ModelConfig(layers_from_json(text))
+        except ConfigError as err:
+            shown.append(f"<p>Model {name}: ⚠ {html.escape(str(err))}</p>")
+            continue
+        shown.append(
+            network_svg(config, summarize(config), f"Model {name} (untrained; draw after training to light it)")
+        )
+    return tuple(shown)
+
+
+def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list]:
+    """Lay out the tab; returns the explorable networks' inputs and outputs, for the app to redraw them when the
+    tab opens (after a run they show the trained pair)."""
     replay = gr.Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
         label="Replay: both models at the end of epoch (0: as they are now)",
@@ -456,6 +487,18 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
         "**The two networks, layer by layer** (a block's height shows its activation volume). "
         "They follow the Train tab's settings."
     )
+    gr.Markdown(
+        "**Explore them**: hover (or tab to) a block to see what the layer does, its output, parameters and FLOPs; "
+        "yellow squares are kernels and pooling windows to the scale of the map they slide over. After training, each "
+        "stroke on the sketchpad (or an image of your own) lights every block as strongly as its layer responds."
+    )
+    explorable = [gr.HTML("", elem_id=f"network-svg-{name}") for name in NAMES]
+    network_inputs = [*layer_boxes, session]
+    for trigger in [box.change for box in layer_boxes] + [reader.change for reader in readers]:
+        trigger(
+            explorable_networks, network_inputs, explorable, api_name=False, show_progress="hidden",
+            trigger_mode="always_last",
+        )  # fmt: skip
     network = gr.Plot(diagram(*(box.value for box in layer_boxes)), show_label=False, elem_id="network-diagram")
     tables = []
     with gr.Row():
@@ -472,3 +515,4 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> None:
     for box, table in zip(layer_boxes, tables):
         box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden", trigger_mode="always_last")
         box.change(report_frame, box, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
+    return network_inputs, explorable

@@ -347,6 +347,7 @@ class TrainTab:
     setup: dict[str, gr.components.Component]
     layer_boxes: list[gr.Textbox]
     share_note: gr.Markdown  # where restoring a shared link says how it went
+    readers: list  # the sketchpad and the own-image upload: what the models last read changes with them
 
 
 @dataclass
@@ -619,7 +620,9 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> 
     cv = cross_validation_section()
     wire_training(c, cv, setup, session, max_concurrent_trainings)
     wire_setup(setup, share, previews, epoch_images, session)
-    return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])
+    return TrainTab(
+        session, setup, [setup["A.layers"], setup["B.layers"]], share["note"], [c["sketch"], c["own image"]]
+    )
 
 
 def training_slots(max_concurrent_trainings: int) -> dict:
