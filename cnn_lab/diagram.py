@@ -58,7 +58,8 @@ def network_svg(
     bottom = TOP + HEIGHT + 16
     strongest = max(activation.values(), default=0.0) if activation else 0.0
     parts = [
-        f'<svg class="cnn-net" viewBox="0 0 {width} {bottom + 58}" width="100%" role="img" '
+        f'<svg class="cnn-net" data-model="{html.escape(title.split()[1] if title.startswith("Model ") else title)}" '
+        f'viewBox="0 0 {width} {bottom + 58}" width="100%" role="img" '
         f'aria-label="{html.escape(title)}" xmlns="http://www.w3.org/2000/svg"><style>{CSS}</style>',
         f'<text x="4" y="12" font-weight="bold">{html.escape(title)}</text>',
     ]

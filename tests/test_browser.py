@@ -747,7 +747,7 @@ def test_a_person_uploads_a_dataset_previews_it_trains_on_it_and_sees_its_class_
     assert problems == [], "\n".join(problems)
 
 
-def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(open_page):
+def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(open_page, mnist, tmp_path):
     page, problems = open_page()
     open_tab(page, "learn")
     steps = page.locator("#walkthrough")
@@ -775,5 +775,16 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     expect(info.first).to_be_visible()
     expect(info.first).to_contain_text("conv1 (Conv2d): slides its kernels")
     expect(info.nth(1)).to_contain_text(re.compile(r"output 16x28x28, 160 parameters"))
+
+    open_tab(page, "train")  # a real test digit as an image of one's own, then a block clicked: its maps for it
+    digit = tmp_path / "digit.png"
+    Image.fromarray(255 - mnist.test_images[3].numpy().repeat(8, 0).repeat(8, 1)).save(digit)
+    page.locator("#own-image input[type=file]").set_input_files(str(digit))
+    expect(page.locator("#label-A").get_by_test_id("label-output-value")).to_have_text(re.compile(r"^\d$"))
+    open_tab(page, "inspect")
+    expect(network.locator("svg")).to_have_attribute("aria-label", "Model A (trained), lit by your drawing")
+    network.locator("rect.cnn-block").nth(3).click()  # input, conv1, relu1, conv2
+    expect(page.locator("#network-maps img")).to_have_count(1)
+    expect(page.get_by_text("Model A, conv2: its 32 feature maps for your drawing.")).to_be_visible()
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)

@@ -470,6 +470,33 @@ def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple
     return tuple(shown)
 
 
+PICK_LAYER_JS = """
+element.addEventListener('click', (event) => {
+  const block = event.target.closest('.cnn-layer');
+  const svg = event.target.closest('svg.cnn-net');
+  const box = document.querySelector('#network-pick textarea, #network-pick input');
+  if (!block || !svg || !box) return;
+  box.value = svg.dataset.model + ':' + block.dataset.layer;
+  box.dispatchEvent(new Event('input', { bubbles: true }));
+});
+"""
+
+
+def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
+    """A clicked block ("A:conv2"): its layer's feature maps for the latest drawing or image, or what to do first."""
+    model, _, layer = (pick or "").partition(":")
+    if model not in NAMES or not session.trained:
+        return "Train the models, then click a block of a network to see its feature maps.", None
+    if session.last_sketch is None:
+        return "Draw a digit (or test an image of your own) in Train & compare first: the maps are for it.", None
+    found = session.explain(session.last_sketch, "saliency")[model]
+    if layer not in found.feature_maps:
+        kinds = ", ".join(found.feature_maps) or "none"
+        return f"Model {model}'s {layer} has no feature maps of its own to show; click a conv layer ({kinds}).", None
+    maps = found.feature_maps[layer]
+    return f"Model {model}, {layer}: its {len(maps)} feature maps for your drawing.", feature_map_grid(maps)
+
+
 def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list]:
     """Lay out the tab; returns the explorable networks' inputs and outputs, for the app to redraw them when the
     tab opens (after a run they show the trained pair)."""
@@ -492,7 +519,15 @@ def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State)
         "yellow squares are kernels and pooling windows to the scale of the map they slide over. After training, each "
         "stroke on the sketchpad (or an image of your own) lights every block as strongly as its layer responds."
     )
-    explorable = [gr.HTML("", elem_id=f"network-svg-{name}") for name in NAMES]
+    explorable = [gr.HTML("", elem_id=f"network-svg-{name}", js_on_load=PICK_LAYER_JS) for name in NAMES]
+    pick = gr.Textbox(visible="hidden", elem_id="network-pick")  # "A:conv2": the block a click chose
+    with gr.Row():
+        picked_note = gr.Markdown("Click a block of a trained network to see its feature maps for your drawing.")
+        picked_maps = gr.Image(label="Its feature maps", elem_id="network-maps", height=260, interactive=False)
+    pick.change(
+        block_maps, [pick, session], [picked_note, picked_maps], api_name=False, show_progress="hidden",
+        trigger_mode="always_last",
+    )  # fmt: skip
     network_inputs = [*layer_boxes, session]
     for trigger in [box.change for box in layer_boxes] + [reader.change for reader in readers]:
         trigger(
