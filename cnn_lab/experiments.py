@@ -58,20 +58,30 @@ class Guided:
     field: str  # the one setting of B that differs from A's
     question: str
     change: Callable[[ModelSpec], ModelSpec]
+    known: str  # what is generally known about this knob, said after the run's own numbers
 
 
 GUIDED = {
     g.knob: g
     for g in (
-        Guided("learning rate", "learning_rate", "What does a 10x larger learning rate do?", _train(learning_rate=0.01)),
-        Guided("batch size", "batch_size", "What does a 4x larger batch do (fewer, smoother steps)?", _train(batch_size=256)),
-        Guided("optimizer", "optimizer", "Adam or plain SGD, at the same rate?", _train(optimizer="sgd")),
-        Guided("depth", "layers", "Half the layers: what does depth buy?", _layers(_shallower)),
-        Guided("width", "layers", "Twice the channels in every conv layer: what does width buy?", _layers(_wider)),
-        Guided("batch norm", "layers", "Batch norm after every convolution?", _layers(_with_batch_norm)),
-        Guided("dropout", "layers", "Dropout (p = 0.5) before the classifier?", _layers(lambda layers: (*layers, Dropout(0.5)))),
-        Guided("augmentation", "augment", "Rotated, shifted and zoomed training images?", _train(augment=("rotate", "shift", "scale"))),
-        Guided("schedule", "schedule", "A cosine schedule instead of a constant rate?", _train(schedule="cosine")),
+        Guided("learning rate", "learning_rate", "What does a 10x larger learning rate do?", _train(learning_rate=0.01),
+               "Generally: a larger rate learns faster until it is too large, then it stalls or diverges; Adam is usually best near 0.001."),
+        Guided("batch size", "batch_size", "What does a 4x larger batch do (fewer, smoother steps)?", _train(batch_size=256),
+               "Generally: a larger batch takes fewer steps per epoch, so at the same rate it learns less per epoch but runs more images per second."),
+        Guided("optimizer", "optimizer", "Adam or plain SGD, at the same rate?", _train(optimizer="sgd"),
+               "Generally: Adam scales each weight's step itself; SGD needs a rate 10-100 times larger than Adam's to move as far."),
+        Guided("depth", "layers", "Half the layers: what does depth buy?", _layers(_shallower),
+               "Generally: more layers see larger parts of the image (receptive field) and combine simpler features, at more compute."),
+        Guided("width", "layers", "Twice the channels in every conv layer: what does width buy?", _layers(_wider),
+               "Generally: more channels find more features; the cost grows with the square of the width, the gain shrinks."),
+        Guided("batch norm", "layers", "Batch norm after every convolution?", _layers(_with_batch_norm),
+               "Generally: batch norm steadies training and allows higher rates; it costs a little speed."),
+        Guided("dropout", "layers", "Dropout (p = 0.5) before the classifier?", _layers(lambda layers: (*layers, Dropout(0.5))),
+               "Generally: dropout fights overfitting; in a short run with little overfitting it mostly slows learning."),
+        Guided("augmentation", "augment", "Rotated, shifted and zoomed training images?", _train(augment=("rotate", "shift", "scale")),
+               "Generally: augmentation helps on new, messier images (your drawings) more than on the tidy test set, and needs more epochs."),
+        Guided("schedule", "schedule", "A cosine schedule instead of a constant rate?", _train(schedule="cosine"),
+               "Generally: lowering the rate towards the end lets the model settle into a better minimum."),
     )
 }  # fmt: skip
 
@@ -142,4 +152,5 @@ def what_it_shows(knob: str, results: dict[str, ModelResult], spread_pp: float |
     if b.not_learning or a.not_learning:
         stuck = "B" if b.not_learning else "A"
         lines.append(f"Model {stuck} did not learn: {(b if stuck == 'B' else a).not_learning}")
+    lines.append(guided.known)
     return " ".join(lines)

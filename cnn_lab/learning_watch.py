@@ -101,7 +101,7 @@ def likely_cause(train: TrainConfig, model: ModelConfig) -> str:
         return f"SGD at {lr:g} with momentum {train.momentum:g} can stall {plain}; try {0.01 if lr <= 0.1 else lr / 10:g}{'' if batch_norm else ', or batch norm'}."
     if optimizer in ("adam", "adamw", "rmsprop") and lr > 0.005:
         return f"{optimizer.capitalize() if optimizer != 'rmsprop' else 'RMSprop'} at {lr:g} can push {plain} into dead units; try 0.001{'' if batch_norm else ', or batch norm'}."
-    if (optimizer == "sgd" and lr < 1e-3) or (optimizer != "adadelta" and lr < 1e-4):
+    if (optimizer == "sgd" and lr <= 2e-3) or (optimizer != "adadelta" and lr < 1e-4):
         return f"A learning rate of {lr:g} moves the weights very slowly; try 10 times higher."
     if train.schedule in ("onecycle",) or train.warmup_epochs:
         return "The schedule's peak rate may be too high for this net; try a lower learning rate."

@@ -64,6 +64,7 @@ def test_causes_name_the_setting_to_change():
     assert likely_cause(TrainConfig("adam", 0.05), with_bn).endswith("try 0.001.")
     assert "cross-entropy" in likely_cause(TrainConfig(loss="mse"), plain)
     assert "10 times higher" in likely_cause(TrainConfig("sgd", 1e-5), plain)
+    assert "10 times higher" in likely_cause(TrainConfig("sgd", 1e-3), plain)  # Adam's usual rate is SGD's too low
 
 
 def test_a_real_run_at_a_far_too_high_rate_is_reported_and_a_learning_run_is_not(mnist):
