@@ -768,7 +768,7 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
 
     open_tab(page, "inspect")  # the trained network, to explore: hovering a block tells what its layer does
     network = page.locator("#network-svg-A")
-    expect(network.locator("svg")).to_have_attribute("aria-label", "Model A (trained)")
+    expect(network.locator("svg.cnn-net")).to_have_attribute("aria-label", "Model A (trained)")
     info = network.locator(".cnn-layer").nth(1).locator(".cnn-info")
     expect(info.first).to_be_hidden()
     network.locator("rect.cnn-block").nth(1).hover()
@@ -782,7 +782,7 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     page.locator("#own-image input[type=file]").set_input_files(str(digit))
     expect(page.locator("#label-A").get_by_test_id("label-output-value")).to_have_text(re.compile(r"^\d$"))
     open_tab(page, "inspect")
-    expect(network.locator("svg")).to_have_attribute("aria-label", "Model A (trained), lit by your drawing")
+    expect(network.locator("svg.cnn-net")).to_have_attribute("aria-label", "Model A (trained), lit by your drawing")
     network.locator("rect.cnn-block").nth(3).click()  # input, conv1, relu1, conv2
     expect(page.locator("#network-maps img")).to_have_count(1)
     expect(page.get_by_text("Model A, conv2: its 32 feature maps for your drawing.")).to_be_visible()
