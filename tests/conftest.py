@@ -13,20 +13,25 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("CNN_LAB_OFFLINE", "1")  # a test must never reach for the network
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-if os.environ.get("CNN_LAB_DATA") and not os.path.isdir(
-    os.environ["CNN_LAB_DATA"]
-):  # a clone without ../shared beside it
-    print(f"CNN_LAB_DATA={os.environ.pop('CNN_LAB_DATA')} is not a folder: testing on the shipped MNIST sample")
+from data_choice import choose_test_data
 
 from cnn_lab.contenders import create_contenders
 from cnn_lab.data import load_dataset
 from cnn_lab.presets import default_experiment
 from cnn_lab.training import train_models
 
+os.environ.setdefault("CNN_LAB_OFFLINE", "1")  # a test must never reach for the network
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+TEST_DATA = choose_test_data()  # cnn_lab reads CNN_LAB_DATA when it loads data, after this
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session) -> None:
+    """The run's first line says which data it tests on (also under -q, which hides pytest's own header)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(TEST_DATA)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,13 @@
 """The newcomer's instructions stay true: README commands, CI and pins agree."""
 
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
+from conftest import wait_for
+from data_choice import DATA_ENV, choose_test_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +36,38 @@ def test_torch_is_pinned_to_the_versions_on_disk():
 def test_spaces_front_matter_points_at_the_playground():
     head = (ROOT / "README.md").read_text().split("---")[1]
     assert "sdk: gradio" in head and "app_file: playground.py" in head and "python_version" in head
+
+
+def test_a_missing_data_folder_falls_back_to_the_sample_and_says_so(tmp_path):
+    environ = {DATA_ENV: str(tmp_path / "no-such-folder")}
+    message = choose_test_data(environ)
+    assert DATA_ENV not in environ  # cnn_lab then loads the shipped sample
+    assert "no-such-folder is not a folder" in message and "shipped MNIST sample" in message
+    environ = {DATA_ENV: str(tmp_path)}
+    assert choose_test_data(environ) == f"test data: the data folder {tmp_path} ({DATA_ENV})"
+    assert environ == {DATA_ENV: str(tmp_path)}
+
+
+def test_a_wait_for_a_run_that_failed_ends_at_its_deadline():
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="gave up after 0.5 s waiting for the run's last output"):
+        wait_for(lambda: False, 0.5, "the run's last output")
+    assert time.monotonic() - started < 5
+
+
+def test_a_hanging_test_is_stopped_by_the_suites_timeout(tmp_path):
+    """pytest-timeout is installed and set in pytest.ini: a test stuck in a loop fails instead of hanging the run."""
+    assert "timeout = " in (ROOT / "pytest.ini").read_text()
+    (tmp_path / "test_hangs.py").write_text(
+        "import time\n\ndef test_hangs():\n    while True:\n        time.sleep(0.1)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "2", "test_hangs.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Timeout" in done.stdout, done.stdout[-2000:]
+    assert time.monotonic() - started < 60
