@@ -7,7 +7,6 @@ import os
 
 from .data import DATA_DIR_ENV, reachable
 from .runtime import tune_allocator
-from .ui import CSS, build_app, quiet_queue
 
 SHARE_SERVER = "https://api.gradio.app"
 
@@ -43,6 +42,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
+    # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
+    from .ui import CSS, build_app, quiet_queue
+
     tune_allocator()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     share = args.share

@@ -4,8 +4,12 @@ Measured here: the same training ran 15-25 % slower on a server thread
 than on a process's main thread (OpenMP's spinning helps only the main
 thread), a crash or out-of-memory in a thread takes the server down, and a
 heap a run grew stays with the server. A worker process has its own main
-thread, dies alone, and returns its memory. Workers are spawned (the same
-on Linux, macOS and Windows, and safe with CUDA); a job's events come back
+thread, dies alone, and returns its memory. On Linux workers are forked
+from a fork server that imported torch and the engine once (and never
+touched CUDA or started a thread): a worker then shares those ~280 MB with
+it instead of holding its own copy (measured: 21 MB of its own instead of
+294, PSS 99 MB instead of 356), and starts at once. Elsewhere they are
+spawned (macOS's frameworks are not safe to fork). A job's events come back
 over a pipe as they happen, its result when it ends. The pool keeps one
 worker warm so that a run starts at once, and splits the cores between the
 runs that train at the same time: each worker takes its share between
@@ -19,6 +23,7 @@ from __future__ import annotations
 import gc
 import pickle
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -32,7 +37,17 @@ import torch.multiprocessing as mp
 
 from .runtime import release_memory, tune_allocator
 
-SPAWN = mp.get_context("spawn")
+
+def _start_method():
+    """Where workers come from: a fork server with the engine imported on Linux, a fresh interpreter elsewhere."""
+    if sys.platform.startswith("linux"):
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["cnn_lab.jobs"])  # torch and the engine, not torchvision or gradio
+        return context
+    return mp.get_context("spawn")
+
+
+SPAWN = _start_method()
 POLL_S = 0.5  # a job that says nothing for this long still gives its reader a chance to look up (None)
 SEND_EVERY_S = 0.1  # a worker sends its events in batches: every send wakes the server, which takes a core from it
 
@@ -116,7 +131,7 @@ def _portable(err: Exception) -> Exception:
 
 
 class Worker:
-    """One spawned process that runs jobs one after another (see _serve)."""
+    """One worker process that runs jobs one after another (see _serve)."""
 
     def __init__(self) -> None:
         self._conn, child = SPAWN.Pipe()

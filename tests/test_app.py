@@ -165,11 +165,23 @@ def test_stop_ends_the_run_promptly_and_keeps_models_usable(url, tmp_path, wait_
     client.close()
 
 
+def training_processes() -> list[psutil.Process]:
+    """This server's training workers: children of multiprocessing's fork server (Linux), or spawned ones."""
+    found = []
+    for child in psutil.Process().children():
+        command = " ".join(child.cmdline())
+        if "forkserver" in command:
+            found += child.children()
+        elif "spawn_main" in command:
+            found.append(child)
+    return found
+
+
 def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tmp_path, wait_until):
     client = Client(url, verbose=False)
     job = client.submit(*settings(a=("16,32,64,64", "adam", 0.001, 32, 5, False), subset=0), api_name="/train")
     wait_until(lambda: len(job.outputs()) >= 3, 60, "the run's first updates")
-    workers = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+    workers = training_processes()
     for worker in workers:  # the one training, and the one kept warm
         worker.kill()
     with pytest.raises(Exception, match="Training ended abruptly: the training process was killed by SIGKILL"):
