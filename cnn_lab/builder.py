@@ -25,6 +25,8 @@ from .config import (
     layer_from_dict,
     layer_to_dict,
 )
+from .errors import quoted
+from .strict_json import load_json
 
 NEW_LAYER: dict[str, Layer] = {
     "conv": Conv(16),
@@ -45,7 +47,7 @@ def editable_fields(layer: Layer) -> list[str]:
 def add_layer(layers: tuple[Layer, ...], kind: str, at: int | None = None) -> tuple[Layer, ...]:
     """Insert a new layer of `kind` with sensible defaults (at the end unless `at` is given)."""
     if kind not in NEW_LAYER:
-        raise ConfigError(f"layer type must be one of {', '.join(NEW_LAYER)}, got {kind!r}", "type")
+        raise ConfigError(f"layer type must be one of {', '.join(NEW_LAYER)}, got {quoted(kind)}", "type")
     at = len(layers) if at is None else at
     return (*layers[:at], NEW_LAYER[kind], *layers[at:])
 
@@ -78,10 +80,7 @@ def layers_to_json(layers: tuple[Layer, ...]) -> str:
 
 def layers_from_json(text: str) -> tuple[Layer, ...]:
     """Parse a layer list; the message names the layer and field of anything malformed."""
-    try:
-        data = json.loads(text or "[]")
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"layers: not valid JSON ({err})", "layers") from None
+    data = load_json(text or "[]", "layers")
     if not isinstance(data, list):
         raise ConfigError(f"layers must be a list of layer objects, got {type(data).__name__}", "layers")
     return tuple(layer_from_dict(item, index) for index, item in enumerate(data, start=1))

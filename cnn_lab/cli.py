@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
     from .ui import CSS, build_app, quiet_queue
+    from .ui.headers import security_middleware
+    from .uploads import UploadLimits
 
     tune_allocator()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -64,4 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     demo.queue(default_concurrency_limit=16)
     quiet_queue(demo)
-    demo.launch(server_name=args.host, server_port=args.port, share=share, css=CSS)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=share,
+        css=CSS,
+        max_file_size=f"{UploadLimits().max_file_mb}mb",  # the largest upload the app reads: a dataset
+        app_kwargs={"middleware": security_middleware()},
+    )

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .errors import ConfigError, quoted
+from .strict_json import load_json
+
 Shape = tuple[int, ...]  # (C, H, W) before flattening, (F,) after
 
 
@@ -49,28 +52,25 @@ DATASETS = (
 )  # data.DATASET_INFO and UPLOADED
 
 
-class ConfigError(ValueError):
-    """A refused setting; the message names the layer (1-based), the field, the value and what is allowed."""
-
-    def __init__(self, message: str, field: str | None = None, layer: int | None = None):
-        super().__init__(message)
-        self.field = field
-        self.layer = layer
-
-
 def _check_int(value: Any, name: str, low: int, high: int, layer: int | None = None, what: str = "") -> int:
     where = f"layer {layer} ({what}): " if layer is not None else ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise ConfigError(f"{where}{name} must be a whole number from {low} to {high}, got {value!r}", name, layer)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not value.is_integer())
+    ):
+        raise ConfigError(
+            f"{where}{name} must be a whole number from {low} to {high}, got {quoted(value)}", name, layer
+        )
     if not low <= value <= high:
-        raise ConfigError(f"{where}{name} must be from {low} to {high}, got {value}", name, layer)
+        raise ConfigError(f"{where}{name} must be from {low} to {high}, got {quoted(value)}", name, layer)
     return int(value)
 
 
 def _check_choice(value: Any, name: str, choices: Sequence[str], layer: int | None = None, what: str = "") -> str:
     if value not in choices:
         where = f"layer {layer} ({what}): " if layer is not None else ""
-        raise ConfigError(f"{where}{name} must be one of {', '.join(choices)}, got {value!r}", name, layer)
+        raise ConfigError(f"{where}{name} must be one of {', '.join(choices)}, got {quoted(value)}", name, layer)
     return value
 
 
@@ -174,7 +174,9 @@ class Dropout:
 
     def output_shape(self, shape: Shape, layer: int) -> Shape:
         if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 0 <= self.p < 1:
-            raise ConfigError(f"layer {layer} (dropout): p must be at least 0 and below 1, got {self.p!r}", "p", layer)
+            raise ConfigError(
+                f"layer {layer} (dropout): p must be at least 0 and below 1, got {quoted(self.p)}", "p", layer
+            )
         return shape
 
     def param_count(self, shape: Shape) -> int:
@@ -263,17 +265,19 @@ def layer_to_dict(layer: Layer) -> dict[str, Any]:
 
 def layer_from_dict(data: dict[str, Any], index: int) -> Layer:
     if not isinstance(data, dict):
-        raise ConfigError(f"layer {index}: must be an object with a 'type', got {data!r}", "type", index)
+        raise ConfigError(f"layer {index}: must be an object with a 'type', got {quoted(data)}", "type", index)
     kind = data.get("type")
     if kind not in LAYER_TYPES:
-        raise ConfigError(f"layer {index}: type must be one of {', '.join(LAYER_TYPES)}, got {kind!r}", "type", index)
+        raise ConfigError(
+            f"layer {index}: type must be one of {', '.join(LAYER_TYPES)}, got {quoted(kind)}", "type", index
+        )
     cls = LAYER_TYPES[kind]
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in data.items() if k != "type"}
     unknown = set(values) - fields
     if unknown:
         raise ConfigError(
-            f"layer {index} ({kind}): unknown field {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(fields)) or 'none'}",
+            f"layer {index} ({kind}): unknown field {quoted(sorted(unknown)[0])}; allowed: {', '.join(sorted(fields)) or 'none'}",
             sorted(unknown)[0],
             index,
         )
@@ -295,6 +299,9 @@ class ModelConfig:
     num_classes: int = 10
 
     def __post_init__(self) -> None:
+        for name in ("layers", "input_shape"):
+            if not isinstance(getattr(self, name), (list, tuple)):
+                raise ConfigError(f"{name} must be a list, got {quoted(getattr(self, name))}", name)
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "input_shape", tuple(self.input_shape))
         if len(self.layers) > LIMITS.max_layers:
@@ -304,7 +311,7 @@ class ModelConfig:
         _check_int(self.num_classes, "num_classes", 2, 1000)
         if len(self.input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in self.input_shape):
             raise ConfigError(
-                f"input_shape must be (channels, height, width) of positive sizes, got {self.input_shape}",
+                f"input_shape must be (channels, height, width) of positive sizes, got {quoted(self.input_shape)}",
                 "input_shape",
             )
         params = sum(p for _, _, p in self.layer_table()) + self.classifier_params()
@@ -320,7 +327,7 @@ class ModelConfig:
         rows, shape = [], self.input_shape
         for index, layer in enumerate(self.layers, start=1):
             if not isinstance(layer, tuple(LAYER_TYPES.values())):
-                raise ConfigError(f"layer {index}: not a layer: {layer!r}", "type", index)
+                raise ConfigError(f"layer {index}: not a layer: {quoted(layer)}", "type", index)
             out = layer.output_shape(shape, index)
             if min(out) < 1:
                 raise ConfigError(
@@ -358,7 +365,7 @@ class ModelConfig:
                 or not 1 <= width <= LIMITS.max_channels
             ):
                 raise ConfigError(
-                    f"conv {index} channels must be a whole number from 1 to {LIMITS.max_channels}, got {width!r}",
+                    f"conv {index} channels must be a whole number from 1 to {LIMITS.max_channels}, got {quoted(width)}",
                     f"conv{index}_channels",
                 )
             layers += [Conv(int(width)), Activation("relu")]
@@ -378,7 +385,7 @@ class ModelConfig:
         _no_unknown_keys(data, {"input_shape", "num_classes", "layers"}, "model")
         layers = data.get("layers")
         if not isinstance(layers, list):
-            raise ConfigError(f"layers must be a list, got {layers!r}", "layers")
+            raise ConfigError(f"layers must be a list, got {quoted(layers)}", "layers")
         return cls(
             tuple(layer_from_dict(item, i) for i, item in enumerate(layers, start=1)),
             input_shape=tuple(data.get("input_shape", (1, 28, 28))),
@@ -451,7 +458,8 @@ class TrainConfig:
             or not math.isfinite(lr)
         ):
             raise ConfigError(
-                f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {lr!r}", "learning_rate"
+                f"learning_rate must be above 0 and at most {LIMITS.max_learning_rate:g}, got {quoted(lr)}",
+                "learning_rate",
             )
 
         def store(name: str, value: Any) -> None:  # the dataclass is frozen; validation normalises values once, here
@@ -477,7 +485,7 @@ class TrainConfig:
         store("patience", _check_int(self.patience, "patience", 1, LIMITS.max_epochs))
         for name in ("nesterov", "normalize"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
+                raise ConfigError(f"{name} must be true or false, got {quoted(getattr(self, name))}", name)
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
             raise ConfigError("nesterov needs a momentum above 0 (and below 1), got momentum 0", "momentum")
 
@@ -501,10 +509,11 @@ def _check_float(
     """A finite number in [low, high]; ``above_low`` / ``below_high`` make that end open."""
     lower = f"above {low:g}" if above_low else f"at least {low:g}"
     upper = f"below {high:g}" if below_high else f"at most {high:g}"
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    ok = not isinstance(value, bool) and isinstance(value, (int, float))
+    ok = ok and (isinstance(value, int) or math.isfinite(value))  # a huge int compares fine, but has no float
     ok = ok and (value > low if above_low else value >= low) and (value < high if below_high else value <= high)
     if not ok:
-        raise ConfigError(f"{name} must be {lower} and {upper}, got {value!r}", name)
+        raise ConfigError(f"{name} must be {lower} and {upper}, got {quoted(value)}", name)
     return float(value)
 
 
@@ -515,7 +524,7 @@ def _check_augmentations(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise ConfigError(
-            f"augment must be a list of {', '.join(AUGMENTATIONS)} (or true/false), got {value!r}", "augment"
+            f"augment must be a list of {', '.join(AUGMENTATIONS)} (or true/false), got {quoted(value)}", "augment"
         )
     for item in value:
         _check_choice(item, "augment", AUGMENTATIONS)
@@ -545,7 +554,9 @@ class RunConfig:
         _check_choice(self.device, "device", DEVICES)
         _check_choice(self.precision, "precision", PRECISIONS)
         if not isinstance(self.identical_init, bool):
-            raise ConfigError(f"identical_init must be true or false, got {self.identical_init!r}", "identical_init")
+            raise ConfigError(
+                f"identical_init must be true or false, got {quoted(self.identical_init)}", "identical_init"
+            )
 
     def training_images(self, available: int) -> int:
         """How many of a dataset's ``available`` training images the run uses (validation included)."""
@@ -625,18 +636,14 @@ class ExperimentConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ExperimentConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"not valid JSON: {err}", "json") from None
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text, "json", "setup"))
 
 
 def _no_unknown_keys(data: Any, allowed: set[str], what: str) -> None:
     if not isinstance(data, dict):
-        raise ConfigError(f"{what} settings must be an object, got {data!r}", what)
+        raise ConfigError(f"{what} settings must be an object, got {quoted(data)}", what)
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(
-            f"{what} settings: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}", unknown[0]
+            f"{what} settings: unknown field {quoted(unknown[0])}; allowed: {', '.join(sorted(allowed))}", unknown[0]
         )

@@ -11,6 +11,7 @@ from dataclasses import replace
 from .config import ConfigError, ModelSpec, RunConfig
 from .contenders import Contender
 from .data import Dataset
+from .errors import quoted
 from .events import CrossValidationFinished, Event, FoldFinished, RunFinished
 from .training import train_models
 
@@ -54,7 +55,7 @@ def cross_validate(
 def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_size: int) -> ModelSpec:
     """Refuse what k-fold cannot run (folds out of range, a batch larger than a fold's training part); returns the spec it trains."""
     if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= MAX_FOLDS:
-        raise ConfigError(f"folds must be a whole number from 2 to {MAX_FOLDS}, got {folds!r}", "folds")
+        raise ConfigError(f"folds must be a whole number from 2 to {MAX_FOLDS}, got {quoted(folds)}", "folds")
     images = run.training_images(train_size)
     if images < 2 * folds:
         raise ConfigError(

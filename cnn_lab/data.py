@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import quoted
+
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
 DATA_DIR_ENV = "CNN_LAB_DATA"
 OFFLINE_ENV = "CNN_LAB_OFFLINE"  # set to 1 to never try a download
@@ -258,7 +260,7 @@ def load_dataset(
 ) -> Dataset:
     """Load a built-in dataset from the first source that has it (see the module docstring)."""
     if name not in DATASET_INFO:
-        raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {name!r}")
+        raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {quoted(name)}")
     info = DATASET_INFO[name]
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     if data_dir:

@@ -79,6 +79,7 @@ class ModelResult:
     validation_accuracy: float | None = None
     epochs_done: int = 0
     not_learning: str | None = None  # why the model was not learning when the run ended (see LearningWatch)
+    unscored_steps: int = 0  # steps after its last evaluation, left unscored because a stop would have waited for it
 
 
 @dataclass(frozen=True)

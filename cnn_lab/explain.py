@@ -20,6 +20,7 @@ from torch import nn
 from .config import ConfigError
 from .contenders import Contender
 from .data import DatasetInfo
+from .errors import quoted
 from .models import ACTIVATION_MODULES
 from .training import prepare_batch
 
@@ -72,7 +73,7 @@ def grad_cam_layer(module: nn.Module) -> nn.Module | None:
 def check_method(method: str, contenders: dict[str, Contender]) -> str:
     """``method`` if every model can be explained with it; a ConfigError naming the field otherwise."""
     if method not in METHODS:
-        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}", "method")
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {quoted(method)}", "method")
     if method == "grad-cam":
         for name, contender in contenders.items():
             if grad_cam_layer(contender.module) is None:

@@ -6,13 +6,14 @@ A record is plain JSON (never code), checked field by field on the way in.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .config import ConfigError, ExperimentConfig
+from .errors import quoted
 from .runs import RunRecord
+from .strict_json import load_json
 
 RECORD_FORMAT = "cnn_lab leaderboard record"
 MAX_RECORD_BYTES = 64 * 1024
@@ -90,7 +91,7 @@ def record_of(run: RunRecord, who: str) -> dict:
 
 def check_name(who: object) -> str:
     if not isinstance(who, str) or not who.strip() or len(who.strip()) > MAX_NAME:
-        raise ConfigError(f"name must be 1 to {MAX_NAME} characters, got {who!r}", "name")
+        raise ConfigError(f"name must be 1 to {MAX_NAME} characters, got {quoted(who)}", "name")
     return who.strip()
 
 
@@ -100,9 +101,9 @@ def entries_of(data: bytes, filename: str = "") -> list[Entry]:
     if len(data) > MAX_RECORD_BYTES:
         raise ConfigError(f"record must be at most {MAX_RECORD_BYTES // 1024} KB, {name} is larger", "record")
     try:
-        record = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ConfigError(f"record must be a cnn_lab leaderboard record (JSON); {name} is not JSON", "record") from None
+        record = load_json(data, "record", name)
+    except ConfigError as err:
+        raise ConfigError(f"record must be a cnn_lab leaderboard record (JSON); {err}", "record") from None
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
         raise ConfigError(f"record must be a cnn_lab leaderboard record; {name} says it is something else", "record")
     try:
@@ -111,7 +112,7 @@ def entries_of(data: bytes, filename: str = "") -> list[Entry]:
         found = []
         for model, result in record["models"].items():
             if model not in ("A", "B"):
-                raise ConfigError(f"record: model must be A or B, got {model!r}", "record")
+                raise ConfigError(f"record: model must be A or B, got {quoted(model)}", "record")
             accuracy, params, flops = float(result["test_accuracy"]), int(result["params"]), int(result["flops"])
             if not (0 <= accuracy <= 1 and params > 0 and flops > 0):
                 raise ConfigError(
@@ -132,7 +133,7 @@ def leaderboard_frame(entries: list[Entry], ranking: str, dataset: str = "mnist"
     """The entries of ``dataset`` ranked by ``ranking`` (one of RANKINGS), with the published MNIST results among
     them when ranking by accuracy."""
     if ranking not in RANKINGS:
-        raise ConfigError(f"rank by must be one of {', '.join(RANKINGS)}, got {ranking!r}", "rank by")
+        raise ConfigError(f"rank by must be one of {', '.join(RANKINGS)}, got {quoted(ranking)}", "rank by")
     rows = [
         {
             "who": e.who,

@@ -27,7 +27,9 @@ from torch import nn
 from .config import ConfigError, ModelConfig, ModelSpec, TrainConfig
 from .contenders import Contender
 from .data import DatasetInfo
+from .errors import quoted
 from .models import GeneratorDropout, build_model
+from .strict_json import load_json
 
 FORMATS = {"safetensors": ".safetensors", "onnx": ".onnx", "pytorch script": ".py"}
 MAX_MODEL_BYTES = 64 * 2**20  # far above any model the builder allows
@@ -206,7 +208,7 @@ def read_model_file(data: bytes, filename: str = "") -> ImportedModel:
             "model file",
         )
     try:
-        described = json.loads(metadata[METADATA_KEY])
+        described = load_json(metadata[METADATA_KEY], "model file", "model file: its description")
         model = ModelConfig.from_dict(described["model"])
         spec = ModelSpec(model, TrainConfig.from_dict(described["train"]))
         mean, std = (per_channel_values(v, model.input_shape[0]) for v in described["normalization"])
@@ -225,7 +227,7 @@ def per_channel_values(value: object, channels: int) -> tuple[float, ...]:
     """A file's mean or std as one finite number per channel (files of the first version hold one number)."""
     values = [value] * channels if isinstance(value, (int, float)) else list(value)
     if len(values) != channels or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-        raise ValueError(f"normalization must hold {channels} finite number(s) per statistic, got {value!r}")
+        raise ValueError(f"normalization must hold {channels} finite number(s) per statistic, got {quoted(value)}")
     return tuple(float(v) for v in values)
 
 

@@ -9,6 +9,7 @@ import sys
 import torch
 
 from .config import ConfigError
+from .errors import quoted
 
 _M_TRIM_THRESHOLD = -1  # glibc mallopt parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
@@ -68,7 +69,9 @@ def resolve_device(choice: str = "auto") -> torch.device:
             if name in available:
                 return torch.device(name)
     if choice not in available:
-        raise ConfigError(f"device {choice!r} is not available here; available: auto, {', '.join(available)}", "device")
+        raise ConfigError(
+            f"device {quoted(choice)} is not available here; available: auto, {', '.join(available)}", "device"
+        )
     return torch.device(choice)
 
 

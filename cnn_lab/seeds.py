@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .config import ConfigError, ExperimentConfig
 from .crossval import seconds_per_image
 from .data import Dataset
+from .errors import quoted
 
 MIN_SEEDS, MAX_SEEDS = 2, 20
 
@@ -42,7 +43,7 @@ class SeedVerdict:
 
 def check_seeds(seeds: object) -> int:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not MIN_SEEDS <= seeds <= MAX_SEEDS:
-        raise ConfigError(f"seeds must be a whole number from {MIN_SEEDS} to {MAX_SEEDS}, got {seeds!r}", "seeds")
+        raise ConfigError(f"seeds must be a whole number from {MIN_SEEDS} to {MAX_SEEDS}, got {quoted(seeds)}", "seeds")
     return seeds
 
 

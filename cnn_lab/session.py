@@ -32,6 +32,7 @@ from .contenders import Contender, create_contenders
 from .costs import ModelCost, measure_costs
 from .crossval import check_cross_validation, estimate_cross_validation_s
 from .data import DATASET_INFO, UPLOADED, DataError, Dataset, load_dataset
+from .errors import quoted
 from .events import EvalEvent, Event, GradientEvent, ModelResult, RunFinished, StepEvent
 from .explain import Explanation, check_method, explain
 from .gradient_flow import gradient_health
@@ -94,7 +95,10 @@ class Workspace:
 
     @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
     def _load(self, name: str) -> Dataset:
-        return load_dataset(name, self.data_dir)
+        data = load_dataset(name, self.data_dir)
+        if self.public and data.origin not in ("download cache", "offline sample"):
+            data = replace(data, origin="the data folder")  # a public page does not show the server's paths
+        return data
 
     def dataset(self, name: str) -> Dataset:
         """The dataset ``name`` (raises DataError, naming where it looked, when it is not there)."""
@@ -395,7 +399,7 @@ class Session:
         """Model ``name`` back to the end of a saved epoch; its curves are cut back there. Returns a note for the page."""
         self._trained_pair("there are no saved epochs yet.")
         if name not in self.contenders:
-            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {quoted(name)}", "model")
         contender = self.contenders[name]
         contender.restore(epoch)
         self._scores = {}
@@ -456,7 +460,9 @@ class Session:
             return self.last_sketch
         count = len(self.data.test_labels)
         if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < count:
-            raise ConfigError(f"test image must be a whole number from 0 to {count - 1}, got {number!r}", "test image")
+            raise ConfigError(
+                f"test image must be a whole number from 0 to {count - 1}, got {quoted(number)}", "test image"
+            )
         return self.test_images([number])[0]
 
     def explain(self, image: np.ndarray, method: str, epoch: int | None = None) -> dict[str, Explanation]:
@@ -485,9 +491,9 @@ class Session:
         the safetensors file it loads."""
         pair = self.pair_at()
         if name not in pair:
-            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {quoted(name)}", "model")
         if file_format not in FORMATS:
-            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {file_format!r}", "format")
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {quoted(file_format)}", "format")
         stem = f"cnn_lab_model_{name}_epoch_{pair[name].epochs_done}"
         files = {f"{stem}{FORMATS[file_format]}": file_format}
         if file_format == "pytorch script":
@@ -506,7 +512,7 @@ class Session:
         if self.running:
             raise SessionError("Training is in progress: press Stop first, or wait for it to end.", "Busy")
         if name not in NAMES:
-            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {name!r}", "model")
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {quoted(name)}", "model")
         imported = read_model_file(content, filename)
         data = self._data_of(imported)
         if self.contenders and self.data is not None and self.data.info.title != data.info.title:
@@ -703,7 +709,7 @@ class Session:
         """k-fold cross-validation of one of the setup's models (never the trained pair): a warning with its time
         estimate, the view it fills, and its updates."""
         if model not in NAMES:
-            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {model!r}", "model")
+            raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {quoted(model)}", "model")
         run = replace(setup.run, train_subset=images or None, validation_size=0)
         data = self.dataset(run.dataset)
         setup = fitted(setup, data)

@@ -37,6 +37,7 @@ from .runtime import device_label, precision_name, resolve_device, resolve_preci
 
 EVAL_BATCH_CPU = 256  # larger batches stop fitting in cache on CPU
 EVAL_BATCH_ACCELERATOR = 1024
+STOP_SCORING_S = 2.0  # after a stop, a model is scored once more only when that takes less than this
 
 
 Statistic = float | Sequence[float]  # a mean or std: one for all channels, or one per channel
@@ -72,6 +73,10 @@ def augmented_examples(images: torch.Tensor, kinds: tuple[str, ...], seed: int) 
     return x[:, 0] if images.ndim == 3 else x.contiguous()
 
 
+class Interrupted(Exception):
+    """An evaluation left half-way because the run was asked to stop."""
+
+
 @torch.inference_mode()
 def evaluate(
     module: nn.Module,
@@ -82,12 +87,18 @@ def evaluate(
     num_classes: int,
     batch_size: int = 256,
     precision: torch.dtype = torch.float32,
+    stop: threading.Event | None = None,
 ) -> tuple[float, float, tuple[float, ...]]:
-    """Loss (the model's own objective), accuracy and per-class accuracy in eval mode, at the precision the model trains in."""
+    """Loss (the model's own objective), accuracy and per-class accuracy in eval mode, at the precision the model trains in.
+
+    Raises Interrupted when ``stop`` is set between two batches: a stop never waits for a whole test pass."""
     was_training = module.training
     module.eval()
     loss_sum, correct = 0.0, torch.zeros(num_classes, device=labels.device)
     for start in range(0, len(labels), batch_size):
+        if stop is not None and stop.is_set():
+            module.train(was_training)
+            raise Interrupted
         x = prepare_batch(images[start : start + batch_size], *normalization)
         y = labels[start : start + batch_size]
         with torch.autocast(labels.device.type, dtype=torch.bfloat16, enabled=precision == torch.bfloat16):
@@ -264,17 +275,23 @@ def _start(c: Contender, run: RunConfig, d: _Placed, epochs: int | None) -> _Pro
     return p
 
 
-def _evaluate(p: _Progress, d: _Placed) -> EvalEvent:
-    """Score the model on the test split (and the validation split, if any) in eval mode."""
+def _evaluate(p: _Progress, d: _Placed, stop: threading.Event | None = None) -> EvalEvent | None:
+    """Score the model on the test split (and the validation split, if any) in eval mode; None when ``stop`` was set
+    half-way (the model keeps its previous scores)."""
     c = p.contender
     batch = EVAL_BATCH_CPU if d.device.type == "cpu" else EVAL_BATCH_ACCELERATOR
 
     def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
-        return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype)
+        return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype, stop)
 
-    test_loss, c.test_accuracy, per_class = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
-    if d.val_y is not None:
-        c.validation_loss, c.validation_accuracy, _ = scores(d.val_x, d.val_y)
+    try:
+        test = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
+        validation = scores(d.val_x, d.val_y) if d.val_y is not None else None
+    except Interrupted:
+        return None
+    test_loss, c.test_accuracy, per_class = test
+    if validation is not None:
+        c.validation_loss, c.validation_accuracy, _ = validation
     p.evaluated_at = p.step
     return EvalEvent(
         c.name, p.epoch, p.step, test_loss, c.test_accuracy, per_class, p.train_time_s,
@@ -298,7 +315,16 @@ def _failure(p: _Progress, d: _Placed, error: RuntimeError | None, loss: float) 
     return ModelFailed(c.name, step, f"Model {c.name}: {why}; training of this model stopped and {advice}")
 
 
-def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
+def _cheap_to_score(p: _Progress, d: _Placed) -> bool:
+    """Whether scoring the model once more takes under STOP_SCORING_S, judged from its measured training speed (a
+    forward pass costs about a third of a training step's forward and backward)."""
+    if p.run_images == 0:
+        return False
+    images = len(d.test_y) + (len(d.val_y) if d.val_y is not None else 0)
+    return images * p.train_time_s / p.run_images / 3 <= STOP_SCORING_S
+
+
+def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -> Iterator[Event]:
     """One batch for one model: forward, loss, backward, update; then what the step tells (evaluations, epoch ends)."""
     c = p.contender
     index = d.order(p.epoch)[p.position : p.position + p.train.batch_size]
@@ -317,6 +343,8 @@ def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
         loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
         if not math.isfinite(loss_value):
             yield _failure(p, d, None, loss_value)
+            return
+        if stop is not None and stop.is_set():  # a heavy model's backward pass is most of a step: not waited for
             return
         learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
         p.optimizer.zero_grad(set_to_none=True)
@@ -345,7 +373,9 @@ def _train_step(p: _Progress, d: _Placed) -> Iterator[Event]:
     if alert is not None:
         yield alert
     if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
-        yield _evaluate(p, d)  # crossed one of the epoch's evaluation points (the last is its end)
+        scored = _evaluate(p, d, stop)  # crossed one of the epoch's evaluation points (the last is its end)
+        if scored is not None:
+            yield scored
     if p.position >= d.n:
         yield from _end_epoch(p)
 
@@ -388,6 +418,7 @@ def _result(p: _Progress) -> ModelResult:
         c.validation_accuracy,
         c.epochs_done,
         stalled,
+        p.step - p.evaluated_at if status == "stopped" else 0,
     )
 
 
@@ -419,11 +450,13 @@ def train_models(
     started = time.perf_counter()
     while (running := [p for p in progress if p.status == "running"]) and not stop.is_set():
         # the model that has seen the fewest images steps next (min() keeps the first on ties)
-        yield from _train_step(min(running, key=lambda q: q.run_images), d)
+        yield from _train_step(min(running, key=lambda q: q.run_images), d, stop)
     stopped = bool(running)
-    if stopped:  # a stopped model is still worth a score: evaluate what it learnt since its last evaluation
+    if stopped:  # a stopped model is still worth a score, when it comes quickly: what it learnt since the last one
         for p in running:
-            if p.step > p.evaluated_at:
-                yield _evaluate(p, d)
+            if p.step > p.evaluated_at and _cheap_to_score(p, d):
+                scored = _evaluate(p, d)
+                if scored is not None:
+                    yield scored
     results = {p.contender.name: _result(p) for p in progress}
     yield RunFinished("stopped" if stopped else "finished", time.perf_counter() - started, results)

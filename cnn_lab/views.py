@@ -88,11 +88,12 @@ class RunView:
         self.status = "Starting..."
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
-        self.started = time.perf_counter()
+        self.started = self.run_started = time.perf_counter()
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
             self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
+            self.run_started = time.perf_counter()
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
@@ -129,6 +130,8 @@ class RunView:
             self.finished = event
             for name, result in event.results.items():
                 acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
+                if result.unscored_steps:
+                    acc += f" (as of {result.unscored_steps} steps before the stop: scoring it again would have held the stop up)"
                 self._log(
                     name,
                     f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
@@ -228,7 +231,8 @@ class RunView:
 
     def status_text(self) -> str:
         info = self.started_info
-        elapsed = time.perf_counter() - self.started
+        # this run's own time (a continued run starts from 0), frozen at its end
+        elapsed = self.finished.elapsed_s if self.finished else time.perf_counter() - self.run_started
         if info is None:
             return "Loading data..."
         state = (

@@ -44,7 +44,7 @@ def test_a_record_round_trips_and_ranks_among_the_published_results():
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (b"not json", "is not JSON"),
+        (b"not json", "not valid JSON"),
         (as_bytes({"format": "something else"}), "says it is something else"),
         (b" " * (64 * 1024 + 1), "at most 64 KB"),
     ],

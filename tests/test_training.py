@@ -104,7 +104,8 @@ def test_evaluations_are_spread_over_each_epoch(mnist):
     assert [epoch for model, epoch, _ in evals if model == "B"] == [1, 1, 1, 2, 2, 2]
 
 
-def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist):
+def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist, monkeypatch):
+    monkeypatch.setattr(training, "STOP_SCORING_S", 60.0)  # scoring after the stop is always cheap enough here
     contenders = pair(TrainConfig(batch_size=32, epochs=5))
     stop = threading.Event()
     steps_after_stop = 0
@@ -125,6 +126,42 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_the_models(mnist
     assert torch.equal(contenders[0].module.conv1.weight, weights)
     probs = predict({"A": contenders[0].module}, torch.zeros(1, 1, 28, 28))["A"]
     assert probs.shape == (1, 10) and abs(probs.sum() - 1) < 1e-5
+
+
+def test_after_a_stop_a_model_is_scored_again_only_when_that_is_quick(mnist, monkeypatch):
+    monkeypatch.setattr(training, "STOP_SCORING_S", 0.0)  # any test pass is too slow
+    contenders = pair(TrainConfig(batch_size=32, epochs=5))
+    stop = threading.Event()
+    events = []
+    for event in train_models(contenders, RunConfig(train_subset=5000, evals_per_epoch=1), mnist, stop):
+        events.append(event)
+        if isinstance(event, StepEvent) and event.step == 20 and event.model == "B":
+            stop.set()
+    assert not any(isinstance(e, EvalEvent) for e in events)
+    result = events[-1].results["A"]
+    assert result.status == "stopped" and result.unscored_steps == 20 and result.test_accuracy is None
+
+
+def test_a_stop_interrupts_an_evaluation_half_way(mnist, monkeypatch):
+    """A stop asked while a model is being scored ends the run between two evaluation batches: no score is made up."""
+    stop, batches = threading.Event(), []
+    real_prepare = training.prepare_batch
+
+    def counting(images, *args, **kwargs):
+        if not torch.is_grad_enabled():  # an evaluation batch (inference mode)
+            batches.append(len(images))
+            stop.set()
+        return real_prepare(images, *args, **kwargs)
+
+    monkeypatch.setattr(training, "prepare_batch", counting)
+    monkeypatch.setattr(training, "STOP_SCORING_S", 0.0)  # B, stopped before its turn, is not scored either
+    contenders = pair(TrainConfig(batch_size=100, epochs=1))
+    events = list(train_models(contenders, RunConfig(train_subset=500, evals_per_epoch=1), mnist, stop))
+    assert batches == [training.EVAL_BATCH_CPU] or batches == [training.EVAL_BATCH_ACCELERATOR]  # one, then stopped
+    assert not any(isinstance(e, EvalEvent) for e in events) and events[-1].reason == "stopped"
+    with pytest.raises(training.Interrupted):
+        training.evaluate(contenders[0].module, mnist.test_images[:10], mnist.test_labels[:10], (0.1, 0.3),
+                          contenders[0].spec.train, 10, stop=stop)  # fmt: skip
 
 
 def test_a_diverging_model_ends_with_a_clear_event_and_keeps_its_last_good_weights(mnist, monkeypatch):

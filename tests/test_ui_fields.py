@@ -17,7 +17,15 @@ from cnn_lab.config import (
     TrainConfig,
 )
 from cnn_lab.presets import default_experiment
-from cnn_lab.ui.fields import COLUMN_FIELDS, SETUP_FIELDS, api_values, setup_from_list, setup_from_values, values_of
+from cnn_lab.ui.fields import (
+    COLUMN_FIELDS,
+    SETUP_FIELDS,
+    RawNumber,
+    api_values,
+    setup_from_list,
+    setup_from_values,
+    values_of,
+)
 
 
 def test_the_table_names_every_config_field_once():
@@ -62,3 +70,16 @@ def test_a_bad_value_is_named_with_its_model():
 
 def test_zero_training_images_means_all_of_them():
     assert setup_from_values(values_of(default_experiment()) | {"run.train_subset": 0}).run.train_subset is None
+
+
+@pytest.mark.parametrize("value", ["abc", "", "nan", 2.5, None, 10**30])
+def test_a_number_box_passes_what_it_got_so_the_check_can_name_the_field(value):
+    import gradio as gr
+
+    with gr.Blocks():
+        box = RawNumber(1, precision=0, minimum=1)
+    assert box.preprocess(value) == value  # unchanged: not rounded, no error
+    assert box.get_block_name() == "number"
+    values = dict(zip(SETUP_FIELDS, api_values(default_experiment()), strict=True)) | {"A.batch_size": value}
+    with pytest.raises(ConfigError, match="Model A · batch_size must be"):
+        setup_from_values(values)

@@ -134,3 +134,25 @@ def test_a_failed_fold_is_named_with_its_reason():
     view.add(ModelFailed("CV", 3, "Model CV: the loss became nan at step 3"))
     view.add(CrossValidationFinished("failed", (), 1.0))
     assert view.note().endswith("fold 1 failed (Model CV: the loss became nan at step 3) in 1 s; no fold finished.")
+
+
+def test_the_status_shows_this_runs_own_time_and_stops_counting_at_its_end(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr("cnn_lab.views.time.perf_counter", lambda: now[0])
+    view = RunView(["A"])
+    started = RunStarted("CPU (2 threads)", "bf16", "MNIST", 100, {"A": 10})
+    view.add(started)
+    now[0] = 130.0
+    view.add(RunFinished("finished", 29.5, {"A": ModelResult("finished", 10, 100, 29.0, 3.4, 0.9)}))
+    now[0] = 200.0  # the page redrawn much later
+    assert view.status_text().endswith("· 29.5 s")
+    view.add(started)  # Continue training
+    now[0] = 202.5
+    assert view.status_text().endswith("· 2.5 s")  # not counted from the first run's start
+
+
+def test_a_model_left_unscored_after_a_stop_says_so_in_its_log():
+    view = RunView(["A"])
+    result = ModelResult("stopped", 30, 300, 3.0, 100.0, 0.8, unscored_steps=12)
+    view.add(RunFinished("stopped", 3.0, {"A": result}))
+    assert "test accuracy 80.00% (as of 12 steps before the stop" in view.log_text("A")

@@ -23,7 +23,7 @@ from ..builder import (
     remove_layer,
 )
 from ..config import ConfigError, ModelConfig
-from .fields import BUILDER
+from .fields import BUILDER, RawNumber
 
 FIELD_LABELS = {"out_channels": "channels", "out_features": "features", "p": "drop p"}
 MOVES = (
@@ -93,7 +93,7 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                         )
                         triggers = [control.change]
                     else:
-                        control = gr.Number(value, label=label, key=key, min_width=70, interactive=True)
+                        control = RawNumber(value, label=label, key=key, min_width=70, interactive=True)
                         triggers = [control.submit, control.blur]
 
                     def edit(current: str, new_value, index=index, field_name=field_name):

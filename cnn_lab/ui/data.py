@@ -15,7 +15,7 @@ from ..presets import fit_on
 from ..session import Session
 from ..uploads import LIMITS
 from ..views import image_grid_html
-from .fields import DATASET_CHOICES, number_from_text
+from .fields import DATASET_CHOICES, RawNumber, number_from_text
 from .wiring import by_name, user_errors
 
 PREVIEW_PER_CLASS = 6
@@ -143,7 +143,7 @@ def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session
                 elem_id="data-upload",
             )
             with gr.Row():
-                resize = gr.Number(
+                resize = RawNumber(
                     0,
                     label="Resize to (px a side, 0 = keep)",
                     precision=0,

@@ -13,9 +13,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import gradio as gr
+
 from ..builder import layers_from_json, layers_to_json
 from ..config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from ..data import DATASET_INFO, UPLOADED
+from ..errors import quoted
 from ..presets import PRESETS
 
 NAMES = ("A", "B")
@@ -34,6 +37,18 @@ WHOLE_NUMBER_FIELDS = {"batch_size", "epochs", "patience", "train_subset", "seed
 NUMBER_FIELDS = WHOLE_NUMBER_FIELDS | {f for f in TRAIN_FIELDS if isinstance(getattr(TrainConfig(), f), float)}
 
 
+class RawNumber(gr.Number):
+    """Gradio's number box, whose value reaches the handler as it was sent.
+
+    Gradio's own preprocessing rounds 2.5 to 2 in a whole-number box (silently) and fails on 'abc', 'nan' or null
+    with a generic error; our checks (config.py) refuse each, naming the field and its range."""
+
+    is_template = True  # drawn by Gradio's own number box
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
 def number_from_text(value: Any, name: str) -> Any:
     """API callers may send numbers as text: read it as a number and leave ranges and wholeness to the config."""
     if not isinstance(value, str):
@@ -41,7 +56,7 @@ def number_from_text(value: Any, name: str) -> Any:
     try:
         number = float(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}", name) from None
+        raise ConfigError(f"{name} must be a number, got {quoted(value)}", name) from None
     return int(number) if number.is_integer() else number
 
 
@@ -50,7 +65,7 @@ def parse_channels(text: str) -> ModelConfig:
     parts = [p for p in str(text or "").replace(";", ",").replace(" ", ",").split(",") if p]
     if len(parts) != 4:
         raise ConfigError(
-            f"conv channels: give 4 whole numbers from 1 to 1024 separated by commas (e.g. 16, 32, 64, 64), got {text!r}",
+            f"conv channels: give 4 whole numbers from 1 to 1024 separated by commas (e.g. 16, 32, 64, 64), got {quoted(text)}",
             "channels",
         )
     values = []
@@ -59,7 +74,8 @@ def parse_channels(text: str) -> ModelConfig:
             values.append(int(part))
         except ValueError:
             raise ConfigError(
-                f"conv {index} channels must be a whole number from 1 to 1024, got {part!r}", f"conv{index}_channels"
+                f"conv {index} channels must be a whole number from 1 to 1024, got {quoted(part)}",
+                f"conv{index}_channels",
             ) from None
     return ModelConfig.from_conv_channels(values)
 
@@ -73,7 +89,8 @@ def model_config(architecture: str, channels: str, layers: str) -> ModelConfig:
     if architecture in PRESETS:
         return PRESETS[architecture].spec.model
     raise ConfigError(
-        f"architecture must be one of {CUSTOM}, {', '.join(PRESETS)}, {BUILDER}, got {architecture!r}", "architecture"
+        f"architecture must be one of {CUSTOM}, {', '.join(PRESETS)}, {BUILDER}, got {quoted(architecture)}",
+        "architecture",
     )
 
 
@@ -87,7 +104,7 @@ def train_config(values: dict[str, Any]) -> TrainConfig:
 def run_config(values: dict[str, Any]) -> RunConfig:
     """The run inputs (by RunConfig field) as a RunConfig; 0 training images means all of them."""
     values = {name: number_from_text(v, name) if name in NUMBER_FIELDS else v for name, v in values.items()}
-    values["train_subset"] = int(values["train_subset"]) if values["train_subset"] else None
+    values["train_subset"] = values["train_subset"] if values["train_subset"] != 0 else None  # checked by RunConfig
     values["seed"] = values["seed"] or 0
     values["validation_size"] = values["validation_size"] or 0
     values["identical_init"] = bool(values["identical_init"])

@@ -16,6 +16,7 @@ from ..config import ConfigError, ModelConfig
 from ..confusion import PairScores
 from ..costs import PROFILE_BATCH, ModelCost
 from ..diagram import network_svg
+from ..errors import quoted
 from ..explain import METHOD_NOTES, METHODS, Explanation
 from ..gradient_flow import GRADIENT_EVERY
 from ..inference import drawing_from_base64
@@ -32,7 +33,8 @@ from ..plots import (
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
-from .wiring import by_name, user_errors
+from .fields import RawNumber
+from .wiring import by_name, escaped, user_errors
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
 
@@ -171,7 +173,9 @@ def disagreement(kind: str, value: float | None, session: Session) -> tuple[str,
     scores = scores_at(value, session)
     found = scores.disagreements()
     if kind not in found:
-        raise gr.Error(f"disagreement must be one of {', '.join(found)}, got {kind!r}", title="Check the settings")
+        raise gr.Error(
+            escaped(f"disagreement must be one of {', '.join(found)}, got {quoted(kind)}"), title="Check the settings"
+        )
     index = found[kind]
     shown = f" (showing {GALLERY_CAP})" if len(index) > GALLERY_CAP else ""
     return kind, gallery(session, scores, index), f"{kind}: {len(index)} test images{shown}"
@@ -235,7 +239,9 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
 def image_to_explain(source: str, number: float | None, session: Session) -> np.ndarray:
     """The latest sketch, or test image ``number``."""
     if source not in SOURCES:
-        raise gr.Error(f"explain must be one of {', '.join(SOURCES)}, got {source!r}", title="Check the settings")
+        raise gr.Error(
+            escaped(f"explain must be one of {', '.join(SOURCES)}, got {quoted(source)}"), title="Check the settings"
+        )
     whole = int(number) if isinstance(number, (int, float)) and float(number).is_integer() else number
     with user_errors():
         return session.test_image(None if source == SOURCES[0] else whole)
@@ -312,7 +318,7 @@ def explanation_section(replay: gr.Slider, session: gr.State) -> None:
     gr.Markdown("### Why does each model read it so?")
     with gr.Row(equal_height=True):
         source = gr.Radio(list(SOURCES), value=SOURCES[0], label="Explain", elem_id="explain-source")
-        number = gr.Number(0, label="Test image (0 = the first)", precision=0, minimum=0, elem_id="explain-number")
+        number = RawNumber(0, label="Test image (0 = the first)", precision=0, minimum=0, elem_id="explain-number")
         method = gr.Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
         go = gr.Button("Explain", variant="primary", elem_id="explain")
     shown = {

@@ -9,6 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from ..data import DataError
+from ..errors import quoted
 from ..experiments import (
     GUIDED,
     GUIDED_EPOCHS,
@@ -25,6 +26,7 @@ from ..troubleshooting import TROUBLES, trouble_markdown
 from ..walkthrough import first_comparison, walkthrough_markdown
 from .train import page_values
 from .training_panel import LABELS
+from .wiring import escaped
 
 
 def settings_frame() -> pd.DataFrame:
@@ -60,7 +62,9 @@ def set_up_guided(knob: str) -> list:
     """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
     change), and a note saying what to do next."""
     if knob not in GUIDED:
-        raise gr.Error(f"experiment must be one of {', '.join(GUIDED)}, got {knob!r}", title="Check the settings")
+        raise gr.Error(
+            escaped(f"experiment must be one of {', '.join(GUIDED)}, got {quoted(knob)}"), title="Check the settings"
+        )
     note = (
         f"**Guided experiment: {knob}.** {GUIDED[knob].question} A and B now differ only in "
         f"*{GUIDED[knob].field}*, on {GUIDED_IMAGES:,} training images, {GUIDED_EPOCHS} epochs, the same seed. "

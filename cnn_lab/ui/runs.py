@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,15 +12,17 @@ import gradio as gr
 import pandas as pd
 
 from ..config import ConfigError
+from ..errors import quoted
 from ..leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
 from ..model_files import FORMATS, MAX_MODEL_BYTES
 from ..plots import curves_figure
 from ..runs import RunRecord
 from ..seeds import SeedVerdict
 from ..session import NAMES, Session
-from .fields import number_from_text, setup_from_list
+from .downloads import download_folder
+from .fields import RawNumber, number_from_text, setup_from_list
 from .train import stop as stop_training
-from .wiring import by_name, user_errors
+from .wiring import by_name, escaped, user_errors
 
 COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
 
@@ -142,7 +143,10 @@ def compare_setups(first: str | None, second: str | None, session: Session) -> p
     records = {run_label(r): r for r in session.history()}
     missing = [label or "nothing" for label in (first, second) if label not in records]
     if missing:
-        raise gr.Error(f"runs to compare must be two of the listed runs, got {', '.join(missing)}", title="Pick runs")
+        raise gr.Error(
+            escaped(f"runs to compare must be two of the listed runs, got {quoted(', '.join(missing))}"),
+            title="Pick runs",
+        )
     found = setup_diff(records[first], records[second])
     if found.empty:
         gr.Info(f"{first} and {second} were set up alike.")
@@ -162,7 +166,7 @@ def delete_runs(text: str, picked: list[str] | None, session: Session) -> dict:
 def export_model_files(model: str, file_format: str, session: Session) -> list[str]:
     """Model A or B of the trained pair as a file: safetensors (weights and config; what Import reads), ONNX (0-1
     pixels in, logits out) or a PyTorch script (comes with the safetensors file it loads)."""
-    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_export_"))
+    folder = download_folder("cnn_lab_export_")
     with user_errors("Export · "):
         return [str(path) for path in session.export_model(model, file_format, folder)]
 
@@ -211,7 +215,7 @@ def export_record(who: str, session: Session) -> str:
     """The latest run as a leaderboard record (a small JSON file) signed with your name."""
     with user_errors("Leaderboard · "):
         record = session.leaderboard_record(who)
-    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_record_"))
+    folder = download_folder("cnn_lab_record_")
     path = folder / f"cnn_lab_record_{''.join(c if c.isalnum() else '_' for c in record['who'])}.json"
     path.write_text(json.dumps(record, indent=2))
     return str(path)
@@ -243,7 +247,7 @@ def import_records(uploads: list[str] | None, ranking: str, session: Session) ->
 
 def run_report(session: Session) -> list[str]:
     """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
-    folder = Path(tempfile.mkdtemp(prefix="cnn_lab_report_"))
+    folder = download_folder("cnn_lab_report_")
     with user_errors("Report · "):
         return [str(path) for path in session.write_report(folder)]
 
@@ -297,7 +301,7 @@ def seeds_section(setup_inputs: list, session: gr.State, slots: dict) -> None:
         "trains once per seed; every run lands in the history above."
     )
     with gr.Row(equal_height=True):
-        seeds = gr.Number(3, label="Seeds (2 to 20)", precision=0, elem_id="seeds")  # our check names the field
+        seeds = RawNumber(3, label="Seeds (2 to 20)", precision=0, elem_id="seeds")  # our check names the field
         go = gr.Button("Repeat the Train tab's setup", variant="primary", elem_id="repeat-seeds")
         stop = gr.Button("Stop", variant="stop", elem_id="seeds-stop")
     status = gr.Markdown(elem_id="seeds-status")

@@ -7,7 +7,6 @@ as the last input (a gr.State) and never leaves the server.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pandas as pd
 from ..advice import advice_for, long_run
 from ..builder import layers_to_json
 from ..coach import coach_text
-from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, RunConfig
+from ..config import DEFAULT_CHANNELS, LIMITS, ConfigError, ExperimentConfig, ModelConfig, RunConfig
 from ..crossval import MAX_FOLDS, seconds_per_image
 from ..data import DataError
 from ..inference import drawing_from_base64
@@ -25,16 +24,19 @@ from ..pictures import displayable
 from ..presets import DEFAULT_CHANNELS_B, PRESETS, default_experiment, measured_note
 from ..runtime import available_devices
 from ..session import NAMES, Session, fitted
-from ..sharing import QUERY_KEY, experiment_from_token, experiment_to_token
+from ..sharing import MAX_JSON_BYTES, QUERY_KEY, experiment_from_token, experiment_to_token
 from ..troubleshooting import TROUBLES
 from ..views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, CrossValidationView, checkpoint_frame
+from .bounded import BoundedImage, BoundedSketchpad
 from .builder_panel import builder_panel, report_frame
+from .downloads import download_folder
 from .fields import (
     BUILDER,
     CUSTOM,
     DATASET_CHOICES,
     SETUP_FIELDS,
     TRAIN_FIELDS,
+    RawNumber,
     number_from_text,
     parse_channels,
     setup_from_list,
@@ -42,7 +44,7 @@ from .fields import (
     values_of,
 )
 from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
-from .wiring import by_name, user_errors
+from .wiring import by_name, escaped, user_errors
 
 BRUSH_HINT = "Click the **brush** in the pad's toolbar on the left first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
 NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
@@ -172,7 +174,7 @@ def reading_page(reading, session: Session, hint: str = "") -> dict:
 def sketch_shown(dataset: str, session: Session):
     """The sketchpad where drawing makes sense: grey images (colour ones are tested with an uploaded image)."""
     try:
-        return gr.Sketchpad(visible=session.dataset(dataset).image_shape[0] == 1)
+        return gr.update(visible=session.dataset(dataset).image_shape[0] == 1)
     except (ConfigError, DataError):
         return gr.skip()
 
@@ -217,9 +219,9 @@ def export_setup(*values) -> str:
     """The setup (the page's values) as a JSON file; /train_setup takes its text."""
     with user_errors("Cannot export this setup yet: "):
         text = setup_from_list(values).to_json()
-    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cnn_lab_setup_", delete=False) as file:
-        file.write(text)
-    return file.name
+    path = download_folder("cnn_lab_setup_") / "cnn_lab_setup.json"
+    path.write_text(text)
+    return str(path)
 
 
 def page_values(experiment: ExperimentConfig, note: str) -> list:
@@ -237,11 +239,27 @@ def unchanged(note=None) -> list:
 
 def import_setup(path: str | None) -> list:
     try:
+        if Path(path).stat().st_size > MAX_JSON_BYTES:
+            raise ConfigError(f"a setup file is at most {MAX_JSON_BYTES // 1024} KB (an exported one is about 2 KB)")
         experiment = ExperimentConfig.from_json(Path(path).read_text(encoding="utf-8"))
     except (ConfigError, OSError, UnicodeDecodeError, TypeError) as err:
-        gr.Warning(f"Could not import that file: {err}. The page keeps its settings.")
+        gr.Warning(escaped(f"Could not import that file: {err}. The page keeps its settings."))
         return unchanged()
-    return page_values(experiment, "Setup imported.")
+    return page_values(experiment, "Setup imported." + shape_note(experiment))
+
+
+def shape_note(experiment: ExperimentConfig) -> str:
+    """The page keeps layers, not a model's input shape or class count: say so when the file gave other ones."""
+    default = ModelConfig(())
+    if all(
+        (spec.model.input_shape, spec.model.num_classes) == (default.input_shape, default.num_classes)
+        for spec in (experiment.a, experiment.b)
+    ):
+        return ""
+    return (
+        " Its models' input shape and class count are not kept: when they train, they read the images and classes of "
+        f"the dataset it names ({experiment.run.dataset})."
+    )
 
 
 def restore_from_link(request: gr.Request) -> list:
@@ -251,8 +269,8 @@ def restore_from_link(request: gr.Request) -> list:
     try:
         experiment = experiment_from_token(token)
     except ConfigError as err:
-        gr.Warning(f"{err}. Showing the default setup instead.")
-        return unchanged(f"The shared link could not be read ({err}); these are the defaults.")
+        gr.Warning(escaped(f"{err}. Showing the default setup instead."))
+        return unchanged(escaped(f"The shared link could not be read ({err}); these are the defaults."))
     return page_values(experiment, "Setup restored from the shared link.")
 
 
@@ -403,17 +421,17 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
                 "dataset": gr.Dropdown(
                     DATASET_CHOICES, value="mnist", label="Dataset", info="see it in the Data tab", elem_id="dataset"
                 ),
-                "train_subset": gr.Number(
+                "train_subset": RawNumber(
                     0, label="Training images (0 = all)", precision=0, info="fewer: faster runs; start: 10000"
                 ),
-                "seed": gr.Number(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
+                "seed": RawNumber(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
                 "device": gr.Dropdown(
                     ["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"
                 ),
                 "precision": gr.Dropdown(
                     ["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"
                 ),
-                "evals_per_epoch": gr.Number(
+                "evals_per_epoch": RawNumber(
                     default_experiment().run.evals_per_epoch,
                     label="Test evaluations per epoch",
                     precision=0,
@@ -421,7 +439,7 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
                 ),
             }
         with gr.Row():
-            c["validation_size"] = gr.Number(
+            c["validation_size"] = RawNumber(
                 0,
                 label="Validation images (0 = none)",
                 precision=0,
@@ -507,11 +525,11 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
             c["results"] = gr.HTML(NO_RESULTS, elem_id="results")
             c["new images"] = gr.Button("New images")
         with gr.Column(scale=2, min_width=340):
-            c["sketch"] = gr.Sketchpad(
+            c["sketch"] = BoundedSketchpad(
                 canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
                 brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit: both models read it", elem_id="sketchpad",
             )  # fmt: skip
-            c["own image"] = gr.Image(
+            c["own image"] = BoundedImage(
                 label="Or test an image of your own (prepared like the training images)", type="numpy",
                 sources=["upload", "clipboard"], height=150, elem_id="own-image",
             )  # fmt: skip
@@ -541,10 +559,10 @@ def checkpoint_section() -> dict[str, gr.components.Component]:
     )
     with gr.Row():
         c = {
-            "more epochs": gr.Number(1, label="More epochs", precision=0, info=f"1 to {LIMITS.max_epochs}"),
+            "more epochs": RawNumber(1, label="More epochs", precision=0, info=f"1 to {LIMITS.max_epochs}"),
             "continue": gr.Button("Continue training", variant="secondary", elem_id="continue"),
             "rollback model": gr.Radio(list(NAMES), value="A", label="Model to roll back"),
-            "rollback epoch": gr.Number(1, label="Back to epoch", precision=0, info="one of the saved epochs below"),
+            "rollback epoch": RawNumber(1, label="Back to epoch", precision=0, info="one of the saved epochs below"),
             "rollback": gr.Button("Roll back", elem_id="roll-back"),
         }
     c["rollback note"] = gr.Markdown("")
@@ -564,8 +582,8 @@ def cross_validation_section() -> dict[str, gr.components.Component]:
         with gr.Row():
             c = {
                 "model": gr.Radio(list(NAMES), value="A", label="Model"),
-                "folds": gr.Number(5, label="Folds (k)", precision=0, info=f"2 to {MAX_FOLDS}"),
-                "images": gr.Number(
+                "folds": RawNumber(5, label="Folds (k)", precision=0, info=f"2 to {MAX_FOLDS}"),
+                "images": RawNumber(
                     5000, label="Training images", precision=0, info="split into k folds (0 = all); smaller is faster"
                 ),
                 "run": gr.Button("Run cross-validation", elem_id="cross-validate"),

@@ -27,7 +27,7 @@ from ..config import (
     TrainConfig,
 )
 from ..optim import schedule_curve
-from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, train_config, train_values
+from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
 
 # A control shown only while another setting takes one of some values: field -> (setting, values)
 USED_WHEN = {
@@ -180,7 +180,7 @@ def training_controls(
         elif isinstance(value, bool):
             c[field] = gr.Checkbox(value, label=label, info=info, **kwargs)
         else:
-            c[field] = gr.Number(
+            c[field] = RawNumber(
                 value, label=label, info=info, precision=0 if field in WHOLE_NUMBER_FIELDS else None, **kwargs
             )
         return c[field]

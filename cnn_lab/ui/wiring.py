@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,12 @@ from ..data import DataError
 from ..session import SessionError
 
 
+def escaped(text: object) -> str:
+    """Text that may quote a user's input, made safe to show: Gradio renders toasts and Markdown as HTML, and a value
+    such as <img src=x> from a share link must appear as those characters, not as an element."""
+    return html.escape(str(text), quote=False)
+
+
 @contextmanager
 def user_errors(prefix: str = "") -> Iterator[None]:
     """A bad value, missing data or a busy session becomes a gr.Error naming the field (the models are never touched);
@@ -21,9 +28,9 @@ def user_errors(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except SessionError as err:
-        raise gr.Error(str(err), title=err.title) from None
+        raise gr.Error(escaped(err), title=err.title) from None
     except (ConfigError, DataError) as err:
-        raise gr.Error(f"{prefix}{err}", title="Check the settings") from None
+        raise gr.Error(escaped(f"{prefix}{err}"), title="Check the settings") from None
 
 
 def by_name(handler: Callable, outputs: dict[str, gr.components.Component]) -> Callable:

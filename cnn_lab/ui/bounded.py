@@ -1,0 +1,70 @@
+"""Image inputs that refuse an oversized image before Gradio decodes it.
+
+Gradio decodes an image input (to the numpy array the handler gets) before
+any handler runs: a 228 KB PNG of 13,000 x 13,000 pixels took the server up
+1.56 GB for 6 s, from a session with no trained model. These components
+read the image's header first (its file size and pixel count cost nothing)
+and refuse it with the field and the limit named."""
+
+from __future__ import annotations
+
+import os
+from io import BytesIO
+from typing import Any
+
+import gradio as gr
+import PIL.Image
+
+MAX_SKETCH_PIXELS = 4_000_000  # the sketchpad sends 280 x 280 (x its screen's pixel ratio): 2000 x 2000 is plenty
+MAX_SKETCH_BYTES = 8 * 2**20
+MAX_PHOTO_PIXELS = 40_000_000  # a 40-megapixel photo; decoded as RGB that is 120 MB
+MAX_PHOTO_BYTES = 40 * 2**20
+
+
+def check_image(source: Any, field: str, max_pixels: int, max_bytes: int) -> None:
+    """Refuse (gr.Error naming ``field``) an image file or bytes over ``max_bytes`` or ``max_pixels``, or one PIL
+    cannot identify, without decoding its pixels."""
+    path = getattr(source, "path", None)  # FileData (the sketchpad's layers) or ImageData (an upload)
+    if isinstance(path, str) and path:
+        size, opened = os.path.getsize(path), path
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        size, opened = len(source), BytesIO(source)
+    else:
+        return
+    if size > max_bytes:
+        raise gr.Error(f"{field}: files up to {max_bytes // 2**20} MB; this one is {size / 2**20:.1f} MB")
+    try:
+        with PIL.Image.open(opened) as image:  # reads the header only
+            width, height = image.size
+    except (OSError, PIL.Image.DecompressionBombError):
+        raise gr.Error(f"{field}: not an image that can be read (PNG, JPEG, WebP, ...)") from None
+    if width * height > max_pixels:
+        raise gr.Error(
+            f"{field}: images up to {max_pixels / 1e6:g} million pixels; this one is {width:,} x {height:,} "
+            f"({width * height / 1e6:.1f} million)"
+        )
+
+
+class BoundedSketchpad(gr.Sketchpad):
+    """The sketchpad, each of its images checked before it is decoded."""
+
+    FIELD = "sketch"
+
+    def get_block_name(self) -> str:
+        return "imageeditor"  # drawn by Gradio's own editor, as gr.Sketchpad is
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        check_image(file, self.FIELD, MAX_SKETCH_PIXELS, MAX_SKETCH_BYTES)
+        return super().convert_and_format_image(file, flatten_on_white)
+
+
+class BoundedImage(gr.Image):
+    """An image upload, checked before it is decoded."""
+
+    is_template = True  # drawn by Gradio's own image component
+    FIELD = "own image"  # what a refusal calls it
+
+    def preprocess(self, payload):
+        if payload is not None:
+            check_image(payload, self.FIELD, MAX_PHOTO_PIXELS, MAX_PHOTO_BYTES)
+        return super().preprocess(payload)

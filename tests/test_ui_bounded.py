@@ -1,0 +1,31 @@
+import gradio as gr
+import pytest
+from gradio.data_classes import FileData
+from PIL import Image
+
+from cnn_lab.ui.bounded import MAX_SKETCH_PIXELS, BoundedImage, BoundedSketchpad, check_image
+
+
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("L", (2_001, 2_000), 255).save(big)
+    with pytest.raises(gr.Error, match=r"sketch: images up to 4 million pixels; this one is 2,001 x 2,000"):
+        check_image(FileData(path=str(big)), "sketch", MAX_SKETCH_PIXELS, 2**30)
+    with pytest.raises(gr.Error, match="sketch: files up to 0 MB"):
+        check_image(big.read_bytes(), "sketch", MAX_SKETCH_PIXELS, 100)
+    fits = tmp_path / "fits.png"
+    Image.new("L", (280, 280), 255).save(fits)
+    check_image(FileData(path=str(fits)), "sketch", MAX_SKETCH_PIXELS, 2**20)  # the sketchpad's canvas passes
+
+
+def test_a_file_that_is_not_an_image_is_refused(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(gr.Error, match="own image: not an image that can be read"):
+        check_image(FileData(path=str(text)), "own image", 100, 2**20)
+
+
+def test_the_bounded_inputs_are_drawn_by_gradios_own_components():
+    with gr.Blocks():
+        sketch, image = BoundedSketchpad(type="numpy"), BoundedImage(type="numpy")
+    assert sketch.get_block_name() == "imageeditor" and image.get_block_name() == "image"
