@@ -121,7 +121,9 @@ def test_an_uploaded_photo_of_a_real_drawing_is_seen_as_the_sketchpad_sees_the_d
 
 
 def test_a_public_server_does_not_show_its_data_folder(mnist, monkeypatch):
-    monkeypatch.setattr("cnn_lab.session.load_dataset", lambda name, data_dir: replace(mnist, origin="/srv/secret/data"))
+    monkeypatch.setattr(
+        "cnn_lab.session.load_dataset", lambda name, data_dir: replace(mnist, origin="/srv/secret/data")
+    )
     public, local = Workspace(processes=False, public=True), Workspace(processes=False)
     assert "/srv/secret" not in public.dataset("mnist").source and "the data folder" in public.dataset("mnist").source
     assert "from /srv/secret/data" in local.dataset("mnist").source  # your own machine: where it came from helps
