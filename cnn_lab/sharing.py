@@ -13,7 +13,7 @@ import json
 import zlib
 
 from .config import ConfigError, ExperimentConfig
-from .strict_json import load_json
+from .strict_json import NotJSON, load_json
 
 QUERY_KEY = "setup"
 MAX_TOKEN_CHARS = 8192  # a URL stays well under browsers' limits
@@ -37,7 +37,7 @@ def experiment_from_token(token: str) -> ExperimentConfig:
     if inflater.unconsumed_tail:
         raise ConfigError(f"share link: the setup is too large (over {MAX_JSON_BYTES} bytes)", QUERY_KEY)
     try:
-        text = text.decode()
-    except UnicodeDecodeError:
+        data = load_json(text, QUERY_KEY, "share link")
+    except NotJSON:
         raise damaged from None
-    return ExperimentConfig.from_dict(load_json(text, QUERY_KEY, "share link"))
+    return ExperimentConfig.from_dict(data)

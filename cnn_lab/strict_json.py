@@ -13,6 +13,11 @@ from typing import Any
 
 from .errors import ConfigError
 
+
+class NotJSON(ConfigError):
+    """The text is not JSON at all (cut off, or something else), as opposed to JSON holding values we refuse."""
+
+
 MAX_DEPTH = 16  # a setup is 4 levels deep (experiment, model, layers, layer); records 5
 MAX_INT_DIGITS = 18
 
@@ -42,7 +47,7 @@ def load_json(text: str | bytes, field: str, what: str = "") -> Any:
     except RecursionError:
         raise refuse(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise refuse(f"not valid JSON ({err})") from None
+        raise NotJSON(f"{what or field}: not valid JSON ({err})", field) from None
     if _depth(data) > MAX_DEPTH:
         raise refuse(f"nested too deeply (at most {MAX_DEPTH} levels)")
     return data
