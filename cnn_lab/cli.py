@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--train-in-threads",
         action="store_true",
         help="train on the server's threads instead of worker processes: about 100 MB per extra concurrent run "
-        "instead of 500, but 15-25 %% slower, and a crash in a run takes the server down",
+        "instead of 250, but 15-25 %% slower, and a crash in a run takes the server down",
     )
     parser.add_argument(
         "--runs-db", default=None, help="SQLite file of the run history (default: runs.sqlite under ~/.cache/cnn_lab)"
