@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import itertools
 import math
 import sqlite3
@@ -44,6 +45,7 @@ from .models import ModelSummary, build_model, summarize
 from .pictures import displayable
 from .report import ReportInput, render
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
+from .runtime import release_memory
 from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
 from .uploads import read_upload
@@ -207,6 +209,17 @@ class Session:
         self.last_sketch: np.ndarray | None = None  # the latest drawing or image read, as the models see it
         self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
         self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
+        self.closed = False  # the user left: nothing more is kept
+
+    def close(self) -> None:
+        """The user left (the tab closed, or the session expired): stop a run and let go of the models, their
+        checkpoints, the upload and the pictures now, rather than when Gradio drops the state an hour later."""
+        self.closed = True
+        self.stop_event.set()
+        self.contenders, self.summaries, self._scores, self.leaderboard_entries = {}, {}, {}, []
+        self.data = self.uploaded = self.view = self.finished = self.last_sketch = self.verdict = None
+        gc.collect()
+        release_memory()
 
     @property
     def training_process(self) -> int | None:
@@ -325,7 +338,7 @@ class Session:
             started_at = datetime.now(timezone.utc)
             first_evaluation = len(view.evaluations) if isinstance(job, TrainJob) else 0  # of this run
             outcome = yield from page_updates(run.events(), view)
-            if isinstance(job, TrainJob):
+            if isinstance(job, TrainJob) and not self.closed:  # a closed session keeps nothing
                 finished, shipped = outcome
                 self.contenders = {c.name: c for c in shipped.contenders}
                 view.add(finished)

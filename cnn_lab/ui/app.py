@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
+import threading
 
 import gradio as gr
 
@@ -45,6 +47,50 @@ CSS = (
 
 QUEUE_POLL_S = 0.05  # Gradio's own value on Windows
 PROGRESS_POLL_S = 0.1
+
+
+PUBLIC_SESSION_IDLE_S = 2 * 3600  # a public server forgets a session this long after its last event
+SWEEP_EVERY_S = 60
+
+
+def forget_session(demo: gr.Blocks, session_hash: str) -> bool:
+    """Drop a browser or client session's state and close its Session (models, checkpoints, upload go now).
+
+    Gradio keeps a session's State until 10,000 newer sessions push it out: its time-to-live and delete callback
+    only apply to a State that a handler returns, and ours is only read. So the app forgets sessions itself."""
+    holder = getattr(demo, "state_holder", None)
+    if holder is None:
+        return False
+    with holder.lock:
+        state = holder.session_data.pop(session_hash, None)
+        holder.time_last_used.pop(session_hash, None)
+    for value in list(state.state_data.values()) if state is not None else []:
+        if isinstance(value, Session):
+            value.close()
+    return state is not None
+
+
+def forget_idle_sessions(demo: gr.Blocks, idle_s: float, every_s: float = SWEEP_EVERY_S) -> threading.Event:
+    """Every ``every_s``, forget the sessions with no event for ``idle_s`` and no run going (programs have no tab
+    to close). Returns the event that ends the sweeping."""
+    done = threading.Event()
+
+    def sweep() -> None:
+        while not done.wait(every_s):
+            holder = getattr(demo, "state_holder", None)
+            if holder is None:
+                continue
+            now = datetime.datetime.now()
+            for session_hash, last in list(holder.time_last_used.items()):
+                state = holder.session_data.get(session_hash)
+                busy = state is not None and any(
+                    isinstance(v, Session) and v.running for v in list(state.state_data.values())
+                )
+                if (now - last).total_seconds() > idle_s and not busy:
+                    forget_session(demo, session_hash)
+
+    threading.Thread(target=sweep, name="cnn_lab-forget-idle-sessions", daemon=True).start()
+    return done
 
 
 def quiet_queue(demo: gr.Blocks) -> bool:
@@ -115,6 +161,14 @@ def build_app(
         inspect_page.select(explorable_networks, network_inputs, networks, api_name=False)
         learn_page.select(start_here, session, walkthrough, api_name=False)
         demo.load(start_here, session, walkthrough, api_name=False)
+
+        def left(request: gr.Request) -> None:  # a tab closed (its heartbeat ended): its memory goes now
+            if request is not None:
+                forget_session(demo, request.session_hash)
+
+        demo.unload(left)
+    if public:
+        forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
         data_page.select(
             by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
             list(data.overview.values()), api_name=False,
