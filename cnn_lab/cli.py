@@ -9,6 +9,7 @@ from .data import DATA_DIR_ENV, reachable
 from .runtime import tune_allocator
 
 SHARE_SERVER = "https://api.gradio.app"
+SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,7 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--runs-db", default=None, help="SQLite file of the run history (default: runs.sqlite under ~/.cache/cnn_lab)"
     )
     parser.add_argument(
-        "--public", action="store_true", help="a server for many people: each browser session sees only its own runs"
+        "--public",
+        action="store_true",
+        help="a server for many people (on by itself on a Hugging Face Space): each browser session sees only its own "
+        "runs, and each run has limits (shown on the page; see README)",
     )
     return parser.parse_args(argv)
 
@@ -44,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
+    from .limits import PUBLIC
     from .ui import CSS, build_app, quiet_queue
     from .ui.headers import security_middleware
     from .uploads import UploadLimits
@@ -51,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     tune_allocator()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     share = args.share
+    public = args.public or bool(os.environ.get(SPACE_ENV))  # a Hugging Face Space is public
     if share and not reachable(SHARE_SERVER):
         print(
             f"Note: --share needs the internet and {SHARE_SERVER} is not reachable; serving locally only.", flush=True
@@ -62,9 +68,9 @@ def main(argv: list[str] | None = None) -> None:
         args.max_concurrent_trainings,
         processes=not args.train_in_threads,
         runs_db=args.runs_db,
-        public=args.public,
+        public=public,
     )
-    demo.queue(default_concurrency_limit=16)
+    demo.queue(default_concurrency_limit=16, max_size=PUBLIC.max_queue if public else None)
     quiet_queue(demo)
     demo.launch(
         server_name=args.host,

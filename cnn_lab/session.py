@@ -40,6 +40,7 @@ from .gradient_flow import gradient_health
 from .inference import drawing_as_input, image_as_input, predict_images
 from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
 from .leaderboard import Entry, entries_of, record_of
+from .limits import LOCAL, PUBLIC, training_flops
 from .model_files import FORMATS, ImportedModel, export_model, read_model_file
 from .models import ModelSummary, build_model, summarize
 from .pictures import displayable
@@ -84,6 +85,7 @@ class Workspace:
         self.workers = WorkerPool() if processes else None
         self.runs = runs  # the run history (None: runs are not kept)
         self.public = public  # a public server: each session sees only its own runs
+        self.limits = PUBLIC if public else LOCAL  # what one run may ask of this server
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -119,6 +121,12 @@ def augmentation_preview(
     images, labels = data.train_images[picks], data.train_labels[picks].tolist()
     shown = augmented_examples(images, kinds, seed=time.time_ns() % 2**31 if seed is None else seed)
     return [(image.numpy(), data.info.class_names[label]) for image, label in zip(shown, labels, strict=True)]
+
+
+def time_up(stop: threading.Event, view: RunView | CrossValidationView, limit_s: float) -> None:
+    """A run reached the server's wall-clock limit: it stops after its current batch, and the page says why."""
+    view.limit_note = f"stopped at this server's limit of {limit_s / 60:g} minutes per run; the models are kept"
+    stop.set()
 
 
 def fitted(setup: ExperimentConfig, data: Dataset) -> ExperimentConfig:
@@ -291,11 +299,12 @@ class Session:
 
         The session is busy from this call on: iterate the updates at once (closing them, even half-way, frees it)."""
         setup, data = self.check(setup)
-        self._begin()
         contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run)
+        summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
+        self.workspace.limits.check(setup, summaries, self.images_per_epoch(setup.run))
+        self._begin()
         self.data, self.run, self.finished = data, setup.run, None
-        self.contenders = {c.name: c for c in contenders}
-        self.summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
+        self.contenders, self.summaries = {c.name: c for c in contenders}, summaries
         early = tuple(c.name for c in contenders if c.spec.train.early_stopping != "off")
         self.view = RunView(list(NAMES), validation=setup.run.validation_size > 0, early_stopping=early)
         return self._relay(TrainJob(Shipped(contenders), setup.run, data))
@@ -304,6 +313,10 @@ class Session:
         """Both models train ``epochs`` more epochs from where they are, each with its settings from the run."""
         self._trained_pair("there is nothing to continue yet.")
         epochs = check_epochs(epochs, "more epochs")
+        self.workspace.limits.check_work(
+            training_flops(self.summaries, dict.fromkeys(self.summaries, epochs), self.images_per_epoch(self.run)),
+            f"both models, {epochs} more epoch{'s' if epochs != 1 else ''}",
+        )
         self._begin()
         before, self.finished = self.finished, None
         return self._relay(TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs), before=before)
@@ -330,11 +343,17 @@ class Session:
         """Run ``job`` and relay its updates; a training job ends with the trained pair, which becomes the session's.
         If its process dies, the session keeps the pair it had (``before``: how its last run ended)."""
         view = cross_validation or self.view
+        timer = None
         try:
             run = self._run = self.workspace.start(job)
             asked, self.stop_event = self.stop_event, run.stop_event
             if asked.is_set():  # Stop was pressed before the run had started
                 run.stop_event.set()
+            limit = self.workspace.limits.max_run_s
+            if limit is not None:  # a public server's wall-clock limit: the run stops there, as if Stop was pressed
+                timer = threading.Timer(limit, time_up, (run.stop_event, view, limit))
+                timer.daemon = True
+                timer.start()
             started_at = datetime.now(timezone.utc)
             first_evaluation = len(view.evaluations) if isinstance(job, TrainJob) else 0  # of this run
             outcome = yield from page_updates(run.events(), view)
@@ -356,6 +375,8 @@ class Session:
             ) from None
         finally:  # also reached when the page goes away mid-run (closing the run stops it)
             self.running, self._run = False, None
+            if timer is not None:
+                timer.cancel()
             self.stop_event = threading.Event()
 
     def _record(self, finished: RunFinished, started_at: datetime, evaluations: list[EvalEvent]) -> None:
@@ -728,6 +749,11 @@ class Session:
         setup = fitted(setup, data)
         spec: ModelSpec = check_cross_validation(
             setup.a if model == "A" else setup.b, run, folds, len(data.train_labels)
+        )
+        images = run.training_images(len(data.train_labels)) * (folds - 1) // folds
+        self.workspace.limits.check_work(
+            folds * training_flops({model: summarize(spec.model)}, {model: spec.train.epochs}, images),
+            f"model {model}, {folds} folds of {images:,} images, {spec.train.epochs} epochs each",
         )
         self._begin()
         try:

@@ -89,11 +89,13 @@ class RunView:
         self.started_info: RunStarted | None = None
         self.finished: RunFinished | None = None
         self.started = self.run_started = time.perf_counter()
+        self.limit_note: str | None = None  # why the server stopped the run (its wall-clock limit), if it did
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
             self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
             self.run_started = time.perf_counter()
+            self.limit_note = None
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
@@ -245,6 +247,7 @@ class RunView:
             for r in self.restored_this_run
         )
         alerts = "".join(f" · ⚠ {alert.message}" for alert in self.not_learning.values())
+        alerts += f" · ⏱ {self.limit_note}" if self.limit_note else ""
         return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s{alerts}"
 
 

@@ -197,3 +197,18 @@ def test_security_headers_and_an_upload_size_limit(server):
     assert "x-frame-options" not in page.headers  # it would stop Hugging Face Spaces from showing the app
     config = httpx.get(server.rstrip("/") + "/config", timeout=30).json()
     assert config["max_file_size"] == 100 * 1024 * 1024
+
+
+def test_a_public_server_states_and_enforces_its_limits(playground):
+    url, _ = playground("--public")
+    config = httpx.get(url.rstrip("/") + "/config", timeout=30).text
+    assert "A public server:** each run may use at most 100 TFLOPs of training per run" in config
+    client = Client(url, verbose=False)
+    long = ("16,32,64,64", "adam", 0.001, 64, 50, False)
+    assert "Model A · epochs: at most 20 on this server, got 50" in refusal(
+        lambda: client.predict(*settings(a=long, b=SMALL, subset=1000), api_name="/train")
+    )
+    assert client.predict(*settings(a=SMALL, b=SMALL, subset=1000), api_name="/train")[STATUS].startswith(
+        "**Finished**"
+    )
+    client.close()

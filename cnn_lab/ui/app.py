@@ -139,7 +139,9 @@ def build_app(
         gr.Markdown("# cnn_lab")
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
-                tab = train_tab(session, device, max_concurrent_trainings)
+                tab = train_tab(
+                    session, device, max_concurrent_trainings, workspace.limits.describe() if public else ""
+                )
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect") as inspect_page:
                 network_inputs, networks = inspect_tab(tab.layer_boxes, tab.readers, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
@@ -166,13 +168,13 @@ def build_app(
             if request is not None:
                 forget_session(demo, request.session_hash)
 
-        demo.unload(left)
-    if public:
-        forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
         data_page.select(
             by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
             list(data.overview.values()), api_name=False,
         ).then(
             by_name(as_models_see_them, data.seen), data.seen_inputs, list(data.seen.values()), api_name=False
         )  # fmt: skip
+        demo.unload(left)
+    if public:
+        forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
     return demo

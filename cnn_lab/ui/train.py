@@ -617,9 +617,11 @@ def share_section() -> dict[str, gr.components.Component]:
     return c
 
 
-def train_tab(session: gr.State, device: str, max_concurrent_trainings: int) -> TrainTab:
-    """Lay out the tab and wire its events (inside a gr.Tab of the app)."""
+def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, limits: str = "") -> TrainTab:
+    """Lay out the tab and wire its events (inside a gr.Tab of the app); ``limits`` describes a public server's."""
     gr.Markdown("Configure two small CNNs, train them side by side on the same batches, and compare.")
+    if limits:
+        gr.Markdown(f"**A public server:** each run may use at most {limits}.", elem_id="server-limits")
     epoch_images = gr.Number(DEFAULT_TRAIN_IMAGES, visible=False)  # images per epoch of the run, for schedule previews
     setup, previews = {}, []
     with gr.Row():

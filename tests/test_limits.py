@@ -1,0 +1,105 @@
+from dataclasses import replace
+
+import pytest
+
+from cnn_lab.config import (
+    Activation,
+    ConfigError,
+    Conv,
+    ExperimentConfig,
+    Flatten,
+    Linear,
+    ModelConfig,
+    ModelSpec,
+    Pool,
+    RunConfig,
+    TrainConfig,
+)
+from cnn_lab.limits import LOCAL, PUBLIC, ServerLimits, training_flops
+from cnn_lab.models import summarize
+from cnn_lab.presets import default_experiment
+from cnn_lab.session import Session, Workspace
+
+# What the hostile probe sent a public server: legal, and 227 hours by the page's own estimate
+PROBE_MODEL = ModelConfig((*(layer for _ in range(19) for layer in (Conv(160), Activation())), Pool()))
+PROBE = ExperimentConfig(
+    ModelSpec(PROBE_MODEL, TrainConfig(batch_size=512, epochs=50)),
+    ModelSpec(PROBE_MODEL, TrainConfig(batch_size=512, epochs=50)),
+    RunConfig(),
+)
+
+
+def summaries(setup: ExperimentConfig) -> dict:
+    return {"A": summarize(setup.a.model), "B": summarize(setup.b.model)}
+
+
+def test_the_probes_days_long_run_is_refused_with_its_numbers():
+    with pytest.raises(ConfigError, match="Model A · epochs: at most 20 on this server, got 50"):
+        PUBLIC.check(PROBE, summaries(PROBE), 60_000)
+    twenty = TrainConfig(batch_size=512, epochs=20)
+    fewer_epochs = ExperimentConfig(ModelSpec(PROBE_MODEL, twenty), ModelSpec(PROBE_MODEL, twenty), RunConfig())
+    with pytest.raises(ConfigError, match="Model A · layers: at most 2,000,000 parameters on this server"):
+        PUBLIC.check(fewer_epochs, summaries(fewer_epochs), 60_000)
+    narrower = ModelConfig((*(layer for _ in range(19) for layer in (Conv(64), Activation())), Pool()))
+    setup = ExperimentConfig(
+        ModelSpec(narrower, twenty), ModelSpec(narrower, twenty), RunConfig()
+    )  # every other cap met
+    with pytest.raises(
+        ConfigError, match=r"this run would take [\d,]+ TFLOPs of training \(both models, 60,000 images"
+    ):
+        PUBLIC.check(setup, summaries(setup), 60_000)
+    LOCAL.check(PROBE, summaries(PROBE), 60_000)  # your own machine: only the config's limits
+
+
+def test_the_default_pair_and_every_preset_on_full_mnist_fit_a_public_server():
+    setup = default_experiment()
+    PUBLIC.check(setup, summaries(setup), 60_000)
+    work = training_flops(summaries(setup), {"A": 1, "B": 1}, 60_000) / 1e12
+    assert 5 < work < 8  # 3 x forward FLOPs x images: the default pair's epoch of full MNIST
+
+
+def test_parameters_and_training_images_are_capped_by_name():
+    wide = ModelConfig((Flatten(), Linear(4096), Activation()))
+    setup = ExperimentConfig(ModelSpec(wide), ModelSpec(), RunConfig())
+    with pytest.raises(
+        ConfigError, match=r"Model A · layers: at most 2,000,000 parameters on this server, this model has 3,"
+    ):
+        PUBLIC.check(setup, summaries(setup), 60_000)
+    setup = default_experiment()
+    with pytest.raises(ConfigError, match="train_subset: at most 60,000 training images on this server, got 100,000"):
+        PUBLIC.check(setup, summaries(setup), 100_000)
+
+
+def test_the_page_states_every_limit():
+    text = PUBLIC.describe()
+    for part in ("100 TFLOPs", "20 epochs", "2,000,000 parameters", "60,000 training images", "15 minutes per run"):
+        assert part in text
+    assert LOCAL.describe() == ""
+
+
+def test_a_public_session_refuses_before_it_starts_and_keeps_its_trained_pair(mnist):
+    session = Session(Workspace(processes=False, public=True))
+    small = default_experiment()
+    small = replace(small, run=replace(small.run, train_subset=1000))
+    for _ in session.train(small):
+        pass
+    trained = dict(session.contenders)
+    with pytest.raises(ConfigError, match="epochs: at most 20"):
+        session.train(PROBE)
+    assert session.contenders == trained and not session.running and session.trained
+
+
+def test_a_run_past_the_wall_clock_limit_stops_and_says_why(mnist):
+    workspace = Workspace(processes=False, public=True)
+    workspace.limits = ServerLimits(max_run_s=1.0)
+    session = Session(workspace)
+    setup = default_experiment()
+    setup = replace(
+        setup, a=replace(setup.a, train=replace(setup.a.train, epochs=20)), run=replace(setup.run, train_subset=20_000)
+    )
+    for _ in session.train(setup):
+        pass
+    assert session.finished.reason == "stopped" and session.trained
+    assert (
+        "stopped at this server's limit of 0.0166667 minutes per run; the models are kept" in session.view.status_text()
+    )
