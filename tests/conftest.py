@@ -81,7 +81,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_playground(cache: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+def launch_playground(cache: Path, *flags: str) -> tuple[subprocess.Popen, str, queue.Queue]:
     """`python playground.py` offline (the shipped sample) on a free port; returns once it serves, or after SERVER_START_S.
 
     A thread keeps reading the server's output, so a full pipe never stalls it and no read blocks past the deadline."""
@@ -100,20 +100,30 @@ def launch_playground(cache: Path, *flags: str) -> tuple[subprocess.Popen, str]:
             pass
     while not lines.empty():  # what it said before it failed, for the assertion message
         output += lines.get_nowait()
-    return proc, output
+    return proc, output, lines
 
 
 @pytest.fixture(scope="module")
 def playground(tmp_path_factory):
     """Start `python playground.py [flags]` (offline); returns (url, what it printed). Stopped when the module ends."""
-    procs = []
+    procs, said = [], {}
 
     def start(*flags: str) -> tuple[str, str]:
-        proc, output = launch_playground(tmp_path_factory.mktemp("playground"), *flags)
+        proc, output, lines = launch_playground(tmp_path_factory.mktemp("playground"), *flags)
         procs.append(proc)
         assert "Running on local URL:" in output, output
-        return output.split("Running on local URL:")[1].split()[0], output
+        url = output.split("Running on local URL:")[1].split()[0]
+        said[url] = [output, lines]
+        return url, output
 
+    def output(url: str) -> str:
+        """Everything the server at ``url`` has printed so far."""
+        log = said[url]
+        while not log[1].empty():
+            log[0] += log[1].get_nowait()
+        return log[0]
+
+    start.output = output
     yield start
     for proc in procs:
         proc.terminate()

@@ -71,3 +71,30 @@ def test_a_hanging_test_is_stopped_by_the_suites_timeout(tmp_path):
     )
     assert done.returncode == 1 and "Timeout" in done.stdout, done.stdout[-2000:]
     assert time.monotonic() - started < 60
+
+
+def dockerfile() -> dict[str, str]:
+    """The Dockerfile's instructions by keyword (the last of each), continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return {line.split()[0]: line.split(None, 1)[1] for line in lines}
+
+
+def test_the_container_runs_the_public_playground_as_a_user_not_root():
+    steps = dockerfile()
+    assert steps["USER"] == "cnn" and steps["CMD"] == '["python", "playground.py", "--public"]'
+    assert "requirements.txt" in steps["RUN"] or "requirements.txt" in (ROOT / "Dockerfile").read_text()
+    assert steps["EXPOSE"] == "7860" and "GRADIO_SERVER_NAME=0.0.0.0" in steps["ENV"]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".git" in ignored
+
+
+def test_the_containers_health_check_passes_against_a_running_playground(playground):
+    """The HEALTHCHECK's own command, pointed at a launched playground: it exits 0 only when the page answers."""
+    command = dockerfile()["HEALTHCHECK"].split(" CMD ", 1)[1]
+    program = command.split('python -c "', 1)[1].rsplit('"', 1)[0]
+    url, _ = playground()
+    answered = subprocess.run([sys.executable, "-c", program.replace("http://127.0.0.1:7860/", url)], timeout=30)
+    assert answered.returncode == 0
+    refused = subprocess.run([sys.executable, "-c", program.replace("7860", "9")], capture_output=True, timeout=30)
+    assert refused.returncode != 0  # nothing listening: unhealthy
