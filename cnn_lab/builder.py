@@ -46,7 +46,7 @@ def editable_fields(layer: Layer) -> list[str]:
 
 def add_layer(layers: tuple[Layer, ...], kind: str, at: int | None = None) -> tuple[Layer, ...]:
     """Insert a new layer of `kind` with sensible defaults (at the end unless `at` is given)."""
-    if kind not in NEW_LAYER:
+    if not isinstance(kind, str) or kind not in NEW_LAYER:
         raise ConfigError(f"layer type must be one of {', '.join(NEW_LAYER)}, got {quoted(kind)}", "type")
     at = len(layers) if at is None else at
     return (*layers[:at], NEW_LAYER[kind], *layers[at:])

@@ -9,7 +9,6 @@ so we redo MNIST's own preprocessing on the sketch.
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 from collections.abc import Mapping
 
@@ -52,7 +51,7 @@ def drawing_from_base64(text: str | None) -> np.ndarray:
     unreadable = ConfigError("drawing must be a base64-encoded PNG or JPEG image (it could not be decoded)", "drawing")
     try:
         image = Image.open(io.BytesIO(base64.b64decode(text, validate=True)))  # reads the header only
-    except (binascii.Error, UnidentifiedImageError, Image.DecompressionBombError):
+    except (ValueError, UnidentifiedImageError, Image.DecompressionBombError):  # binascii.Error, non-ASCII text
         raise unreadable from None
     if max(image.size) > MAX_DRAWING_SIDE:
         width, height = image.size

@@ -260,6 +260,10 @@ class Session:
 
     def dataset(self, name: str) -> Dataset:
         """The dataset a setup names: a built-in one, or this session's upload ("custom")."""
+        if not isinstance(name, str) or name not in (*DATASET_INFO, UPLOADED):
+            raise ConfigError(
+                f"dataset must be one of {', '.join((*DATASET_INFO, UPLOADED))}, got {quoted(name)}", "dataset"
+            )
         if name != UPLOADED:
             return self.workspace.dataset(name)
         if self.uploaded is None:

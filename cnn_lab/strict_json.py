@@ -42,6 +42,9 @@ def load_json(text: str | bytes, field: str, what: str = "") -> Any:
     def constant(name: str) -> float:
         raise refuse(f"{name} is not a number JSON allows; write a finite number")
 
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise refuse(f"must be JSON text, got {type(text).__name__}")
+
     try:
         data = json.loads(text, parse_int=whole, parse_float=real, parse_constant=constant)
     except RecursionError:

@@ -15,6 +15,8 @@ from typing import Any
 import gradio as gr
 import PIL.Image
 
+from .wiring import refusal
+
 MAX_SKETCH_PIXELS = 4_000_000  # the sketchpad sends 280 x 280 (x its screen's pixel ratio): 2000 x 2000 is plenty
 MAX_SKETCH_BYTES = 8 * 2**20
 MAX_PHOTO_PIXELS = 40_000_000  # a 40-megapixel photo; decoded as RGB that is 120 MB
@@ -22,7 +24,7 @@ MAX_PHOTO_BYTES = 40 * 2**20
 
 
 def check_image(source: Any, field: str, max_pixels: int, max_bytes: int) -> None:
-    """Refuse (gr.Error naming ``field``) an image file or bytes over ``max_bytes`` or ``max_pixels``, or one PIL
+    """Refuse (a gr.Error naming ``field``) an image file or bytes over ``max_bytes`` or ``max_pixels``, or one PIL
     cannot identify, without decoding its pixels."""
     path = getattr(source, "path", None)  # FileData (the sketchpad's layers) or ImageData (an upload)
     if isinstance(path, str) and path:
@@ -32,14 +34,14 @@ def check_image(source: Any, field: str, max_pixels: int, max_bytes: int) -> Non
     else:
         return
     if size > max_bytes:
-        raise gr.Error(f"{field}: files up to {max_bytes // 2**20} MB; this one is {size / 2**20:.1f} MB")
+        raise refusal(f"{field}: files up to {max_bytes // 2**20} MB; this one is {size / 2**20:.1f} MB")
     try:
         with PIL.Image.open(opened) as image:  # reads the header only
             width, height = image.size
     except (OSError, PIL.Image.DecompressionBombError):
-        raise gr.Error(f"{field}: not an image that can be read (PNG, JPEG, WebP, ...)") from None
+        raise refusal(f"{field}: not an image that can be read (PNG, JPEG, WebP, ...)") from None
     if width * height > max_pixels:
-        raise gr.Error(
+        raise refusal(
             f"{field}: images up to {max_pixels / 1e6:g} million pixels; this one is {width:,} x {height:,} "
             f"({width * height / 1e6:.1f} million)"
         )
@@ -67,4 +69,7 @@ class BoundedImage(gr.Image):
     def preprocess(self, payload):
         if payload is not None:
             check_image(payload, self.FIELD, MAX_PHOTO_PIXELS, MAX_PHOTO_BYTES)
-        return super().preprocess(payload)
+        try:
+            return super().preprocess(payload)
+        except (ValueError, OSError) as err:  # an image without a file ("Image path is None"), or one PIL cannot read
+            raise refusal(f"{self.FIELD}: not an image that can be read ({err})") from None

@@ -23,7 +23,9 @@ from ..builder import (
     remove_layer,
 )
 from ..config import ConfigError, ModelConfig
+from .checked import Dropdown
 from .fields import BUILDER, RawNumber
+from .wiring import escaped, user_errors
 
 FIELD_LABELS = {"out_channels": "channels", "out_features": "features", "p": "drop p"}
 MOVES = (
@@ -65,7 +67,7 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         try:
             layers = layers_from_json(text)
         except ConfigError as err:
-            gr.Markdown(f"⚠ {err}")
+            gr.Markdown(f"⚠ {escaped(err)}")
             return
         try:
             ModelConfig(layers)  # shape inference only: the table beside it computes the FLOPs
@@ -88,7 +90,7 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                     label = FIELD_LABELS.get(field_name, field_name)
                     choices = CHOICES.get((layer.type, field_name))
                     if choices:
-                        control = gr.Dropdown(
+                        control = Dropdown(
                             list(choices), value=value, label=label, key=key, min_width=90, interactive=True
                         )
                         triggers = [control.change]
@@ -97,9 +99,9 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                         triggers = [control.submit, control.blur]
 
                     def edit(current: str, new_value, index=index, field_name=field_name):
-                        return layers_to_json(
-                            edit_layer(layers_from_json(current), index, field_name, new_value)
-                        ), BUILDER
+                        with user_errors("Builder · "):
+                            layers = edit_layer(layers_from_json(current), index, field_name, new_value)
+                            return layers_to_json(layers), BUILDER
 
                     gr.on(
                         triggers,
@@ -117,7 +119,8 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                             )
 
                             def apply(current: str, index=index, operation=operation):
-                                return layers_to_json(operation(layers_from_json(current), index)), BUILDER
+                                with user_errors("Builder · "):
+                                    return layers_to_json(operation(layers_from_json(current), index)), BUILDER
 
                             button.click(
                                 apply,
@@ -127,13 +130,20 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                                 show_progress="hidden",
                             )
                 if marker:
-                    gr.Markdown(f"⚠ {problems[index + 1]}", key=f"{name}-problem-{index}", elem_classes="cnn-problem")
+                    gr.Markdown(
+                        f"⚠ {escaped(problems[index + 1])}", key=f"{name}-problem-{index}", elem_classes="cnn-problem"
+                    )
 
     with gr.Row():
-        kind = gr.Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
+        kind = Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
         add = gr.Button("Add layer", min_width=100)
+
+    def add_one(current: str, new_kind: str):
+        with user_errors("Builder · "):
+            return layers_to_json(add_layer(layers_from_json(current), new_kind)), BUILDER
+
     add.click(
-        lambda current, k: (layers_to_json(add_layer(layers_from_json(current), k)), BUILDER),
+        add_one,
         [layers_box, kind],
         [layers_box, architecture],
         api_name=False,

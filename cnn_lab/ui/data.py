@@ -15,6 +15,7 @@ from ..presets import fit_on
 from ..session import Session
 from ..uploads import LIMITS
 from ..views import image_grid_html
+from .checked import Dropdown
 from .fields import DATASET_CHOICES, RawNumber, number_from_text
 from .wiring import by_name, user_errors
 
@@ -131,7 +132,7 @@ def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session
         "*Train & compare* too. Everything here is counted before any training."
     )
     with gr.Row(equal_height=False):
-        choice = gr.Dropdown(DATASET_CHOICES, value="mnist", label="Dataset", elem_id="data-choice", scale=1)
+        choice = Dropdown(DATASET_CHOICES, value="mnist", label="Dataset", elem_id="data-choice", scale=1)
         with gr.Column(scale=2):
             upload = gr.File(
                 label=(

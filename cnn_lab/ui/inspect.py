@@ -33,8 +33,9 @@ from ..plots import (
 from ..session import NAMES, Session
 from ..views import LOSS_COLORS
 from .builder_panel import report_frame
+from .checked import Radio, Slider
 from .fields import RawNumber
-from .wiring import by_name, escaped, user_errors
+from .wiring import by_name, escaped, refusal, user_errors
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
 
@@ -135,13 +136,13 @@ def score_test_set(value: float | None, session: Session) -> tuple:
         "chart": per_class_chart(
             scores.class_names, {name: scores.per_class_accuracy(name).tolist() for name in NAMES}, LOSS_COLORS
         ),
-        "kinds": gr.Radio(choices=kinds, value=kinds[0]),
+        "kinds": Radio(choices=kinds, value=kinds[0]),
         "disagreements": gr.Gallery(images, label=label),
         "reliability": reliability_diagram(calibrations, LOSS_COLORS),
         "calibration": f"**Expected calibration error**: {errors}. It is the average gap between how sure a model "
         "is and how often it is right (0 % is perfectly calibrated): a model above the diagonal is right more often "
         "than it claims, one below it is overconfident.",
-        "replay": gr.Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
+        "replay": Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
         "cell": gr.Gallery(None, label="A cell's test images"),  # a cell opened before showed other weights
     }
 
@@ -173,7 +174,7 @@ def disagreement(kind: str, value: float | None, session: Session) -> tuple[str,
     scores = scores_at(value, session)
     found = scores.disagreements()
     if kind not in found:
-        raise gr.Error(
+        raise refusal(
             escaped(f"disagreement must be one of {', '.join(found)}, got {quoted(kind)}"), title="Check the settings"
         )
     index = found[kind]
@@ -217,7 +218,7 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
     matrices = list(matrices.values())
     chart = gr.Plot(label="Per-class accuracy of both models", elem_id="per-class-chart")
     cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
-    kinds = gr.Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
+    kinds = Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
     disagreement_gallery = gr.Gallery(label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery")
     with gr.Row(equal_height=True):
         reliability = gr.Plot(label="Are they as sure as they are right?", elem_id="reliability")
@@ -239,7 +240,7 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
 def image_to_explain(source: str, number: float | None, session: Session) -> np.ndarray:
     """The latest sketch, or test image ``number``."""
     if source not in SOURCES:
-        raise gr.Error(
+        raise refusal(
             escaped(f"explain must be one of {', '.join(SOURCES)}, got {quoted(source)}"), title="Check the settings"
         )
     whole = int(number) if isinstance(number, (int, float)) and float(number).is_integer() else number
@@ -317,9 +318,9 @@ def explain_sketch(drawing: str, method: str, session: Session) -> dict:
 def explanation_section(replay: gr.Slider, session: gr.State) -> None:
     gr.Markdown("### Why does each model read it so?")
     with gr.Row(equal_height=True):
-        source = gr.Radio(list(SOURCES), value=SOURCES[0], label="Explain", elem_id="explain-source")
+        source = Radio(list(SOURCES), value=SOURCES[0], label="Explain", elem_id="explain-source")
         number = RawNumber(0, label="Test image (0 = the first)", precision=0, minimum=0, elem_id="explain-number")
-        method = gr.Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
+        method = Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
         go = gr.Button("Explain", variant="primary", elem_id="explain")
     shown = {
         "summary": gr.Markdown(
@@ -506,7 +507,7 @@ def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
 def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list]:
     """Lay out the tab; returns the explorable networks' inputs and outputs, for the app to redraw them when the
     tab opens (after a run they show the trained pair)."""
-    replay = gr.Slider(
+    replay = Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
         label="Replay: both models at the end of epoch (0: as they are now)",
         info="Scoring the test set lists the epochs saved for both models; moving this redraws what is shown below.",

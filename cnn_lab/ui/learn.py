@@ -24,9 +24,10 @@ from ..pictures import png_base64
 from ..session import Session
 from ..troubleshooting import TROUBLES, trouble_markdown
 from ..walkthrough import first_comparison, walkthrough_markdown
+from .checked import Dropdown
 from .train import page_values
 from .training_panel import LABELS
-from .wiring import escaped
+from .wiring import escaped, refusal
 
 
 def settings_frame() -> pd.DataFrame:
@@ -61,8 +62,8 @@ def glossary_html(search: str, session: Session) -> str:
 def set_up_guided(knob: str) -> list:
     """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
     change), and a note saying what to do next."""
-    if knob not in GUIDED:
-        raise gr.Error(
+    if not isinstance(knob, str) or knob not in GUIDED:
+        raise refusal(
             escaped(f"experiment must be one of {', '.join(GUIDED)}, got {quoted(knob)}"), title="Check the settings"
         )
     note = (
@@ -113,7 +114,7 @@ def learn_tab(
         "images, order and seed. Train them, then read what the difference showed."
     )
     with gr.Row():
-        knob = gr.Dropdown(list(GUIDED), value="learning rate", label="Change one thing", elem_id="guided-knob")
+        knob = Dropdown(list(GUIDED), value="learning rate", label="Change one thing", elem_id="guided-knob")
         set_up = gr.Button("Set up A and B", variant="primary", elem_id="guided-set-up")
         shown = gr.Button("What did it show?", elem_id="guided-result")
     guided_note = gr.Markdown("", elem_id="guided-note")

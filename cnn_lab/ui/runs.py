@@ -19,10 +19,11 @@ from ..plots import curves_figure
 from ..runs import RunRecord
 from ..seeds import SeedVerdict
 from ..session import NAMES, Session
+from .checked import Dropdown, Radio
 from .downloads import download_folder
 from .fields import RawNumber, number_from_text, setup_from_list
 from .train import stop as stop_training
-from .wiring import by_name, escaped, user_errors
+from .wiring import by_name, escaped, refusal, user_errors
 
 COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
 
@@ -54,7 +55,7 @@ def runs_frame(records: list[RunRecord], text: str = "") -> pd.DataFrame:
         ]
         for r in records
     ]  # fmt: skip
-    needle = text.strip().lower()
+    needle = str(text or "").strip().lower()
     if needle:
         rows = [row for row in rows if any(needle in str(cell).lower() for cell in row)]
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -127,9 +128,9 @@ def show_runs(text: str, picked: list[str] | None, session: Session) -> dict:
     return {
         "about": about,
         "table": runs_frame(records, text),
-        "pick": gr.Dropdown(choices=labels, value=picked),
-        "first": gr.Dropdown(choices=labels),
-        "second": gr.Dropdown(choices=labels),
+        "pick": Dropdown(choices=labels, value=picked),
+        "first": Dropdown(choices=labels),
+        "second": Dropdown(choices=labels),
         **overlay_updates(chosen(picked, records)),
     }
 
@@ -141,9 +142,11 @@ def overlay(picked: list[str] | None, session: Session) -> dict:
 def compare_setups(first: str | None, second: str | None, session: Session) -> pd.DataFrame:
     """What differs between the two chosen runs' setups."""
     records = {run_label(r): r for r in session.history()}
-    missing = [label or "nothing" for label in (first, second) if label not in records]
+    missing = [
+        str(label or "nothing") for label in (first, second) if not isinstance(label, str) or label not in records
+    ]
     if missing:
-        raise gr.Error(
+        raise refusal(
             escaped(f"runs to compare must be two of the listed runs, got {quoted(', '.join(missing))}"),
             title="Pick runs",
         )
@@ -157,7 +160,7 @@ def delete_runs(text: str, picked: list[str] | None, session: Session) -> dict:
     """Forget the chosen runs, then show what is left."""
     ids = [int(label.lstrip("#")) for label in picked or [] if label.lstrip("#").isdigit()]
     if not ids:
-        raise gr.Error("runs to delete: choose one or more runs above first", title="Pick runs")
+        raise refusal("runs to delete: choose one or more runs above first", title="Pick runs")
     gone = session.forget_runs(ids)
     gr.Info(f"{gone} run{'s' if gone != 1 else ''} deleted.")
     return show_runs(text, [], session)
@@ -174,7 +177,7 @@ def export_model_files(model: str, file_format: str, session: Session) -> list[s
 def import_model_file(model: str, upload: str | None, session: Session) -> str:
     """A cnn_lab .safetensors file into slot A or B; returns what was loaded and how well it reads the test set."""
     if not upload:
-        raise gr.Error("model file: choose a .safetensors file exported by cnn_lab first", title="Check the settings")
+        raise refusal("model file: choose a .safetensors file exported by cnn_lab first", title="Check the settings")
     path = Path(upload)
     with user_errors("Import · "):
         if path.stat().st_size > MAX_MODEL_BYTES:
@@ -230,7 +233,7 @@ def show_leaderboard(ranking: str, session: Session) -> pd.DataFrame:
 def import_records(uploads: list[str] | None, ranking: str, session: Session) -> pd.DataFrame:
     """Leaderboard records (JSON files from the class) in; the ranking out."""
     if not uploads:
-        raise gr.Error("records: choose one or more .json leaderboard records first", title="Check the settings")
+        raise refusal("records: choose one or more .json leaderboard records first", title="Check the settings")
     with user_errors("Leaderboard · "):
         files = []
         for upload in uploads:
@@ -280,8 +283,8 @@ def model_files_section(session: gr.State) -> None:
         "opened: pickles can run code)."
     )
     with gr.Row(equal_height=True):
-        model = gr.Radio(list(NAMES), value="A", label="Model", elem_id="export-model")
-        file_format = gr.Radio(list(FORMATS), value="safetensors", label="Format", elem_id="export-format")
+        model = Radio(list(NAMES), value="A", label="Model", elem_id="export-model")
+        file_format = Radio(list(FORMATS), value="safetensors", label="Format", elem_id="export-format")
         export = gr.Button("Export", elem_id="export")
     files = gr.File(label="Exported files", file_count="multiple", interactive=False, elem_id="export-files")
     export.click(export_model_files, [model, file_format, session], files, api_name="export_model")
@@ -289,7 +292,7 @@ def model_files_section(session: gr.State) -> None:
         upload = gr.File(
             label="A cnn_lab .safetensors file", file_types=[".safetensors"], type="filepath", elem_id="import-file"
         )
-        slot = gr.Radio(list(NAMES), value="B", label="Load into slot", elem_id="import-slot")
+        slot = Radio(list(NAMES), value="B", label="Load into slot", elem_id="import-slot")
         load = gr.Button("Load", elem_id="import")
     note = gr.Markdown(elem_id="import-note")
     load.click(import_model_file, [slot, upload, session], note, api_name="import_model")
@@ -330,7 +333,7 @@ def leaderboard_section(session: gr.State) -> None:
             label="Records of the class (.json)", file_count="multiple", file_types=[".json"], type="filepath",
             elem_id="records-upload", scale=2,
         )  # fmt: skip
-        ranking = gr.Radio(list(RANKINGS), value=RANKINGS[0], label="Rank by", elem_id="rank-by", scale=1)
+        ranking = Radio(list(RANKINGS), value=RANKINGS[0], label="Rank by", elem_id="rank-by", scale=1)
         add = gr.Button("Add to the leaderboard", elem_id="records-add", scale=1)
     board = gr.Dataframe(
         leaderboard_frame([], RANKINGS[0]), interactive=False, wrap=True, elem_id="leaderboard", label="Leaderboard",
@@ -351,14 +354,14 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
     shown["table"] = gr.Dataframe(
         headers=COLUMNS, interactive=False, wrap=True, elem_id="runs-table", label="Runs (click a header to sort)"
     )
-    shown["pick"] = gr.Dropdown(label="Runs to overlay (or delete)", multiselect=True, choices=[], elem_id="runs-pick")
+    shown["pick"] = Dropdown(label="Runs to overlay (or delete)", multiselect=True, choices=[], elem_id="runs-pick")
     shown["curves"] = gr.Plot(label="Test accuracy of the chosen runs", elem_id="runs-curves")
     shown["drawn"] = gr.Markdown(elem_id="runs-drawn")
     delete = gr.Button("Delete the chosen runs", variant="stop", elem_id="runs-delete")
     gr.Markdown("**Two setups, only what differs**")
     with gr.Row(equal_height=True):
-        shown["first"] = gr.Dropdown(label="Run", choices=[], elem_id="runs-first")
-        shown["second"] = gr.Dropdown(label="against run", choices=[], elem_id="runs-second")
+        shown["first"] = Dropdown(label="Run", choices=[], elem_id="runs-first")
+        shown["second"] = Dropdown(label="against run", choices=[], elem_id="runs-second")
         compare = gr.Button("Compare", elem_id="runs-compare")
     diff = gr.Dataframe(
         headers=["setting", "run", "against run"],

@@ -29,6 +29,7 @@ from ..troubleshooting import TROUBLES
 from ..views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, CrossValidationView, checkpoint_frame
 from .bounded import BoundedImage, BoundedSketchpad
 from .builder_panel import builder_panel, report_frame
+from .checked import Dropdown, Radio
 from .downloads import download_folder
 from .fields import (
     BUILDER,
@@ -276,6 +277,8 @@ def restore_from_link(request: gr.Request) -> list:
 
 def architecture_fields(architecture: str, channels: str, layers: str) -> list:
     """Picking an architecture fills the builder with its layers and, for a preset, the training settings it was made with."""
+    if not isinstance(architecture, str):  # only a hand-made request sends anything else: leave the page as it is
+        return [gr.skip()] * (len(TRAIN_FIELDS) + 2)
     if architecture in PRESETS:
         p = PRESETS[architecture]
         return [layers_to_json(p.spec.model.layers), *train_values(p.spec.train), f"{p.about} {measured_note(p.key)}"]
@@ -385,7 +388,7 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
     defaults = default_experiment().a if name == "A" else default_experiment().b
     with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
-        architecture = gr.Dropdown(
+        architecture = Dropdown(
             PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}",
             info="a preset, your 4 channel sizes, or the builder's layer list; start: Custom or a preset",
         )  # fmt: skip
@@ -418,17 +421,17 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
     with gr.Accordion("Data, validation and hardware (shared by both models)", open=False, elem_id="run-settings"):
         with gr.Row():
             c = {
-                "dataset": gr.Dropdown(
+                "dataset": Dropdown(
                     DATASET_CHOICES, value="mnist", label="Dataset", info="see it in the Data tab", elem_id="dataset"
                 ),
                 "train_subset": RawNumber(
                     0, label="Training images (0 = all)", precision=0, info="fewer: faster runs; start: 10000"
                 ),
                 "seed": RawNumber(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
-                "device": gr.Dropdown(
+                "device": Dropdown(
                     ["auto", *available_devices()], value=device, label="Device", info="auto: CUDA, MPS, CPU"
                 ),
-                "precision": gr.Dropdown(
+                "precision": Dropdown(
                     ["auto", "fp32", "bf16"], value="auto", label="Precision", info="auto: bf16 if fast"
                 ),
                 "evals_per_epoch": RawNumber(
@@ -561,7 +564,7 @@ def checkpoint_section() -> dict[str, gr.components.Component]:
         c = {
             "more epochs": RawNumber(1, label="More epochs", precision=0, info=f"1 to {LIMITS.max_epochs}"),
             "continue": gr.Button("Continue training", variant="secondary", elem_id="continue"),
-            "rollback model": gr.Radio(list(NAMES), value="A", label="Model to roll back"),
+            "rollback model": Radio(list(NAMES), value="A", label="Model to roll back"),
             "rollback epoch": RawNumber(1, label="Back to epoch", precision=0, info="one of the saved epochs below"),
             "rollback": gr.Button("Roll back", elem_id="roll-back"),
         }
@@ -581,7 +584,7 @@ def cross_validation_section() -> dict[str, gr.components.Component]:
         )
         with gr.Row():
             c = {
-                "model": gr.Radio(list(NAMES), value="A", label="Model"),
+                "model": Radio(list(NAMES), value="A", label="Model"),
                 "folds": RawNumber(5, label="Folds (k)", precision=0, info=f"2 to {MAX_FOLDS}"),
                 "images": RawNumber(
                     5000, label="Training images", precision=0, info="split into k folds (0 = all); smaller is faster"

@@ -27,6 +27,7 @@ from ..config import (
     TrainConfig,
 )
 from ..optim import schedule_curve
+from .checked import CheckboxGroup, Dropdown
 from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
 
 # A control shown only while another setting takes one of some values: field -> (setting, values)
@@ -154,8 +155,10 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
     return pd.DataFrame(points, columns=["epoch", "learning rate"])
 
 
-def typical_settings(optimizer: str) -> tuple[float, float, float]:
+def typical_settings(optimizer: str) -> tuple:
     """Picking an optimizer puts in the values it is usually run with: its learning rate, momentum and weight decay."""
+    if not isinstance(optimizer, str) or optimizer not in TYPICAL_LEARNING_RATE:  # not one of the page's choices
+        return gr.skip(), gr.skip(), gr.skip()
     return (
         TYPICAL_LEARNING_RATE[optimizer],
         TYPICAL_MOMENTUM.get(optimizer, 0.0),
@@ -176,7 +179,7 @@ def training_controls(
         label, info = LABELS[field]
         value = getattr(defaults, field)
         if field in CHOICE_LABELS and field != "augment":
-            c[field] = gr.Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
+            c[field] = Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
         elif isinstance(value, bool):
             c[field] = gr.Checkbox(value, label=label, info=info, **kwargs)
         else:
@@ -220,7 +223,7 @@ def training_controls(
         gr.Markdown("**Data preprocessing**")
         control("normalize")
         label, info = LABELS["augment"]
-        c["augment"] = gr.CheckboxGroup(CHOICE_LABELS["augment"], value=list(defaults.augment), label=label, info=info)
+        c["augment"] = CheckboxGroup(CHOICE_LABELS["augment"], value=list(defaults.augment), label=label, info=info)
         gallery = gr.Gallery(
             label=f"Augmentation preview: training images as model {name} sees them, with their labels",
             columns=4, height=300, elem_classes="cnn-augment", allow_preview=False,

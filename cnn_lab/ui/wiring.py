@@ -15,6 +15,11 @@ from ..data import DataError
 from ..session import SessionError
 
 
+def refusal(message: str, title: str = "Check the settings") -> gr.Error:
+    """A refused input as the page shows it; not printed with a traceback in the server's log (it is no fault)."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
 def escaped(text: object) -> str:
     """Text that may quote a user's input, made safe to show: Gradio renders toasts and Markdown as HTML, and a value
     such as <img src=x> from a share link must appear as those characters, not as an element."""
@@ -28,9 +33,9 @@ def user_errors(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except SessionError as err:
-        raise gr.Error(escaped(err), title=err.title) from None
+        raise refusal(escaped(err), title=err.title) from None
     except (ConfigError, DataError) as err:
-        raise gr.Error(escaped(f"{prefix}{err}"), title="Check the settings") from None
+        raise refusal(escaped(f"{prefix}{err}"), title="Check the settings") from None
 
 
 def by_name(handler: Callable, outputs: dict[str, gr.components.Component]) -> Callable:

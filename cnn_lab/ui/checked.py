@@ -1,0 +1,54 @@
+"""Gradio's choice and range inputs, whose refusals name the field and leave no traceback in the server's log.
+
+The page only ever sends these a value they offer, but anyone can call the page's events (by index, as the
+browser does) with anything: Gradio's own check then fails with "unhashable type: 'list'" or a comparison
+error, or refuses with a message that names no field, and prints a traceback either way (a fuzz test sent
+hundreds). Each class here is drawn by Gradio's own component of the same name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from ..errors import quoted
+from .wiring import refusal
+
+
+def checked(component: gr.components.Component, preprocess: Callable[[Any], Any], payload: Any) -> Any:
+    """``preprocess(payload)``, any failure of it a refusal naming the component's label."""
+    try:
+        return preprocess(payload)
+    except Exception:
+        raise refusal(f"{component.label or 'a field'}: not a value it takes, got {quoted(payload)}") from None
+
+
+# Each a direct subclass (drawn by Gradio's component of the same name), written out: Gradio's component metaclass
+# reads each class's source.
+class Dropdown(gr.Dropdown):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(self, super().preprocess, payload)
+
+
+class Radio(gr.Radio):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(self, super().preprocess, payload)
+
+
+class CheckboxGroup(gr.CheckboxGroup):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(self, super().preprocess, payload)
+
+
+class Slider(gr.Slider):
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(self, super().preprocess, payload)
