@@ -332,6 +332,13 @@ class Session:
         self.stop_event.set()
         return "Stopping after the current batch..."
 
+    def wait_until_idle(self, timeout_s: float) -> bool:
+        """Whether the session's run (if any) has ended within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.running
+
     def _begin(self) -> None:
         if self.running:
             raise SessionError("A run is already in progress: press Stop first.", "Busy")

@@ -21,7 +21,14 @@ def checked(component: gr.components.Component, preprocess: Callable[[Any], Any]
     try:
         return preprocess(payload)
     except Exception:
-        raise refusal(f"{component.label or 'a field'}: not a value it takes, got {quoted(payload)}") from None
+        choices = [str(value) for _, value in getattr(component, "choices", None) or []]
+        if choices:
+            allowed = f"must be one of {', '.join(choices[:12])}{', ...' if len(choices) > 12 else ''}"
+        elif hasattr(component, "minimum"):
+            allowed = f"must be a number from {component.minimum:g} to {component.maximum:g}"
+        else:
+            allowed = "not a value it takes"
+        raise refusal(f"{component.label or 'a field'}: {allowed}, got {quoted(payload)}") from None
 
 
 # Each a direct subclass (drawn by Gradio's component of the same name), written out: Gradio's component metaclass

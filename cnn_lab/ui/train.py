@@ -140,9 +140,17 @@ def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
     return {"rollback note": note} | run_page(session, full_range, finished=True)
 
 
+STOP_WAIT_S = 10.0
+
+
 def stop(session: Session) -> str:
-    """End the running training (cross-validation, or repeat over seeds) after its current batch."""
-    return session.stop()
+    """End the running training (cross-validation, or repeat over seeds) after its current batch. Answers once the
+    run has ended (up to STOP_WAIT_S) with the run's final status: a "Stopping..." that arrived after the run's own
+    last update would overwrite "Stopped" in the page (a stop ends a run within a batch, often before its answer)."""
+    said = session.stop()
+    if said.startswith("Stopping") and session.wait_until_idle(STOP_WAIT_S) and session.view is not None:
+        return session.view.status_text()
+    return said
 
 
 def new_images(session: Session) -> str:
