@@ -73,7 +73,7 @@ class ServerLimits:
         """The limits in one sentence, for the page."""
         parts = []
         if self.max_run_tflops is not None:
-            parts.append(f"{self.max_run_tflops:,.0f} TFLOPs of training per run (both models)")
+            parts.append(f"{self.max_run_tflops:,.0f} TFLOPs of training (both models)")
         if self.max_epochs is not None:
             parts.append(f"{self.max_epochs} epochs")
         if self.max_params is not None:

@@ -202,7 +202,7 @@ def test_security_headers_and_an_upload_size_limit(server):
 def test_a_public_server_states_and_enforces_its_limits(playground):
     url, _ = playground("--public")
     config = httpx.get(url.rstrip("/") + "/config", timeout=30).text
-    assert "A public server:** each run may use at most 100 TFLOPs of training per run" in config
+    assert "A public server:** each run may use at most 100 TFLOPs of training (both models)" in config
     client = Client(url, verbose=False)
     long = ("16,32,64,64", "adam", 0.001, 64, 50, False)
     assert "Model A · epochs: at most 20 on this server, got 50" in refusal(
