@@ -91,8 +91,12 @@ class PageProblems(list):
         # Benign and unavoidable: when no events are pending, Gradio's JS client receives a
         # "close_stream" message and aborts its own SSE fetch of /gradio_api/queue/data
         # (AbortController.abort(), see `wt(...)` in gradio's frontend index-*.js); Chromium
-        # reports that as a failed request with net::ERR_ABORTED. Every other failure counts.
-        if "/gradio_api/queue/data" in request.url and failure == "net::ERR_ABORTED":
+        # reports that as a failed request with net::ERR_ABORTED. The same for the upload
+        # progress stream: Gradio's upload bar closes its EventSource on /gradio_api/upload_progress
+        # when the bar is destroyed, which happens when a small upload finishes before the stream's
+        # "done" message arrives (`C(()=>{...u.close()})` in src-*.js). Every other failure counts.
+        aborted_by_gradio = ("/gradio_api/queue/data", "/gradio_api/upload_progress")
+        if failure == "net::ERR_ABORTED" and any(route in request.url for route in aborted_by_gradio):
             return
         self.append(f"request failed: {request.method} {request.url}: {failure}")
 
