@@ -14,11 +14,12 @@ import functools
 import gc
 import itertools
 import math
+import re
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -127,6 +128,23 @@ def time_up(stop: threading.Event, view: RunView | CrossValidationView, limit_s:
     """A run reached the server's wall-clock limit: it stops after its current batch, and the page says why."""
     view.limit_note = f"stopped at this server's limit of {limit_s / 60:g} minutes per run; the models are kept"
     stop.set()
+
+
+def failure_text(err: BaseException, limit: int = 160) -> str:
+    """Why a run failed, in words: out of memory said as such (torch's CPU and CUDA allocators, Python's own)."""
+    if isinstance(err, WorkerDied):
+        return str(err)
+    lines = str(err).strip().splitlines()
+    detail = lines[0] if lines else ""
+    detail = f" ({detail[:limit]}{'...' if len(detail) > limit else ''})" if detail else ""
+    if isinstance(err, (MemoryError, torch.OutOfMemoryError)) or "allocate memory" in str(err).lower():
+        asked = re.search(r"tried to allocate ([\d.]+) ?(bytes|[KMGT]iB)", str(err), re.IGNORECASE)
+        if asked is None:
+            return f"it ran out of memory{detail}"
+        amount, unit = float(asked[1]), asked[2]
+        size = f"{amount / 2**20:,.0f} MB" if unit.lower() == "bytes" else f"{amount:g} {unit}"
+        return f"it ran out of memory (it asked for {size} more than the system could give)"
+    return f"it raised {type(err).__name__}{detail}"
 
 
 def fitted(setup: ExperimentConfig, data: Dataset) -> ExperimentConfig:
@@ -307,11 +325,22 @@ class Session:
         summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
         self.workspace.limits.check(setup, summaries, self.images_per_epoch(setup.run))
         self._begin()
+        before = self._pair_as_it_is()
         self.data, self.run, self.finished = data, setup.run, None
         self.contenders, self.summaries = {c.name: c for c in contenders}, summaries
         early = tuple(c.name for c in contenders if c.spec.train.early_stopping != "off")
         self.view = RunView(list(NAMES), validation=setup.run.validation_size > 0, early_stopping=early)
-        return self._relay(TrainJob(Shipped(contenders), setup.run, data))
+        return self._relay(TrainJob(Shipped(contenders), setup.run, data), before=before)
+
+    def _pair_as_it_is(self) -> Callable[[], None]:
+        """What puts the session's pair (models, data, run and its view) back as it is now, should a fresh run fail:
+        a failed run must not cost the user the models they had."""
+        kept = self.data, self.run, self.finished, self.contenders, self.summaries, self.view
+
+        def put_back() -> None:
+            self.data, self.run, self.finished, self.contenders, self.summaries, self.view = kept
+
+        return put_back
 
     def continue_training(self, epochs: int) -> Iterator[Event | None]:
         """Both models train ``epochs`` more epochs from where they are, each with its settings from the run."""
@@ -322,7 +351,8 @@ class Session:
             f"both models, {epochs} more epoch{'s' if epochs != 1 else ''}",
         )
         self._begin()
-        before, self.finished = self.finished, None
+        before = self._pair_as_it_is()  # the session's contenders are not touched by a run: only shipped copies are
+        self.finished = None
         return self._relay(TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs), before=before)
 
     def stop(self) -> str:
@@ -349,10 +379,10 @@ class Session:
         self,
         job: TrainJob | CrossValidationJob,
         cross_validation: CrossValidationView | None = None,
-        before: RunFinished | None = None,
+        before: Callable[[], None] | None = None,
     ) -> Iterator[Event | None]:
         """Run ``job`` and relay its updates; a training job ends with the trained pair, which becomes the session's.
-        If its process dies, the session keeps the pair it had (``before``: how its last run ended)."""
+        If it fails (its process dies, it runs out of memory, it raises), ``before`` puts back the pair it had."""
         view = cross_validation or self.view
         timer = None
         try:
@@ -375,12 +405,14 @@ class Session:
                 self.finished, self.running = finished, False
                 self._record(finished, started_at, view.evaluations[first_evaluation:])
                 yield finished
-        except WorkerDied as err:
-            if cross_validation is None:
-                self.finished = before
+        except SessionError:
+            raise
+        except Exception as err:  # its process died (WorkerDied), or the run raised: out of memory, a bug
+            if before is not None:
+                before()
             kept = "the models are as they were before this run" if self.trained else "no model was trained"
             raise SessionError(
-                f"Training ended abruptly: {err}. The server goes on and {kept}. "
+                f"Training ended abruptly: {failure_text(err)}. The server goes on and {kept}. "
                 "Try a smaller batch size or model, or fewer epochs.",
                 "Training failed",
             ) from None

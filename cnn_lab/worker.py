@@ -94,6 +94,10 @@ def _serve(conn: Connection, stop: Stop, share: Synchronized) -> None:
             job = conn.recv()
         except (EOFError, OSError):  # the server went away
             return
+        except Exception as err:  # the job arrived but could not be unpacked here (its data: out of memory)
+            traceback.print_exc()
+            conn.send(("error", _portable(err)))
+            continue
         if job is None:
             return
         events = job.events(_BetweenBatches(stop, share))

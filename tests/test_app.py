@@ -194,6 +194,30 @@ def test_a_training_process_that_dies_is_reported_and_the_server_goes_on(url, tm
     client.close()
 
 
+def test_a_run_out_of_memory_is_reported_the_pair_kept_and_the_server_serves_others(url, tmp_path):
+    """Out of memory injected for real: the training processes' address space is capped (RLIMIT_AS) a little over
+    what they hold, so the wide model's first batch cannot be allocated, as on a machine that is out of memory."""
+    first, other = Client(url, verbose=False), Client(url, verbose=False)
+    small = ("8,8,16,16", "adam", 0.002, 100, 1, False)
+    assert first.predict(*settings(a=small, b=small, subset=1000), api_name="/train")[STATUS].startswith("**Finished**")
+    before, *_ = first.predict(sketch_of(render_digit(3), tmp_path), api_name="/predict_sketch")
+    capped = training_processes()
+    for worker in capped:  # the soft limit only: the hard one stays, so the soft one can be lifted again
+        worker.rlimit(psutil.RLIMIT_AS, (worker.memory_info().vms + 2**28, psutil.RLIM_INFINITY))
+    try:
+        wide = ("64,128,128,128", "adam", 0.001, 500, 1, False)
+        with pytest.raises(Exception, match=r"Training ended abruptly: it ran out of memory \(it asked for \d+ MB"):
+            first.predict(*settings(a=wide, b=wide, subset=2000), api_name="/train")
+    finally:
+        for worker in capped:
+            worker.rlimit(psutil.RLIMIT_AS, (psutil.RLIM_INFINITY,) * 2)  # for the runs of the tests that follow
+    after, *_ = first.predict(sketch_of(render_digit(3), tmp_path), api_name="/predict_sketch")
+    assert after == before  # the pair trained before the failed run is still the session's
+    assert other.predict(*settings(a=small, b=small, subset=1000), api_name="/train")[STATUS].startswith("**Finished**")
+    first.close()
+    other.close()
+
+
 def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):

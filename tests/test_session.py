@@ -7,8 +7,10 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import numpy as np
+import psutil
 import pytest
 import torch
 from real_drawings import small_fixed_part
@@ -16,7 +18,8 @@ from real_drawings import small_fixed_part
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.events import EvalEvent, RunFinished, StepEvent
 from cnn_lab.runs import RunStore
-from cnn_lab.session import Session, SessionError, Workspace
+from cnn_lab.session import Session, SessionError, Workspace, failure_text
+from cnn_lab.worker import WorkerDied
 
 SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
 
@@ -144,6 +147,63 @@ def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(m
         assert session.contenders["A"].epochs_done == 2
     finally:
         workspace.workers.close()
+
+
+def test_a_run_that_raises_is_reported_and_the_pair_before_it_is_kept(workspace, mnist):
+    """A fault injected for real: labels beyond the model's classes make the loss raise inside the run."""
+    session = Session(workspace)
+    list(session.train(small_setup(epochs=1)))
+    pair, finished = session.contenders, session.finished
+    broken = replace(mnist, train_labels=mnist.train_labels + 10)
+    workspace.dataset = lambda name: broken
+    with pytest.raises(
+        SessionError,
+        match=r"it raised IndexError \(Target 1\d is out of bounds.\)\. The server goes on "
+        "and the models are as they were before this run",
+    ) as refused:
+        list(session.train(small_setup(epochs=1)))
+    assert refused.value.title == "Training failed" and not session.running
+    assert session.contenders is pair and session.finished is finished and session.trained
+    assert session.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
+    workspace.dataset = lambda name: mnist
+    list(session.continue_training(1))  # the same worker (or thread) takes the next run
+    assert session.contenders["A"].epochs_done == 2
+
+
+def test_a_run_out_of_memory_says_so_with_what_it_asked_for(mnist):
+    """Out of memory injected for real: the idle worker's address space is capped (RLIMIT_AS) a little over what it
+    holds, so a wide model's first batch cannot be allocated."""
+    workspace = Workspace()
+    workspace.dataset = lambda name: mnist
+    session = Session(workspace)
+    try:
+        list(session.train(small_setup(epochs=1)))
+        for pid in workspace.workers.processes:
+            worker = psutil.Process(pid)
+            worker.rlimit(psutil.RLIMIT_AS, (worker.memory_info().vms + 2**28,) * 2)
+        wide = ModelSpec(ModelConfig.from_conv_channels([64, 128, 128, 128]), TrainConfig("adam", 0.001, 500, 1))
+        with pytest.raises(SessionError, match=r"it ran out of memory \(it asked for \d+ MB more than the system"):
+            list(session.train(ExperimentConfig(wide, wide, RunConfig(train_subset=2000, precision="fp32"))))
+        assert session.trained and session.contenders["A"].spec.model == SMALL
+    finally:
+        workspace.workers.close()
+
+
+@pytest.mark.parametrize(
+    "error, said",
+    [
+        (MemoryError(), "it ran out of memory"),
+        (
+            torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79 GiB total)"),
+            "it ran out of memory (it asked for 2 GiB more than the system could give)",
+        ),
+        (RuntimeError("boom\nline two"), "it raised RuntimeError (boom)"),
+        (ValueError(), "it raised ValueError"),
+        (WorkerDied("the training process was killed by SIGKILL"), "the training process was killed by SIGKILL"),
+    ],
+)
+def test_a_failed_run_is_said_in_words(error, said):
+    assert failure_text(error) == said
 
 
 def test_calls_out_of_turn_are_refused_with_what_to_do(session):

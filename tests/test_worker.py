@@ -70,6 +70,24 @@ def test_a_failing_job_raises_its_error_here_and_its_worker_goes_on(pool):
     assert run_all(pool.start(Count(1)).events())[1]["pid"] == run.pid
 
 
+def _cannot_unpack():
+    raise MemoryError("no room for the job's data")
+
+
+class Unpackable:
+    """A job that cannot be unpacked in the worker, as when its data does not fit in memory there."""
+
+    def __reduce__(self):
+        return _cannot_unpack, ()
+
+
+def test_a_job_that_cannot_be_unpacked_there_raises_here_and_its_worker_goes_on(pool):
+    run = pool.start(Unpackable())
+    with pytest.raises(MemoryError, match="no room for the job's data"):
+        run_all(run.events())
+    assert run_all(pool.start(Count(1)).events())[1]["pid"] == run.pid
+
+
 def test_stop_ends_a_job_and_a_reader_that_leaves_stops_it_too(pool):
     run = pool.start(Count(0, forever=True))
     events = run.events()
