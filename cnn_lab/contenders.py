@@ -51,6 +51,7 @@ class Contender:
     steps: int = 0
     optimizer_state: dict | None = None
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
+    checkpoint_budget_bytes: int = CHECKPOINT_BUDGET_BYTES  # the server's cap (a public one keeps fewer epochs)
 
     @classmethod
     def create(cls, name: str, spec: ModelSpec, seed: int = 0) -> Contender:
@@ -64,7 +65,8 @@ class Contender:
         return info.mean, info.std
 
     def save_checkpoint(self, optimizer: torch.optim.Optimizer, keep: set[int] = frozenset()) -> None:
-        """Keep this epoch; over CHECKPOINT_BUDGET_BYTES, drop the oldest epochs except this one and those in ``keep``."""
+        """Keep this epoch; over ``checkpoint_budget_bytes``, drop the oldest epochs except this one and those in
+        ``keep``."""
         self.checkpoints[self.epochs_done] = Checkpoint(
             self.epochs_done,
             self.images_seen,
@@ -75,9 +77,9 @@ class Contender:
             self.validation_loss,
             self.validation_accuracy,
         )
-        sizes = {epoch: _checkpoint_bytes(saved) for epoch, saved in self.checkpoints.items()}
+        sizes = {epoch: checkpoint_size(saved) for epoch, saved in self.checkpoints.items()}
         for epoch in sorted(sizes):
-            if sum(sizes.values()) <= CHECKPOINT_BUDGET_BYTES:
+            if sum(sizes.values()) <= self.checkpoint_budget_bytes:
                 break
             if epoch != self.epochs_done and epoch not in keep:
                 del self.checkpoints[epoch], sizes[epoch]
@@ -100,15 +102,21 @@ class Contender:
         )
 
 
-def create_contenders(specs: dict[str, ModelSpec], run: RunConfig) -> list[Contender]:
+def create_contenders(
+    specs: dict[str, ModelSpec], run: RunConfig, checkpoint_budget_bytes: int = CHECKPOINT_BUDGET_BYTES
+) -> list[Contender]:
     """Fresh models for a run; with ``identical_init``, models of the same architecture start from the same weights."""
-    return [
+    contenders = [
         Contender.create(name, spec, run.seed if run.identical_init else run.seed + index)
         for index, (name, spec) in enumerate(specs.items())
     ]
+    for contender in contenders:
+        contender.checkpoint_budget_bytes = checkpoint_budget_bytes
+    return contenders
 
 
-def _checkpoint_bytes(saved: Checkpoint) -> int:
+def checkpoint_size(saved: Checkpoint) -> int:
+    """Bytes a saved epoch holds: its weights and its optimizer's state."""
     tensors = list(saved.weights.values()) + [
         v for s in saved.optimizer_state.get("state", {}).values() for v in s.values() if isinstance(v, torch.Tensor)
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import ConfigError, ExperimentConfig
+from .contenders import CHECKPOINT_BUDGET_BYTES
 from .models import ModelSummary
 
 TRAINING_FLOPS_PER_FORWARD = 3  # forward + backward (about twice the forward)
@@ -31,6 +32,7 @@ class ServerLimits:
     max_train_images: int | None = None
     max_run_s: float | None = None  # wall clock: the run is stopped there, its models kept
     max_queue: int | None = None  # requests waiting in Gradio's queue; more are told the queue is full
+    checkpoint_bytes: int = CHECKPOINT_BUDGET_BYTES  # per model: over it, its oldest saved epochs are dropped
 
     def check(self, setup: ExperimentConfig, summaries: dict[str, ModelSummary], images_per_epoch: int) -> None:
         """Refuse (ConfigError naming the field and the numbers) a run over any cap, before it starts."""
@@ -82,6 +84,8 @@ class ServerLimits:
             parts.append(f"{self.max_train_images:,} training images")
         if self.max_run_s is not None:
             parts.append(f"{self.max_run_s / 60:g} minutes per run (then it stops and keeps its models)")
+        if self.checkpoint_bytes < CHECKPOINT_BUDGET_BYTES:
+            parts.append(f"saved epochs up to {self.checkpoint_bytes / 2**20:g} MB per model (the oldest go first)")
         return "; ".join(parts)
 
 
@@ -95,4 +99,7 @@ PUBLIC = ServerLimits(
     max_train_images=60_000,
     max_run_s=15 * 60,
     max_queue=20,
+    # the largest model allowed (2M parameters: 8 MB of weights, 16 MB of Adam's state) keeps its last two epochs
+    # and its best one; preset-size models keep 10 or more. About 100 MB per session at most.
+    checkpoint_bytes=48 * 2**20,
 )

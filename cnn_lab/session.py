@@ -321,7 +321,7 @@ class Session:
 
         The session is busy from this call on: iterate the updates at once (closing them, even half-way, frees it)."""
         setup, data = self.check(setup)
-        contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run)
+        contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run, self.workspace.limits.checkpoint_bytes)
         summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
         self.workspace.limits.check(setup, summaries, self.images_per_epoch(setup.run))
         self._begin()
@@ -600,7 +600,13 @@ class Session:
         dataset = data.info.key
         module = build_model(imported.spec.model)
         module.load_state_dict(imported.weights)
-        contender = Contender(name, imported.spec, module, epochs_done=imported.epochs_done)
+        contender = Contender(
+            name,
+            imported.spec,
+            module,
+            epochs_done=imported.epochs_done,
+            checkpoint_budget_bytes=self.workspace.limits.checkpoint_bytes,
+        )
         data = self.data or data
         contender.test_accuracy = score_on_test_set({name: contender}, data).accuracy(name)
         self._scores = {}

@@ -15,6 +15,7 @@ from cnn_lab.config import (
     RunConfig,
     TrainConfig,
 )
+from cnn_lab.contenders import checkpoint_size
 from cnn_lab.limits import LOCAL, PUBLIC, ServerLimits, training_flops
 from cnn_lab.models import summarize
 from cnn_lab.presets import default_experiment
@@ -72,7 +73,14 @@ def test_parameters_and_training_images_are_capped_by_name():
 
 def test_the_page_states_every_limit():
     text = PUBLIC.describe()
-    for part in ("100 TFLOPs", "20 epochs", "2,000,000 parameters", "60,000 training images", "15 minutes per run"):
+    for part in (
+        "100 TFLOPs",
+        "20 epochs",
+        "2,000,000 parameters",
+        "60,000 training images",
+        "15 minutes per run",
+        "saved epochs up to 48 MB per model",
+    ):
         assert part in text
     assert LOCAL.describe() == ""
 
@@ -103,3 +111,25 @@ def test_a_run_past_the_wall_clock_limit_stops_and_says_why(mnist):
     assert (
         "stopped at this server's limit of 0.0166667 minutes per run; the models are kept" in session.view.status_text()
     )
+
+
+def test_a_public_server_keeps_fewer_saved_epochs_per_model(mnist):
+    """The cap travels with the models to the worker process that trains them, and holds there."""
+    workspace = Workspace(public=True)
+    workspace.dataset = lambda name: mnist
+    session = Session(workspace)
+    setup = default_experiment()
+    setup = replace(setup, run=replace(setup.run, train_subset=600))
+    setup = replace(setup, a=replace(setup.a, train=replace(setup.a.train, epochs=5)))
+    try:
+        for _ in session.train(setup):
+            pass
+        one = checkpoint_size(session.contenders["A"].checkpoints[5])
+        assert sorted(session.contenders["A"].checkpoints) == [1, 2, 3, 4, 5]  # the public cap is far above 5 of these
+        workspace.limits = replace(workspace.limits, checkpoint_bytes=2 * one)
+        for _ in session.train(setup):
+            pass
+        assert len(session.contenders["A"].checkpoints) <= 3  # two fit, and the best epoch is always kept
+        assert 5 in session.contenders["A"].checkpoints and 1 not in session.contenders["A"].checkpoints
+    finally:
+        workspace.workers.close()

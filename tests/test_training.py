@@ -4,7 +4,7 @@ import threading
 import pytest
 import torch
 
-from cnn_lab import contenders, training
+from cnn_lab import training
 from cnn_lab.config import (
     AUGMENTATIONS,
     LOSSES,
@@ -20,7 +20,7 @@ from cnn_lab.config import (
     RunConfig,
     TrainConfig,
 )
-from cnn_lab.contenders import Contender, create_contenders
+from cnn_lab.contenders import Contender, checkpoint_size, create_contenders
 from cnn_lab.crossval import cross_validate, estimate_cross_validation_s
 from cnn_lab.events import (
     BestEpochRestored,
@@ -500,11 +500,11 @@ def test_continuing_after_a_stop_mid_epoch_finishes_that_epoch_without_repeating
     assert contender.epochs_done == 2 and contender.position == 0
 
 
-def test_old_checkpoints_make_room_within_the_budget(mnist, monkeypatch):
+def test_old_checkpoints_make_room_within_the_budget(mnist):
     contender = Contender.create("A", ModelSpec(train=TrainConfig(batch_size=100, epochs=4)))
     list(train_models([contender], RunConfig(train_subset=300), mnist))
-    one = contenders._checkpoint_bytes(contender.checkpoints[1])
-    monkeypatch.setattr(contenders, "CHECKPOINT_BUDGET_BYTES", 2 * one)
+    one = checkpoint_size(contender.checkpoints[1])
+    contender.checkpoint_budget_bytes = 2 * one
     list(train_models([contender], RunConfig(train_subset=300), mnist, epochs=1))
     assert sorted(contender.checkpoints) == [4, 5]  # the oldest went first
 
