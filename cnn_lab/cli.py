@@ -6,10 +6,21 @@ import argparse
 import os
 
 from .data import DATA_DIR_ENV, reachable
+from .limits import PUBLIC
 from .runtime import tune_allocator
 
 SHARE_SERVER = "https://api.gradio.app"
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -24,7 +35,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="default device in the page"
     )
     parser.add_argument(
-        "--max-concurrent-trainings", type=int, default=2, help="runs that may train at once; later ones queue"
+        "--max-concurrent-trainings",
+        type=_at_least_one,
+        default=2,
+        help="runs that may train at once; later ones queue",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=_at_least_one,
+        default=None,
+        help="requests that may wait in the queue; more are told the queue is full "
+        f"(default: {PUBLIC.max_queue} on a public server, no limit otherwise)",
     )
     parser.add_argument(
         "--train-in-threads",
@@ -48,7 +69,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
-    from .limits import PUBLIC
     from .ui import CSS, build_app, quiet_queue
     from .ui.headers import security_middleware
     from .uploads import UploadLimits
@@ -70,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         runs_db=args.runs_db,
         public=public,
     )
-    demo.queue(default_concurrency_limit=16, max_size=PUBLIC.max_queue if public else None)
+    max_queue = args.max_queue if args.max_queue is not None else PUBLIC.max_queue if public else None
+    demo.queue(default_concurrency_limit=16, max_size=max_queue)
     quiet_queue(demo)
     demo.launch(
         server_name=args.host,

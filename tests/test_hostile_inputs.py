@@ -212,3 +212,26 @@ def test_a_public_server_states_and_enforces_its_limits(playground):
         "**Finished**"
     )
     client.close()
+
+
+def test_a_full_queue_says_so(playground, wait_until):
+    url, _ = playground("--public", "--max-queue", "1", "--max-concurrent-trainings", "1")
+    clients = [Client(url, verbose=False) for _ in range(3)]
+    busy = ("8,8,16,16", "adam", 0.002, 50, 20, False)
+    training = clients[0].submit(*settings(a=busy, b=busy, subset=4000), api_name="/train")
+    wait_until(lambda: len(training.outputs()) >= 2, 60, "the first run under way")
+    waiting = clients[1].submit(*settings(a=SMALL, b=SMALL, subset=1000), api_name="/train")
+    wait_until(lambda: waiting.status().code.name == "IN_QUEUE", 30, "the second run waiting in the queue")
+    assert "Queue is full" in refusal(
+        lambda: clients[2].predict(*settings(a=SMALL, b=SMALL, subset=1000), api_name="/train")
+    )
+    # Stop skips the queue (queue=False), as the page sends it: the one that trains can still be stopped
+    stopped = httpx.post(
+        url.rstrip("/") + "/gradio_api/run/stop",
+        json={"data": [None], "session_hash": clients[0].session_hash},
+        timeout=30,
+    )
+    assert stopped.status_code == 200 and "Stopped" in stopped.json()["data"][0], stopped.text
+    assert waiting.result(timeout=120)[STATUS].startswith("**Finished**")  # the one that waited trains
+    for client in clients:
+        client.close()
