@@ -67,11 +67,17 @@ def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_si
     return spec
 
 
-def seconds_per_image(spec: ModelSpec, run: RunConfig, data: Dataset, timing_batches: int = 8) -> float:
+def seconds_per_image(
+    spec: ModelSpec, run: RunConfig, data: Dataset, timing_batches: int = 8, max_images: int | None = None
+) -> float:
     """Training seconds per image of ``spec`` here, from a few timed batches of ``run``'s data (slightly high: the
-    first batches are the slowest)."""
+    first batches are the slowest). With ``max_images``, a huge model is timed on smaller batches (higher still:
+    small batches use the cores less well) rather than for minutes."""
     data = data.subset(run.train_subset, run.seed)
     batch = spec.train.batch_size
+    if max_images is not None and batch * timing_batches > max_images:
+        batch = max(2, max_images // timing_batches)  # two at least: batch norm after a linear layer needs two
+        spec = replace(spec, train=replace(spec.train, batch_size=batch))
     sample = data.subset(min(len(data.train_labels), batch * timing_batches), run.seed + 3)
     probe = Contender.create("timing", spec, run.seed)
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)

@@ -32,6 +32,7 @@ class ServerLimits:
     max_train_images: int | None = None
     max_run_s: float | None = None  # wall clock: the run is stopped there, its models kept
     max_queue: int | None = None  # requests waiting in Gradio's queue; more are told the queue is full
+    ask_over_s: float | None = None  # a run estimated longer than this is started only when asked for twice
     checkpoint_bytes: int = CHECKPOINT_BUDGET_BYTES  # per model: over it, its oldest saved epochs are dropped
 
     def check(self, setup: ExperimentConfig, summaries: dict[str, ModelSummary], images_per_epoch: int) -> None:
@@ -89,7 +90,7 @@ class ServerLimits:
         return "; ".join(parts)
 
 
-LOCAL = ServerLimits()
+LOCAL = ServerLimits(ask_over_s=3600.0)  # your own machine: any run, but one over an hour only when you confirm it
 # About 10 minutes of training for the default pair's work rate on 2 CPU cores; one run per session (a session
 # trains one run at a time anyway), and 20 requests waiting at most.
 PUBLIC = ServerLimits(

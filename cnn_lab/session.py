@@ -56,7 +56,12 @@ from .walkthrough import Facts
 from .worker import JobRun, WorkerDied, WorkerPool
 
 NAMES = ("A", "B")
-IMPORTED = "imported"  # a model's status after it was read from a file
+IMPORTED = "imported"
+ASK_AGAIN_S = 120.0  # a long run asked about starts when asked for again within this
+# Bounds on how slowly training can go (a step's fixed cost, FLOPs/s on a slow laptop core): a run whose steps and
+# FLOPs cannot add up to the server's ask_over_s at these rates is surely short, and not worth timing first.
+SLOWEST_STEP_S = 0.005
+SLOWEST_FLOPS_PER_S = 5e9  # a model's status after it was read from a file
 RESULT_IMAGES = 20
 AUGMENT_PREVIEW_IMAGES = 8
 UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
@@ -236,6 +241,7 @@ class Session:
         self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
         self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
         self.closed = False  # the user left: nothing more is kept
+        self._asked: tuple[str, float] | None = None  # the long run last asked about, and when (see _ask_first)
 
     def close(self) -> None:
         """The user left (the tab closed, or the session expired): stop a run and let go of the models, their
@@ -323,7 +329,9 @@ class Session:
         setup, data = self.check(setup)
         contenders = create_contenders({"A": setup.a, "B": setup.b}, setup.run, self.workspace.limits.checkpoint_bytes)
         summaries = {c.name: summarize(c.spec.model, c.module) for c in contenders}
-        self.workspace.limits.check(setup, summaries, self.images_per_epoch(setup.run))
+        images = self.images_per_epoch(setup.run)
+        self.workspace.limits.check(setup, summaries, images)
+        self._ask_before_a_long_run(setup, data, summaries, images, "this run")
         self._begin()
         before = self._pair_as_it_is()
         self.data, self.run, self.finished = data, setup.run, None
@@ -346,14 +354,52 @@ class Session:
         """Both models train ``epochs`` more epochs from where they are, each with its settings from the run."""
         self._trained_pair("there is nothing to continue yet.")
         epochs = check_epochs(epochs, "more epochs")
+        images = self.images_per_epoch(self.run)
         self.workspace.limits.check_work(
-            training_flops(self.summaries, dict.fromkeys(self.summaries, epochs), self.images_per_epoch(self.run)),
+            training_flops(self.summaries, dict.fromkeys(self.summaries, epochs), images),
             f"both models, {epochs} more epoch{'s' if epochs != 1 else ''}",
         )
+        a, b = (
+            replace(self.contenders[name].spec, train=replace(self.contenders[name].spec.train, epochs=epochs))
+            for name in NAMES
+        )
+        more = ExperimentConfig(a, b, self.run)
+        self._ask_before_a_long_run(more, self.data, self.summaries, images, f"{epochs} more epochs")
         self._begin()
         before = self._pair_as_it_is()  # the session's contenders are not touched by a run: only shipped copies are
         self.finished = None
         return self._relay(TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs), before=before)
+
+    def _ask_before_a_long_run(
+        self, setup: ExperimentConfig, data: Dataset, summaries: dict[str, ModelSummary], images: int, what: str
+    ) -> None:
+        """Where the server asks before long runs (your own: a public one has a wall-clock limit instead), time a run
+        that may be long on a few batches of each model and ask first (see _ask_first) if it is estimated longer."""
+        if self.workspace.limits.ask_over_s is None:
+            return
+        steps = sum(math.ceil(images / spec.train.batch_size) * spec.train.epochs for spec in (setup.a, setup.b))
+        epochs = {"A": setup.a.train.epochs, "B": setup.b.train.epochs}
+        at_most_s = steps * SLOWEST_STEP_S + training_flops(summaries, epochs, images) / SLOWEST_FLOPS_PER_S
+        if at_most_s > self.workspace.limits.ask_over_s:  # else surely short: not worth timing
+            flops = (summaries["A"].flops, summaries["B"].flops)
+            self._ask_first(estimate_repeat_s(setup, data, 1, flops), f"{what} ({setup.to_json()})", what)
+
+    def _ask_first(self, seconds: float, key: str, what: str) -> None:
+        """Refuse, once, work estimated over the server's ``ask_over_s``, with the estimate: the same work asked for
+        again within ASK_AGAIN_S starts (a second press of the button is the answer)."""
+        limit = self.workspace.limits.ask_over_s
+        if limit is None or seconds <= limit:
+            return
+        asked, self._asked = self._asked, None
+        if asked is not None and asked[0] == key and time.monotonic() - asked[1] < ASK_AGAIN_S:
+            return
+        self._asked = (key, time.monotonic())
+        raise SessionError(
+            f"{what.capitalize()} would take about {duration_text(seconds)} here (timed on a few batches of each "
+            f"model). Press the same button again within {ASK_AGAIN_S / 60:g} minutes to start it anyway, or use "
+            "fewer epochs, fewer training images or a smaller model.",
+            "A long run: are you sure?",
+        )
 
     def stop(self) -> str:
         """Ask the running training to end after its current batch."""
@@ -761,7 +807,8 @@ class Session:
         them after at least two), ``self.verdict`` says whether A or B is better, with its uncertainty."""
         seeds = check_seeds(seeds)
         setup, data = self.check(setup)
-        estimate = estimate_repeat_s(setup, data, seeds)
+        estimate = estimate_repeat_s(setup, data, seeds, [summarize(spec.model).flops for spec in (setup.a, setup.b)])
+        self._ask_first(estimate, f"seeds {seeds} ({setup.to_json()})", f"{seeds} runs, one per seed,")
         warning = (
             f"{seeds} A/B runs, one per seed ({setup.run.seed} to {setup.run.seed + seeds - 1}), will take about "
             f"{duration_text(estimate)} here. Press Stop to end them."
@@ -807,6 +854,9 @@ class Session:
         self._begin()
         try:
             estimate = estimate_cross_validation_s(spec, run, data, folds)
+            self._ask_first(
+                estimate, f"cross-validation {model} {folds} ({spec!r}, {run!r})", f"{folds}-fold cross-validation"
+            )
         except BaseException:
             self.running = False
             raise

@@ -390,4 +390,14 @@ class CrossValidationView:
 
 
 def duration_text(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    """A duration as a person says it: 45 s, 12.5 min, 3 h 20 min, 4 days 2 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    hours = round(seconds / 3600 * 6) / 6  # to 10 minutes
+    if hours < 48:
+        whole, minutes = divmod(round(hours * 60), 60)
+        return f"{whole} h {minutes} min" if minutes else f"{whole} h"
+    days, rest = divmod(round(hours), 24)
+    return f"{days} days {rest} h" if rest else f"{days} days"

@@ -218,6 +218,19 @@ def test_a_run_out_of_memory_is_reported_the_pair_kept_and_the_server_serves_oth
     other.close()
 
 
+def test_a_run_of_hours_is_started_only_when_train_is_pressed_again(url, wait_until):
+    client = Client(url, verbose=False)
+    wide = ("160,160,160,160", "adam", 0.001, 64, 50, False)
+    with pytest.raises(Exception, match=r"This run would take about [\d]+ (h|days)( [\d]+ (min|h))? here") as asked:
+        client.predict(*settings(a=wide, b=wide, subset=0), api_name="/train")
+    assert "Press the same button again within 2 minutes to start it anyway" in str(asked.value)
+    job = client.submit(*settings(a=wide, b=wide, subset=0), api_name="/train")  # pressed again: it starts
+    wait_until(lambda: len(job.outputs()) >= 3, 120, "the run's first updates")
+    client.predict(api_name="/stop")
+    assert job.result(timeout=120)[STATUS].startswith("**Stopped**")
+    client.close()
+
+
 def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):

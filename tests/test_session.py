@@ -17,6 +17,7 @@ from real_drawings import small_fixed_part
 
 from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.events import EvalEvent, RunFinished, StepEvent
+from cnn_lab.limits import LOCAL
 from cnn_lab.runs import RunStore
 from cnn_lab.session import Session, SessionError, Workspace, failure_text
 from cnn_lab.worker import WorkerDied
@@ -204,6 +205,34 @@ def test_a_run_out_of_memory_says_so_with_what_it_asked_for(mnist):
 )
 def test_a_failed_run_is_said_in_words(error, said):
     assert failure_text(error) == said
+
+
+def test_a_run_estimated_over_the_servers_ask_limit_starts_only_when_asked_for_again(mnist):
+    workspace = Workspace(processes=False)
+    workspace.dataset = lambda name: mnist
+    workspace.limits = replace(LOCAL, ask_over_s=1.0)  # your own server asks over an hour: here over a second
+    session = Session(workspace)
+    other = small_setup(epochs=19, images=6000)
+    with pytest.raises(
+        SessionError, match=r"^This run would take about [\d.]+ (s|min) here \(timed on a few batches"
+    ) as asked:
+        session.train(small_setup(epochs=20, images=6000))
+    assert asked.value.title == "A long run: are you sure?" and "Press the same button again within 2 minutes" in str(
+        asked.value
+    )
+    assert not session.running and not session.trained
+    with pytest.raises(SessionError, match="would take about"):
+        session.train(other)  # another run is asked about afresh
+    updates = session.train(other)  # the same one again: it starts
+    under_way(updates)
+    session.stop()
+    list(updates)
+    assert session.trained
+    with pytest.raises(SessionError, match="^19 more epochs would take about"):
+        session.continue_training(19)
+    with pytest.raises(SessionError, match="would take about"):
+        session.train(other)  # a confirmation starts one run
+    list(session.train(small_setup(epochs=1, images=600)))  # a short run starts at once, untimed
 
 
 def test_calls_out_of_turn_are_refused_with_what_to_do(session):
