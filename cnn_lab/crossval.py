@@ -12,7 +12,9 @@ from .config import ConfigError, ModelSpec, RunConfig
 from .contenders import Contender
 from .data import Dataset
 from .errors import quoted
-from .events import CrossValidationFinished, Event, FoldFinished, RunFinished
+from .events import CrossValidationFinished, Event, FoldFinished, RunFinished, StepEvent
+from .limits import TRAINING_FLOPS_PER_FORWARD
+from .models import summarize
 from .training import train_models
 
 MAX_FOLDS = 10
@@ -67,29 +69,40 @@ def check_cross_validation(spec: ModelSpec, run: RunConfig, folds: int, train_si
     return spec
 
 
-def seconds_per_image(
-    spec: ModelSpec, run: RunConfig, data: Dataset, timing_batches: int = 8, max_images: int | None = None
-) -> float:
+TIMING_FLOPS = 2e11  # the most work timing one model may do: a second or two at this machine's 100-200 GFLOP/s
+MIN_TIMING_BATCHES = 3  # the first batch is the slowest: fewer would time mostly the warm-up
+
+
+def seconds_per_image(spec: ModelSpec, run: RunConfig, data: Dataset, timing_batches: int = 8) -> float:
     """Training seconds per image of ``spec`` here, from a few timed batches of ``run``'s data (slightly high: the
-    first batches are the slowest). With ``max_images``, a huge model is timed on smaller batches (higher still:
-    small batches use the cores less well) rather than for minutes."""
+    first batches are the slowest). A huge model is timed on fewer batches, then on smaller ones (higher still: small
+    batches use the cores less well), so that timing it does at most TIMING_FLOPS of work rather than minutes."""
     data = data.subset(run.train_subset, run.seed)
     batch = spec.train.batch_size
-    if max_images is not None and batch * timing_batches > max_images:
-        batch = max(2, max_images // timing_batches)  # two at least: batch norm after a linear layer needs two
-        spec = replace(spec, train=replace(spec.train, batch_size=batch))
+    flops = TRAINING_FLOPS_PER_FORWARD * summarize(spec.model).flops
+    affordable = max(2 * MIN_TIMING_BATCHES, int(TIMING_FLOPS / max(flops, 1.0)))  # images
+    if batch * timing_batches > affordable:
+        timing_batches = max(MIN_TIMING_BATCHES, min(timing_batches, affordable // batch))
+        if batch * timing_batches > affordable:  # two at least: batch norm after a linear layer needs two
+            batch = max(2, affordable // timing_batches)
+            spec = replace(spec, train=replace(spec.train, batch_size=batch))
     sample = data.subset(min(len(data.train_labels), batch * timing_batches), run.seed + 3)
     probe = Contender.create("timing", spec, run.seed)
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
-    finished = [
-        e for e in train_models([probe], timing_run, sample.without_test(), epochs=1) if isinstance(e, RunFinished)
-    ][0]
+    steps_at: list[float] = []  # when each step ended: the first step's warm-up (kernels, allocations) is left out
+    for event in train_models([probe], timing_run, sample.without_test(), epochs=1):
+        if isinstance(event, StepEvent):
+            steps_at.append(time.perf_counter())
+        elif isinstance(event, RunFinished):
+            finished = event
     if finished.results["timing"].status == "failed":
         raise ConfigError(
             f"the model could not train {timing_batches} timing batches (out of memory or a diverging loss); try a smaller batch, model or learning rate",
             "batch_size",
         )
-    return 1 / finished.results["timing"].images_per_s
+    if len(steps_at) < 2:
+        return 1 / finished.results["timing"].images_per_s
+    return (steps_at[-1] - steps_at[0]) / ((len(steps_at) - 1) * batch)
 
 
 def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, folds: int) -> float:

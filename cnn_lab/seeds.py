@@ -19,7 +19,6 @@ from .config import ConfigError, ExperimentConfig
 from .crossval import seconds_per_image
 from .data import Dataset
 from .errors import quoted
-from .limits import TRAINING_FLOPS_PER_FORWARD
 
 MIN_SEEDS, MAX_SEEDS = 2, 20
 
@@ -48,21 +47,14 @@ def check_seeds(seeds: object) -> int:
     return seeds
 
 
-TIMING_FLOPS = 2e11  # the most work timing one model may do: a second or two at this machine's 100-200 GFLOP/s
-
-
-def estimate_repeat_s(
-    setup: ExperimentConfig, data: Dataset, seeds: int, forward_flops: Sequence[float] | None = None
-) -> float:
-    """Seconds the seeds will take here: both models' timed speed times their images, evaluations included. With
-    each model's forward FLOPs per image, a timing does at most TIMING_FLOPS of work (a second or two)."""
+def estimate_repeat_s(setup: ExperimentConfig, data: Dataset, seeds: int) -> float:
+    """Seconds the seeds will take here: both models' timed speed times their images, evaluations included."""
     run = setup.run
     train_images = run.training_images(len(data.train_labels)) - run.validation_size
     evaluated = len(data.test_labels) + run.validation_size
     total = 0.0
-    for spec, flops in zip((setup.a, setup.b), forward_flops or (None, None)):
-        most = None if not flops else max(16, int(TIMING_FLOPS / (TRAINING_FLOPS_PER_FORWARD * flops)))
-        per_image = seconds_per_image(spec, run, data, max_images=most)
+    for spec in (setup.a, setup.b):
+        per_image = seconds_per_image(spec, run, data)
         evaluations = spec.train.epochs * run.evals_per_epoch * evaluated / 3  # a forward pass: a third of a step
         total += per_image * (spec.train.epochs * train_images + evaluations)
     return seeds * total

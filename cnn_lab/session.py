@@ -381,8 +381,7 @@ class Session:
         epochs = {"A": setup.a.train.epochs, "B": setup.b.train.epochs}
         at_most_s = steps * SLOWEST_STEP_S + training_flops(summaries, epochs, images) / SLOWEST_FLOPS_PER_S
         if at_most_s > self.workspace.limits.ask_over_s:  # else surely short: not worth timing
-            flops = (summaries["A"].flops, summaries["B"].flops)
-            self._ask_first(estimate_repeat_s(setup, data, 1, flops), f"{what} ({setup.to_json()})", what)
+            self._ask_first(estimate_repeat_s(setup, data, 1), f"{what} ({setup.to_json()})", what)
 
     def _ask_first(self, seconds: float, key: str, what: str) -> None:
         """Refuse, once, work estimated over the server's ``ask_over_s``, with the estimate: the same work asked for
@@ -807,7 +806,7 @@ class Session:
         them after at least two), ``self.verdict`` says whether A or B is better, with its uncertainty."""
         seeds = check_seeds(seeds)
         setup, data = self.check(setup)
-        estimate = estimate_repeat_s(setup, data, seeds, [summarize(spec.model).flops for spec in (setup.a, setup.b)])
+        estimate = estimate_repeat_s(setup, data, seeds)
         self._ask_first(estimate, f"seeds {seeds} ({setup.to_json()})", f"{seeds} runs, one per seed,")
         warning = (
             f"{seeds} A/B runs, one per seed ({setup.run.seed} to {setup.run.seed + seeds - 1}), will take about "

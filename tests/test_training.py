@@ -4,11 +4,12 @@ import threading
 import pytest
 import torch
 
-from cnn_lab import training
+from cnn_lab import crossval, training
 from cnn_lab.config import (
     AUGMENTATIONS,
     LOSSES,
     SCHEDULES,
+    Activation,
     ConfigError,
     Conv,
     Dropout,
@@ -21,7 +22,7 @@ from cnn_lab.config import (
     TrainConfig,
 )
 from cnn_lab.contenders import Contender, checkpoint_size, create_contenders
-from cnn_lab.crossval import cross_validate, estimate_cross_validation_s
+from cnn_lab.crossval import TIMING_FLOPS, cross_validate, estimate_cross_validation_s, seconds_per_image
 from cnn_lab.events import (
     BestEpochRestored,
     CrossValidationFinished,
@@ -33,6 +34,7 @@ from cnn_lab.events import (
     StepEvent,
 )
 from cnn_lab.inference import predict
+from cnn_lab.models import summarize
 from cnn_lab.optim import make_optimizer, make_scheduler, schedule_curve
 from cnn_lab.runtime import resolve_device
 from cnn_lab.training import train_models
@@ -556,3 +558,25 @@ def test_a_run_neither_reads_nor_writes_torchs_global_random_state(mnist):
     assert quiet[0::2] == pytest.approx(
         quiet[1::2], rel=1e-5
     )  # A and B: the same weights, batches, augmentations and dropout masks
+
+
+def test_a_huge_model_is_timed_on_fewer_and_smaller_batches(mnist, monkeypatch):
+    """Timing 8 batches of 512 of a 19-layer, 160-channel net would take minutes here; it does at most TIMING_FLOPS."""
+    timed = []
+    train = crossval.train_models
+
+    def recording(contenders, run, data, *args, **kwargs):
+        timed.append((contenders[0].spec.train.batch_size, len(data.train_labels)))
+        return train(contenders, run, data, *args, **kwargs)
+
+    monkeypatch.setattr(crossval, "train_models", recording)
+    huge = ModelSpec(
+        ModelConfig((*(layer for _ in range(19) for layer in (Conv(160), Activation())), Pool())),
+        TrainConfig(batch_size=512),
+    )
+    assert seconds_per_image(huge, RunConfig(), mnist) > 0
+    flops = 3 * summarize(huge.model).flops
+    ((batch, images),) = timed
+    assert images * flops <= TIMING_FLOPS and images // batch >= crossval.MIN_TIMING_BATCHES and batch >= 2
+    seconds_per_image(ModelSpec(train=TrainConfig(batch_size=64)), RunConfig(), mnist)
+    assert timed[1] == (64, 512)  # a small model: its own batch size, 8 batches

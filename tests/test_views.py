@@ -11,7 +11,7 @@ from cnn_lab.events import (
     StepEvent,
 )
 from cnn_lab.models import summarize
-from cnn_lab.views import CrossValidationView, RunView, summary_frame
+from cnn_lab.views import CrossValidationView, RunView, duration_text, summary_frame
 
 
 def step(model, n, total=10, loss=1.0, accuracy=0.5):
@@ -156,3 +156,8 @@ def test_a_model_left_unscored_after_a_stop_says_so_in_its_log():
     result = ModelResult("stopped", 30, 300, 3.0, 100.0, 0.8, unscored_steps=12)
     view.add(RunFinished("stopped", 3.0, {"A": result}))
     assert "test accuracy 80.00% (as of 12 steps before the stop" in view.log_text("A")
+
+
+def test_durations_read_as_a_person_says_them():
+    said = [duration_text(s) for s in (45, 1000, 5400, 7300, 60_000, 350_000, 864_000)]
+    assert said == ["45 s", "16.7 min", "1 h 30 min", "2 h", "16 h 40 min", "4 days 1 h", "10 days"]
