@@ -1,9 +1,19 @@
-"""The command line: `cnn-lab` (or python playground.py) starts the playground with these flags."""
+"""The command line: `cnn-lab` (the same as `python -m cnn_lab`, and `python playground.py` for the playground).
+
+    cnn-lab [serve] [flags]        the playground (serve is the default command: `cnn-lab --port 7861` serves)
+    cnn-lab train SETUP.json ...   a setup the page exported, trained in the terminal (under torchrun: DDP)
+    cnn-lab sweep GRID.json ...    a grid or random search over a setup's fields, compared in a report
+
+`cnn-lab COMMAND --help` says each command's flags. Exit codes: 0 done, 2 a bad setup, grid or flag (the
+message names it), 1 a run that failed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from pathlib import Path
 
 from .data import DATA_DIR_ENV, reachable
 from .limits import PUBLIC
@@ -11,6 +21,7 @@ from .runtime import tune_allocator
 
 SHARE_SERVER = "https://api.gradio.app"
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
+COMMANDS = ("serve", "train", "sweep")
 
 
 def _at_least_one(text: str) -> int:
@@ -23,14 +34,23 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Train two CNNs side by side and compare them.")
-    parser.add_argument("--host", default=None, help="address to listen on (default: Gradio's, or GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's 7860, or GRADIO_SERVER_PORT)")
-    parser.add_argument("--share", action="store_true", help="also create a public gradio.live link (needs internet)")
+def _data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", default=None, help=f"folder with MNIST/raw/... in torchvision's layout (or set {DATA_DIR_ENV})"
     )
+
+
+def _runs_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-db", default=None, help="SQLite file of the run history (default: runs.sqlite under ~/.cache/cnn_lab)"
+    )
+
+
+def _serve_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=None, help="address to listen on (default: Gradio's, or GRADIO_SERVER_NAME)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's 7860, or GRADIO_SERVER_PORT)")
+    parser.add_argument("--share", action="store_true", help="also create a public gradio.live link (needs internet)")
+    _data_dir(parser)
     parser.add_argument(
         "--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="default device in the page"
     )
@@ -53,20 +73,160 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="train on the server's threads instead of worker processes: about 100 MB per extra concurrent run "
         "instead of 250, but 15-25 %% slower, and a crash in a run takes the server down",
     )
-    parser.add_argument(
-        "--runs-db", default=None, help="SQLite file of the run history (default: runs.sqlite under ~/.cache/cnn_lab)"
-    )
+    _runs_db(parser)
     parser.add_argument(
         "--public",
         action="store_true",
         help="a server for many people (on by itself on a Hugging Face Space): each browser session sees only its own "
         "runs, and each run has limits (shown on the page; see README)",
     )
-    return parser.parse_args(argv)
+
+
+def _train_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("setup", help="a setup file: the JSON of the page's Export setup (Share and reuse this setup)")
+    parser.add_argument("--epochs", type=int, default=None, help="train both models this many epochs instead")
+    _data_dir(parser)
+    parser.add_argument(
+        "--device", default=None, choices=["auto", "cpu", "cuda", "mps"], help="instead of the setup's device"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for the report, the model files and run.json (default: cnn_lab_runs/run_TIME)",
+    )
+    _runs_db(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (a log file, a CI job)")
+
+
+def _sweep_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("grid", help='a grid file: {"setup": ..., "vary": {"a.train.learning_rate": [...], ...}}')
+    _data_dir(parser)
+    parser.add_argument(
+        "--out", default=None, help="folder for the comparison report and sweep.json (default: cnn_lab_runs/sweep_TIME)"
+    )
+    _runs_db(parser)
+    parser.add_argument(
+        "--jobs",
+        type=_at_least_one,
+        default=1,
+        help="runs at a time, each in a worker process sharing the cores (default 1: one after another, on this "
+        "process's main thread, the fastest way on a small machine)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnn-lab",
+        description="Train two CNNs side by side and compare them: in the playground, in a terminal, or over a grid.",
+        epilog="Without a command, cnn-lab serves the playground (cnn-lab --port 7861 is cnn-lab serve --port 7861).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{serve,train,sweep}")
+    _serve_flags(
+        commands.add_parser("serve", help="start the playground (the default)", description="Start the playground.")
+    )
+    _train_flags(
+        commands.add_parser(
+            "train",
+            help="train a setup in the terminal (torchrun --nproc_per_node N -m cnn_lab train ... for DDP)",
+            description="Train a setup the page exported: progress bars per model, the run kept in the history, and a "
+            "report, both models as safetensors and ONNX files, setup.json and run.json in --out. Under torchrun, "
+            "each process trains its share of every batch (gloo on CPU, nccl on CUDA) and rank 0 alone writes.",
+        )
+    )
+    _sweep_flags(
+        commands.add_parser(
+            "sweep",
+            help="train a setup over a grid or a random draw of its fields",
+            description="Train a setup over a grid (or a random draw) of values of its fields; every run is kept in "
+            "the history, and --out gets a comparison report (Markdown and HTML) and sweep.json.",
+        )
+    )
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command and its flags; with no command, serve (so `python playground.py --port 7861` works as before)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv = ["serve", *argv]
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.command == "train":
+        sys.exit(train(args))
+    if args.command == "sweep":
+        sys.exit(sweep(args))
+    serve(args)
+
+
+def _refused(command: str, message: object) -> int:
+    print(f"cnn-lab {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def train(args: argparse.Namespace) -> int:
+    """`cnn-lab train`: 0 when the run ends, 2 for a bad setup or data, 1 for a run that failed."""
+    from .distributed import join, leave
+    from .headless import FAILURES, SetupError, default_out, read_setup, train_in_terminal, words
+    from .session import SessionError
+
+    tune_allocator()
+    try:
+        setup = read_setup(args.setup, args.epochs, args.device)
+    except SetupError as err:
+        return _refused("train", err)
+    group = join(setup.run.device)
+    out = Path(args.out) if args.out else default_out()
+    try:
+        summary = train_in_terminal(setup, out, args.data_dir, args.runs_db, group, progress=not args.no_progress)
+    except FAILURES as err:
+        if not group.leader:
+            return 1
+        code = 1 if isinstance(err, SessionError) else 2
+        print(f"cnn-lab train: {'error' if code == 2 else 'failed'}: {err}", file=sys.stderr)
+        return code
+    finally:
+        leave()
+    if group.leader:
+        print(words(summary, out), flush=True)
+    return 0
+
+
+def sweep(args: argparse.Namespace) -> int:
+    """`cnn-lab sweep`: 0 when every run ended (failed ones are in the report), 2 for a bad grid."""
+    from datetime import datetime, timezone
+
+    from tqdm import tqdm
+
+    from .runs import open_history
+    from .sweep import GridError, best, read_grid, write_report
+    from .sweep import sweep as run_sweep
+
+    tune_allocator()
+    try:
+        grid = read_grid(args.grid)
+    except GridError as err:
+        return _refused("sweep", err)
+    out = Path(args.out) if args.out else Path("cnn_lab_runs") / f"sweep_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}"
+    history = open_history(args.runs_db)
+    with tqdm(total=len(grid.runs), desc="Sweep", unit="run", dynamic_ncols=True) as bar:
+
+        def said(run) -> None:
+            shown = ", ".join(f"{k}={v}" for k, v in run.values.items())
+            scores = ", ".join(f"{n} {a:.2%}" for n, a in run.accuracies.items() if a is not None)
+            bar.write(f"run {run.number} ({shown}): {run.status}{' · ' + scores if scores else ''}")
+            bar.update()
+
+        runs = run_sweep(grid, args.data_dir, history, args.jobs, said)
+    written = write_report(grid, runs, out)
+    print("\n".join([*best(runs), f"Wrote {', '.join(p.name for p in written)} to {out}/"]), flush=True)
+    return 0
+
+
+def serve(args: argparse.Namespace) -> None:
+    """`cnn-lab serve`: the playground, with today's flags."""
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
     from .ui import CSS, build_app, quiet_queue

@@ -75,6 +75,18 @@ class CrossValidationJob:
         yield from cross_validate(self.spec, self.run, self.data, self.folds, stop)
 
 
+class InlineRun:
+    """A job on the calling thread itself (``Workspace(inline=True)``): a terminal's run, with no page to keep
+    answering, trains on its main thread, as fast as the engine goes (and under torchrun, in its own process)."""
+
+    def __init__(self, job: TrainJob | CrossValidationJob):
+        self.stop_event: Stop = threading.Event()
+        self._job = job
+
+    def events(self) -> Generator[Event | None, None, object]:
+        return (yield from self._job.events(self.stop_event))
+
+
 class ThreadRun:
     """A job on a thread of the server instead of a worker process (``Workspace(processes=False)``)."""
 

@@ -137,6 +137,17 @@ class RunRecord:
     id: int | None = None
 
 
+def open_history(path: str | Path | None) -> RunStore | None:
+    """The run history at ``path`` (default: under the user's cache folder), or None, said once, where it cannot be
+    opened: runs work without one."""
+    where = path or default_path()
+    try:
+        return RunStore(where)
+    except (OSError, sqlite3.Error) as err:
+        print(f"Note: the run history {where} cannot be opened ({err}); runs are not kept.", flush=True)
+        return None
+
+
 class RunStore:
     """The run history in the SQLite file at ``path`` (created with its folder when missing)."""
 

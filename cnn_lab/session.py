@@ -39,7 +39,7 @@ from .events import EvalEvent, Event, GradientEvent, ModelResult, RunFinished, S
 from .explain import Explanation, check_method, explain
 from .gradient_flow import gradient_health
 from .inference import drawing_as_input, image_as_input, predict_images
-from .jobs import CrossValidationJob, Shipped, ThreadRun, TrainJob
+from .jobs import CrossValidationJob, InlineRun, Shipped, ThreadRun, TrainJob
 from .leaderboard import Entry, entries_of, record_of
 from .limits import LOCAL, PUBLIC, training_flops
 from .model_files import FORMATS, ImportedModel, export_model, read_model_file
@@ -77,7 +77,8 @@ class SessionError(Exception):
 
 class Workspace:
     """What all sessions of one app share: the data folder (each dataset loaded once), the default device, the
-    worker processes runs train in (``processes=False``: threads of this process instead) and the run history."""
+    worker processes runs train in (``processes=False``: threads of this process instead; ``inline``: the calling
+    thread itself, for a terminal) and the run history."""
 
     def __init__(
         self,
@@ -86,9 +87,11 @@ class Workspace:
         processes: bool = True,
         runs: RunStore | None = None,
         public: bool = False,
+        inline: bool = False,
     ):
         self.data_dir, self.device = data_dir, device
-        self.workers = WorkerPool() if processes else None
+        self.inline = inline
+        self.workers = WorkerPool() if processes and not inline else None
         self.runs = runs  # the run history (None: runs are not kept)
         self.public = public  # a public server: each session sees only its own runs
         self.limits = PUBLIC if public else LOCAL  # what one run may ask of this server
@@ -99,8 +102,10 @@ class Workspace:
         if self.workers is not None:
             self.workers.warm()
 
-    def start(self, job: TrainJob | CrossValidationJob) -> JobRun | ThreadRun:
-        """Run ``job`` on a worker process (or a thread): its events, and its stop."""
+    def start(self, job: TrainJob | CrossValidationJob) -> JobRun | ThreadRun | InlineRun:
+        """Run ``job`` on a worker process (or a thread, or the caller's): its events, and its stop."""
+        if self.inline:
+            return InlineRun(job)
         return self.workers.start(job) if self.workers is not None else ThreadRun(job, UPDATE_EVERY_S)
 
     @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
@@ -231,7 +236,7 @@ class Session:
         self.running = False
         self.finished: RunFinished | None = None
         self.view: RunView | None = None  # what the page shows of the latest run
-        self._run: JobRun | ThreadRun | None = None  # the job now running
+        self._run: JobRun | ThreadRun | InlineRun | None = None  # the job now running
         self.owner = uuid.uuid4().hex  # whose runs these are in the history of a public server
         self.recorded: int | None = None  # the history's id of the latest run
         self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds

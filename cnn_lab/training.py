@@ -21,13 +21,16 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LRScheduler
 
 from .augmentation import augment_batch
 from .config import ConfigError, RunConfig, TrainConfig
 from .contenders import Contender, to_cpu
 from .data import Dataset
+from .distributed import Group, current
 from .events import BestEpochRestored, EvalEvent, Event, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
 from .gradient_flow import GRADIENT_EVERY, gradient_event, gradient_norms, sampled, watching_relus
 from .learning_watch import LearningWatch
@@ -137,6 +140,7 @@ class _Progress:
     best_epoch: int = 0
     restored_best: bool = False  # the contender went back to its best epoch (and that epoch's optimizer state)
     status: str = "running"
+    trainer: nn.Module | None = None  # what a step calls: the module, or DistributedDataParallel's wrapper of it
 
     @property
     def train(self) -> TrainConfig:
@@ -209,6 +213,7 @@ class _Placed:
     evals_per_epoch: int
     gradient_every: int  # record gradient norms and dead ReLUs every this many steps (0: never)
     permutations: dict[int, torch.Tensor]  # epoch -> order: the same for every model
+    group: Group  # the processes training this run (one, unless started by torchrun): each takes its share of a batch
 
     @property
     def n(self) -> int:
@@ -240,7 +245,7 @@ def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender], gradi
         device, resolve_precision(run.precision, device), data,
         data.train_images.to(device), data.train_labels.to(device), data.test_images.to(device), data.test_labels.to(device),
         data.validation_images.to(device) if validation else None, data.validation_labels.to(device) if validation else None,
-        run.seed, run.evals_per_epoch, gradient_every, {},
+        run.seed, run.evals_per_epoch, gradient_every, {}, current(),
     )  # fmt: skip
 
 
@@ -269,6 +274,10 @@ def _start(c: Contender, run: RunConfig, d: _Placed, epochs: int | None) -> _Pro
         steps_per_epoch, math.ceil((d.n - position) / train.batch_size) + steps_per_epoch * (run_epochs - 1),
         c.epochs_done + run_epochs, c.epochs_done + 1, position,
     )  # fmt: skip
+    p.trainer = c.module
+    if d.group.distributed:  # gradients averaged over the processes before each update: every copy stays the same
+        on_gpu = d.device.type == "cuda"
+        p.trainer = DistributedDataParallel(c.module, device_ids=[d.group.local_rank] if on_gpu else None)
     saved = c.checkpoints.get(c.epochs_done)
     if saved is not None:  # a continued run remembers how good the model already was
         p.best_score, p.best_epoch = _monitored(train, saved.validation_loss, saved.validation_accuracy), c.epochs_done
@@ -285,10 +294,15 @@ def _evaluate(p: _Progress, d: _Placed, stop: threading.Event | None = None) -> 
         return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype, stop)
 
     try:
-        test = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
-        validation = scores(d.val_x, d.val_y) if d.val_y is not None else None
+        if d.group.leader:
+            test = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
+            validation = scores(d.val_x, d.val_y) if d.val_y is not None else None
     except Interrupted:
         return None
+    if d.group.distributed:  # one process scores; all go on from the same scores (early stopping, the best epoch)
+        said = [test, validation] if d.group.leader else [None, None]
+        dist.broadcast_object_list(said, src=0)
+        test, validation = said
     test_loss, c.test_accuracy, per_class = test
     if validation is not None:
         c.validation_loss, c.validation_accuracy, _ = validation
@@ -328,24 +342,29 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
     """One batch for one model: forward, loss, backward, update; then what the step tells (evaluations, epoch ends)."""
     c = p.contender
     index = d.order(p.epoch)[p.position : p.position + p.train.batch_size]
+    share = index[d.group.rank :: d.group.world] if d.group.distributed else index
     record = sampled(p.step + 1, d.gradient_every)
     norms = None
     tick = time.perf_counter()
     try:
-        x = prepare_batch(d.train_x[index], *p.normalization, p.augment_rng, p.train.augment)
-        y = d.train_y[index]
+        x = prepare_batch(d.train_x[share], *p.normalization, p.augment_rng, p.train.augment)
+        y = d.train_y[share]
         with (
             torch.autocast(d.device.type, dtype=torch.bfloat16, enabled=d.dtype == torch.bfloat16),
             watching_relus(c.module) if record else nullcontext({}) as dead,
         ):
-            logits = c.module(x)
+            logits = p.trainer(x)
         loss = per_sample_loss(p.train, logits.float(), y).mean()
-        loss_value, correct = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().float()]).tolist()
+        seen = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum().float()])
+        if d.group.distributed:  # the whole batch's loss and hits: every process then judges the step alike
+            dist.all_reduce(seen)
+        loss_sum, correct = seen.tolist()
+        loss_value = loss_sum / len(index)
         if not math.isfinite(loss_value):
             yield _failure(p, d, None, loss_value)
             return
-        if stop is not None and stop.is_set():  # a heavy model's backward pass is most of a step: not waited for
-            return
+        if stop is not None and stop.is_set() and not d.group.distributed:  # a heavy model's backward pass is most
+            return  # of a step: not waited for (processes in a group step together: their runs end at a batch's end)
         learning_rate = p.optimizer.param_groups[0]["lr"]  # the rate this step uses
         p.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -443,8 +462,11 @@ def train_models(
     d = _place(run, data, contenders, gradient_every)
     progress = [_start(c, run, d, epochs) for c in contenders]
     totals = {p.contender.name: p.total_steps for p in progress}
+    device = device_label(d.device)
+    if d.group.distributed:
+        device = f"{d.group.world} processes x {device}"
     yield RunStarted(
-        device_label(d.device), precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size,
+        device, precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size,
         d.num_classes,
     )  # fmt: skip
     started = time.perf_counter()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import sqlite3
 import threading
 
 import gradio as gr
 
-from ..runs import RunStore, default_path
+from ..runs import open_history
 from ..session import Session, Workspace
 from ..views import RESULTS_CSS
 from .data import as_models_see_them, data_tab, dataset_overview
@@ -108,17 +107,6 @@ def quiet_queue(demo: gr.Blocks) -> bool:
         return False
     queue.sleep_when_free, queue.progress_update_sleep_when_free = QUEUE_POLL_S, PROGRESS_POLL_S
     return True
-
-
-def open_history(path: str | None) -> RunStore | None:
-    """The run history at ``path`` (default: under the user's cache folder), or None, said once, where it cannot be
-    opened: the playground works without one."""
-    where = path or default_path()
-    try:
-        return RunStore(where)
-    except (OSError, sqlite3.Error) as err:
-        print(f"Note: the run history {where} cannot be opened ({err}); runs are not kept.", flush=True)
-        return None
 
 
 def build_app(
