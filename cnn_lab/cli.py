@@ -68,6 +68,13 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
         f"(default: {PUBLIC.max_queue} on a public server, no limit otherwise)",
     )
     parser.add_argument(
+        "--train-processes",
+        type=_at_least_one,
+        default=1,
+        help="train each run with DistributedDataParallel on this many processes of this machine (gloo; see README: "
+        "on a 2-core CPU it is slower, it helps where one process cannot use the hardware)",
+    )
+    parser.add_argument(
         "--train-in-threads",
         action="store_true",
         help="train on the server's threads instead of worker processes: about 100 MB per extra concurrent run "
@@ -242,6 +249,8 @@ def serve(args: argparse.Namespace) -> None:
             f"Note: --share needs the internet and {SHARE_SERVER} is not reachable; serving locally only.", flush=True
         )
         share = False
+    if args.train_processes > 1 and args.train_in_threads:
+        sys.exit("cnn-lab serve: error: --train-processes needs worker processes; leave out --train-in-threads")
     demo = build_app(
         args.data_dir,
         args.device,
@@ -249,6 +258,7 @@ def serve(args: argparse.Namespace) -> None:
         processes=not args.train_in_threads,
         runs_db=args.runs_db,
         public=public,
+        train_processes=args.train_processes,
     )
     max_queue = args.max_queue if args.max_queue is not None else PUBLIC.max_queue if public else None
     demo.queue(default_concurrency_limit=16, max_size=max_queue)

@@ -15,6 +15,7 @@ from .contenders import Contender
 from .crossval import cross_validate
 from .data import Dataset
 from .events import Event, RunFinished
+from .local_group import local_group
 from .training import train_models
 from .worker import Stop
 
@@ -51,8 +52,16 @@ class TrainJob:
     run: RunConfig
     data: Dataset
     epochs: int | None = None
+    processes: int = 1  # more: DDP on this many processes of this machine, this one the first (see local_group.py)
 
     def events(self, stop: Stop) -> Generator[Event, None, tuple[RunFinished, Shipped]]:
+        if self.processes > 1:
+            with local_group(self, self.processes):
+                return (yield from self.group_events(stop))
+        return (yield from self.group_events(stop))
+
+    def group_events(self, stop: Stop) -> Generator[Event, None, tuple[RunFinished, Shipped]]:
+        """The run as one process of it trains it (the only one, or one of a group)."""
         finished = None
         for event in train_models(self.contenders.contenders, self.run, self.data, stop, self.epochs):
             if isinstance(event, RunFinished):

@@ -88,9 +88,11 @@ class Workspace:
         runs: RunStore | None = None,
         public: bool = False,
         inline: bool = False,
+        train_processes: int = 1,
     ):
         self.data_dir, self.device = data_dir, device
         self.inline = inline
+        self.train_processes = train_processes  # more: each run trains with DDP on this many local processes
         self.workers = WorkerPool() if processes and not inline else None
         self.runs = runs  # the run history (None: runs are not kept)
         self.public = public  # a public server: each session sees only its own runs
@@ -343,7 +345,8 @@ class Session:
         self.contenders, self.summaries = {c.name: c for c in contenders}, summaries
         early = tuple(c.name for c in contenders if c.spec.train.early_stopping != "off")
         self.view = RunView(list(NAMES), validation=setup.run.validation_size > 0, early_stopping=early)
-        return self._relay(TrainJob(Shipped(contenders), setup.run, data), before=before)
+        job = TrainJob(Shipped(contenders), setup.run, data, processes=self.workspace.train_processes)
+        return self._relay(job, before=before)
 
     def _pair_as_it_is(self) -> Callable[[], None]:
         """What puts the session's pair (models, data, run and its view) back as it is now, should a fresh run fail:
@@ -373,7 +376,8 @@ class Session:
         self._begin()
         before = self._pair_as_it_is()  # the session's contenders are not touched by a run: only shipped copies are
         self.finished = None
-        return self._relay(TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs), before=before)
+        job = TrainJob(Shipped(self.contenders.values()), self.run, self.data, epochs, self.workspace.train_processes)
+        return self._relay(job, before=before)
 
     def _ask_before_a_long_run(
         self, setup: ExperimentConfig, data: Dataset, summaries: dict[str, ModelSummary], images: int, what: str

@@ -214,6 +214,7 @@ class _Placed:
     gradient_every: int  # record gradient norms and dead ReLUs every this many steps (0: never)
     permutations: dict[int, torch.Tensor]  # epoch -> order: the same for every model
     group: Group  # the processes training this run (one, unless started by torchrun): each takes its share of a batch
+    stop_agreed: bool = False  # in a group: a stop every process has heard of (they end at the same step)
 
     @property
     def n(self) -> int:
@@ -355,10 +356,12 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         ):
             logits = p.trainer(x)
         loss = per_sample_loss(p.train, logits.float(), y).mean()
-        seen = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum().float()])
-        if d.group.distributed:  # the whole batch's loss and hits: every process then judges the step alike
-            dist.all_reduce(seen)
-        loss_sum, correct = seen.tolist()
+        asked = float(stop is not None and stop.is_set())
+        seen = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum().float(), loss.new_tensor(asked)])
+        if d.group.distributed:  # the whole batch's loss and hits, and whether any process was asked to stop: every
+            dist.all_reduce(seen)  # process then judges the step alike, and a stop ends them all after this step
+        loss_sum, correct, stops = seen.tolist()
+        d.stop_agreed = stops > 0
         loss_value = loss_sum / len(index)
         if not math.isfinite(loss_value):
             yield _failure(p, d, None, loss_value)
@@ -392,7 +395,8 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
     if alert is not None:
         yield alert
     if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
-        scored = _evaluate(p, d, stop)  # crossed one of the epoch's evaluation points (the last is its end)
+        # crossed one of the epoch's evaluation points (the last is its end); a group's scoring is never cut short
+        scored = _evaluate(p, d, None if d.group.distributed else stop)
         if scored is not None:
             yield scored
     if p.position >= d.n:
@@ -470,11 +474,16 @@ def train_models(
         d.num_classes,
     )  # fmt: skip
     started = time.perf_counter()
-    while (running := [p for p in progress if p.status == "running"]) and not stop.is_set():
+
+    def stopping() -> bool:
+        return d.stop_agreed if d.group.distributed else stop.is_set()
+
+    while (running := [p for p in progress if p.status == "running"]) and not stopping():
         # the model that has seen the fewest images steps next (min() keeps the first on ties)
         yield from _train_step(min(running, key=lambda q: q.run_images), d, stop)
     stopped = bool(running)
-    if stopped:  # a stopped model is still worth a score, when it comes quickly: what it learnt since the last one
+    if stopped and not d.group.distributed:  # a stopped model is still worth a score, when it comes quickly: what it
+        # learnt since the last one (a group's processes would each judge "quickly" by their own clock)
         for p in running:
             if p.step > p.evaluated_at and _cheap_to_score(p, d):
                 scored = _evaluate(p, d)

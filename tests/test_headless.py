@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
+from gradio_client import Client
 
 from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.runs import RunStore
@@ -160,3 +162,24 @@ def test_a_bad_grid_is_refused_before_any_run_with_the_path_named(tmp_path):
     done = cnn_lab("sweep", str(typo))
     assert done.returncode == 2 and "'a.train.learnin_rate' is not a field of the setup" in done.stderr
 
+
+def helper_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"]) if "cnn_lab.local_group" in " ".join(p.info["cmdline"] or [])]
+
+
+def test_the_page_trains_each_run_on_two_processes_when_asked_and_a_stop_ends_them_all(playground, wait_until):
+    url, _ = playground("--train-processes", "2")
+    client = Client(url, verbose=False)
+    final = client.predict(small_setup(images=6000).to_json(), False, api_name="/train_setup")
+    assert final[0].startswith("**Finished**") and "2 processes x CPU" in final[0], final[0]
+    assert helper_processes() == []  # the helper came for the run and went with it
+    long = small_setup(images=6000)
+    long = ExperimentConfig(long.a, ModelSpec(SMALL, TrainConfig("adam", 0.001, 100, 30)), long.run)
+    job = client.submit(long.to_json(), False, api_name="/train_setup")
+    wait_until(lambda: len(job.outputs()) >= 3 and helper_processes(), 60, "the run under way on two processes")
+    client.predict(api_name="/stop")
+    assert job.result(timeout=60)[0].startswith("**Stopped**")
+    wait_until(lambda: helper_processes() == [], 30, "the helper process gone")
+    again = client.predict(small_setup(images=1000).to_json(), False, api_name="/train_setup")  # the worker goes on
+    assert again[0].startswith("**Finished**")
+    client.close()

@@ -116,11 +116,13 @@ def build_app(
     processes: bool = True,
     runs_db: str | None = None,
     public: bool = False,
+    train_processes: int = 1,
 ) -> gr.Blocks:
     """The playground as a gr.Blocks; playground.py launches it (with CSS). Runs train in worker processes, or on the
     server's threads with ``processes=False``; finished runs are kept in the SQLite file ``runs_db`` (default: under
-    the user's cache folder), each browser session seeing only its own with ``public``."""
-    workspace = Workspace(data_dir, device, processes, open_history(runs_db), public)
+    the user's cache folder), each browser session seeing only its own with ``public``; with ``train_processes``, each
+    run trains with DDP on that many processes of this machine."""
+    workspace = Workspace(data_dir, device, processes, open_history(runs_db), public, train_processes=train_processes)
     workspace.warm()  # a training process ready before the first click
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
