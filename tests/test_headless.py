@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -151,6 +152,22 @@ def test_a_2x2_sweep_records_4_runs_and_its_report_lists_them(tmp_path):
     assert "Model A: best" in report and "Model A: best" in (out / "sweep_report.html").read_text()
     numbers = json.loads((out / "sweep.json").read_text())["runs"]
     assert {n["history_id"] for n in numbers} == {r.id for r in runs}
+
+
+def test_a_sweep_with_two_jobs_trains_two_runs_at_once_in_worker_processes(tmp_path):
+    grid = write_grid(tmp_path, {"vary": {"b.train.learning_rate": [0.001, 0.003]}})
+    done = cnn_lab("sweep", str(grid), "--jobs", "2", "--out", str(tmp_path / "out"), "--runs-db", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    runs = RunStore(tmp_path / "r").runs()
+    assert sorted(r.setup.b.train.learning_rate for r in runs) == [0.001, 0.003]
+    assert all(r.status == "finished" for r in runs)
+    started = sorted(r.started_at for r in runs)
+    ended_first = min(runs, key=lambda r: r.started_at)
+    assert started[1] < _end(ended_first)  # the second run started before the first one ended: at once
+
+
+def _end(run) -> str:
+    return (datetime.fromisoformat(run.started_at) + timedelta(seconds=run.duration_s)).isoformat()
 
 
 def test_a_bad_grid_is_refused_before_any_run_with_the_path_named(tmp_path):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import tomllib
 from conftest import wait_for
 from data_choice import DATA_ENV, choose_test_data
 
@@ -98,3 +99,10 @@ def test_the_containers_health_check_passes_against_a_running_playground(playgro
     assert answered.returncode == 0
     refused = subprocess.run([sys.executable, "-c", program.replace("7860", "9")], capture_output=True, timeout=30)
     assert refused.returncode != 0  # nothing listening: unhealthy
+
+
+def test_installing_the_package_gets_what_requirements_txt_installs():
+    """`pip install -e .` (which gives the `cnn-lab` command) must install everything the app imports."""
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    required = {line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if line.strip()}
+    assert declared == required
