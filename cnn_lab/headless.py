@@ -2,12 +2,14 @@
 
 The run goes where a page's run goes (the run history), and its folder gets what the page offers for download: the
 report (HTML and Markdown), each model as safetensors and ONNX, and the setup as trained. Under torchrun every
-process trains its share (see distributed.py) and the first alone prints progress and writes.
+process trains its share (see distributed.py) and the first alone prints progress and writes. Ctrl-C stops the run
+after the current batch (every process of a group at the same step) and it is still kept and written.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -112,10 +114,19 @@ def train_in_terminal(
     workspace.limits = ServerLimits()  # your own terminal: the settings' own limits, and nobody to ask
     session = Session(workspace)
     terminal = TerminalProgress(session, shown=progress and leader)
+
+    def stop_on_ctrl_c(signum, frame) -> None:  # a run stopped is still a run: kept, reported, its models written
+        session.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C quits at once
+        if leader:
+            tqdm.write("Stopping after this batch; the run is kept and written (Ctrl-C again quits at once).")
+
+    before = signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
         for event in session.train(setup):
             terminal.show(event)
     finally:
+        signal.signal(signal.SIGINT, before)
         terminal.close()
     finished = session.finished
     summary = {
@@ -160,7 +171,8 @@ def words(summary: dict, out: Path | None) -> str:
     ]
     for name, model in summary["models"].items():
         accuracy = "not scored" if model["test_accuracy"] is None else f"{model['test_accuracy']:.2%}"
-        lines.append(f"  Model {name}: test accuracy {accuracy} after {model['epochs']} epochs ({model['status']})")
+        epochs = f"{model['epochs']} epoch{'s' if model['epochs'] != 1 else ''}"
+        lines.append(f"  Model {name}: test accuracy {accuracy} after {epochs} ({model['status']})")
     if summary["run_id"] is not None:
         lines.append(f"  Run #{summary['run_id']} in the history {summary['history']}")
     if out is not None and summary["files"]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -76,6 +78,27 @@ def test_the_cli_trains_like_the_page_and_writes_history_report_and_model_files(
     finally:
         workspace.workers.close()
     assert page == {n: m["test_accuracy"] for n, m in run["models"].items()}  # identical on CPU, same seed
+
+
+def test_ctrl_c_stops_the_run_after_a_batch_and_still_writes_it(tmp_path, wait_until):
+    setup = tmp_path / "setup.json"
+    long = small_setup(images=6000)
+    setup.write_text(
+        ExperimentConfig(replace(long.a, train=replace(long.a.train, epochs=40)), long.b, long.run).to_json()
+    )
+    out, log = tmp_path / "out", tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        command = [sys.executable, "-m", "cnn_lab", "train", str(setup), "--out", str(out)]
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        wait_until(lambda: "step/s" in log.read_text(), 120, "the first steps in the progress bars")
+        proc.send_signal(signal.SIGINT)
+        said, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 0, log.read_text()[-2000:]
+    assert "Stopping after this batch" in said and "Stopped in" in said  # tqdm.write's lines go to stdout
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "stopped" and run["models"]["A"]["steps"] < 2400
+    assert sum(name.startswith("cnn_lab_model_") for name in run["files"]) == 4
+    assert all((out / name).is_file() for name in run["files"])
 
 
 def test_a_bad_setup_exits_with_code_2_and_names_the_field(tmp_path):
