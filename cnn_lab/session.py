@@ -56,12 +56,12 @@ from .walkthrough import Facts
 from .worker import JobRun, WorkerDied, WorkerPool
 
 NAMES = ("A", "B")
-IMPORTED = "imported"
+IMPORTED = "imported"  # a model's status after it was read from a file
 ASK_AGAIN_S = 120.0  # a long run asked about starts when asked for again within this
 # Bounds on how slowly training can go (a step's fixed cost, FLOPs/s on a slow laptop core): a run whose steps and
 # FLOPs cannot add up to the server's ask_over_s at these rates is surely short, and not worth timing first.
 SLOWEST_STEP_S = 0.005
-SLOWEST_FLOPS_PER_S = 5e9  # a model's status after it was read from a file
+SLOWEST_FLOPS_PER_S = 5e9
 RESULT_IMAGES = 20
 AUGMENT_PREVIEW_IMAGES = 8
 UPDATE_EVERY_S = 0.5  # the page is refreshed at most this often while training
@@ -460,6 +460,10 @@ class Session:
                 self._record(finished, started_at, view.evaluations[first_evaluation:])
                 yield finished
         except SessionError:
+            raise
+        except (ConfigError, DataError):  # a setting or the data refused inside the run: said as such, by the field
+            if before is not None:
+                before()
             raise
         except Exception as err:  # its process died (WorkerDied), or the run raised: out of memory, a bug
             if before is not None:
