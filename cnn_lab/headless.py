@@ -23,11 +23,11 @@ from .events import EvalEvent, RunStarted
 from .limits import ServerLimits
 from .runs import open_history
 from .session import NAMES, Session, SessionError, Workspace
+from .sharing import MAX_JSON_BYTES
 from .strict_json import NotJSON
 
 MODEL_FORMATS = ("safetensors", "onnx")
 ALONE = Group()  # a run of one process
-SETUP_MAX_BYTES = 64 * 1024  # an exported setup is about 2 KB
 
 
 class SetupError(ValueError):
@@ -39,8 +39,8 @@ def read_setup(path: str | Path, epochs: int | None = None, device: str | None =
     given; SetupError names what is wrong."""
     path = Path(path)
     try:
-        if path.stat().st_size > SETUP_MAX_BYTES:
-            raise SetupError(f"{path}: a setup file is at most {SETUP_MAX_BYTES // 1024} KB")
+        if path.stat().st_size > MAX_JSON_BYTES:  # the page's own cap on a setup file (an exported one is ~2 KB)
+            raise SetupError(f"{path}: a setup file is at most {MAX_JSON_BYTES // 1024} KB")
         setup = ExperimentConfig.from_json(path.read_text(encoding="utf-8"))
         if epochs is not None:
             epochs = check_epochs(epochs, "--epochs")

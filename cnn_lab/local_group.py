@@ -50,7 +50,7 @@ def local_group(job: object, processes: int) -> Iterator[None]:
     with tempfile.TemporaryDirectory(prefix="cnn_lab_group_") as folder:
         job_file = Path(folder) / "job.pt"
         torch.save(job, job_file)
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), CNN_LAB_GROUP_THREADS=str(threads))
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))  # torch's thread count in each helper
         helpers = [
             subprocess.Popen(
                 [sys.executable, "-m", "cnn_lab.local_group", str(port), str(rank), str(processes), str(job_file)],
@@ -76,7 +76,6 @@ def local_group(job: object, processes: int) -> Iterator[None]:
 
 def _helper(port: int, rank: int, world: int, job_file: str) -> None:
     """One helper rank: the job as rank 0 wrote it, trained in step with the group; its events go nowhere."""
-    torch.set_num_threads(int(os.environ.get("CNN_LAB_GROUP_THREADS", "1")))
     job = torch.load(job_file, weights_only=False)
     _join(port, rank, world)
     try:

@@ -173,8 +173,9 @@ def sweep(
     on."""
     workspace = Workspace(data_dir, grid.base.run.device, processes=jobs > 1, runs=runs, inline=jobs <= 1)
     workspace.limits = ServerLimits()  # your own machine: the settings' own limits, and nobody to ask
-    planned = [SweepRun(i + 1, values) for i, (values, _) in enumerate(grid.setups())]
-    setups = [setup for _, setup in grid.setups()]
+    unfolded = grid.setups()
+    planned = [SweepRun(i + 1, values) for i, (values, _) in enumerate(unfolded)]
+    setups = [setup for _, setup in unfolded]
 
     def train(run: SweepRun, setup: ExperimentConfig) -> SweepRun:
         session = Session(workspace)

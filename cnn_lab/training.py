@@ -356,12 +356,13 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         ):
             logits = p.trainer(x)
         loss = per_sample_loss(p.train, logits.float(), y).mean()
-        asked = float(stop is not None and stop.is_set())
-        seen = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum().float(), loss.new_tensor(asked)])
+        seen = torch.stack([loss.detach() * len(y), (logits.argmax(1) == y).sum().float()])
         if d.group.distributed:  # the whole batch's loss and hits, and whether any process was asked to stop: every
-            dist.all_reduce(seen)  # process then judges the step alike, and a stop ends them all after this step
-        loss_sum, correct, stops = seen.tolist()
-        d.stop_agreed = stops > 0
+            asked = seen.new_tensor([float(stop is not None and stop.is_set())])  # process then judges the step
+            seen = torch.cat([seen, asked])  # alike, and a stop ends them all after this step
+            dist.all_reduce(seen)
+            d.stop_agreed = bool(seen[2] > 0)
+        loss_sum, correct = seen[:2].tolist()
         loss_value = loss_sum / len(index)
         if not math.isfinite(loss_value):
             yield _failure(p, d, None, loss_value)
