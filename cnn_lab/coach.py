@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .gradient_flow import gradient_health
 from .troubleshooting import TROUBLES
-from .views import RunView
+from .views import SMOOTHING, Point, RunView
 
 OVERFIT_GAP_PP = 3.0  # training accuracy this far above the held-out accuracy: the curves have parted
 UNDERFIT_ACCURACY = 90.0  # training accuracy (%) below this at the end, held-out close to it: underfit
@@ -34,8 +34,8 @@ class Remark:
         return f"- **Model {self.model}**: {self.text} (*Learn → When training goes wrong → {TROUBLES[self.trouble].symptom}*)"
 
 
-def _series(view: RunView, rows: list[tuple[int, float, str]], name: str) -> list[float]:
-    return [y for _, y, series in rows if series == name and not math.isnan(y)]
+def _series(view: RunView, rows: list[Point], name: str) -> list[float]:
+    return [row.value for row in rows if row.series == name and not math.isnan(row.value)]
 
 
 def _held_out(view: RunView, model: str) -> tuple[str, list[float]]:
@@ -53,7 +53,7 @@ def remarks(view: RunView) -> list[Remark]:
             trouble = "diverging" if "has grown" in alert else "stuck-at-chance"
             found.append(Remark(model, alert.removeprefix(f"Model {model} "), trouble))
             continue
-        losses = _series(view, view.loss_rows, model)
+        losses = _series(view, view.loss_points(SMOOTHING), model)  # as the progress line smooths it
         if model in results and results[model].status == "failed":
             grew = f" (to {losses[-1]:.3g})" if losses and losses[-1] > 100 else ""
             found.append(

@@ -33,6 +33,7 @@ class StepEvent:
     learning_rate: float
     images_per_s: float  # this model's own training throughput so far
     images_seen: int  # over the model's whole history
+    train_time_s: float = 0.0  # this model's training time in this run so far, evaluations excluded
 
 
 @dataclass(frozen=True)

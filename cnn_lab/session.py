@@ -51,7 +51,18 @@ from .runtime import release_memory
 from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
 from .uploads import read_upload
-from .views import CrossValidationView, RunView, checkpoint_frame, duration_text, results_html, summary_frame
+from .views import (
+    CURVES,
+    SMOOTHING,
+    ChartOptions,
+    CrossValidationView,
+    Point,
+    RunView,
+    checkpoint_frame,
+    duration_text,
+    results_html,
+    summary_frame,
+)
 from .walkthrough import Facts
 from .worker import JobRun, WorkerDied, WorkerPool
 
@@ -214,10 +225,10 @@ def page_updates(
         events.close()
 
 
-def series(rows: list[tuple[int, float, str]]) -> dict[str, tuple[list[float], list[float]]]:
-    """A chart's (x, y, series) rows as one (xs, ys) per series, the empty points left out."""
+def series(rows: list[Point]) -> dict[str, tuple[list[float], list[float]]]:
+    """A chart's points as one (images seen, values) per series, the empty points left out."""
     found: dict[str, tuple[list[float], list[float]]] = {}
-    for x, y, name in rows:
+    for x, y, name, *_ in rows:
         if not math.isnan(y):
             xs, ys = found.setdefault(name, ([], []))
             xs.append(x)
@@ -249,6 +260,15 @@ class Session:
         self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
         self.closed = False  # the user left: nothing more is kept
         self._asked: tuple[str, float] | None = None  # the long run last asked about, and when (see _ask_first)
+        self.chart = ChartOptions()  # how this person has the live curves drawn
+
+    def draw_curves(self, x_axis: str, smoothing: float, log_loss: bool, shown: list[str]) -> ChartOptions:
+        """Remember how the live curves are drawn: x axis, loss smoothing and log scale, the curves shown (of
+        CURVES). A value no control can send is refused by its field, and the choice before it stays."""
+        if not isinstance(shown, list | tuple) or not set(shown) <= set(CURVES):
+            raise ConfigError(f"curves shown must be some of {', '.join(CURVES)}, got {quoted(shown)}", "curves shown")
+        self.chart = ChartOptions(x_axis, smoothing, bool(log_loss), frozenset(CURVES) - set(shown))
+        return self.chart
 
     def close(self) -> None:
         """The user left (the tab closed, or the session expired): stop a run and let go of the models, their
@@ -732,7 +752,7 @@ class Session:
             self.finished,
             self.summaries,
             self.test_set_scores(),
-            {"accuracy": series(self.view.accuracy_rows), "loss": series(self.view.loss_rows)},
+            {"accuracy": series(self.view.accuracy_rows), "loss": series(self.view.loss_points(SMOOTHING))},
             self.sample_results(count=RESULT_IMAGES, seed=0),
         )
         stem = f"cnn_lab_report_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}"

@@ -389,7 +389,18 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
     p.epoch_correct, p.epoch_images = p.epoch_correct + int(correct), p.epoch_images + batch
     speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
     accuracy = p.epoch_correct / p.epoch_images
-    yield StepEvent(c.name, p.epoch, p.step, p.total_steps, loss_value, accuracy, learning_rate, speed, c.images_seen)
+    yield StepEvent(
+        c.name,
+        p.epoch,
+        p.step,
+        p.total_steps,
+        loss_value,
+        accuracy,
+        learning_rate,
+        speed,
+        c.images_seen,
+        p.train_time_s,
+    )
     if norms is not None:
         yield gradient_event(c.name, p.step, c.images_seen, norms, dead)
     alert = p.watch.observe(p.step, loss_value, correct / batch)

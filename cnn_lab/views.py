@@ -12,13 +12,16 @@ import io
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
+from .config import ConfigError
 from .contenders import Contender
+from .errors import quoted
 from .events import (
     BestEpochRestored,
     CrossValidationFinished,
@@ -36,9 +39,55 @@ from .models import ModelSummary
 from .pictures import displayable
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
-SMOOTHING = 0.9  # exponential moving average of the loss, as TensorBoard does
+SMOOTHING = 0.9  # the progress line's moving average of the per-step loss
+CHART_SMOOTHING = 0.6  # the loss chart's default: TensorBoard's, over the points drawn
+MAX_CHART_SMOOTHING = 0.99
+X_AXES = {"images": "images seen", "steps": "steps", "epochs": "epochs", "seconds": "seconds of training"}
+CURVES = (
+    "A loss",
+    "B loss",
+    "A train",
+    "A test",
+    "A validation",
+    "B train",
+    "B test",
+    "B validation",
+)  # to show or hide
 LOG_LINES = 200
 ACCURACY_FOCUS = 90.0  # percent: the accuracy chart's lower edge once a model gets there
+
+
+class Point(NamedTuple):
+    """One point of a curve, with every x it can be drawn against (steps and seconds over the model's whole history,
+    across continued runs)."""
+
+    images: int
+    value: float
+    series: str
+    steps: int = 0
+    epochs: float = 0.0
+    seconds: float = 0.0
+
+    def x(self, axis: str) -> float:
+        return getattr(self, axis)
+
+
+@dataclass(frozen=True)
+class ChartOptions:
+    """How the page draws the live curves; one person's choice, kept in their session."""
+
+    x_axis: str = "images"  # a key of X_AXES
+    smoothing: float = CHART_SMOOTHING  # 0 draws the raw loss; towards 1, a longer moving average
+    log_loss: bool = False
+    hidden: frozenset[str] = frozenset()  # curves not drawn, by series name ("A loss", "B test", ...)
+
+    def __post_init__(self) -> None:
+        if self.x_axis not in X_AXES:
+            raise ConfigError(f"x axis must be one of {', '.join(X_AXES)}, got {quoted(self.x_axis)}", "x axis")
+        if not isinstance(self.smoothing, int | float) or not 0 <= self.smoothing <= MAX_CHART_SMOOTHING:
+            raise ConfigError(
+                f"smoothing must be from 0 to {MAX_CHART_SMOOTHING}, got {quoted(self.smoothing)}", "smoothing"
+            )
 
 
 @dataclass
@@ -51,6 +100,24 @@ class ModelTrace:
     last: StepEvent | None = None
     started: float = field(default_factory=time.perf_counter)
     log: list[str] = field(default_factory=list)
+    steps_before: int = 0  # over earlier runs (a continued run's steps go on from there)
+    seconds_before: float = 0.0
+    loss_sum: float = 0.0  # of the steps since the last point drawn: a point is their mean, nothing skipped
+    loss_count: int = 0
+    at: Point = Point(0, math.nan, "")  # where the model is now, on every axis
+
+
+def smoothed(values: list[float], strength: float) -> list[float]:
+    """TensorBoard's debiased exponential moving average (the first point is itself); NaN points pass through."""
+    out, average, weight = [], 0.0, 0.0
+    for value in values:
+        if math.isnan(value):
+            out.append(value)
+            continue
+        average = strength * average + (1 - strength) * value
+        weight = strength * weight + (1 - strength)
+        out.append(average / weight)
+    return out
 
 
 LOSS_COLORS = {"A": "#2563eb", "B": "#ea580c"}
@@ -75,11 +142,13 @@ class RunView:
         self.traces = {name: ModelTrace() for name in names}
         # One empty (NaN) point per series up front: Gradio's LinePlot fixes its colour legend
         # from the first data it draws, so a series that starts later would never show.
-        self.loss_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
-        self.learning_rate_rows: list[tuple[int, float, str]] = [(0, math.nan, name) for name in names]
-        self.accuracy_rows: list[tuple[int, float, str]] = [
-            (0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)
+        # Loss points are the raw mean loss since the point before; the charts smooth them as the person chose.
+        self.loss_rows: list[Point] = [Point(0, math.nan, name) for name in names]
+        self.learning_rate_rows: list[Point] = [Point(0, math.nan, name) for name in names]
+        self.accuracy_rows: list[Point] = [
+            Point(0, math.nan, s) for s in accuracy_series(names, validation, early_stopping)
         ]
+        self.epoch_images = 0  # images per epoch of the latest run: the epochs axis
         self.gradients: dict[str, list[GradientEvent]] = {name: [] for name in names}  # sampled steps, for Inspect
         self.evaluations: list[EvalEvent] = []  # every evaluation of every run, for the run history
         self.early_stops: dict[str, BestEpochRestored] = {}  # drawn on the chart for good
@@ -96,9 +165,12 @@ class RunView:
             self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
             self.run_started = time.perf_counter()
             self.limit_note = None
+            self.epoch_images = event.train_size
             for name, total in event.total_steps.items():
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
+                trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
+                trace.loss_sum, trace.loss_count = 0.0, 0
                 self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
         elif isinstance(event, StepEvent):
             self._add_step(event)
@@ -110,7 +182,9 @@ class RunView:
                 ("validation", event.validation_loss, event.validation_accuracy),
             ):
                 if accuracy is not None:
-                    self.accuracy_rows.append((event.images_seen, accuracy * 100, f"{event.model} {kind}"))
+                    self.accuracy_rows.append(
+                        self._point(event.model, accuracy * 100, f"{event.model} {kind}", event.images_seen)
+                    )
                     scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
             self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
         elif isinstance(event, GradientEvent):
@@ -142,12 +216,14 @@ class RunView:
     def truncate(self, name: str, images_seen: int) -> None:
         """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""
 
-        def keep(rows: list[tuple[int, float, str]], series) -> list[tuple[int, float, str]]:
-            return [row for row in rows if row[0] <= images_seen or not series(row[2])]
+        def keep(rows: list[Point], series) -> list[Point]:
+            return [row for row in rows if row.images <= images_seen or not series(row.series)]
 
         self.loss_rows = keep(self.loss_rows, lambda s: s == name)
         self.learning_rate_rows = keep(self.learning_rate_rows, lambda s: s == name)
         self.accuracy_rows = keep(self.accuracy_rows, lambda s: s.split()[0] == name)
+        kept = [row for row in self.accuracy_rows + self.loss_rows if row.series.split()[0] == name]
+        self.traces[name].at = max(kept, key=lambda row: row.images, default=Point(0, math.nan, ""))
         self.gradients[name] = [e for e in self.gradients[name] if e.images_seen <= images_seen]
         if name in self.early_stops and self.early_stops[name].images_seen > images_seen:
             del self.early_stops[name]
@@ -168,11 +244,18 @@ class RunView:
         trace.loss_ema = (
             event.loss if trace.loss_ema is None else SMOOTHING * trace.loss_ema + (1 - SMOOTHING) * event.loss
         )
+        epochs = event.images_seen / self.epoch_images if self.epoch_images else 0.0
+        seconds = trace.seconds_before + event.train_time_s
+        trace.at = Point(event.images_seen, math.nan, "", trace.steps_before + event.step, epochs, seconds)
+        if math.isfinite(event.loss):
+            trace.loss_sum, trace.loss_count = trace.loss_sum + event.loss, trace.loss_count + 1
         every = max(1, event.total_steps // MAX_POINTS)
         if event.step % every == 0 or event.step == event.total_steps:
-            self.loss_rows.append((event.images_seen, trace.loss_ema, event.model))
-            self.learning_rate_rows.append((event.images_seen, event.learning_rate, event.model))
-            self.accuracy_rows.append((event.images_seen, event.accuracy * 100, f"{event.model} train"))
+            mean = trace.loss_sum / trace.loss_count if trace.loss_count else event.loss
+            trace.loss_sum, trace.loss_count = 0.0, 0
+            self.loss_rows.append(self._point(event.model, mean, event.model))
+            self.learning_rate_rows.append(self._point(event.model, event.learning_rate, event.model))
+            self.accuracy_rows.append(self._point(event.model, event.accuracy * 100, f"{event.model} train"))
         log_every = max(1, event.total_steps // 20)
         if event.step % log_every == 0:
             self._log(
@@ -180,25 +263,68 @@ class RunView:
                 f"epoch {event.epoch} step {event.step}/{event.total_steps}: loss {event.loss:.4f}, train accuracy {event.accuracy:.2%}, learning rate {event.learning_rate:.3g}, {event.images_per_s:,.0f} images/s",
             )
 
+    def _point(self, model: str, value: float, series: str, images: int | None = None) -> Point:
+        """A point where the model is now (on every axis), or at ``images`` seen (an evaluation's own count)."""
+        at = self.traces[model].at
+        return at._replace(value=value, series=series, images=at.images if images is None else images)
+
     # ------------------------------------------------------------ outputs
 
-    def loss_frame(self) -> pd.DataFrame:
-        return _curve_frame(self.loss_rows, ["images", "loss", "model"])
+    def loss_points(self, smoothing: float = CHART_SMOOTHING) -> list[Point]:
+        """Every loss point, each model's curve smoothed with ``smoothing`` (0: the raw means)."""
+        out = []
+        for name in self.names:
+            rows = [row for row in self.loss_rows if row.series == name]
+            out += [row._replace(value=v) for row, v in zip(rows, smoothed([r.value for r in rows], smoothing))]
+        return out
 
-    def accuracy_frame(self) -> pd.DataFrame:
-        """Every accuracy curve, plus a vertical line across the visible range where a model stopped early."""
+    def loss_frame(self, options: ChartOptions = ChartOptions()) -> pd.DataFrame:
+        """The loss chart's data as the person chose to see it: smoothed, on a log scale (log10), curves hidden."""
+        points = self.loss_points(options.smoothing)
+        if options.log_loss:
+            points = [
+                p._replace(value=math.log10(max(p.value, 1e-12)) if p.value == p.value else p.value) for p in points
+            ]
+        points = _shown(points, {name for name in self.names if f"{name} loss" in options.hidden})
+        return _curve_frame(points, options.x_axis, ["loss", "model"])
+
+    def accuracy_frame(self, options: ChartOptions = ChartOptions()) -> pd.DataFrame:
+        """Every accuracy curve not hidden, plus a vertical line across the visible range where a model stopped early."""
         floor = self.accuracy_floor()
         stops = [
-            (stop.images_seen, y, f"{name} {STOP_SERIES}")
+            self._stop_point(name, stop.images_seen)._replace(value=y, series=f"{name} {STOP_SERIES}")
             for name, stop in self.early_stops.items()
             for y in (floor, 100.0)
         ]
-        return _curve_frame(self.accuracy_rows + stops, ["images", "accuracy", "curve"])
+        return _curve_frame(_shown(self.accuracy_rows + stops, options.hidden), options.x_axis, ["accuracy", "curve"])
 
-    def learning_rate_frame(self, name: str) -> pd.DataFrame:
-        return _curve_frame(
-            [row for row in self.learning_rate_rows if row[2] == name], ["images", "learning rate", "model"]
+    def learning_rate_frame(self, name: str, options: ChartOptions = ChartOptions()) -> pd.DataFrame:
+        rows = [row for row in self.learning_rate_rows if row.series == name]
+        return _curve_frame(rows, options.x_axis, ["learning rate", "model"])
+
+    def chart_csv(self, options: ChartOptions = ChartOptions()) -> str:
+        """Every curve's points with all their axes (the loss raw and as smoothed on the page), as CSV."""
+        smooth = {(p.series, p.images): p.value for p in self.loss_points(options.smoothing)}
+        rows = [
+            ("loss", p.series, p.images, p.steps, p.epochs, p.seconds, p.value, smooth[p.series, p.images])
+            for p in self.loss_rows
+        ]
+        rows += [
+            ("accuracy %", p.series, p.images, p.steps, p.epochs, p.seconds, p.value, None) for p in self.accuracy_rows
+        ]
+        rows += [
+            ("learning rate", p.series, p.images, p.steps, p.epochs, p.seconds, p.value, None)
+            for p in self.learning_rate_rows
+        ]
+        frame = pd.DataFrame(
+            rows, columns=["chart", "curve", "images", "steps", "epochs", "seconds", "value", "smoothed"]
         )
+        return frame.dropna(subset=["value"]).to_csv(index=False, float_format="%.6g")
+
+    def _stop_point(self, name: str, images_seen: int) -> Point:
+        """Where a model stopped early, on every axis: its last point at or before that many images."""
+        before = [row for row in self.accuracy_rows if row.series.split()[0] == name and row.images <= images_seen]
+        return max(before, key=lambda row: row.images, default=Point(0, math.nan, ""))._replace(images=images_seen)
 
     def progress_text(self) -> str:
         return "\n".join(self.progress_line(name) for name in self.names)
@@ -220,7 +346,7 @@ class RunView:
     def accuracy_floor(self) -> float:
         """Lower edge of the focused accuracy chart: 90% once every model gets there, else the decade below the laggard."""
         best: dict[str, float] = {}
-        for _, accuracy, series in self.accuracy_rows:
+        for _, accuracy, series, *_ in self.accuracy_rows:
             if accuracy == accuracy and not series.endswith(STOP_SERIES):  # not NaN, not a marker
                 model = series.split()[0]
                 best[model] = max(best.get(model, 0.0), accuracy)
@@ -251,9 +377,19 @@ class RunView:
         return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s{alerts}"
 
 
-def _curve_frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """Typed even when empty: the browser fixes each axis' type (number or category) from the first frame it gets."""
-    return pd.DataFrame(rows, columns=columns).astype({columns[0]: "int64", columns[1]: "float64", columns[2]: "str"})
+def _shown(points: list[Point], hidden: set[str] | frozenset[str]) -> list[Point]:
+    """The points of the curves shown; a hidden curve keeps its empty first point, so its colour and legend stay."""
+    return [p for p in points if p.series not in hidden or p.value != p.value]
+
+
+def _curve_frame(points: list[Point], axis: str, columns: list[str]) -> pd.DataFrame:
+    """(x on ``axis``, value, series) rows, typed even when empty: the browser fixes each axis' type (number or
+    category) from the first frame it gets. The x column keeps its name on every axis (the chart's x title says
+    which): a chart told a new column and new data at once drew the new numbers as categories."""
+    rows = [(p.x(axis), p.value, p.series) for p in points]
+    return pd.DataFrame(rows, columns=["x", *columns]).astype(
+        {"x": "float64", columns[0]: "float64", columns[1]: "str"}
+    )
 
 
 def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSummary]) -> pd.DataFrame:

@@ -1,4 +1,10 @@
-from cnn_lab.config import default_model
+import csv
+import io
+import math
+
+import pytest
+
+from cnn_lab.config import ConfigError, default_model
 from cnn_lab.events import (
     BestEpochRestored,
     CrossValidationFinished,
@@ -11,7 +17,7 @@ from cnn_lab.events import (
     StepEvent,
 )
 from cnn_lab.models import summarize
-from cnn_lab.views import CrossValidationView, RunView, duration_text, summary_frame
+from cnn_lab.views import X_AXES, ChartOptions, CrossValidationView, RunView, duration_text, smoothed, summary_frame
 
 
 def step(model, n, total=10, loss=1.0, accuracy=0.5):
@@ -32,7 +38,7 @@ def test_every_series_is_declared_before_its_first_point():
     assert set(view.loss_frame()["model"]) == {"A", "B"} and view.loss_frame()["loss"].isna().all()
     assert set(view.accuracy_frame()["curve"]) == {"A train", "A test", "B train", "B test"}
     view.add(step("A", 1))
-    assert len(view.loss_frame()) == 3 and view.loss_frame()["images"].dtype == "int64"
+    assert len(view.loss_frame()) == 3 and view.loss_frame()["x"].dtype == "float64"
 
 
 def test_accuracy_chart_focuses_on_90_to_100_once_both_models_get_there():
@@ -73,9 +79,9 @@ def test_validation_curves_and_an_early_stop_line_are_drawn_where_they_happened(
     view.add(EvalEvent("B", 1, 10, 0.3, 0.93, (0.93,) * 10, 1.0, 0.28, 0.94, images_seen=640))
     view.add(BestEpochRestored("A", 4, 2, 2560, "Model A stopped early after epoch 4: ...", True))
     frame = view.accuracy_frame()
-    assert frame[frame.curve == "A validation"].dropna()[["images", "accuracy"]].values.tolist() == [[640, 96.0]]
+    assert frame[frame.curve == "A validation"].dropna()[["x", "accuracy"]].values.tolist() == [[640, 96.0]]
     stop = frame[frame.curve == "A early stop"].dropna()
-    assert stop["images"].tolist() == [2560, 2560] and stop["accuracy"].tolist() == [
+    assert stop["x"].tolist() == [2560, 2560] and stop["accuracy"].tolist() == [
         90.0,
         100.0,
     ]  # across the visible range
@@ -123,8 +129,8 @@ def test_a_roll_back_cuts_the_curves_where_the_model_now_is():
         view.add(step("B", n))
     view.add(BestEpochRestored("A", 2, 1, 100, "stopped early", True))
     view.truncate("A", 50)
-    assert view.loss_frame().query("model == 'A'").dropna()["images"].max() == 50
-    assert view.loss_frame().query("model == 'B'").dropna()["images"].max() == 100  # B untouched
+    assert view.loss_frame().query("model == 'A'").dropna()["x"].max() == 50
+    assert view.loss_frame().query("model == 'B'").dropna()["x"].max() == 100  # B untouched
     assert view.accuracy_frame().query("curve == 'A early stop'").dropna().empty
     assert len(view.loss_frame().query("model == 'A'")) == 6  # its legend marker stays
 
@@ -161,3 +167,103 @@ def test_a_model_left_unscored_after_a_stop_says_so_in_its_log():
 def test_durations_read_as_a_person_says_them():
     said = [duration_text(s) for s in (45, 1000, 5400, 7300, 60_000, 350_000, 864_000)]
     assert said == ["45 s", "16.7 min", "1 h 30 min", "2 h", "16 h 40 min", "4 days 1 h", "10 days"]
+
+
+def timed_step(model, n, run_time, total=10, loss=1.0, images_before=0):
+    return StepEvent(model, 1, n, total, loss, 0.5, 0.001, 100.0, images_before + n * 10, run_time)
+
+
+def test_curves_can_be_drawn_against_images_steps_epochs_or_seconds_across_a_continued_run():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 5}))  # 50 images an epoch, 10 a step
+    for n in range(1, 6):
+        view.add(timed_step("A", n, run_time=0.5 * n))
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 5}))  # Continue training: steps and seconds go on
+    for n in range(1, 6):
+        view.add(timed_step("A", n, run_time=0.25 * n, images_before=50))
+    frames = {axis: view.loss_frame(ChartOptions(x_axis=axis)).dropna()["x"].tolist() for axis in X_AXES}
+    assert frames["images"] == list(range(10, 101, 10))
+    assert frames["steps"] == list(range(1, 11))
+    assert frames["epochs"] == pytest.approx([n / 5 for n in range(1, 11)])
+    assert frames["seconds"] == pytest.approx([0.5, 1, 1.5, 2, 2.5, 2.75, 3, 3.25, 3.5, 3.75])
+    assert view.accuracy_frame(ChartOptions(x_axis="steps")).dropna()["x"].max() == 10
+
+
+def test_a_roll_back_puts_the_steps_and_seconds_back_where_the_model_was():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 10}))
+    for n in range(1, 11):
+        view.add(timed_step("A", n, run_time=float(n)))
+    view.truncate("A", 50)  # back to step 5, 5 s in
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 1}))
+    view.add(timed_step("A", 1, run_time=2.0, total=1, images_before=50))
+    last = view.loss_frame(ChartOptions(x_axis="steps")).dropna().iloc[-1]
+    assert last["x"] == 6 and view.loss_frame(ChartOptions(x_axis="seconds")).dropna()["x"].iloc[-1] == 7.0
+
+
+def test_smoothing_is_a_debiased_moving_average_and_zero_draws_the_raw_loss():
+    assert smoothed([4.0, 2.0, math.nan, 2.0], 0.5) == pytest.approx([4.0, 8 / 3 * 1.0, math.nan, 16 / 7], nan_ok=True)
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 4}))
+    for n, loss in enumerate([4.0, 2.0, 1.0, 1.0], start=1):
+        view.add(timed_step("A", n, run_time=n, total=4, loss=loss))
+    raw = view.loss_frame(ChartOptions(smoothing=0)).dropna()["loss"].tolist()
+    assert raw == [4.0, 2.0, 1.0, 1.0]
+    heavy = view.loss_frame(ChartOptions(smoothing=0.9)).dropna()["loss"].tolist()
+    assert heavy[0] == 4.0 and heavy[-1] > 1.5  # slower to follow the fall
+    logged = view.loss_frame(ChartOptions(smoothing=0, log_loss=True)).dropna()["loss"].tolist()
+    assert logged == pytest.approx([math.log10(4), math.log10(2), 0, 0])
+
+
+def test_a_point_is_the_mean_loss_of_every_step_since_the_last_point():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 6000, {"A": 600}))  # 600 steps: a point every 2 steps
+    for n in range(1, 601):
+        view.add(timed_step("A", n, run_time=n, total=600, loss=1.0 if n % 2 else 3.0))
+    assert set(view.loss_frame(ChartOptions(smoothing=0)).dropna()["loss"]) == {2.0}
+
+
+def test_hidden_curves_keep_their_legend_entry_but_no_points():
+    view = RunView(["A", "B"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 5, "B": 5}))
+    for n in range(1, 6):
+        view.add(timed_step("A", n, n))
+        view.add(timed_step("B", n, n))
+    options = ChartOptions(hidden=frozenset({"B loss", "A train"}))
+    loss = view.loss_frame(options)
+    assert loss.dropna()["model"].unique().tolist() == ["A"] and "B" in set(loss["model"])
+    accuracy = view.accuracy_frame(options)
+    assert "A train" not in set(accuracy.dropna()["curve"]) and "B train" in set(accuracy.dropna()["curve"])
+
+
+def test_the_chart_data_downloads_as_csv_with_every_axis():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 50, {"A": 2}))
+    view.add(timed_step("A", 1, 0.5, total=2, loss=2.0))
+    view.add(timed_step("A", 2, 1.0, total=2, loss=1.0))
+    view.add(EvalEvent("A", 1, 2, 0.3, 0.95, (0.95,) * 10, 1.0, images_seen=20))
+    rows = list(csv.DictReader(io.StringIO(view.chart_csv(ChartOptions(smoothing=0.5)))))
+    assert [r["chart"] for r in rows] == [
+        "loss",
+        "loss",
+        "accuracy %",
+        "accuracy %",
+        "accuracy %",
+        "learning rate",
+        "learning rate",
+    ]
+    assert rows[1] == {
+        "chart": "loss", "curve": "A", "images": "20", "steps": "2", "epochs": "0.4", "seconds": "1",
+        "value": "1", "smoothed": "1.33333",
+    }  # fmt: skip
+    assert rows[4]["curve"] == "A test" and rows[4]["value"] == "95"
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [({"x_axis": "minutes"}, "x axis"), ({"smoothing": 1.0}, "smoothing"), ({"smoothing": "a lot"}, "smoothing")],
+)
+def test_chart_options_refuse_what_no_control_sends_by_name(fields, field):
+    with pytest.raises(ConfigError) as refused:
+        ChartOptions(**fields)
+    assert refused.value.field == field

@@ -26,10 +26,20 @@ from ..runtime import available_devices
 from ..session import NAMES, Session, fitted
 from ..sharing import MAX_JSON_BYTES, QUERY_KEY, experiment_from_token, experiment_to_token
 from ..troubleshooting import TROUBLES
-from ..views import ACCURACY_COLORS, ACCURACY_FOCUS, LOSS_COLORS, CrossValidationView, checkpoint_frame
+from ..views import (
+    ACCURACY_COLORS,
+    ACCURACY_FOCUS,
+    CHART_SMOOTHING,
+    CURVES,
+    LOSS_COLORS,
+    MAX_CHART_SMOOTHING,
+    X_AXES,
+    CrossValidationView,
+    checkpoint_frame,
+)
 from .bounded import BoundedImage, BoundedSketchpad
 from .builder_panel import builder_panel, report_frame
-from .checked import Dropdown, Radio
+from .checked import CheckboxGroup, Dropdown, Radio, Slider
 from .downloads import download_folder
 from .fields import (
     BUILDER,
@@ -85,10 +95,8 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
     page = {
         "status": view.status_text(),
         "progress": view.progress_text(),
-        "loss": view.loss_frame(),
-        "accuracy": gr.LinePlot(view.accuracy_frame(), y_lim=accuracy_range(full_range, session)),
+        **curves(session, full_range),
         **{f"log {name}": view.log_text(name) for name in NAMES},
-        **{f"rate {name}": view.learning_rate_frame(name) for name in NAMES},
         "coach": coach_text(view),
     }
     if finished:
@@ -98,6 +106,46 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
             "checkpoints": session.checkpoints(),
         }
     return page
+
+
+def curves(session: Session, full_range: bool) -> dict:
+    """The loss, accuracy and learning-rate charts as the session's chart options draw them (axis, smoothing, log
+    scale, curves shown)."""
+    options, view = session.chart, session.view
+    x_title = X_AXES[options.x_axis]
+    smoothing = f"smoothed {options.smoothing:.2f}" if options.smoothing else "not smoothed"
+    return {
+        "loss": gr.LinePlot(
+            view.loss_frame(options), x_title=x_title, title=f"Training loss ({smoothing})",
+            y_title="log10 of the loss (-1 is 0.1)" if options.log_loss else "loss",
+        ),
+        "accuracy": gr.LinePlot(
+            view.accuracy_frame(options), x_title=x_title, y_lim=accuracy_range(full_range, session)
+        ),
+        **{
+            f"rate {name}": gr.LinePlot(view.learning_rate_frame(name, options), x_title=x_title)
+            for name in NAMES
+        },
+    }  # fmt: skip
+
+
+def draw_curves(x_axis: str, smoothing: float, log_loss: bool, shown: list[str], full_range: bool, session: Session):
+    """The live charts redrawn with another x axis, smoothing, log scale or choice of curves (also during a run: its
+    next update draws them so too)."""
+    with user_errors("Charts · "):
+        session.draw_curves(x_axis, smoothing, log_loss, shown)
+    if session.view is None:
+        return {}
+    return curves(session, full_range)
+
+
+def chart_data(session: Session):
+    """Every point of the live charts (loss raw and smoothed, accuracy, learning rate) on every axis, as a CSV file."""
+    if session.view is None:
+        raise gr.Error("Train the models first: the charts have no data yet.", title="Charts")
+    path = download_folder("cnn_lab_curves_") / "cnn_lab_curves.csv"
+    path.write_text(session.view.chart_csv(session.chart))
+    return gr.File(str(path), visible=True)
 
 
 def stream_run(session: Session, updates, full_range: bool):
@@ -474,7 +522,7 @@ def live_charts() -> dict[str, gr.components.Component]:
     }
     with gr.Row():
         c["loss"] = gr.LinePlot(
-            x="images",
+            x="x",
             y="loss",
             color="model",
             title="Training loss (smoothed)",
@@ -482,9 +530,10 @@ def live_charts() -> dict[str, gr.components.Component]:
             color_map=LOSS_COLORS,
             height=300,
             elem_id="loss-plot",
+            buttons=["export", "fullscreen"],  # export: the chart as it is now, as a PNG
         )
         c["accuracy"] = gr.LinePlot(
-            x="images",
+            x="x",
             y="accuracy",
             color="curve",
             title="Accuracy (%)",
@@ -494,18 +543,20 @@ def live_charts() -> dict[str, gr.components.Component]:
             color_map=ACCURACY_COLORS,
             height=300,
             elem_id="accuracy-plot",
+            buttons=["export", "fullscreen"],  # export: the chart as it is now, as a PNG
         )
-    c["full range"] = gr.Checkbox(False, label="Show the full accuracy range (0-100%)")
+    c |= chart_controls()
     with gr.Row():  # one chart per model: their rates can differ by orders of magnitude
         for name in NAMES:
             c[f"rate {name}"] = gr.LinePlot(
-                x="images",
+                x="x",
                 y="learning rate",
                 color="model",
                 title=f"Learning rate, model {name} (live)",
                 x_title="images seen",
                 color_map=LOSS_COLORS,
                 height=200,
+                buttons=["export", "fullscreen"],
             )
     with gr.Row():
         for name in NAMES:
@@ -518,6 +569,45 @@ def live_charts() -> dict[str, gr.components.Component]:
                 elem_id=f"log-{name}",
             )
     return c
+
+
+def chart_controls() -> dict[str, gr.components.Component]:
+    """How the charts are drawn: x axis, smoothing, log-scale loss, the curves shown, the accuracy range, and the
+    data as CSV (each chart's own export button saves it as a PNG)."""
+    with gr.Row(elem_id="chart-controls"):
+        c = {
+            "x axis": Radio(
+                [(title, key) for key, title in X_AXES.items()],
+                value="images",
+                label="x axis",
+                min_width=260,
+                elem_id="chart-x-axis",
+            ),
+            "smoothing": Slider(
+                0,
+                MAX_CHART_SMOOTHING,
+                value=CHART_SMOOTHING,
+                step=0.01,
+                label="Loss smoothing",
+                min_width=200,
+                info="0 draws every point's mean loss; towards 1, a longer moving average",
+                elem_id="chart-smoothing",
+            ),
+            "log loss": gr.Checkbox(False, label="Log-scale loss", min_width=140, elem_id="chart-log-loss"),
+            "full range": gr.Checkbox(False, label="Show the full accuracy range (0-100%)", min_width=200),
+        }
+    with gr.Row():
+        c["shown"] = CheckboxGroup(
+            list(CURVES),
+            value=list(CURVES),
+            label="Curves shown (validation ones appear with a validation split)",
+            scale=3,
+            elem_id="chart-curves",
+        )
+        with gr.Column(scale=1, min_width=200):
+            c["chart data"] = gr.Button("Download the chart data (CSV)", size="sm", elem_id="chart-csv")
+            c["chart file"] = gr.File(label="Chart data", interactive=False, visible=False, elem_id="chart-file")
+    return c  # fmt: skip
 
 
 def results_and_sketch() -> dict[str, gr.components.Component]:
@@ -695,6 +785,14 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
     c["stop"].click(stop, session, c["status"], api_name="stop", queue=False)
     c["new images"].click(new_images, session, c["results"], api_name="new_images")
     full_range.change(rescale_accuracy, [full_range, session], c["accuracy"], api_name=False)
+    chart_inputs = [c["x axis"], c["smoothing"], c["log loss"], c["shown"], full_range, session]
+    charts = {name: c[name] for name in ("loss", "accuracy", "rate A", "rate B")}
+    gr.on(
+        [c["x axis"].change, c["smoothing"].release, c["log loss"].change, c["shown"].change],
+        by_name(draw_curves, charts), chart_inputs, list(charts.values()), api_name="draw_curves",
+        show_progress="hidden", trigger_mode="always_last",
+    )  # fmt: skip
+    c["chart data"].click(chart_data, session, c["chart file"], api_name="chart_data")
     sketch_outputs = {k: c[k] for k in ("label A", "label B", "preview", "sketch note")}
     c["sketch"].change(
         by_name(predict_sketch, sketch_outputs), [c["sketch"], session], list(sketch_outputs.values()),
