@@ -175,6 +175,7 @@ def _refused(command: str, message: object) -> int:
 
 def train(args: argparse.Namespace) -> int:
     """`cnn-lab train`: 0 when the run ends, 2 for a bad setup or data, 1 for a run that failed."""
+    from .config import ConfigError
     from .distributed import join, leave
     from .headless import FAILURES, SetupError, default_out, read_setup, train_in_terminal, words
     from .session import SessionError
@@ -184,7 +185,10 @@ def train(args: argparse.Namespace) -> int:
         setup = read_setup(args.setup, args.epochs, args.device)
     except SetupError as err:
         return _refused("train", err)
-    group = join(setup.run.device)
+    try:
+        group = join(setup.run.device)
+    except ConfigError as err:  # more processes than GPUs: every rank says so (it is the same for all)
+        return _refused("train", err)
     out = Path(args.out) if args.out else default_out()
     try:
         summary = train_in_terminal(setup, out, args.data_dir, args.runs_db, group, progress=not args.no_progress)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from .config import ConfigError
+
 
 @dataclass(frozen=True)
 class Group:
@@ -44,12 +46,18 @@ def join(device: str = "auto") -> Group:
     if not launched_by_torchrun():
         return Group()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
     use_cuda = device in ("auto", "cuda") and torch.cuda.is_available()
     if use_cuda:
+        if local_rank >= torch.cuda.device_count():  # nccl takes one GPU per process
+            raise ConfigError(
+                f"this machine has {torch.cuda.device_count()} GPU(s) for {local_world} processes: start at most one "
+                "process per GPU (torchrun --nproc_per_node), or train on the CPU with --device cpu",
+                "processes",
+            )
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
     if not use_cuda and "OMP_NUM_THREADS" not in os.environ:  # torchrun sets it to 1; a plain start may not
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
     return Group(dist.get_rank(), dist.get_world_size(), local_rank)

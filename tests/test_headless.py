@@ -15,7 +15,7 @@ import psutil
 import pytest
 from gradio_client import Client
 
-from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.runs import RunStore
 from cnn_lab.session import Session, Workspace
 
@@ -223,3 +223,17 @@ def test_the_page_trains_each_run_on_two_processes_when_asked_and_a_stop_ends_th
     again = client.predict(small_setup(images=1000).to_json(), False, api_name="/train_setup")  # the worker goes on
     assert again[0].startswith("**Finished**")
     client.close()
+
+
+def test_more_processes_than_gpus_are_refused_by_name(monkeypatch):
+    """Seen on a one-GPU machine: a second torchrun process asked for cuda:1 and died with 'invalid device ordinal'."""
+    from cnn_lab import distributed
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(distributed.torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ConfigError) as refused:
+        distributed.join("cuda")
+    assert refused.value.field == "processes" and "1 GPU(s) for 2 processes" in str(refused.value)
