@@ -27,7 +27,7 @@ LAYER_COLORS = {
     "activation": "#f97316",
     "flatten": "#64748b",
     "linear": "#dc2626",
-    "classifier": "#111827",
+    "classifier": "#db2777",  # not near-black: figures sit on a dark page too
 }
 
 

@@ -15,6 +15,7 @@ from .fields import SETUP_FIELDS
 from .inspect import explorable_networks, inspect_tab
 from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
+from .theme import remember_theme, theme_switch
 from .train import restore_from_link, train_tab, training_slots
 from .wiring import by_name
 
@@ -22,6 +23,12 @@ CSS = (
     RESULTS_CSS
     + """
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
+#page-header { align-items: center; }
+@media (max-width: 640px) {  /* phones: controls that sit side by side stack, wide figures scroll */
+  #chart-controls > * { flex-basis: 100% !important; min-width: 100% !important; }
+  #network-diagram .matplotlib, #network-diagram img, #per-class-chart img, #gradient-chart img { min-width: 640px; }
+  #network-diagram, #per-class-chart, #gradient-chart { overflow-x: auto; }
+}
 .cnn-layer-row { align-items: center; gap: 6px; }
 .cnn-layer-buttons { flex-wrap: nowrap; gap: 4px; }
 .cnn-small { min-height: 0 !important; padding: 4px 8px !important; }
@@ -126,7 +133,11 @@ def build_app(
     workspace.warm()  # a training process ready before the first click
     with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
-        gr.Markdown("# cnn_lab")
+        with gr.Row(elem_id="page-header", equal_height=True):
+            with gr.Column(scale=4, min_width=100):
+                gr.Markdown("# cnn_lab", elem_id="page-title")
+            with gr.Column(scale=0, min_width=200):
+                theme = theme_switch()
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
                 tab = train_tab(
@@ -165,6 +176,7 @@ def build_app(
             by_name(as_models_see_them, data.seen), data.seen_inputs, list(data.seen.values()), api_name=False
         )  # fmt: skip
         demo.unload(left)
+        remember_theme(demo, theme)
     if public:
         forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
     return demo
