@@ -66,6 +66,31 @@ def move_layer(layers: tuple[Layer, ...], index: int, offset: int) -> tuple[Laye
     return tuple(moved)
 
 
+def move_layer_to(layers: tuple[Layer, ...], index: int, target: int) -> tuple[Layer, ...]:
+    """Move the layer at ``index`` so that it ends up at position ``target`` (a drag and drop in the page)."""
+    for name, value in (("from", index), ("to", target)):
+        if not 0 <= value < len(layers):
+            raise ConfigError(f"{name} must be a layer position from 1 to {len(layers)}, got {value + 1}", "drop")
+    moved = list(layers)
+    moved.insert(target, moved.pop(index))
+    return tuple(moved)
+
+
+def apply_drop(layers: tuple[Layer, ...], command: str) -> tuple[Layer, ...]:
+    """What a drop in the page's builder asks, in words the page sends: "add KIND AT" (a layer dragged from the
+    palette to 0-based position AT) or "move FROM TO" (a layer dragged to another place). Anything else is refused
+    by name; the stack that results may still be invalid, and the builder then marks the layer that breaks it."""
+    parts = command.split() if isinstance(command, str) else []
+    if len(parts) == 3 and parts[0] == "add" and parts[2].isdigit():
+        at = int(parts[2])
+        if at > len(layers):
+            raise ConfigError(f"a new layer goes at a position from 1 to {len(layers) + 1}, got {at + 1}", "drop")
+        return add_layer(layers, parts[1], at)
+    if len(parts) == 3 and parts[0] == "move" and parts[1].isdigit() and parts[2].isdigit():
+        return move_layer_to(layers, int(parts[1]), int(parts[2]))
+    raise ConfigError(f'a drop is "add KIND AT" or "move FROM TO", got {quoted(command)}', "drop")
+
+
 def edit_layer(layers: tuple[Layer, ...], index: int, field_name: str, value: Any) -> tuple[Layer, ...]:
     """Set one field; numbers from the page arrive as floats and whole ones become ints."""
     if isinstance(value, float) and value.is_integer() and field_name != "p":

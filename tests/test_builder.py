@@ -1,7 +1,16 @@
 import pytest
 
 from cnn_lab.analysis import layer_report
-from cnn_lab.builder import NEW_LAYER, add_layer, edit_layer, layers_from_json, layers_to_json, move_layer, remove_layer
+from cnn_lab.builder import (
+    NEW_LAYER,
+    add_layer,
+    apply_drop,
+    edit_layer,
+    layers_from_json,
+    layers_to_json,
+    move_layer,
+    remove_layer,
+)
 from cnn_lab.config import LAYER_TYPES, Activation, ConfigError, Conv, Flatten, Linear, ModelConfig, Pool
 
 
@@ -38,3 +47,27 @@ def test_layer_json_round_trip_and_malformed_json():
         layers_from_json("[{")
     with pytest.raises(ConfigError, match="layer 2: type must be one of"):
         layers_from_json('[{"type": "conv", "out_channels": 4}, {"type": "lstm"}]')
+
+
+def test_a_drop_adds_a_palette_layer_where_it_lands_or_moves_a_layer_there():
+    stack = (Conv(8), Activation("relu"), Pool(), Flatten(), Linear(10))
+    assert apply_drop(stack, "add batchnorm 1") == (Conv(8), NEW_LAYER["batchnorm"], *stack[1:])
+    assert apply_drop(stack, "add dropout 5")[-1] == NEW_LAYER["dropout"]  # dropped after the last layer
+    assert apply_drop(stack, "move 2 0") == (Pool(), Conv(8), Activation("relu"), Flatten(), Linear(10))
+    assert apply_drop(stack, "move 0 4") == (Activation("relu"), Pool(), Flatten(), Linear(10), Conv(8))
+    assert apply_drop(stack, "move 3 3") == stack
+
+
+def test_a_drop_that_breaks_the_stack_is_kept_and_marked_at_its_layer():
+    stack = apply_drop((Conv(8), Flatten(), Linear(10)), "add conv 2")  # a conv after flatten
+    rows = layer_report(stack, (1, 28, 28), 10).rows
+    assert [r.number for r in rows if r.problem] == [3]
+
+
+@pytest.mark.parametrize(
+    "command", ["add conv 9", "add lstm 1", "move 0 7", "move -1 0", "shuffle", "", "add conv", "move 1 two", None]
+)
+def test_a_drop_no_page_sends_is_refused_by_name(command):
+    with pytest.raises(ConfigError) as refused:
+        apply_drop((Conv(8), Flatten(), Linear(10)), command)
+    assert refused.value.field in ("drop", "type")

@@ -10,6 +10,7 @@ import gradio as gr
 from ..runs import open_history
 from ..session import Session, Workspace
 from ..views import RESULTS_CSS
+from . import drag_drop
 from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
 from .inspect import explorable_networks, inspect_tab
@@ -21,6 +22,7 @@ from .wiring import by_name
 
 CSS = (
     RESULTS_CSS
+    + drag_drop.CSS
     + """
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
 #page-header { align-items: center; }
@@ -177,6 +179,7 @@ def build_app(
         )  # fmt: skip
         demo.unload(left)
         remember_theme(demo, theme)
+        demo.load(None, None, None, js=drag_drop.INSTALL_JS, queue=False)
     if public:
         forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
     return demo

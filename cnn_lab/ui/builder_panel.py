@@ -15,6 +15,7 @@ from ..builder import (
     CHOICES,
     NEW_LAYER,
     add_layer,
+    apply_drop,
     edit_layer,
     editable_fields,
     layers_from_json,
@@ -24,6 +25,7 @@ from ..builder import (
 )
 from ..config import ConfigError, ModelConfig
 from .checked import Dropdown
+from .drag_drop import end_zone_html, palette_html, read_drop_js, row_title_html
 from .fields import BUILDER, RawNumber
 from .wiring import escaped, user_errors
 
@@ -57,7 +59,8 @@ def report_frame(text: str, input_shape: tuple[int, int, int] = (1, 28, 28), cla
 
 
 def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) -> gr.Dataframe:
-    """Rows of editable layers plus an add control; returns the validation table (updated by the caller)."""
+    """Rows of editable layers (dragged by their handles to reorder), a palette to drag new layers from, and an add
+    control; returns the validation table (updated by the caller)."""
 
     # One render at a time, app-wide: a render registers its rows' events in the app's table of events, and two
     # renders at once (A's and B's builder when a shared link sets both) break Gradio ("dictionary changed size
@@ -81,9 +84,9 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                 elem_classes="cnn-layer-row",
                 elem_id=f"layer-{name}-{index + 1}",
             ):
-                marker = " ⚠" if index + 1 in problems else ""
+                marker = index + 1 in problems
                 with gr.Column(scale=0, min_width=110):
-                    gr.Markdown(f"**{index + 1}. {layer.type}**{marker}", key=f"{name}-title-{index}")
+                    gr.HTML(row_title_html(index + 1, layer.type, marker), key=f"{name}-title-{index}")
                 for field_name in editable_fields(layer):
                     value = getattr(layer, field_name)
                     key = f"{name}-{index}-{layer.type}-{field_name}"
@@ -133,7 +136,9 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                     gr.Markdown(
                         f"⚠ {escaped(problems[index + 1])}", key=f"{name}-problem-{index}", elem_classes="cnn-problem"
                     )
+        gr.HTML(end_zone_html(name, len(layers)), key=f"{name}-end", elem_id=f"drop-end-{name}")
 
+    gr.HTML(palette_html(), elem_id=f"palette-{name}")  # under the list, by its end: where most layers go
     with gr.Row():
         kind = Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
         add = gr.Button("Add layer", min_width=100)
@@ -148,6 +153,17 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         [layers_box, architecture],
         api_name=False,
     )
+    command = gr.Textbox(visible=False)  # what the browser says was dropped where (drag_drop.py)
+    dropped = gr.Button("apply a drop", visible="hidden", elem_id=f"drop-{name}")
+
+    def drop(current: str, what: str):
+        with user_errors("Builder · "):
+            return layers_to_json(apply_drop(layers_from_json(current), what)), BUILDER
+
+    dropped.click(
+        drop, [layers_box, command], [layers_box, architecture], js=read_drop_js(name), api_name=False,
+        show_progress="hidden",
+    )  # fmt: skip
     return gr.Dataframe(
         report_frame(layers_box.value),
         label=f"Model {name}: layer by layer",
