@@ -106,8 +106,8 @@ def open_page(browser, app_url):
     """A fresh page (own context, so its own Gradio session) with problem tracking."""
     contexts = []
 
-    def open_(query: str = "") -> tuple[Page, PageProblems]:
-        context = browser.new_context(viewport=VIEWPORT)
+    def open_(query: str = "", **context_options) -> tuple[Page, PageProblems]:
+        context = browser.new_context(**{"viewport": VIEWPORT} | context_options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(ACTION_TIMEOUT_MS)
@@ -791,4 +791,184 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     expect(page.locator("#network-maps img")).to_have_count(1)
     expect(page.get_by_text("Model A, conv2: its 32 feature maps for your drawing.")).to_be_visible()
     assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+
+
+# ------------------------------------------------------------------ a page people enjoy (issue 20)
+
+
+def drag(page: Page, source: Locator, target: Locator, where: str = "top") -> None:
+    """Drag ``source`` with the mouse onto the top edge, middle or bottom edge of ``target`` (a native HTML drag:
+    Chromium starts it once the pressed mouse moves)."""
+    source.scroll_into_view_if_needed()
+    start = source.bounding_box()
+    x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 6, y + 6, steps=3)
+    end = target.bounding_box()
+    offset = {"top": 4, "middle": end["height"] / 2, "bottom": end["height"] - 4}[where]
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + offset, steps=8)
+    page.mouse.up()
+
+
+def layer_titles(page: Page, name: str) -> list[str]:
+    return [t.strip() for t in page.locator(f'[id^="layer-{name}-"] .cnn-handle + b').all_inner_texts()]
+
+
+def test_layers_are_dragged_into_the_builder_and_reordered_and_a_bad_drop_is_marked(open_page):
+    page, problems = open_page(viewport={"width": 1400, "height": 2400})  # the list and its palette in view at once
+    open_accordion(model(page, "A").locator(".gr-accordion", has_text="Layer builder, model A"))
+    default = ["conv", "activation", "conv", "activation", "pool", "conv", "activation", "conv", "activation", "pool"]
+    expect(page.locator('[id^="layer-A-"] .cnn-handle')).to_have_count(len(default))
+    assert layer_titles(page, "A") == [f"{n}. {kind}" for n, kind in enumerate(default, start=1)]
+    table = page.locator("#builder-table-A")  # drawn by the server from the layer list the setup trains
+
+    # a batch norm from the palette onto the top half of layer 2: it becomes layer 2
+    drag(page, page.locator("#palette-A .cnn-chip", has_text="batchnorm"), page.locator("#layer-A-2"), "top")
+    expect(table.get_by_test_id("cell-1-1")).to_have_text("batch norm")
+    expect(setting(page, "A", "Architecture")).to_have_value("Builder: your own layer list")
+    # layer 1 (the first conv) by its handle onto the bottom half of layer 3: it moves below it
+    drag(page, page.locator("#layer-A-1 .cnn-handle"), page.locator("#layer-A-3"), "bottom")
+    expect(table.get_by_test_id("cell-2-1")).to_have_text("conv 3x3, 16 channels")
+    expected = ["batchnorm", "activation", "conv", "conv", "activation", "pool", "conv", "activation", "conv"]
+    assert layer_titles(page, "A")[:9] == [f"{n}. {kind}" for n, kind in enumerate(expected, start=1)]
+    expect(model(page, "A").locator(".block.cnn-problem")).to_have_count(0)
+
+    # a flatten, then a conv, dropped at the end: a conv cannot read a flat vector, marked on its own row
+    drag(page, page.locator("#palette-A .cnn-chip", has_text="flatten"), page.locator("#drop-end-A"), "middle")
+    expect(page.locator("#layer-A-12")).to_contain_text("12. flatten")
+    drag(page, page.locator("#palette-A .cnn-chip", has_text="conv"), page.locator("#drop-end-A"), "middle")
+    problem = page.locator("#layer-A-13 .block.cnn-problem")
+    expect(problem).to_contain_text("needs feature maps but comes after a flatten")
+    expect(page.locator("#layer-A-13")).to_contain_text("13. conv ⚠")
+    expect(model(page, "A").locator(".block.cnn-problem")).to_have_count(1)
+    screenshot(page, "builder-drag-drop")
+
+    # the keyboard's way stays: ↑ on the broken conv puts it above the flatten, and the mark goes
+    page.locator("#layer-A-13").get_by_role("button", name="↑").click()
+    expect(model(page, "A").locator(".block.cnn-problem")).to_have_count(0)
+    expect(page.locator("#layer-A-13")).to_contain_text("13. flatten")
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+
+
+def loss_axis_titles(page: Page) -> list[str]:
+    return page.locator("#loss-plot svg .role-axis-title text").all_text_contents()  # SVG text has no innerText
+
+
+def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_theme(open_page, tmp_path):
+    page, problems = open_page()
+    page.locator("#theme-switch").get_by_label("☾ Dark").check()
+    assert page.evaluate("document.body.classList.contains('dark')")
+
+    configure(page, train_images=2000, channels_a="8, 8, 16, 16", channels_b="4, 8, 8, 8", epochs_a=3, epochs_b=3)
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Training"), timeout=RUN_TIMEOUT_S * 1000)
+    expect(page.locator("#loss-plot g.mark-line path").first).to_be_visible(timeout=RUN_TIMEOUT_S * 1000)
+    assert "images seen" in loss_axis_titles(page)
+    page.locator("#chart-x-axis").get_by_label("epochs", exact=True).check()  # while it trains
+    expect(page.locator("#loss-plot svg .role-axis-title text", has_text="epochs")).to_have_count(1)
+    smooth = page.locator("#chart-smoothing input[type=number]")
+    smooth.fill("0")
+    smooth.press("Enter")
+    expect(page.locator("#loss-plot")).to_contain_text("Training loss (not smoothed)")
+    expect(status(page)).to_contain_text("Finished", timeout=RUN_TIMEOUT_S * 1000)
+    ticks = page.locator("#loss-plot svg .role-axis-label text").all_text_contents()
+    assert "3.0" in ticks or "3" in ticks, ticks  # 3 epochs along the bottom, not 6,000 images
+    raw = page.locator("#loss-plot g.mark-line path").first.get_attribute("d")
+    smooth.fill("0.95")
+    smooth.press("Enter")
+    expect(page.locator("#loss-plot")).to_contain_text("Training loss (smoothed 0.95)")
+    expect(page.locator("#loss-plot g.mark-line path").first).not_to_have_attribute("d", raw)
+    page.locator("#chart-curves").get_by_label("B loss", exact=True).uncheck()
+    drawn_lines = "[...document.querySelectorAll('#loss-plot g.mark-line path')].filter(p => /L/.test(p.getAttribute('d') || '')).length"
+    page.wait_for_function(f"{drawn_lines} === 1", timeout=EXPECT_TIMEOUT_MS)  # B's line gone, its legend kept
+    screenshot(page, "dark-charts")
+
+    # the data as CSV, the chart as PNG
+    page.locator("#chart-csv").click()
+    link = page.locator("#chart-file a").first
+    expect(link).to_be_visible()
+    csv_text = page.request.get(link.get_attribute("href")).text()
+    assert csv_text.splitlines()[0] == "chart,curve,images,steps,epochs,seconds,value,smoothed", csv_text[:200]
+    assert sum(line.startswith("loss,A,") for line in csv_text.splitlines()) > 10
+    with page.expect_download() as download:
+        page.locator("#loss-plot").get_by_role("button", name="Export").click()
+    png = tmp_path / "chart.png"
+    download.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(png).width > 300
+
+    # a figure on the dark page: no white box, its background is the page's; the choice stays after a reload
+    inspect = open_tab(page, "inspect")
+    diagram = inspect.locator("#network-diagram img")
+    expect(diagram).to_be_visible()
+    shot = tmp_path / "diagram.png"
+    diagram.screenshot(path=str(shot))
+    corner = Image.open(shot).convert("RGB").getpixel((3, 3))
+    assert luminance(f"rgb{corner}") < 0.25, corner
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+    # the same browser opens the page again (a new tab, same storage): as it was left, dark, then light
+    for theme, label in (("dark", "☾ Dark"), ("light", "☀ Light")):
+        again = page.context.new_page()
+        again_problems = PageProblems()
+        again_problems.watch(again)
+        again.goto(page.url)
+        expect(again.locator("#sketchpad")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        expect(again.locator("#theme-switch").get_by_label(label)).to_be_checked()
+        assert again.evaluate("document.body.classList.contains('dark')") == (theme == "dark"), theme
+        assert again_problems == [], "\n".join(again_problems)
+        if theme == "dark":
+            again.locator("#theme-switch").get_by_label("☀ Light").check()
+
+
+def touch_digit(page: Page, digit: int) -> None:
+    """Pick the brush with a tap, then draw the digit with touch events (a finger, not a mouse)."""
+    pad = page.locator("#sketchpad")
+    pad.scroll_into_view_if_needed()
+    pad.get_by_role("button", name="Brush", exact=True).tap()
+    stage = pad.locator("canvas").first.bounding_box()
+    zoom = pad.locator(".zoom-number").inner_text().strip().rstrip("%")
+    side = 280 * float(zoom) / 100 if zoom.isdigit() else 0.8 * min(stage["width"], stage["height"])
+    left, top = stage["x"] + (stage["width"] - side) / 2, stage["y"] + (stage["height"] - side) / 2
+    touch = page.context.new_cdp_session(page)
+    for stroke in stroke_points(digit, canvas=280):
+        points = [{"x": left + x * side / 280, "y": top + y * side / 280} for x, y in stroke]
+        touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+        for point in points[1:]:
+            touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_the_page_fits_trains_and_reads_a_digit_drawn_with_a_finger(open_page):
+    phone = {"width": 390, "height": 844}
+    page, problems = open_page(viewport=phone, is_mobile=True, has_touch=True, device_scale_factor=2)
+    width = "document.documentElement.scrollWidth"
+    assert page.evaluate(width) <= phone["width"], "the page is wider than the phone"
+    columns = [model(page, name).bounding_box() for name in "AB"]
+    assert columns[1]["y"] >= columns[0]["y"] + columns[0]["height"] - 1, columns  # stacked, not side by side
+    screenshot(page, "phone-top")
+
+    open_accordion(page.locator("#run-settings"))
+    run_setting(page, "Training images (0 = all)").fill("2000")
+    page.locator("#train").tap()
+    expect(status(page)).to_contain_text("Finished", timeout=RUN_TIMEOUT_S * 1000)
+    pad = page.locator("#sketchpad").bounding_box()
+    assert pad["x"] >= 0 and pad["x"] + pad["width"] <= phone["width"], pad  # the pad fits the screen
+    touch_digit(page, 7)
+    guesses = check_predictions(page)
+    print(f"a 7 drawn with touch read as: {guesses}")
+    assert page.evaluate(width) <= phone["width"]
+    page.locator("#sketchpad").scroll_into_view_if_needed()
+    screenshot(page, "phone-train")
+
+    open_tab(page, "inspect")
+    diagram = page.locator("#network-diagram")
+    expect(diagram.locator("img")).to_be_visible()
+    shown = diagram.locator("img").bounding_box()
+    assert shown["width"] >= 600, shown  # readable: the diagram keeps its size and its box scrolls sideways
+    assert diagram.evaluate("e => [e, ...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 10)")
+    assert page.evaluate(width) <= phone["width"], "the diagram pushed the page wider than the phone"
+    screenshot(page, "phone-inspect")
     assert problems == [], "\n".join(problems)

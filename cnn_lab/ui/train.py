@@ -788,7 +788,7 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
     chart_inputs = [c["x axis"], c["smoothing"], c["log loss"], c["shown"], full_range, session]
     charts = {name: c[name] for name in ("loss", "accuracy", "rate A", "rate B")}
     gr.on(
-        [c["x axis"].change, c["smoothing"].release, c["log loss"].change, c["shown"].change],
+        [c["x axis"].change, c["smoothing"].change, c["log loss"].change, c["shown"].change],
         by_name(draw_curves, charts), chart_inputs, list(charts.values()), api_name="draw_curves",
         show_progress="hidden", trigger_mode="always_last",
     )  # fmt: skip
