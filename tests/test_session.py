@@ -332,3 +332,20 @@ def test_a_model_exported_by_one_session_is_imported_by_another_and_trains_on(mn
         second.import_model("A", b"\x80\x04K\x01.", "model.pt")
     with pytest.raises(ConfigError, match="format must be one of safetensors, onnx, pytorch script, got 'zip'"):
         second.export_model("A", "zip", tmp_path)
+
+
+def test_the_charts_are_drawn_as_chosen_and_an_odd_choice_is_refused_by_name():
+    session = Session(Workspace(processes=False))
+    chosen = session.draw_curves("seconds", 0.3, True, ["A loss", "A test"])
+    assert (chosen.x_axis, chosen.smoothing, chosen.log_loss) == ("seconds", 0.3, True)
+    assert {"B loss", "B test", "A train"} <= chosen.hidden and "A test" not in chosen.hidden
+    for bad, field in (
+        (("minutes", 0.3, False, []), "x axis"),
+        (("steps", 2.0, False, []), "smoothing"),
+        (("steps", 0.3, False, ["C loss"]), "curves shown"),
+        (("steps", 0.3, False, "A loss"), "curves shown"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            session.draw_curves(*bad)
+        assert refused.value.field == field
+    assert session.chart == chosen  # the choice before a refused one stays
