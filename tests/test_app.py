@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import os
 import re
@@ -19,6 +20,7 @@ import psutil
 import pytest
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 from own_datasets import class_images, digits_zip, twenty_six_classes
 from PIL import Image
 from real_drawings import small_fixed_part
@@ -148,6 +150,28 @@ def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
         right["B"] += label_b["label"] == truth
     assert right["A"] >= 16 and right["B"] >= 16, right
     assert len(label_a["confidences"]) == 10 and preview is not None
+
+    # the charts against steps, not smoothed, B's loss hidden; every point as CSV
+    loss, accuracy, *_ = client.predict(
+        "steps", 0.0, False, ["A loss", "A test", "B test"], False, api_name="/draw_curves"
+    )
+    assert loss["x_title"] == "steps" and loss["title"] == "Training loss (not smoothed)"
+    drawn = [row for row in loss["value"]["data"] if row[1] is not None]
+    assert {row[2] for row in drawn} == {"A"} and max(row[0] for row in drawn) == 63  # A's 63 steps
+    assert {row[2] for row in accuracy["value"]["data"] if row[1] is not None} == {"A test", "B test"}
+    rows = list(csv.DictReader(open(client.predict(api_name="/chart_data"))))
+    a_loss = [r for r in rows if r["chart"] == "loss" and r["curve"] == "A"]
+    assert len(a_loss) == 63 and a_loss[-1]["steps"] == "63" and float(a_loss[-1]["epochs"]) == pytest.approx(1.0)
+    with pytest.raises(AppError, match="x axis: must be one of images, steps, epochs, seconds"):  # by its label
+        client.predict("minutes", 0.0, False, [], False, api_name="/draw_curves")
+    client.close()
+
+
+def test_the_charts_can_be_set_before_any_run(url):
+    client = Client(url, verbose=False)
+    assert client.predict("epochs", 0.3, True, [], False, api_name="/draw_curves")  # nothing to redraw yet, no error
+    with pytest.raises(AppError, match="Train the models first"):
+        client.predict(api_name="/chart_data")
     client.close()
 
 

@@ -887,6 +887,7 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
     screenshot(page, "dark-charts")
 
     # the data as CSV, the chart as PNG
+    open_accordion(page.locator("#chart-data"))
     page.locator("#chart-csv").click()
     link = page.locator("#chart-file a").first
     expect(link).to_be_visible()

@@ -108,24 +108,39 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
     return page
 
 
-def curves(session: Session, full_range: bool) -> dict:
-    """The loss, accuracy and learning-rate charts as the session's chart options draw them (axis, smoothing, log
-    scale, curves shown)."""
+CHARTS = ("loss", "accuracy", "rate A", "rate B")
+
+
+def chart_frames(session: Session) -> dict:
+    """The loss, accuracy and learning-rate charts' data as the session's chart options draw them (axis, smoothing,
+    log scale, curves shown)."""
     options, view = session.chart, session.view
+    return {
+        "loss": view.loss_frame(options),
+        "accuracy": view.accuracy_frame(options),
+        **{f"rate {name}": view.learning_rate_frame(name, options) for name in NAMES},
+    }
+
+
+def curves(session: Session, full_range: bool) -> dict:
+    """A run's update of the charts: data only (the accuracy chart with its range). The charts keep the titles that
+    draw_curves gave them, and /train's clients get the loss and the rates as plain tables."""
+    frames = chart_frames(session)
+    return frames | {"accuracy": gr.LinePlot(frames["accuracy"], y_lim=accuracy_range(full_range, session))}
+
+
+def titled_curves(session: Session, full_range: bool) -> dict:
+    """The charts with the titles that say how they are drawn (the x axis, the smoothing, the log scale)."""
+    options, frames = session.chart, chart_frames(session)
     x_title = X_AXES[options.x_axis]
     smoothing = f"smoothed {options.smoothing:.2f}" if options.smoothing else "not smoothed"
     return {
         "loss": gr.LinePlot(
-            view.loss_frame(options), x_title=x_title, title=f"Training loss ({smoothing})",
+            frames["loss"], x_title=x_title, title=f"Training loss ({smoothing})",
             y_title="log10 of the loss (-1 is 0.1)" if options.log_loss else "loss",
         ),
-        "accuracy": gr.LinePlot(
-            view.accuracy_frame(options), x_title=x_title, y_lim=accuracy_range(full_range, session)
-        ),
-        **{
-            f"rate {name}": gr.LinePlot(view.learning_rate_frame(name, options), x_title=x_title)
-            for name in NAMES
-        },
+        "accuracy": gr.LinePlot(frames["accuracy"], x_title=x_title, y_lim=accuracy_range(full_range, session)),
+        **{f"rate {name}": gr.LinePlot(frames[f"rate {name}"], x_title=x_title) for name in NAMES},
     }  # fmt: skip
 
 
@@ -134,18 +149,18 @@ def draw_curves(x_axis: str, smoothing: float, log_loss: bool, shown: list[str],
     next update draws them so too)."""
     with user_errors("Charts · "):
         session.draw_curves(x_axis, smoothing, log_loss, shown)
-    if session.view is None:
-        return {}
-    return curves(session, full_range)
+    if session.view is None:  # nothing drawn yet: the next run draws so
+        return {name: gr.skip() for name in CHARTS}
+    return titled_curves(session, full_range)
 
 
-def chart_data(session: Session):
+def chart_data(session: Session) -> str:
     """Every point of the live charts (loss raw and smoothed, accuracy, learning rate) on every axis, as a CSV file."""
     if session.view is None:
         raise gr.Error("Train the models first: the charts have no data yet.", title="Charts")
     path = download_folder("cnn_lab_curves_") / "cnn_lab_curves.csv"
     path.write_text(session.view.chart_csv(session.chart))
-    return gr.File(str(path), visible=True)
+    return str(path)
 
 
 def stream_run(session: Session, updates, full_range: bool):
@@ -525,7 +540,7 @@ def live_charts() -> dict[str, gr.components.Component]:
             x="x",
             y="loss",
             color="model",
-            title="Training loss (smoothed)",
+            title=f"Training loss (smoothed {CHART_SMOOTHING:.2f})",
             x_title="images seen",
             color_map=LOSS_COLORS,
             height=300,
@@ -596,7 +611,7 @@ def chart_controls() -> dict[str, gr.components.Component]:
             "log loss": gr.Checkbox(False, label="Log-scale loss", min_width=140, elem_id="chart-log-loss"),
             "full range": gr.Checkbox(False, label="Show the full accuracy range (0-100%)", min_width=200),
         }
-    with gr.Row():
+    with gr.Row(equal_height=False):
         c["shown"] = CheckboxGroup(
             list(CURVES),
             value=list(CURVES),
@@ -605,8 +620,9 @@ def chart_controls() -> dict[str, gr.components.Component]:
             elem_id="chart-curves",
         )
         with gr.Column(scale=1, min_width=200):
-            c["chart data"] = gr.Button("Download the chart data (CSV)", size="sm", elem_id="chart-csv")
-            c["chart file"] = gr.File(label="Chart data", interactive=False, visible=False, elem_id="chart-file")
+            with gr.Accordion("Chart data (CSV)", open=False, elem_id="chart-data"):
+                c["chart data"] = gr.Button("Download the chart data (CSV)", size="sm", elem_id="chart-csv")
+                c["chart file"] = gr.File(label="Chart data", interactive=False, height=90, elem_id="chart-file")
     return c  # fmt: skip
 
 
@@ -786,7 +802,7 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
     c["new images"].click(new_images, session, c["results"], api_name="new_images")
     full_range.change(rescale_accuracy, [full_range, session], c["accuracy"], api_name=False)
     chart_inputs = [c["x axis"], c["smoothing"], c["log loss"], c["shown"], full_range, session]
-    charts = {name: c[name] for name in ("loss", "accuracy", "rate A", "rate B")}
+    charts = {name: c[name] for name in CHARTS}
     gr.on(
         [c["x axis"].change, c["smoothing"].change, c["log loss"].change, c["shown"].change],
         by_name(draw_curves, charts), chart_inputs, list(charts.values()), api_name="draw_curves",
