@@ -849,6 +849,11 @@ def test_layers_are_dragged_into_the_builder_and_reordered_and_a_bad_drop_is_mar
     page.locator("#layer-A-13").get_by_role("button", name="↑").click()
     expect(model(page, "A").locator(".block.cnn-problem")).to_have_count(0)
     expect(page.locator("#layer-A-13")).to_contain_text("13. flatten")
+    # a chip from the keyboard (Tab to it, Enter) adds its layer at the end; so does a click or a tap
+    page.locator("#palette-A .cnn-chip", has_text="dropout").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#layer-A-14")).to_contain_text("14. dropout")
+    expect(table.get_by_test_id("cell-13-1")).to_contain_text("dropout")
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
 

@@ -138,7 +138,7 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
                     )
         gr.HTML(end_zone_html(name, len(layers)), key=f"{name}-end", elem_id=f"drop-end-{name}")
 
-    gr.HTML(palette_html(), elem_id=f"palette-{name}")  # under the list, by its end: where most layers go
+    gr.HTML(palette_html(name), elem_id=f"palette-{name}")  # under the list, by its end: where most layers go
     with gr.Row():
         kind = Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
         add = gr.Button("Add layer", min_width=100)

@@ -2,8 +2,8 @@
 
 The browser only says what was dropped where, as a short command ("add conv 3", "move 5 1") handed to a hidden
 button of the model's column; builder.apply_drop makes the edit on the server, and the rows are drawn again from the
-result (the broken layer, if any, marked in place). Dragging needs a mouse; the ↑ ↓ ✕ buttons and the add control
-do the same from the keyboard or on a touch screen.
+result (the broken layer, if any, marked in place). Dragging needs a mouse; a chip clicked, tapped or pressed with
+Enter adds its layer at the end, and the ↑ ↓ ✕ buttons move and remove, from the keyboard or on a touch screen.
 """
 
 from __future__ import annotations
@@ -64,6 +64,21 @@ INSTALL_JS = """() => {
     document.querySelector(`#drop-${to.model}`).click();
   });
   document.addEventListener('dragend', () => { dragged = null; unmark(); });
+  // A chip clicked, tapped or pressed with Enter or Space: that layer at the end (touch screens, keyboards).
+  const addAtEnd = (chip) => {
+    const model = chip.closest('.cnn-palette').dataset.model;
+    const end = document.querySelector(`.cnn-drop-end[data-model="${model}"]`);
+    window.cnnDrop[model] = `add ${chip.dataset.kind} ${end ? parseInt(end.dataset.count) : 0}`;
+    document.querySelector(`#drop-${model}`).click();
+  };
+  document.addEventListener('click', (e) => {
+    const chip = e.target.closest && e.target.closest('.cnn-chip');
+    if (chip) addAtEnd(chip);
+  });
+  document.addEventListener('keydown', (e) => {
+    const chip = e.target.closest && e.target.closest('.cnn-chip');
+    if (chip && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); addAtEnd(chip); }
+  });
 }"""
 
 
@@ -72,12 +87,18 @@ def read_drop_js(model: str) -> str:
     return f"(layers, command) => [layers, (window.cnnDrop || {{}})['{model}'] || '']"
 
 
-def palette_html() -> str:
+def palette_html(model: str) -> str:
+    """The layer kinds as chips: dragged into the list, or clicked (tapped, Enter) to add at its end."""
     chips = "".join(
-        f'<span class="cnn-chip" draggable="true" data-kind="{kind}" title="drag into the layer list">{kind}</span>'
+        f'<span class="cnn-chip" draggable="true" data-kind="{kind}" role="button" tabindex="0" '
+        f'title="drag into the layer list, or click to add at its end" aria-label="add a {kind} layer">{kind}</span>'
         for kind in NEW_LAYER
     )
-    return f'<div class="cnn-palette"><span class="cnn-palette-label">Drag a layer into the list:</span>{chips}</div>'
+    return (
+        f'<div class="cnn-palette" data-model="{model}">'
+        f'<span class="cnn-palette-label">Drag a layer into the list (or click one to add it at the end):</span>'
+        f"{chips}</div>"
+    )
 
 
 def row_title_html(number: int, kind: str, broken: bool) -> str:
@@ -98,6 +119,7 @@ CSS = """
 .cnn-palette-label { color: var(--body-text-color-subdued); font-size: 13px; margin-right: 4px; }
 .cnn-chip { cursor: grab; user-select: none; padding: 2px 10px; border-radius: 999px; font-size: 13px;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.cnn-chip:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
 .cnn-handle { cursor: grab; user-select: none; padding: 0 4px; color: var(--body-text-color-subdued); }
 .cnn-drop-end { border: 1px dashed var(--border-color-primary); border-radius: 6px; padding: 6px; text-align: center;
   font-size: 12px; color: var(--body-text-color-subdued); }
