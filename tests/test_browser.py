@@ -886,6 +886,20 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
     smooth.press("Enter")
     expect(page.locator("#loss-plot")).to_contain_text("Training loss (smoothed 0.95)")
     expect(page.locator("#loss-plot g.mark-line path").first).not_to_have_attribute("d", raw)
+    heights = "d => d.split('L').map(p => p.split(',')[1]).join(' ')"  # the line's y pixels: x shifts with the axes
+    line_heights = f"({heights})(document.querySelector('#loss-plot g.mark-line path').getAttribute('d'))"
+    drawn: dict[str, str] = {}
+    for value, title in [("0", "not smoothed"), ("0.95", "smoothed 0.95")] * 2:
+        # back and forth: each time the line drawn is the one for that smoothing (a chart given new titles and
+        # data in one update kept its old line in 7 of 16 such switches, before the data-only redraw after it)
+        smooth.fill(value)
+        smooth.press("Enter")
+        expect(page.locator("#loss-plot")).to_contain_text(f"Training loss ({title})")
+        if value not in drawn:  # the first time: the line once it has settled
+            page.wait_for_timeout(1500)
+            drawn[value] = page.evaluate(line_heights)
+        page.wait_for_function(f"wanted => {line_heights} === wanted", arg=drawn[value], timeout=EXPECT_TIMEOUT_MS)
+    assert drawn["0"] != drawn["0.95"]
     page.locator("#chart-curves").get_by_label("B loss", exact=True).uncheck()
     drawn_lines = "[...document.querySelectorAll('#loss-plot g.mark-line path')].filter(p => /L/.test(p.getAttribute('d') || '')).length"
     page.wait_for_function(f"{drawn_lines} === 1", timeout=EXPECT_TIMEOUT_MS)  # B's line gone, its legend kept
