@@ -270,6 +270,12 @@ class Session:
         self.chart = ChartOptions(x_axis, smoothing, bool(log_loss), frozenset(CURVES) - set(shown))
         return self.chart
 
+    def chart_csv(self) -> str:
+        """Every point of the live charts, with all their x values and the loss as drawn, as CSV."""
+        if self.view is None:
+            raise SessionError("Train the models first: the charts have no data yet.", "Charts")
+        return self.view.chart_csv(self.chart)
+
     def close(self) -> None:
         """The user left (the tab closed, or the session expired): stop a run and let go of the models, their
         checkpoints, the upload and the pictures now, rather than when Gradio drops the state an hour later."""
