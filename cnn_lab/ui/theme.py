@@ -35,8 +35,7 @@ RESTORE_JS = f"""() => {{
 def theme_switch() -> gr.Radio:
     """A visible light/dark switch; call ``remember_theme`` with it inside the Blocks."""
     return gr.Radio(
-        CHOICES, value="light", show_label=False, container=False, min_width=180, elem_id="theme-switch",
-        elem_classes="cnn-theme-switch",
+        CHOICES, value="light", show_label=False, container=False, min_width=180, elem_id="theme-switch"
     )  # fmt: skip
 
 
