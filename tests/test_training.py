@@ -580,3 +580,30 @@ def test_a_huge_model_is_timed_on_fewer_and_smaller_batches(mnist, monkeypatch):
     assert images * flops <= TIMING_FLOPS and images // batch >= crossval.MIN_TIMING_BATCHES and batch >= 2
     seconds_per_image(ModelSpec(train=TrainConfig(batch_size=64)), RunConfig(), mnist)
     assert timed[1] == (64, 512)  # a small model: its own batch size, 8 batches
+
+
+def test_adam_adamw_and_sgd_use_torchs_fused_kernel_and_step_as_its_default_does():
+    from cnn_lab.optim import fused
+
+    for name in ("adam", "adamw", "sgd"):
+        torch.manual_seed(0)
+        a, b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+        b.load_state_dict(a.state_dict())
+        train = TrainConfig(name, 0.01, 8, 1)
+        ours = make_optimizer(train, a.parameters())
+        assert ours.param_groups[0]["fused"] is True
+        reference = make_optimizer(train, b.parameters())  # then told to use the default kernel instead:
+        reference.param_groups[0]["fused"] = reference.defaults["fused"] = None
+        for _ in range(3):
+            x = torch.randn(5, 4)
+            for model, optimizer in ((a, ours), (b, reference)):
+                optimizer.zero_grad()
+                model(x).pow(2).sum().backward()
+                optimizer.step()
+        assert torch.allclose(a.weight, b.weight, atol=1e-6) and torch.allclose(a.bias, b.bias, atol=1e-6), name
+    assert (
+        not make_optimizer(TrainConfig("rmsprop", 0.01, 8, 1), [torch.zeros(1, requires_grad=True)])
+        .param_groups[0]
+        .get("fused")
+    )
+    assert fused([torch.zeros(1, dtype=torch.int64)]) is None and fused([]) is None
