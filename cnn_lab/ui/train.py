@@ -103,7 +103,8 @@ def live_page(session: Session) -> dict:
 
 def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
     """The page's view of the session's run; the results, table and checkpoints only once the run has ended."""
-    page = live_page(session) | curves(session, full_range)
+    page = live_page(session)
+    page["accuracy"] = gr.LinePlot(page["accuracy"], y_lim=accuracy_range(full_range, session))  # as curves() has it
     if finished:
         page |= {
             "results": session.sample_results(),
@@ -175,43 +176,13 @@ def chart_data(session: Session) -> str:
     return str(path)
 
 
-_Y_LIM = object()  # where news() keeps the accuracy chart's range last sent
-
-
-def same(a: object, b: object) -> bool:
-    """Whether an output's new value is the one already sent (tables by content)."""
-    if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
-        return isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame) and a.equals(b)
-    return a == b
-
-
-def news(page: dict, y_lim: list[float], sent: dict) -> dict:
-    """The outputs of `page` that differ from what this stream sent before (recorded in `sent`); the accuracy chart's
-    range only when it moved. Outputs left out of a returned dict keep what they show."""
-    new = {name: value for name, value in page.items() if name not in sent or not same(value, sent[name])}
-    sent.update(new)
-    if y_lim != sent.get(_Y_LIM):
-        sent[_Y_LIM] = y_lim
-        new["accuracy"] = gr.LinePlot(page["accuracy"], y_lim=y_lim)
-    return new
-
-
 def stream_run(session: Session, updates, full_range: bool):
-    """A page per update, carrying only what changed since the one before (nothing at all: no update), and the whole
-    page at the end (an API client's result is the last update). Every update costs the server CPU that a small
-    machine takes from training, most of it Gradio's: a chart given a new range (a component, not data) makes it
-    rebuild that chart's config, about 15 ms (py-spy); the accuracy range moves a few times a run (its floor goes up
-    by tens of %), so it is sent then, not with all 13 updates of the benchmark's run. The run's updates are iterated
-    from the first moment on: closing this stream (a closed tab) then always reaches the session's clean-up, which
-    stops the run and frees the session."""
-    sent: dict = {}
+    """A page per update, every output with its accuracy range (see README, Performance: sending the range only when
+    it moved, or leaving unchanged outputs out, broke the page: Gradio's JavaScript client applies a stream's diffs in
+    place to the object a chart holds). The run's updates are iterated from the first moment on: closing this stream
+    (a closed tab) then always reaches the session's clean-up, which stops the run and frees the session."""
     for _ in updates:
-        if session.finished is not None:
-            yield run_page(session, full_range, finished=True)
-        else:
-            changed = news(live_page(session), accuracy_range(full_range, session), sent)
-            if changed:
-                yield changed
+        yield run_page(session, full_range, finished=session.finished is not None)
 
 
 def train(*values):
