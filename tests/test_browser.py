@@ -225,6 +225,8 @@ def train_and_watch(page: Page, expected_steps: int, screenshot_name: str | None
         steps = [step for step, total in progress_counts(progress_text(page)).values() if total == expected_steps]
         if len(steps) == 2 and min(steps) >= expected_steps // 3:
             page.screenshot(path=str(SCREENSHOTS / f"{screenshot_name}.png"), full_page=True)
+            # the accuracy chart draws its curves while they climb (it once kept the run's first, empty data)
+            expect(page.locator("#accuracy-plot g.mark-line path").first).to_be_visible(timeout=2_000)
             break
         if status(page).inner_text().strip().startswith("Finished"):
             break

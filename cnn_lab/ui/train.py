@@ -89,28 +89,30 @@ RUN_OUTPUTS = (
 # ---------------------------------------------------------------- handlers
 
 
-def live_page(session: Session) -> dict:
-    """What a run shows while it trains, as plain values: status, progress, the charts' data, the logs, the coach."""
+def live_page(session: Session, finished: bool = False) -> dict:
+    """The page's view of the session's run as plain values (the charts as tables); the results, table and checkpoints
+    only once the run has ended."""
     view = session.view
-    return {
+    page = {
         "status": view.status_text(),
         "progress": view.progress_text(),
         **chart_frames(session),
         **{f"log {name}": view.log_text(name) for name in NAMES},
         "coach": coach_text(view),
     }
-
-
-def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
-    """The page's view of the session's run; the results, table and checkpoints only once the run has ended."""
-    page = live_page(session)
-    page["accuracy"] = gr.LinePlot(page["accuracy"], y_lim=accuracy_range(full_range, session))  # as curves() has it
     if finished:
         page |= {
             "results": session.sample_results(),
             "summary": session.summary(),
             "checkpoints": session.checkpoints(),
         }
+    return page
+
+
+def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
+    """The page at once (not streamed), the accuracy chart with its range."""
+    page = live_page(session, finished)
+    page["accuracy"] = gr.LinePlot(page["accuracy"], y_lim=accuracy_range(full_range, session))  # as curves() has it
     return page
 
 
@@ -176,23 +178,32 @@ def chart_data(session: Session) -> str:
     return str(path)
 
 
-def stream_run(session: Session, updates, full_range: bool):
-    """A page per update, every output with its accuracy range (see README, Performance: sending the range only when
-    it moved, or leaving unchanged outputs out, broke the page: Gradio's JavaScript client applies a stream's diffs in
-    place to the object a chart holds). The run's updates are iterated from the first moment on: closing this stream
-    (a closed tab) then always reaches the session's clean-up, which stops the run and frees the session."""
+def stream_run(session: Session, updates):
+    """A page per update, the charts as data only: the accuracy chart's range is set before the run (the full range,
+    so that every curve shows while it climbs) and after it (see wire_training). A chart given a range with its data
+    (a component) in a stream kept showing its first data on the page, and switching between the two within one
+    stream broke it: Gradio's JavaScript client applies a stream's diffs in place to the object a chart holds. A range
+    also makes Gradio rebuild the chart's config on the server, about 15 ms an update (py-spy). The run's updates are
+    iterated from the first moment on: closing this stream (a closed tab) then always reaches the session's clean-up,
+    which stops the run and frees the session."""
     for _ in updates:
-        yield run_page(session, full_range, finished=session.finished is not None)
+        yield live_page(session, finished=session.finished is not None)
+
+
+def widen_accuracy():
+    """The accuracy chart's full range, for a run's curves to show as they climb."""
+    return gr.LinePlot(y_lim=[0.0, 100.0])
 
 
 def train(*values):
-    """Train a fresh pair. Inputs: the setup's values in the page's order (see README), then whether the accuracy chart shows 0-100 %.
-    Streams status, progress, loss curve, accuracy curve, log A, log B, results HTML, summary table, learning-rate curves A and B,
-    saved epochs, and the coach's words on the curves."""
+    """Train a fresh pair. Inputs: the setup's values in the page's order (see README), then whether the accuracy chart shows 0-100 %
+    (the page applies it when the run ends: the stream sends every chart as a table). Streams status, progress, loss curve,
+    accuracy curve, log A, log B, results HTML, summary table, learning-rate curves A and B, saved epochs, and the coach's
+    words on the curves."""
     *setup, full_range, session = values
     with user_errors():
         updates = session.train(setup_from_list(setup))
-        yield from stream_run(session, updates, full_range)
+        yield from stream_run(session, updates)
 
 
 def train_setup(setup: str, full_range: bool, session: Session):
@@ -201,14 +212,14 @@ def train_setup(setup: str, full_range: bool, session: Session):
     with user_errors("setup · "):
         text = (setup or "").strip()
         experiment = ExperimentConfig.from_json(text) if text.startswith("{") else experiment_from_token(text)
-        yield from stream_run(session, session.train(experiment), full_range)
+        yield from stream_run(session, session.train(experiment))
 
 
 def continue_training(more_epochs, full_range: bool, session: Session):
     """Both trained models train `more_epochs` more epochs from where they are (streams like /train)."""
     with user_errors():
         updates = session.continue_training(number_from_text(more_epochs, "more epochs"))
-        yield from stream_run(session, updates, full_range)
+        yield from stream_run(session, updates)
 
 
 def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
@@ -789,21 +800,19 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
     outputs, full_range = list(run_outputs.values()), c["full range"]
     slots = training_slots(max_concurrent_trainings)
     training = slots | dict(show_progress_on=[c["status"]])
-    c["train"].click(
-        by_name(train, run_outputs), [*setup_inputs, full_range, session], outputs, api_name="train", **training
-    )
+    accuracy = c["accuracy"]
+
+    def around_a_run(trigger, handler, inputs: list, api_name: str) -> None:
+        """A streamed run with the accuracy chart at its full range while the curves climb, focused again after it
+        (also after a refusal or a stop); see stream_run."""
+        trigger(widen_accuracy, None, accuracy, api_name=False, queue=False).then(
+            by_name(handler, run_outputs), inputs, outputs, api_name=api_name, **training
+        ).then(rescale_accuracy, [full_range, session], accuracy, api_name=False)
+
+    around_a_run(c["train"].click, train, [*setup_inputs, full_range, session], "train")
     setup_text = gr.Textbox(visible=False)  # /train_setup's input: programs send a whole setup (JSON or share token)
-    setup_text.submit(
-        by_name(train_setup, run_outputs),
-        [setup_text, full_range, session],
-        outputs,
-        api_name="train_setup",
-        **training,
-    )
-    c["continue"].click(
-        by_name(continue_training, run_outputs), [c["more epochs"], full_range, session], outputs,
-        api_name="continue_training", **training,
-    )  # fmt: skip
+    around_a_run(setup_text.submit, train_setup, [setup_text, full_range, session], "train_setup")
+    around_a_run(c["continue"].click, continue_training, [c["more epochs"], full_range, session], "continue_training")
     rolled = {"rollback note": c["rollback note"]} | run_outputs
     c["rollback"].click(
         by_name(roll_back, rolled), [c["rollback model"], c["rollback epoch"], full_range, session],
