@@ -163,8 +163,11 @@ def test_a_continued_run_shows_its_own_time(client):
 
 def test_a_stop_does_not_wait_for_a_slow_test_pass(client, wait_until):
     """A model whose pass over the test set takes seconds is not scored again after a stop; the log says so."""
-    wide = layers_to_json(tuple(Conv(96) for _ in range(4)))
-    a = ("16,32,64,64", "sgd", 0.01, 16, 3, False)
+    wide = layers_to_json(tuple(Conv(192) for _ in range(4)))
+    # wide enough that a test pass takes seconds on a fast day too (at 96 channels it took under STOP_SCORING_S and was
+    # scored), at a rate this linear stack learns at (at 0.01 its loss became NaN at step 24, on a fast day before the
+    # stop, and the run ended as failed instead of stopped)
+    a = ("16,32,64,64", "sgd", 0.001, 16, 3, False)
     values = [
         *column(*a, preset="builder", layers=wide),
         *column(*a, preset="builder", layers=wide),
