@@ -125,7 +125,7 @@ test_accuracy.__test__ = False  # a helper, not a test
 def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     updates = list(client.submit(*settings(), api_name="/train"))
-    assert len(updates) >= 8
+    assert len(updates) >= 5  # one every 0.5 s of a run of 2-4 s, its start and its end (7 on a fast day)
     loss_points = [len(u[LOSS]["data"]) for u in updates if u[LOSS]]
     assert loss_points == sorted(loss_points) and loss_points[-1] > loss_points[0] + 20  # curves grow
     progress = [u[PROGRESS] for u in updates]
