@@ -57,7 +57,8 @@ class PageClient:
         }
 
     def stream(self, api_name: str, inputs: list) -> list[list]:
-        """Every update's outputs, as the page holds them after it; raises on the app's error."""
+        """A list of the outputs after each update (diffs are applied in place, as the page applies them, so an
+        output changed later is shared and shows its last value); raises on the app's error."""
         fn_index, is_state = self.endpoints[api_name]
         values = iter(inputs)
         data = [None if state else next(values) for state in is_state]
