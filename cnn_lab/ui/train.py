@@ -111,9 +111,7 @@ def live_page(session: Session, finished: bool = False) -> dict:
 
 def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
     """The page at once (not streamed), the accuracy chart with its range."""
-    page = live_page(session, finished)
-    page["accuracy"] = gr.LinePlot(page["accuracy"], y_lim=accuracy_range(full_range, session))  # as curves() has it
-    return page
+    return with_accuracy_range(live_page(session, finished), session, full_range)
 
 
 CHARTS = ("loss", "accuracy", "rate A", "rate B")
@@ -133,8 +131,12 @@ def chart_frames(session: Session) -> dict:
 def curves(session: Session, full_range: bool) -> dict:
     """A run's update of the charts: data only (the accuracy chart with its range). The charts keep the titles that
     draw_curves gave them, and /train's clients get the loss and the rates as plain tables."""
-    frames = chart_frames(session)
-    return frames | {"accuracy": gr.LinePlot(frames["accuracy"], y_lim=accuracy_range(full_range, session))}
+    return with_accuracy_range(chart_frames(session), session, full_range)
+
+
+def with_accuracy_range(page: dict, session: Session, full_range: bool) -> dict:
+    """``page`` with its accuracy table drawn at the chart's range (a component, not data: never within a stream)."""
+    return page | {"accuracy": gr.LinePlot(page["accuracy"], y_lim=accuracy_range(full_range, session))}
 
 
 def titled_curves(session: Session, full_range: bool) -> dict:
