@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 from dataclasses import dataclass
 
 import psutil
@@ -167,3 +168,23 @@ def test_the_pool_keeps_one_worker_warm_and_lets_the_rest_go(wait_until):
         wait_until(lambda: not psutil.pid_exists(gone), 10, "its process to end")  # its memory back to the system
     finally:
         workers.close()
+
+
+@dataclass
+class Imported:
+    """Says which of ``modules`` the worker had imported before its job began."""
+
+    modules: tuple[str, ...]
+
+    def events(self, stop):
+        yield from ()  # nothing to say before its result
+        return {name: name in sys.modules for name in self.modules}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers come from a fork server on Linux only")
+def test_workers_come_with_the_engine_and_torch_dynamo_imported_but_not_torchvision_or_gradio(pool):
+    # torch.optim imports torch._dynamo the first time an optimizer is made: a worker that imported it on its own
+    # would hold ~190 MB the fork server's other workers share
+    modules = ("cnn_lab.training", "torch._dynamo", "torchvision", "gradio")
+    _, result = run_all(pool.start(Imported(modules)).events())
+    assert result == {"cnn_lab.training": True, "torch._dynamo": True, "torchvision": False, "gradio": False}
