@@ -54,7 +54,7 @@ CSS = (
 
 
 QUEUE_POLL_S = 0.05  # Gradio's own value on Windows
-PROGRESS_POLL_S = 0.1
+PROGRESS_POLL_S = 1.0  # only gr.Progress reads it, and no event here uses one
 
 
 PUBLIC_SESSION_IDLE_S = 2 * 3600  # a public server forgets a session this long after its last event
@@ -102,13 +102,15 @@ def forget_idle_sessions(demo: gr.Blocks, idle_s: float, every_s: float = SWEEP_
 
 
 def quiet_queue(demo: gr.Blocks) -> bool:
-    """Poll Gradio's queue at its Windows rates, after ``demo.queue()``.
+    """Poll Gradio's queue less often, after ``demo.queue()``.
 
     On Linux the queue looks for work every 1 ms and for progress every 10 ms,
     busy or idle: 4-5 % of a core with nobody on the page (measured), taken
-    from training on a 2-core Space. At these rates an idle server uses under
-    1 %; a queued event (a run, a button) starts at most 50 ms later, and the
-    sketchpad skips the queue. Returns False (and changes nothing) where
+    from training on a 2-core Space. Here it looks for work every 50 ms
+    (Windows' rate) and for progress once a second (only gr.Progress reads it,
+    and no event of this page uses one): an idle server uses 0.6 % of a core
+    (0.7 % at Windows' 100 ms for progress); a queued event (a run, a button)
+    starts at most 50 ms later, and the sketchpad skips the queue. Returns False (and changes nothing) where
     this Gradio's queue has no such settings.
     """
     queue = getattr(demo, "_queue", None)
