@@ -1,6 +1,10 @@
-import torch
+from collections import OrderedDict
 
-from cnn_lab.config import BatchNorm, Conv, Dropout, Flatten, Linear, ModelConfig, Pool, default_model
+import pytest
+import torch
+from torch.overrides import TorchFunctionMode
+
+from cnn_lab.config import Activation, BatchNorm, Conv, Dropout, Flatten, Linear, ModelConfig, Pool, default_model
 from cnn_lab.models import build_model, summarize
 
 
@@ -29,3 +33,69 @@ def test_summary_shapes_equal_a_forward_pass():
     for row, (_, module) in zip(summarize(config, model).layers, model.named_children()):
         x = module(x)
         assert row.output_shape == tuple(x.shape[1:])
+
+
+def _as_listed(model: torch.nn.Sequential) -> torch.nn.Sequential:
+    """The same modules in a plain nn.Sequential: every layer runs in its listed order."""
+    return torch.nn.Sequential(OrderedDict(model.named_children()))
+
+
+class _CallOrder(TorchFunctionMode):
+    """Records which of ReLU and max-pool run, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in ("relu", "max_pool2d", "_max_pool2d", "max_pool2d_with_indices"):
+            self.calls.append("pool" if "pool" in name else "relu")
+        return func(*args, **(kwargs or {}))
+
+
+OVERLAPPING = ModelConfig((Conv(8), Activation("relu"), Pool("max", 3, 2), Conv(8), Activation("relu"), Pool()))
+
+
+RELU_POOL = ["relu", "relu", "pool", "relu", "relu", "pool"]  # the default model's order as listed
+POOL_RELU = ["relu", "pool", "relu", "relu", "pool", "relu"]  # and as it trains
+
+
+@pytest.mark.parametrize(
+    "config, listed, trains",
+    [
+        (default_model(), RELU_POOL, POOL_RELU),
+        (OVERLAPPING, ["relu", "pool", "relu", "pool"], ["pool", "relu", "pool", "relu"]),
+    ],
+    ids=["default", "overlapping-pools"],
+)
+@pytest.mark.parametrize("precision", [torch.float32, torch.bfloat16])
+def test_training_runs_relu_then_max_pool_as_pool_then_relu_with_the_same_numbers_and_gradients(
+    config, listed, trains, precision
+):
+    model = build_model(config).train()
+    x = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    results = []
+    for runs in (model, _as_listed(model)):
+        runs.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == torch.bfloat16), _CallOrder() as order:
+            out = runs(x)
+        out.float().square().sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters()], order.calls))
+    (out, grads, calls), (listed_out, listed_grads, listed_calls) = results
+    assert torch.equal(out, listed_out) and all(torch.equal(a, b) for a, b in zip(grads, listed_grads))
+    assert listed_calls == listed and calls == trains
+
+
+def test_a_watched_relu_and_eval_mode_keep_the_listed_order():
+    model = build_model(default_model())
+    seen = []
+    hook = model.relu2.register_forward_hook(lambda _m, _i, out: seen.append(tuple(out.shape[1:])))
+    with _CallOrder() as order:
+        model.train()(torch.zeros(2, 1, 28, 28))
+    assert seen == [(32, 28, 28)]  # the feature map before pooling, as the layer list says
+    assert order.calls == ["relu", "relu", "pool", "relu", "pool", "relu"]  # relu4, unwatched, still trains after
+    hook.remove()
+    with _CallOrder() as order:
+        model.eval()(torch.zeros(2, 1, 28, 28))
+    assert order.calls == RELU_POOL
