@@ -107,11 +107,12 @@ def quiet_queue(demo: gr.Blocks) -> bool:
     On Linux the queue looks for work every 1 ms and for progress every 10 ms,
     busy or idle: 4-5 % of a core with nobody on the page (measured), taken
     from training on a 2-core Space. Here it looks for work every 50 ms
-    (Windows' rate) and for progress once a second (only gr.Progress reads it,
-    and no event of this page uses one): an idle server uses 0.6 % of a core
-    (0.7 % at Windows' 100 ms for progress); a queued event (a run, a button)
-    starts at most 50 ms later, and the sketchpad skips the queue. Returns False (and changes nothing) where
-    this Gradio's queue has no such settings.
+    (Windows' rate) and for progress once a second (only gr.Progress reads
+    it, and no event of this page uses one): an idle server uses 0.6 % of a
+    core (0.7 % at Windows' 100 ms for progress); a queued event (a run, a
+    button) starts at most 50 ms later, and the sketchpad skips the queue.
+    Returns False (and changes nothing) where this Gradio's queue has no
+    such settings.
     """
     queue = getattr(demo, "_queue", None)
     if not all(hasattr(queue, name) for name in ("sleep_when_free", "progress_update_sleep_when_free")):
