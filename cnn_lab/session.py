@@ -255,6 +255,8 @@ class Session:
         self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds
         self.leaderboard_entries: list[Entry] = []  # the class's models, from imported records
         self._scores: dict[int | None, PairScores] = {}  # the pair on the test set (now: None; or a saved epoch)
+        self.pair_version = 0  # goes up whenever the pair's weights change: what the page showed before is stale
+        self._pair_how = ""  # how the pair got its weights after its run (a roll-back, an import), for pair_caption
         self.last_sketch: np.ndarray | None = None  # the latest drawing or image read, as the models see it
         self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
         self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
@@ -453,7 +455,8 @@ class Session:
         if self.running:
             raise SessionError("A run is already in progress: press Stop first.", "Busy")
         self.stop_event = threading.Event()
-        self.running, self._scores = True, {}
+        self.running = True
+        self._pair_changed("")
 
     def _relay(
         self,
@@ -563,7 +566,7 @@ class Session:
             raise ConfigError(f"model must be one of {', '.join(NAMES)}, got {quoted(name)}", "model")
         contender = self.contenders[name]
         contender.restore(epoch)
-        self._scores = {}
+        self._pair_changed(f"model {name} rolled back to epoch {contender.epochs_done}")
         self.finished.results[name] = replace(
             self.finished.results[name],
             status=f"rolled back to epoch {contender.epochs_done}",
@@ -574,6 +577,25 @@ class Session:
         self.view.truncate(name, contender.images_seen)  # Continue draws on from there
         accuracy = f"{contender.test_accuracy:.2%}" if contender.test_accuracy is not None else "not evaluated"
         return f"Model {name} is back at the end of epoch {contender.epochs_done} (test accuracy {accuracy}); Continue trains on from there."
+
+    def _pair_changed(self, how: str) -> None:
+        """New weights: scores computed before describe other models."""
+        self._scores, self.pair_version, self._pair_how = {}, self.pair_version + 1, how
+
+    def pair_caption(self) -> str:
+        """Which models the page's results describe: "Run #7 (A 98.12 %, B 96.40 %)", with a roll-back or import."""
+        if self.running:
+            return "A run is training now"
+        if self.finished is None:
+            return "No trained models yet"
+        run = f"Run #{self.recorded}" if self.recorded is not None else f"Run {self.pair_version}"
+        scores = ", ".join(
+            f"{name} {result.test_accuracy:.2%}"
+            for name, result in self.finished.results.items()
+            if result.test_accuracy is not None
+        )
+        how = f", {self._pair_how}" if self._pair_how else ""
+        return f"{run}{how}" + (f" ({scores})" if scores else "")
 
     def pair_at(self, epoch: int | None = None) -> dict[str, Contender]:
         """The trained pair as it is (``epoch`` None) or as it was at the end of a saved epoch: copies, so looking
@@ -693,7 +715,7 @@ class Session:
         )
         data = self.data or data
         contender.test_accuracy = score_on_test_set({name: contender}, data).accuracy(name)
-        self._scores = {}
+        self._pair_changed(f"model {name} imported from {filename or 'a file'}")
         if not self.contenders or self.finished is None:  # no pair yet: the other slot starts untrained
             other = next(n for n in NAMES if n != name)
             self.contenders[other] = Contender.create(other, imported.spec)

@@ -104,6 +104,8 @@ class ModelTrace:
     seconds_before: float = 0.0
     loss_sum: float = 0.0  # of the steps since the last point drawn: a point is their mean, nothing skipped
     loss_count: int = 0
+    hits_sum: float = 0.0  # the batches' accuracies since the last point: the train curve's point is their mean
+    hits_count: int = 0
     at: Point = Point(0, math.nan, "")  # where the model is now, on every axis
 
 
@@ -170,7 +172,7 @@ class RunView:
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
                 trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
-                trace.loss_sum, trace.loss_count = 0.0, 0
+                trace.loss_sum, trace.loss_count, trace.hits_sum, trace.hits_count = 0.0, 0, 0.0, 0
                 self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
         elif isinstance(event, StepEvent):
             self._add_step(event)
@@ -249,13 +251,18 @@ class RunView:
         trace.at = Point(event.images_seen, math.nan, "", trace.steps_before + event.step, epochs, seconds)
         if math.isfinite(event.loss):
             trace.loss_sum, trace.loss_count = trace.loss_sum + event.loss, trace.loss_count + 1
+        if math.isfinite(event.batch_accuracy):
+            trace.hits_sum, trace.hits_count = trace.hits_sum + event.batch_accuracy, trace.hits_count + 1
         every = max(1, event.total_steps // MAX_POINTS)
         if event.step % every == 0 or event.step == event.total_steps:
             mean = trace.loss_sum / trace.loss_count if trace.loss_count else event.loss
-            trace.loss_sum, trace.loss_count = 0.0, 0
+            # the train curve: the batches since the point before, like the loss (the epoch's running average
+            # lags far behind a model that is still learning, and sat tens of points under the test curve)
+            hits = trace.hits_sum / trace.hits_count if trace.hits_count else event.accuracy
+            trace.loss_sum, trace.loss_count, trace.hits_sum, trace.hits_count = 0.0, 0, 0.0, 0
             self.loss_rows.append(self._point(event.model, mean, event.model))
             self.learning_rate_rows.append(self._point(event.model, event.learning_rate, event.model))
-            self.accuracy_rows.append(self._point(event.model, event.accuracy * 100, f"{event.model} train"))
+            self.accuracy_rows.append(self._point(event.model, hits * 100, f"{event.model} train"))
         log_every = max(1, event.total_steps // 20)
         if event.step % log_every == 0:
             self._log(
@@ -290,7 +297,7 @@ class RunView:
 
     def accuracy_frame(self, options: ChartOptions = ChartOptions()) -> pd.DataFrame:
         """Every accuracy curve not hidden, plus a vertical line across the visible range where a model stopped early."""
-        floor = self.accuracy_floor()
+        floor = self.accuracy_floor(options.hidden)
         stops = [
             self._stop_point(name, stop.images_seen)._replace(value=y, series=f"{name} {STOP_SERIES}")
             for name, stop in self.early_stops.items()
@@ -343,14 +350,15 @@ class RunView:
             rate=trace.step / elapsed if last and elapsed > 0 else None,
         )
 
-    def accuracy_floor(self) -> float:
-        """Lower edge of the focused accuracy chart: 90% once every model gets there, else the decade below the laggard."""
-        best: dict[str, float] = {}
-        for _, accuracy, series, *_ in self.accuracy_rows:
-            if accuracy == accuracy and not series.endswith(STOP_SERIES):  # not NaN, not a marker
-                model = series.split()[0]
-                best[model] = max(best.get(model, 0.0), accuracy)
-        lowest = min(best.values(), default=100.0)
+    def accuracy_floor(self, hidden: frozenset[str] = frozenset()) -> float:
+        """Lower edge of the fitted accuracy chart: every point of every curve shown stays in view (hide the train
+        curves to zoom on the test points), 90% when they are all up there."""
+        drawn = [
+            p.value
+            for p in self.accuracy_rows
+            if p.value == p.value and p.series not in hidden and not p.series.endswith(STOP_SERIES)
+        ]
+        lowest = min(drawn, default=100.0)
         return ACCURACY_FOCUS if lowest >= ACCURACY_FOCUS else math.floor(lowest / 10) * 10.0
 
     def log_text(self, name: str) -> str:

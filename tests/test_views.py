@@ -1,6 +1,7 @@
 import csv
 import io
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -41,14 +42,26 @@ def test_every_series_is_declared_before_its_first_point():
     assert len(view.loss_frame()) == 3 and view.loss_frame()["x"].dtype == "float64"
 
 
-def test_accuracy_chart_focuses_on_90_to_100_once_both_models_get_there():
+def test_accuracy_axis_fits_every_point_of_the_curves_shown():
     view = RunView(["A", "B"])
     assert view.accuracy_floor() == 90
     view.add(EvalEvent("A", 1, 10, 0.3, 0.95, (0.9,) * 10, 1.0))
     view.add(EvalEvent("B", 1, 10, 0.9, 0.768, (0.7,) * 10, 1.0))
-    assert view.accuracy_floor() == 70  # B is still at 76.8%: keep it in view
+    assert view.accuracy_floor() == 70  # B is at 76.8%: keep it in view
     view.add(EvalEvent("B", 2, 20, 0.2, 0.93, (0.9,) * 10, 2.0))
-    assert view.accuracy_floor() == 90
+    assert view.accuracy_floor() == 70  # B's first point is still drawn: it stays in view
+    view.add(step("A", 1, accuracy=0.05))  # a train point far below (chance level early on) stays in view too
+    assert view.accuracy_floor() == 0
+    assert view.accuracy_floor(frozenset({"A train", "B train", "B test"})) == 90  # zoomed on A's test points
+
+
+def test_train_curve_is_the_mean_of_the_batches_since_the_point_before_not_the_epochs_running_average():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 40, {"A": 4}))
+    for n, batch in enumerate((0.25, 0.5, 0.75, 1.0), start=1):  # the epoch's running average would end at 62.5 %
+        view.add(replace(step("A", n, total=4, accuracy=0.1), batch_accuracy=batch))
+    drawn = view.accuracy_frame().dropna()
+    assert drawn[drawn["curve"] == "A train"]["accuracy"].tolist() == [25.0, 50.0, 75.0, 100.0]
 
 
 def test_log_lists_the_newest_line_first():

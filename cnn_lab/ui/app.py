@@ -17,11 +17,12 @@ from .inspect import explorable_networks, inspect_tab
 from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
 from .theme import remember_theme, theme_switch
-from .train import restore_from_link, train_tab, training_slots
+from .train import CHART_CSS, restore_from_link, train_tab, training_slots
 from .wiring import by_name
 
 CSS = (
     RESULTS_CSS
+    + CHART_CSS
     + drag_drop.CSS
     + """
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
@@ -149,7 +150,7 @@ def build_app(
                     session, device, max_concurrent_trainings, workspace.limits.describe() if public else ""
                 )
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect") as inspect_page:
-                network_inputs, networks = inspect_tab(tab.layer_boxes, tab.readers, session)
+                network_inputs, networks, hide_stale_on = inspect_tab(tab.layer_boxes, tab.readers, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
                 show_runs, runs_inputs, runs_outputs = runs_tab(
                     [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
@@ -167,6 +168,7 @@ def build_app(
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
         inspect_page.select(explorable_networks, network_inputs, networks, api_name=False)
+        hide_stale_on(inspect_page.select)
         learn_page.select(start_here, session, walkthrough, api_name=False)
         demo.load(start_here, session, walkthrough, api_name=False)
 

@@ -6,6 +6,7 @@ first two back to any epoch saved for both models."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import gradio as gr
 import numpy as np
@@ -38,6 +39,39 @@ from .fields import RawNumber
 from .wiring import by_name, escaped, refusal, user_errors
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
+# What each section says before it shows anything, and again once a new run (a roll-back, an import) made what it
+# showed describe other models: its results are then hidden, never left beside the new pair's numbers.
+PROMPTS = {
+    "test": "press **Score both models on the test set**.",
+    "explain": "draw a digit (or test an image of your own) on the Train & compare tab, or choose a test image, "
+    "then press **Explain**.",
+    "gradient": "press **Show how gradients flowed** to see each layer's gradient norm and dead ReLUs, sampled "
+    "while they trained.",
+    "cost": "press **Measure both trained models** for parameters, FLOPs, memory and time per layer.",
+}
+SECTION_NOTES = {"test": "summary", "explain": "explain summary", "gradient": "gradient words", "cost": "cost note"}
+
+
+def prompt(section: str, session: Session) -> str:
+    return f"**{session.pair_caption()}**: {PROMPTS[section]}"
+
+
+def shown_now(section: str, session: Session) -> dict:
+    """What every section's handler adds: its results made visible, and which pair they are of."""
+    return {f"{section} results": gr.Column(visible=True), "version": session.pair_version}
+
+
+def forget_stale(version: int, session: Session) -> dict:
+    """The tab opened: results of an earlier pair are hidden, each section saying which models it would show now."""
+    if version == session.pair_version:
+        return {name: gr.skip() for name in ("version", "replay", *SECTION_NOTES.values())} | {
+            f"{section} results": gr.skip() for section in SECTION_NOTES
+        }
+    return (
+        {"version": session.pair_version, "replay": Slider(value=0, maximum=1, interactive=False)}
+        | {note: prompt(section, session) for section, note in SECTION_NOTES.items()}
+        | {f"{section} results": gr.Column(visible=False) for section in SECTION_NOTES}
+    )
 
 
 def matrix_columns(classes: int) -> list[str] | None:
@@ -114,9 +148,10 @@ def score_test_set(value: float | None, session: Session) -> tuple:
     a, b = (scores.confusion(name) for name in NAMES)
     pairs = "\n".join(f"- {line}" for line in scores.confused_pairs()) or "- no mistakes at all"
     epoch = replay_epoch(value)
-    when = f"At the end of epoch {epoch}, on" if epoch else "On"
+    when = f"at the end of epoch {epoch}, on" if epoch else "on"
     summary = (
-        f"{when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, B {scores.accuracy('B'):.2%}. "
+        f"**{session.pair_caption()}**, {when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, "
+        f"B {scores.accuracy('B'):.2%}. "
         f"Most confused:\n{pairs}\n\nClick a cell of a matrix to see its test images."
     )
     calibrations = {name: scores.calibration(name) for name in NAMES}
@@ -144,7 +179,7 @@ def score_test_set(value: float | None, session: Session) -> tuple:
         "than it claims, one below it is overconfident.",
         "replay": Slider(maximum=max(epochs, default=0), interactive=bool(epochs)),
         "cell": gr.Gallery(None, label="A cell's test images"),  # a cell opened before showed other weights
-    }
+    } | shown_now("test", session)
 
 
 def open_cell(model: str, value: float | None, session: Session, event: gr.SelectData):
@@ -194,7 +229,8 @@ def inspect_test_set(session: Session) -> dict:
         return session.test_set_scores().as_data()
 
 
-def test_set_section(replay: gr.Slider, session: gr.State) -> None:
+def test_set_section(replay: gr.Slider, version: gr.State, session: gr.State) -> dict:
+    """Returns the section's note and results, for the tab to hide when they are stale."""
     gr.Markdown("### Both models on the test set")
     score = gr.Button("Score both models on the test set", variant="primary", elem_id="inspect-score")
     summary = gr.Markdown("Train the models, then score them here.", elem_id="inspect-summary")
@@ -209,24 +245,28 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
         )
         for key, title in titles.items()
     }
-    with gr.Row():
-        matrices["A"].render()
-        matrices["B"].render()
-    with gr.Row():
-        matrices["diff"].render()
-        per_class = gr.Dataframe(label="Per-class accuracy", interactive=False, elem_id="per-class")
+    with gr.Column(visible=False, elem_id="test-results") as results:
+        with gr.Row():
+            matrices["A"].render()
+            matrices["B"].render()
+        with gr.Row():
+            matrices["diff"].render()
+            per_class = gr.Dataframe(label="Per-class accuracy", interactive=False, elem_id="per-class")
+        chart = gr.Plot(label="Per-class accuracy of both models", elem_id="per-class-chart")
+        cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
+        kinds = Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
+        disagreement_gallery = gr.Gallery(
+            label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery"
+        )
+        with gr.Row(equal_height=True):
+            reliability = gr.Plot(label="Are they as sure as they are right?", elem_id="reliability")
+            calibration_note = gr.Markdown(elem_id="calibration-note")
     matrices = list(matrices.values())
-    chart = gr.Plot(label="Per-class accuracy of both models", elem_id="per-class-chart")
-    cell_gallery = gr.Gallery(label="A cell's test images", columns=6, height="auto", elem_id="cell-gallery")
-    kinds = Radio(label="Where they disagree", choices=[], elem_id="disagreement-kind")
-    disagreement_gallery = gr.Gallery(label="Disagreements", columns=6, height="auto", elem_id="disagreement-gallery")
-    with gr.Row(equal_height=True):
-        reliability = gr.Plot(label="Are they as sure as they are right?", elem_id="reliability")
-        calibration_note = gr.Markdown(elem_id="calibration-note")
     shown = {
         "summary": summary, "matrix A": matrices[0], "matrix B": matrices[1], "matrix diff": matrices[2],
         "per class": per_class, "chart": chart, "kinds": kinds, "disagreements": disagreement_gallery,
         "reliability": reliability, "calibration": calibration_note, "replay": replay, "cell": cell_gallery,
+        "test results": results, "version": version,
     }  # fmt: skip
     score.click(by_name(score_test_set, shown), [replay, session], list(shown.values()), api_name=False)
     replay.release(by_name(score_test_set, shown), [replay, session], list(shown.values()), api_name=False)
@@ -235,6 +275,7 @@ def test_set_section(replay: gr.Slider, session: gr.State) -> None:
     kinds.input(show_disagreement, [kinds, replay, session], disagreement_gallery, api_name=False)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /inspect_test_set's call and answer
     hidden_trigger.click(inspect_test_set, session, data, api_name="inspect_test_set")
+    return {"summary": summary, "test results": results}
 
 
 def image_to_explain(source: str, number: float | None, session: Session) -> np.ndarray:
@@ -271,7 +312,7 @@ def explain_image(source: str, number: float | None, method: str, value: float |
     with user_errors():
         found = session.explain(image, method, replay_epoch(value))
     updates = {
-        "summary": reading_summary(found, method, session.data.info.class_names),
+        "summary": f"**{session.pair_caption()}**: " + reading_summary(found, method, session.data.info.class_names),
         "input": enlarge(displayable(image), INPUT_SCALE),
         "strength": per_layer_chart(
             {name: e.activation_strength for name, e in found.items()},
@@ -283,7 +324,7 @@ def explain_image(source: str, number: float | None, method: str, value: float |
     for name, e in found.items():
         updates[f"overlay {name}"] = attribution_overlay(image, e.attribution, INPUT_SCALE)
         updates[f"maps {name}"] = feature_maps_figure(f"Model {name}", e.feature_maps, e.filters)
-    return updates
+    return updates | shown_now("explain", session)
 
 
 def redraw_explanation(source: str, number: float | None, method: str, value: float | None, session: Session) -> dict:
@@ -315,7 +356,7 @@ def explain_sketch(drawing: str, method: str, session: Session) -> dict:
     }
 
 
-def explanation_section(replay: gr.Slider, session: gr.State) -> None:
+def explanation_section(replay: gr.Slider, version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### Why does each model read it so?")
     with gr.Row(equal_height=True):
         source = Radio(list(SOURCES), value=SOURCES[0], label="Explain", elem_id="explain-source")
@@ -323,27 +364,27 @@ def explanation_section(replay: gr.Slider, session: gr.State) -> None:
         method = Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
         go = gr.Button("Explain", variant="primary", elem_id="explain")
     shown = {
-        "summary": gr.Markdown(
-            "Draw a digit (or test an image of your own) on the Train & compare tab, or choose a test image, then press Explain.",
-            elem_id="explain-summary",
-        )
+        "summary": gr.Markdown(f"Train the models, then {PROMPTS['explain']}", elem_id="explain-summary"),
+        "version": version,
     }
-    with gr.Row():
-        shown["input"] = gr.Image(label="What both models see", elem_id="explain-input", height=200)
-        for name in NAMES:
-            shown[f"overlay {name}"] = gr.Image(
-                label=f"Model {name}: where it looked", elem_id=f"explain-{name}", height=200
-            )
-    with gr.Row():
-        for name in NAMES:
-            shown[f"maps {name}"] = gr.Plot(show_label=False, elem_id=f"feature-maps-{name}")
-    shown["strength"] = gr.Plot(label="Activation strength per layer", elem_id="activation-chart")
+    with gr.Column(visible=False, elem_id="explain-results") as shown["explain results"]:
+        with gr.Row():
+            shown["input"] = gr.Image(label="What both models see", elem_id="explain-input", height=200)
+            for name in NAMES:
+                shown[f"overlay {name}"] = gr.Image(
+                    label=f"Model {name}: where it looked", elem_id=f"explain-{name}", height=200
+                )
+        with gr.Row():
+            for name in NAMES:
+                shown[f"maps {name}"] = gr.Plot(show_label=False, elem_id=f"feature-maps-{name}")
+        shown["strength"] = gr.Plot(label="Activation strength per layer", elem_id="activation-chart")
     inputs = [source, number, method, replay, session]
     go.click(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
     method.input(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
     replay.release(by_name(redraw_explanation, shown), inputs, list(shown.values()), api_name=False)
     drawing, chosen, data = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.JSON(visible=False)
     gr.Button(visible=False).click(explain_sketch, [drawing, chosen, session], data, api_name="explain_sketch")
+    return {"explain summary": shown["summary"], "explain results": shown["explain results"]}
 
 
 def show_gradient_flow(session: Session) -> dict:
@@ -355,22 +396,23 @@ def show_gradient_flow(session: Session) -> dict:
         "- Both look healthy: no layer's gradient vanishes or explodes, and no ReLU layer is mostly dead."
     )
     return {
-        "words": f"Recorded on every {GRADIENT_EVERY}th training step ({samples}):\n{verdict}",
+        "words": f"**{session.pair_caption()}**: recorded on every {GRADIENT_EVERY}th training step ({samples}):\n"
+        f"{verdict}",
         "chart": gradient_flow_figure(gradients),
-    }
+    } | shown_now("gradient", session)
 
 
-def gradient_section(session: gr.State) -> None:
+def gradient_section(version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### Gradient flow")
     go = gr.Button("Show how gradients flowed while they trained", elem_id="gradient-show")
     shown = {
-        "words": gr.Markdown(
-            "Each layer's gradient norm and each ReLU layer's dead units, sampled during training.",
-            elem_id="gradient-words",
-        ),
-        "chart": gr.Plot(show_label=False, elem_id="gradient-chart"),
+        "words": gr.Markdown(f"Train the models, then {PROMPTS['gradient']}", elem_id="gradient-words"),
+        "version": version,
     }
+    with gr.Column(visible=False, elem_id="gradient-results") as shown["gradient results"]:
+        shown["chart"] = gr.Plot(show_label=False, elem_id="gradient-chart")
     go.click(by_name(show_gradient_flow, shown), session, list(shown.values()), api_name=False)
+    return {"gradient words": shown["words"], "gradient results": shown["gradient results"]}
 
 
 def cost_summary_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
@@ -425,8 +467,8 @@ def measure_layer_costs(session: Session) -> dict:
         name: {layer.name: layer.forward_ms + layer.backward_ms for layer in c.layers} for name, c in costs.items()
     }
     slowest = {name: max(layers, key=layers.get) for name, layers in times.items()}
-    return {
-        "note": f"Measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
+    return shown_now("cost", session) | {
+        "note": f"**{session.pair_caption()}**: measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
         f"{PROFILE_BATCH}; the slowest layer is {', '.join(f'{lay} in model {n}' for n, lay in slowest.items())}. "
         "Time is not FLOPs: pooling and activations move memory without arithmetic.",
         "summary": cost_summary_frame(costs),
@@ -437,19 +479,19 @@ def measure_layer_costs(session: Session) -> dict:
     }
 
 
-def cost_section(session: gr.State) -> None:
+def cost_section(version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### What each layer costs")
     go = gr.Button("Measure both trained models", elem_id="measure-costs")
-    shown = {
-        "note": gr.Markdown("Parameters, FLOPs, memory and measured time per layer, after a run.", elem_id="cost-note")
-    }
-    with gr.Row():
-        shown["summary"] = gr.Dataframe(label="Both models", interactive=False, elem_id="cost-summary", scale=2)
-        shown["layers"] = gr.Dataframe(
-            label="Per layer", interactive=False, elem_id="cost-layers", scale=3, max_height=420
-        )
-    shown["chart"] = gr.Plot(label="Time per layer", elem_id="cost-chart")
+    shown = {"note": gr.Markdown(f"Train the models, then {PROMPTS['cost']}", elem_id="cost-note"), "version": version}
+    with gr.Column(visible=False, elem_id="cost-results") as shown["cost results"]:
+        with gr.Row():
+            shown["summary"] = gr.Dataframe(label="Both models", interactive=False, elem_id="cost-summary", scale=2)
+            shown["layers"] = gr.Dataframe(
+                label="Per layer", interactive=False, elem_id="cost-layers", scale=3, max_height=420
+            )
+        shown["chart"] = gr.Plot(label="Time per layer", elem_id="cost-chart")
     go.click(by_name(measure_layer_costs, shown), session, list(shown.values()), api_name=False)
+    return {"cost note": shown["note"], "cost results": shown["cost results"]}
 
 
 def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple[str, str]:
@@ -504,18 +546,20 @@ def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
     return f"Model {model}, {layer}: its {len(maps)} feature maps for your drawing.", feature_map_grid(maps)
 
 
-def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list]:
+def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list, Callable]:
     """Lay out the tab; returns the explorable networks' inputs and outputs, for the app to redraw them when the
-    tab opens (after a run they show the trained pair)."""
+    tab opens (after a run they show the trained pair), and the wiring that hides stale results then."""
     replay = Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
         label="Replay: both models at the end of epoch (0: as they are now)",
         info="Scoring the test set lists the epochs saved for both models; moving this redraws what is shown below.",
     )  # fmt: skip
-    test_set_section(replay, session)
-    explanation_section(replay, session)
-    gradient_section(session)
-    cost_section(session)
+    version = gr.State(0)  # the session's pair_version the shown results are of
+    stale = {"version": version, "replay": replay}
+    stale |= test_set_section(replay, version, session)
+    stale |= explanation_section(replay, version, session)
+    stale |= gradient_section(version, session)
+    stale |= cost_section(version, session)
     gr.Markdown("### The two networks")
     gr.Markdown(
         "**The two networks, layer by layer** (a block's height shows its activation volume). "
@@ -557,4 +601,8 @@ def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State)
     for box, table in zip(layer_boxes, tables):
         box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden", trigger_mode="always_last")
         box.change(report_frame, box, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
-    return network_inputs, explorable
+
+    def hide_stale_on(trigger) -> None:
+        trigger(by_name(forget_stale, stale), [version, session], list(stale.values()), api_name=False)
+
+    return network_inputs, explorable, hide_stale_on

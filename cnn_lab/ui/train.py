@@ -70,6 +70,20 @@ COPY_LINK_JS = """(token) => {
   if (navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
   return url;
 }"""
+EVALUATED = ("test", "validation")  # the accuracy curves drawn as points too: a single evaluation is a single point
+DOT = 'path("M-4,0a4,4 0 1,0 8,0a4,4 0 1,0 -8,0")'
+# Vega draws a line plot's points invisible (shown on hover only), and a line of one point not at all: every
+# evaluation is drawn as a dot (each point's aria-label names its curve). Chart text and grid follow a theme switched
+# after a chart was drawn (Vega takes its colours once, from the theme of that moment).
+CHART_CSS = "".join(
+    f'#accuracy-plot .hover_marks path[aria-label$="curve: {name} {kind}"] '
+    f"{{ opacity: 1 !important; d: {DOT}; fill: {ACCURACY_COLORS[f'{name} {kind}']}; }}\n"
+    for name in NAMES
+    for kind in EVALUATED
+) + (
+    "svg.marks text { fill: var(--body-text-color) !important; }\n"
+    "svg.marks .role-axis-grid path, svg.marks .role-axis-tick path { stroke: var(--border-color-primary) !important; }\n"
+)
 RUN_OUTPUTS = (
     "status",
     "progress",
@@ -289,7 +303,8 @@ def read_digit(drawing: str, session: Session) -> dict:
 
 
 def accuracy_range(full: bool, session: Session) -> list[float]:
-    floor = 0.0 if full else session.view.accuracy_floor() if session.view else ACCURACY_FOCUS
+    """0-100 %, or fitted to every point of the curves shown."""
+    floor = 0.0 if full else session.view.accuracy_floor(session.chart.hidden) if session.view else ACCURACY_FOCUS
     return [floor, 100.0]
 
 
@@ -637,7 +652,12 @@ def chart_controls() -> dict[str, gr.components.Component]:
                 elem_id="chart-smoothing",
             ),
             "log loss": gr.Checkbox(False, label="Log-scale loss", min_width=140, elem_id="chart-log-loss"),
-            "full range": gr.Checkbox(False, label="Show the full accuracy range (0-100%)", min_width=200),
+            "full range": gr.Checkbox(
+                False,
+                label="Accuracy from 0 to 100%",
+                min_width=200,
+                info="otherwise the axis fits the curves shown: hide the train curves to zoom on the test points",
+            ),
         }
     with gr.Row(equal_height=False):
         c["shown"] = CheckboxGroup(
