@@ -21,7 +21,6 @@ UNDERFIT_GAP_PP = 2.0
 PLATEAU_POINTS = 60  # loss points needed before a plateau can be judged
 PLATEAU_GAIN = 0.01  # the last fifth of the loss curve fell less than 1 % below the fifth before it
 PLATEAU_LOSS = 0.3  # ... while still this high: a low loss that flattens has converged, not stalled
-CHANCE_FACTOR = 2.0  # training accuracy below this many times guessing's: the model has learnt nothing
 
 
 @dataclass(frozen=True)
@@ -48,35 +47,27 @@ def remarks(view: RunView) -> list[Remark]:
     found = []
     results = view.finished.results if view.finished else {}
     for model in view.names:
-        if model in view.not_learning:
-            alert = view.not_learning[model].message
-            trouble = "diverging" if "has grown" in alert else "stuck-at-chance"
+        losses = _series(view, view.loss_points(SMOOTHING), model)  # as the progress line smooths it
+        grew = bool(losses) and losses[-1] >= 4 * min(losses) and losses[-1] > 0.5
+        verdict = results[model].not_learning if model in results else None
+        if model in view.not_learning or verdict:  # the learning watch's verdict: the results table says the same
+            alert = verdict or view.not_learning[model].message
+            trouble = "diverging" if "has grown" in alert or grew else "stuck-at-chance"
             found.append(Remark(model, alert.removeprefix(f"Model {model} "), trouble))
             continue
-        losses = _series(view, view.loss_points(SMOOTHING), model)  # as the progress line smooths it
         if model in results and results[model].status == "failed":
             grew = f" (to {losses[-1]:.3g})" if losses and losses[-1] > 100 else ""
             found.append(
                 Remark(model, f"its loss grew without bound{grew} and training stopped: it diverged.", "loss-is-nan")
             )
             continue
-        if losses and losses[-1] >= 4 * min(losses) and losses[-1] > 0.5:
+        if grew:
             found.append(
                 Remark(model, f"its loss fell to {min(losses):.2f}, then rose to {losses[-1]:.2f}.", "diverging")
             )
         train = _series(view, view.accuracy_rows, f"{model} train")
         kind, held = _held_out(view, model)
-        chance = 100 / view.started_info.num_classes if view.started_info else 10.0
-        if train and model in results and train[-1] < CHANCE_FACTOR * chance:
-            found.append(
-                Remark(
-                    model,
-                    f"its training accuracy ended at {train[-1]:.1f} %, about what guessing scores ({chance:.0f} %): "
-                    "it learnt nothing.",
-                    "stuck-at-chance",
-                )
-            )
-        elif train and held:
+        if train and held:
             gap = train[-1] - held[-1]
             if gap > OVERFIT_GAP_PP and len(held) >= 2:
                 found.append(

@@ -66,10 +66,13 @@ class LearningWatch:
         return None
 
     def verdict(self, step: int) -> str | None:
-        """Why the model is not learning as of ``step`` (None while it learns), a stall counted up to ``step``."""
-        if self.alert is None:
-            return None
-        return self._stalled_message(step) if self.stalled_since is not None else self.alert.message
+        """Why the model is not learning as of ``step`` (None while it learns), a stall counted up to ``step``.
+
+        The run's one verdict, that the results table, the status line, the coach and the log all say: a run that
+        ends at chance is not learning, even when it ended before a stall was long enough to raise an alert."""
+        if self.stalled_since is not None:
+            return self._stalled_message(step)
+        return None if self.alert is None else self.alert.message
 
     def _loss_at_chance(self) -> bool:
         return abs(self.loss - self.chance_loss) <= NEAR_CHANCE_LOSS * self.chance_loss

@@ -214,6 +214,8 @@ class RunView:
                     name,
                     f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
                 )
+                if result.not_learning:
+                    self._log(name, f"WARNING: {result.not_learning}")
 
     def truncate(self, name: str, images_seen: int) -> None:
         """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""
@@ -380,7 +382,8 @@ class RunView:
             f" · {r.model} {'stopped early after' if r.stopped_early else 'trained to'} epoch {r.epoch}, epoch {r.best_epoch} kept (see its log)"
             for r in self.restored_this_run
         )
-        alerts = "".join(f" · ⚠ {alert.message}" for alert in self.not_learning.values())
+        said = [r.not_learning for r in self.finished.results.values() if r.not_learning] if self.finished else None
+        alerts = "".join(f" · ⚠ {message}" for message in (said or [a.message for a in self.not_learning.values()]))
         alerts += f" · ⏱ {self.limit_note}" if self.limit_note else ""
         return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s{alerts}"
 

@@ -86,3 +86,31 @@ def test_a_real_run_at_a_far_too_high_rate_is_reported_and_a_learning_run_is_not
     assert results["A"].not_learning is None and results["A"].test_accuracy > 0.8
     assert results["B"].test_accuracy < 0.2 and results["B"].not_learning.startswith("Model B is not learning: its")
     assert f"for {results['B'].steps - alerts[0].step + STALL_STEPS} steps" in results["B"].not_learning  # to the end
+
+
+def test_a_run_that_ends_at_chance_before_a_stall_alert_gets_one_verdict_everywhere():
+    """Too short for the stall alert, but at chance at its end: the results table, the status line, the coach and
+    the log all say it is not learning, in the same words (the table once said "yes" beside the coach's "no")."""
+    from cnn_lab.coach import remarks
+    from cnn_lab.events import ModelResult, RunStarted
+    from cnn_lab.models import summarize
+    from cnn_lab.views import RunView, summary_frame
+
+    w = watch()
+    assert feed(w, [2.3026] * 50, [0.11] * 50) == []  # no alert: 50 steps is a start, not yet a stall
+    verdict = w.verdict(50)
+    assert verdict and verdict.startswith("Model B is not learning") and "for 50 steps" in verdict
+    learnt = watch()
+    feed(learnt, [2.3] * 20 + [0.4] * 30, [0.1] * 20 + [0.9] * 30)
+    assert learnt.verdict(50) is None
+
+    view = RunView(["B"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 3200, {"B": 50}))
+    result = ModelResult("finished", 50, 3200, 1.0, 3200.0, 0.1135, not_learning=verdict)
+    view.add(RunFinished("finished", 1.0, {"B": result}))
+    config = ModelConfig.from_conv_channels([8, 16, 32, 32])
+    table = summary_frame({"B": result}, {"B": summarize(config)})
+    assert table.set_index("").loc["learning", "Model B"] == f"NO: {verdict}"
+    assert verdict in view.status_text() and f"WARNING: {verdict}" in view.log_text("B")
+    [remark] = remarks(view)
+    assert remark.trouble == "stuck-at-chance" and verdict.endswith(remark.text)
