@@ -83,3 +83,19 @@ def test_a_number_box_passes_what_it_got_so_the_check_can_name_the_field(value):
     values = dict(zip(SETUP_FIELDS, api_values(default_experiment()), strict=True)) | {"A.batch_size": value}
     with pytest.raises(ConfigError, match="Model A · batch_size must be"):
         setup_from_values(values)
+
+
+def test_a_loaded_setup_keeps_the_custom_architecture_where_its_model_is_that_stack():
+    """Set up my first comparison, a share link or an import once switched both columns to the builder silently."""
+    from cnn_lab.presets import PRESETS, default_experiment
+    from cnn_lab.ui.fields import BUILDER, CUSTOM, setup_from_list, values_of
+    from cnn_lab.walkthrough import first_comparison
+
+    values = values_of(default_experiment())
+    assert (values["A.architecture"], values["A.channels"]) == (CUSTOM, "16, 32, 64, 64")
+    assert (values["B.architecture"], values["B.channels"]) == (CUSTOM, "8, 16, 32, 32")
+    assert setup_from_list([values[name] for name in SETUP_FIELDS]) == default_experiment()
+    first = values_of(first_comparison())
+    assert {first["A.architecture"], first["B.architecture"]} == {CUSTOM}
+    batch_norm = PRESETS["fast99"].spec  # not the Custom stack: the builder shows its layers
+    assert values_of(dataclasses.replace(default_experiment(), a=batch_norm))["A.architecture"] == BUILDER

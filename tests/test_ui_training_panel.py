@@ -5,7 +5,7 @@ from cnn_lab.config import ConfigError, TrainConfig
 from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.fields import SETUP_FIELDS, TRAIN_FIELDS, train_config, train_values
 from cnn_lab.ui.train import train_tab
-from cnn_lab.ui.training_panel import LABELS, schedule_frame, typical_settings
+from cnn_lab.ui.training_panel import BASICS, CHOICE_LABELS, LABELS, choice_label, schedule_frame, typical_settings
 
 
 def test_a_column_reads_back_the_config_it_shows():
@@ -81,5 +81,10 @@ def test_every_setup_control_explains_itself_with_its_range_or_a_start_value():
             continue
         assert (component.info or "").strip(), f"{name} has no explanation"
         field = name.split(".", 1)[1]
-        if field in LABELS:
+        if field in BASICS:  # the hint names the value this model starts at (B's once said A's "start: Adam")
+            shown = choice_label(field, component.value) if field in CHOICE_LABELS else component.value
+            assert component.info.endswith(f"starts at {shown}"), (name, component.info)
+        elif field in LABELS:
             assert "start:" in LABELS[field][1], f"{name} gives a beginner no starting value"
+    assert tab.setup["A.optimizer"].info.endswith("Adam") and tab.setup["B.optimizer"].info.endswith("SGD")
+    assert "8, 16, 32, 32" in tab.setup["B.channels"].info and "16, 32, 64, 64" in tab.setup["A.channels"].info

@@ -17,7 +17,7 @@ from .inspect import explorable_networks, inspect_tab
 from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
 from .theme import remember_theme, theme_switch
-from .train import CHART_CSS, restore_from_link, train_tab, training_slots
+from .train import CHART_CSS, PICK_BRUSH_JS, restore_from_link, train_tab, training_slots
 from .wiring import by_name
 
 CSS = (
@@ -142,6 +142,8 @@ def build_app(
         with gr.Row(elem_id="page-header", equal_height=True):
             with gr.Column(scale=4, min_width=100):
                 gr.Markdown("# cnn_lab", elem_id="page-title")
+            with gr.Column(scale=0, min_width=160):
+                start = gr.Button("New here? Start here", size="sm", variant="secondary", elem_id="start-here")
             with gr.Column(scale=0, min_width=200):
                 theme = theme_switch()
         with gr.Tabs(elem_id="tabs") as tabs:
@@ -163,6 +165,7 @@ def build_app(
                 glossary, glossary_inputs, walkthrough = learn_tab(
                     session, [tab.setup[name] for name in SETUP_FIELDS], tab.share_note, tabs
                 )
+        start.click(lambda: gr.Tabs(selected="learn"), None, tabs, api_name=False, queue=False)
         setup_note = tab.share_note
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
@@ -185,6 +188,7 @@ def build_app(
         demo.unload(left)
         remember_theme(demo, theme)
         demo.load(None, None, None, js=drag_drop.INSTALL_JS, queue=False)
+        demo.load(None, None, None, js=PICK_BRUSH_JS, queue=False)
     if public:
         forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
     return demo

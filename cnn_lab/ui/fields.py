@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from ..builder import layers_from_json, layers_to_json
-from ..config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from ..config import ConfigError, Conv, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from ..data import DATASET_INFO, UPLOADED
 from ..errors import quoted
 from ..presets import PRESETS
@@ -135,11 +135,22 @@ def train_values(train: TrainConfig) -> list:
     return [list(v) if name == "augment" else v for name, v in ((n, getattr(train, n)) for n in TRAIN_FIELDS)]
 
 
+def conv_channels(model: ModelConfig) -> tuple[int, ...] | None:
+    """The four channel sizes of a model that is exactly the Custom architecture's stack, else None."""
+    widths = tuple(layer.out_channels for layer in model.layers if isinstance(layer, Conv))
+    if len(widths) != 4 or ModelConfig.from_conv_channels(widths).layers != model.layers:
+        return None
+    return widths
+
+
 def values_of(setup: ExperimentConfig) -> dict[str, Any]:
-    """The page's values for a setup, by SETUP_FIELDS name: each column as a builder layer list (its channel box is not used)."""
+    """The page's values for a setup, by SETUP_FIELDS name: a column whose model is the Custom stack shows its four
+    channel sizes, any other its builder layer list (the channel box then says it is not used)."""
     values: dict[str, Any] = {}
     for name, spec in zip(NAMES, (setup.a, setup.b)):
-        column = [BUILDER, "", layers_to_json(spec.model.layers), *train_values(spec.train)]
+        widths = conv_channels(spec.model)
+        architecture, channels = (CUSTOM, ", ".join(map(str, widths))) if widths else (BUILDER, "")
+        column = [architecture, channels, layers_to_json(spec.model.layers), *train_values(spec.train)]
         values |= {f"{name}.{field}": value for field, value in zip(COLUMN_FIELDS, column, strict=True)}
     run = setup.run.to_dict() | {"train_subset": setup.run.train_subset or 0}
     return values | {f"run.{field}": run[field] for field in RUN_FIELDS}

@@ -59,6 +59,13 @@ def glossary_html(search: str, session: Session) -> str:
     return f'<div class="cnn-glossary">{"".join(cards)}</div>'
 
 
+def field_words(field: str) -> str:
+    """A setting as the page labels it ("learning rate"), not its config name ("learning_rate")."""
+    return (
+        "the layers" if field == "layers" else LABELS[field][0].lower() if field in LABELS else field.replace("_", " ")
+    )
+
+
 def set_up_guided(knob: str) -> list:
     """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
     change), and a note saying what to do next."""
@@ -68,7 +75,7 @@ def set_up_guided(knob: str) -> list:
         )
     note = (
         f"**Guided experiment: {knob}.** {GUIDED[knob].question} A and B now differ only in "
-        f"*{GUIDED[knob].field}*, on {GUIDED_IMAGES:,} training images, {GUIDED_EPOCHS} epochs, the same seed. "
+        f"*{field_words(GUIDED[knob].field)}*, on {GUIDED_IMAGES:,} training images, {GUIDED_EPOCHS} epochs, the same seed. "
         "Press **Train Models**, then come back to *Learn* and ask what it showed."
     )
     return page_values(guided_setup(knob), note) + [note]
@@ -82,8 +89,9 @@ def guided_result(knob: str, session: Session) -> str:
     differ = differing_fields(a, b)
     if differ != [GUIDED[knob].field]:
         return (
-            f"The last run was not this experiment: its models differ in {', '.join(differ) or 'nothing'}, "
-            f"not only in {GUIDED[knob].field}. Set it up again and train."
+            f"The last run was not this experiment: its models differ in "
+            f"{', '.join(map(field_words, differ)) or 'nothing'}, not only in {field_words(GUIDED[knob].field)}. "
+            "Set it up again and train."
         )
     return what_it_shows(knob, session.finished.results, seed_spread_pp())
 

@@ -57,10 +57,24 @@ from .fields import (
 from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
 from .wiring import by_name, escaped, user_errors
 
-BRUSH_HINT = "Click the **brush** in the pad's toolbar on the left first (Gradio's sketchpad ignores strokes until a tool is picked), then draw one digit, big."
+BRUSH_HINT = "Draw one digit, big: both models read it as you draw (the trash icon clears the pad)."
+# Gradio's sketchpad ignores strokes until a tool is picked ("select the draw tool to start"), again after each clear:
+# the brush is picked for the person whenever the pad asks for a tool, so the first stroke after load counts.
+PICK_BRUSH_JS = """() => {
+  const pick = (pad) => {
+    if (/select the draw tool/i.test(pad.innerText)) pad.querySelector('button[aria-label="Brush"]')?.click();
+  };
+  const watch = () => {
+    const pad = document.querySelector('#sketchpad');
+    if (!pad) return setTimeout(watch, 200);
+    new MutationObserver(() => pick(pad)).observe(pad, {subtree: true, childList: true, characterData: true});
+    pick(pad);
+  };
+  watch();
+}"""
 NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
 PRESET_CHOICES = (
-    [("Custom: the 4 conv channel sizes below", CUSTOM)]
+    [("Custom: 4 conv layers, your channel sizes", CUSTOM)]
     + [(p.title, p.key) for p in PRESETS.values()]
     + [("Builder: your own layer list", BUILDER)]
 )
@@ -340,9 +354,10 @@ def export_setup(*values) -> str:
 
 
 def page_values(experiment: ExperimentConfig, note: str) -> list:
-    """The page's inputs showing a loaded setup (both columns switch to the builder; channel boxes keep their text)."""
+    """The page's inputs showing a loaded setup: a column whose model is the Custom stack shows its channel sizes,
+    any other switches to the builder (its channel box keeps its text)."""
     values = values_of(experiment)
-    values |= {f"{name}.channels": gr.skip() for name in NAMES}
+    values |= {f"{name}.channels": gr.skip() for name in NAMES if not values[f"{name}.channels"]}
     if values["run.device"] not in ("auto", *available_devices()):
         values["run.device"] = "auto"
     return [values[name] for name in SETUP_FIELDS] + [note]
@@ -412,6 +427,12 @@ def channel_layers(channels: str, layers: str) -> str:
         return layers_to_json(parse_channels(channels).layers)
     except ConfigError:
         return layers
+
+
+def channels_used(architecture: str):
+    """The channel box shows only while the Custom architecture trains its sizes: a preset or the builder's list
+    replaces them, and a box left showing them would say otherwise."""
+    return gr.Textbox(visible=architecture == CUSTOM)
 
 
 def mirror_channels(architecture: str, channels: str, layers: str):
@@ -500,20 +521,19 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
     """One model's column: architecture, channels, training controls, layer builder, warnings. Returns its inputs by
     field name, and the parts wire_setup fills."""
     defaults = default_experiment().a if name == "A" else default_experiment().b
+    channel_text = ", ".join(map(str, channels))
     with gr.Column(variant="panel", elem_id=f"model-{name}"):
         gr.Markdown(f"### Model {name}")
-        architecture = Dropdown(
-            PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}",
-            info="a preset, your 4 channel sizes, or the builder's layer list; start: Custom or a preset",
-        )  # fmt: skip
+        with gr.Row():
+            architecture = Dropdown(
+                PRESET_CHOICES, value=CUSTOM, label="Architecture", elem_id=f"architecture-{name}", scale=3,
+                info="a preset, 4 conv channel sizes (Custom), or your own layer list (Builder)",
+            )  # fmt: skip
+            channel_box = gr.Textbox(
+                channel_text, label="Conv channel sizes", elem_id=f"channels-{name}", scale=2,
+                info=f"4 sizes, 1 to {LIMITS.max_channels} each; starts at {channel_text}",
+            )  # fmt: skip
         about = gr.Markdown(architecture_fields(CUSTOM, "", "")[-1])
-        channel_text = ", ".join(map(str, channels))
-        channel_box = gr.Textbox(
-            channel_text,
-            label="Conv2D channel sizes for all 4 layers",
-            info=f"used when the architecture is Custom; 1 to {LIMITS.max_channels} each; start: 16, 32, 64, 64",
-            elem_id=f"channels-{name}",
-        )
         layers = gr.Textbox(channel_layers(channel_text, "[]"), visible=False, label=f"Layers of model {name} (JSON)")
         controls, gallery, redraw = training_controls(name, defaults.train, epoch_images)
         with gr.Accordion(f"Layer builder, model {name}", open=False):
@@ -522,7 +542,7 @@ def model_column(name: str, channels: tuple[int, ...], epoch_images: gr.Number) 
     inputs = [controls[f] for f in TRAIN_FIELDS]
     architecture.change(
         architecture_fields, [architecture, channel_box, layers], [layers, *inputs, about], api_name=False
-    )
+    ).then(channels_used, architecture, channel_box, api_name=False, show_progress="hidden")
     channel_box.change(mirror_channels, [architecture, channel_box, layers], layers, api_name=False)
     fields = {"architecture": architecture, "channels": channel_box, "layers": layers} | controls
     return {f"{name}.{field}": component for field, component in fields.items()}, ColumnParts(
@@ -694,10 +714,6 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
                 canvas_size=(280, 280), image_mode="L", type="numpy", layers=False,
                 brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=14), label="Draw a digit: both models read it", elem_id="sketchpad",
             )  # fmt: skip
-            c["own image"] = BoundedImage(
-                label="Or test an image of your own (prepared like the training images)", type="numpy",
-                sources=["upload", "clipboard"], height=150, elem_id="own-image",
-            )  # fmt: skip
             c["sketch note"] = gr.Markdown(BRUSH_HINT, elem_id="sketch-note")
             with gr.Row():
                 c["preview"] = gr.Image(
@@ -713,6 +729,10 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
                     c[f"label {name}"] = gr.Label(
                         num_top_classes=10, label=f"Model {name}", min_width=120, elem_id=f"label-{name}"
                     )
+            c["own image"] = BoundedImage(
+                label="Or test an image of your own (prepared like the training images)", type="numpy",
+                sources=["upload", "clipboard"], height=150, elem_id="own-image",
+            )  # fmt: skip
     return c
 
 
@@ -796,11 +816,11 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, lim
             previews.append(preview)
     setup |= run_settings(device)
     assert set(setup) == set(SETUP_FIELDS), "every setup field has one component"
-    share = share_section()
     c = {"status": gr.Markdown("Ready. Press **Train Models**.", elem_id="status")}
     with gr.Row():
         c["train"] = gr.Button("Train Models", variant="primary", elem_id="train")
         c["stop"] = gr.Button("Stop", variant="stop", elem_id="stop")
+    share = share_section()
     c |= live_charts() | results_and_sketch() | checkpoint_section()
     cv = cross_validation_section()
     wire_training(c, cv, setup, session, max_concurrent_trainings)
@@ -891,6 +911,9 @@ def wire_setup(setup: dict, share: dict, previews: list, epoch_images: gr.Number
         [setup[name].change for name in SETUP_FIELDS], setting_advice, [*setup_inputs, session],
         [parts.advice for parts in previews], api_name=False, show_progress="hidden", trigger_mode="always_last",
     )  # fmt: skip
+    gr.on(  # a note on how the setup was set ("A and B now differ only in ...") is no longer true once it is edited
+        [setup[name].input for name in SETUP_FIELDS], lambda: "", None, share["note"], api_name=False, queue=False
+    )
     share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
         None, share["token"], share["link"], js=COPY_LINK_JS
     )

@@ -46,14 +46,15 @@ DEFAULT_TRAIN_IMAGES = (
     60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
 )
 
+BASICS = ("optimizer", "learning_rate", "batch_size", "epochs")  # in the column, each saying where its model starts
 LABELS = {  # each control's label, then what it does, its allowed range, and where a beginner starts
-    "optimizer": ("Optimizer", "how gradients become weight updates; start: Adam"),
+    "optimizer": ("Optimizer", "how gradients become weight updates"),
     "learning_rate": (
         "Learning rate",
-        f"step size; above 0, at most {LIMITS.max_learning_rate:g}; start: Adam 0.001, SGD 0.01-0.1",
+        f"step size, above 0, at most {LIMITS.max_learning_rate:g} (Adam 0.001, SGD 0.01-0.1)",
     ),
-    "batch_size": ("Batch size", f"images per step; 1 to {LIMITS.max_batch_size}; start: 64-128"),
-    "epochs": ("Epochs", f"passes over the training images; 1 to {LIMITS.max_epochs}; start: 1-3"),
+    "batch_size": ("Batch size", f"images per step, 1 to {LIMITS.max_batch_size}"),
+    "epochs": ("Epochs", f"passes over the training images, 1 to {LIMITS.max_epochs}"),
     "weight_decay": (
         "Weight decay",
         "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual); start: empty, or 1e-4",
@@ -155,6 +156,11 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
     return pd.DataFrame(points, columns=["epoch", "learning rate"])
 
 
+def choice_label(field: str, value: str) -> str:
+    """What the page calls a choice's value ("SGD" for "sgd")."""
+    return next(label for label, choice in CHOICE_LABELS[field] if choice == value)
+
+
 def typical_settings(optimizer: str) -> tuple:
     """Picking an optimizer puts in the values it is usually run with: its learning rate, momentum and weight decay."""
     if not isinstance(optimizer, str) or optimizer not in TYPICAL_LEARNING_RATE:  # not one of the page's choices
@@ -178,6 +184,8 @@ def training_controls(
     def control(field: str, **kwargs) -> gr.components.Component:
         label, info = LABELS[field]
         value = getattr(defaults, field)
+        if field in BASICS:  # the hint names this model's own start (A and B start apart)
+            info += f"; starts at {choice_label(field, value) if field in CHOICE_LABELS else value}"
         if field in CHOICE_LABELS and field != "augment":
             c[field] = Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
         elif isinstance(value, bool):
@@ -189,11 +197,8 @@ def training_controls(
         return c[field]
 
     with gr.Row():
-        control("optimizer")
-        control("learning_rate")
-    with gr.Row():
-        control("batch_size")
-        control("epochs")
+        for field in BASICS:
+            control(field, min_width=120)
     hidden = {f for f, (setting, values) in USED_WHEN.items() if getattr(defaults, setting) not in values}
     with gr.Accordion(f"Advanced training, model {name}", open=False):
         gr.Markdown("**Optimizer settings** (shown for the optimizers that use them)")
