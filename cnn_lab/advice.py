@@ -88,7 +88,20 @@ def _one_by_one(spec: ModelSpec, shape) -> Advice | None:
     return None
 
 
+def _no_layers(spec: ModelSpec, shape) -> Advice | None:
+    if spec.model.layers:
+        return None
+    return Advice(
+        "layers",
+        "This model has no layers: it trains only the classifier on the raw pixels (a linear model, logistic "
+        "regression), about 92% on MNIST at best.",
+        "Add layers in the builder (the palette under its list), or pick a preset or Custom.",
+        "underfitting",
+    )
+
+
 RULES: tuple[Callable[[ModelSpec, tuple[int, int, int]], Advice | None], ...] = (
+    _no_layers,
     _sgd_rate,
     _adaptive_rate,
     _small_batch_norm,

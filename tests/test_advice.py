@@ -30,6 +30,7 @@ def with_train(spec: ModelSpec, **changes) -> ModelSpec:
             "layers",
             "The last feature map is 1x1",
         ),
+        (ModelSpec(ModelConfig(()), TrainConfig()), "layers", "This model has no layers"),  # once trained silently
     ],
 )
 def test_each_warning_fires_on_its_setting_with_a_fix(spec, field, says):

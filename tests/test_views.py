@@ -280,3 +280,10 @@ def test_chart_options_refuse_what_no_control_sends_by_name(fields, field):
     with pytest.raises(ConfigError) as refused:
         ChartOptions(**fields)
     assert refused.value.field == field
+
+
+def test_flops_read_at_a_glance_even_for_a_linear_model():
+    from cnn_lab.views import flops_text
+
+    assert flops_text(7_850) == "7,850"  # an empty layer list (a linear classifier) once showed "0.0 M"
+    assert flops_text(1_234_567) == "1.2 M"
