@@ -28,6 +28,8 @@ CSS = (
 .cnn-mono textarea { font-family: ui-monospace, SFMono-Regular, Menlo, monospace !important; font-size: 13px !important; }
 #page-header { align-items: center; }
 @media (max-width: 640px) {  /* phones: controls that sit side by side stack, wide figures scroll */
+  #tabs .tab-container button { padding: 4px 7px !important; font-size: 14px !important; }  /* all five tabs fit */
+  #start-here { display: none; }  /* its tab is in reach: Learn */
   #chart-controls > * { flex-basis: 100% !important; min-width: 100% !important; }
   #network-diagram .matplotlib, #network-diagram img, #per-class-chart img, #gradient-chart img { min-width: 640px; }
   #network-diagram, #per-class-chart, #gradient-chart { overflow-x: auto; }
