@@ -323,7 +323,7 @@ def test_sketch_before_training_says_so_and_blank_says_nothing_drawn(url, tmp_pa
     assert not label_a and not label_b and preview is not None and "Train the models first" in note
     blank = np.full((280, 280), 255, np.uint8)
     _, _, preview, note = client.predict(sketch_of(blank, tmp_path), api_name="/predict_sketch")
-    assert preview is None and "Nothing drawn" in note and "brush" in note
+    assert preview is None and "Nothing drawn" in note and "Draw one digit" in note
     client.close()
 
 

@@ -603,6 +603,6 @@ def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State)
         box.change(report_frame, box, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
 
     def hide_stale_on(trigger) -> None:
-        trigger(by_name(forget_stale, stale), [version, session], list(stale.values()), api_name=False)
+        trigger(by_name(forget_stale, stale), [version, session], list(stale.values()), api_name=False, queue=False)
 
     return network_inputs, explorable, hide_stale_on

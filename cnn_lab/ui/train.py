@@ -284,6 +284,16 @@ def predict_sketch(sketch, session: Session) -> dict:
     return reading_page(session.read_sketch(composite), session, BRUSH_HINT)
 
 
+def reread_sketch(sketch, session: Session) -> dict:
+    """After a run: what is on the pad read by the new models (a digit drawn before training gets its answer); an
+    empty pad keeps its hint."""
+    composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    reading = session.read_sketch(composite)
+    if reading.preview is None:
+        return {name: gr.skip() for name in ("label A", "label B", "preview", "sketch note")}
+    return reading_page(reading, session)
+
+
 def predict_image(image, session: Session) -> dict:
     """Any image (a photo, a scan, a file) in; prepared like the training images (grey or colour, their size, and
     for digits their polarity and centring), both models' confidences, the input as they see it and a note out."""
@@ -844,12 +854,17 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
     training = slots | dict(show_progress_on=[c["status"]])
     accuracy = c["accuracy"]
 
+    sketch_outputs = {k: c[k] for k in ("label A", "label B", "preview", "sketch note")}
+
     def around_a_run(trigger, handler, inputs: list, api_name: str) -> None:
         """A streamed run with the accuracy chart at its full range while the curves climb, focused again after it
-        (also after a refusal or a stop); see stream_run."""
+        (also after a refusal or a stop), then the drawing on the pad read by the new models; see stream_run."""
         trigger(widen_accuracy, None, accuracy, api_name=False, queue=False).then(
             by_name(handler, run_outputs), inputs, outputs, api_name=api_name, **training
-        ).then(rescale_accuracy, [full_range, session], accuracy, api_name=False)
+        ).then(rescale_accuracy, [full_range, session], accuracy, api_name=False).then(
+            by_name(reread_sketch, sketch_outputs), [c["sketch"], session], list(sketch_outputs.values()),
+            api_name=False, show_progress="hidden",
+        )  # fmt: skip
 
     around_a_run(c["train"].click, train, [*setup_inputs, full_range, session], "train")
     setup_text = gr.Textbox(visible=False)  # /train_setup's input: programs send a whole setup (JSON or share token)
@@ -878,7 +893,6 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
         show_progress="hidden",
     )  # fmt: skip
     c["chart data"].click(chart_data, session, c["chart file"], api_name="chart_data")
-    sketch_outputs = {k: c[k] for k in ("label A", "label B", "preview", "sketch note")}
     c["sketch"].change(
         by_name(predict_sketch, sketch_outputs), [c["sketch"], session], list(sketch_outputs.values()),
         api_name="predict_sketch", trigger_mode="always_last", show_progress="hidden", queue=False,
