@@ -58,3 +58,32 @@ def test_the_builders_table_follows_the_runs_dataset(session, tmp_path, mnist):
     assert table["output"].tolist()[0] == "16x20x20" and table["params"].tolist()[0] == f"{16 * 3 * 9 + 16:,}"
     assert table["output"].tolist()[-1] == "64x5x5"  # 20 px pooled twice
     assert builder_table(DEFAULT, "kmnist", session)["output"].tolist()[0] == "16x28x28"  # not here: MNIST's shape
+
+
+def test_the_class_chart_draws_the_tables_counts_of_the_dataset_shown(session, tmp_path, mnist):
+    """MNIST, then an upload, then MNIST again: each time the chart's bars are the table's training images, class by
+    class in the table's order, and its label names the dataset (issue 33: it lagged one dataset behind)."""
+    digits = class_images(mnist, THREE_CLASSES, 30)
+    np.savez(
+        tmp_path / "three digits.npz",
+        x=np.concatenate([digits["seven"], digits["zero"][:20], digits["one"][:10]]),
+        y=np.repeat([0, 1, 2], [30, 20, 10]),
+        class_names=np.array(["seven", "zero", "one"]),  # not in alphabetical order
+    )
+    for shown, title in (
+        (dataset_overview("mnist", session), "MNIST"),
+        (upload_dataset(str(tmp_path / "three digits.npz"), 0, session), "three digits"),
+        (dataset_overview("mnist", session), "MNIST"),
+    ):
+        chart = shown["chart"]
+        assert chart.value["data"] == shown["counts"][["class", "training images"]].values.tolist(), title
+        assert chart.label == f"Training images per class: {title}"
+        # only its data and label change: any other property makes the page's plot redraw from the data it had before
+        assert set(chart.constructor_args) == {"value", "label"}
+    assert [row[1] for row in chart.value["data"]] == mnist.train_labels.bincount().tolist()
+    drawn = upload_dataset(str(tmp_path / "three digits.npz"), 0, session)["chart"].value["data"]
+    assert [name for name, _ in drawn] == [
+        "seven",
+        "zero",
+        "one",
+    ]  # the file's order (part of each is held out to test)

@@ -20,6 +20,7 @@ from .fields import DATASET_CHOICES, RawNumber, number_from_text
 from .wiring import by_name, user_errors
 
 PREVIEW_PER_CLASS = 6
+CHART_LABEL = "Training images per class"
 
 
 def dataset_overview(dataset: str, session: Session) -> dict:
@@ -28,29 +29,38 @@ def dataset_overview(dataset: str, session: Session) -> dict:
     try:
         data = session.dataset(dataset)
     except (DataError, ConfigError) as err:
-        return {"about": f"⚠ {err}", "counts": pd.DataFrame(), "chart": None, "examples": "", "presets": pd.DataFrame()}
+        empty = pd.DataFrame()
+        return {
+            "about": f"⚠ {err}",
+            "counts": empty,
+            "chart": gr.BarPlot(None, label=CHART_LABEL),
+            "examples": "",
+            "presets": empty,
+        }
     names = data.info.class_names
     seen = overview(data)
     counts = pd.DataFrame(
         {"class": names, "training images": list(seen.train_counts), "test images": list(seen.test_counts)}
     )
-    chart = pd.DataFrame({"class": names, "training images": list(seen.train_counts)})
     images, labels = examples_per_class(data, PREVIEW_PER_CLASS)
     presets = pd.DataFrame(fit_on(data.image_shape, len(names)), columns=["preset", "on this data"])
     return {
         "about": about_text(data, seen),
         "counts": counts,
-        "chart": gr.BarPlot(
-            chart,
-            x="class",
-            y="training images",
-            sort=list(names),
-            y_lim=[0, max(seen.train_counts) * 1.1],
-            x_label_angle=-45 if len(names) > 12 else 0,
-        ),  # fmt: skip
+        "chart": class_chart(data.info.title, names, seen.train_counts),
         "examples": image_grid_html(images, [names[k] for k in labels]),
         "presets": presets,
     }
+
+
+def class_chart(title: str, names: tuple[str, ...], counts: tuple[int, ...]) -> gr.BarPlot:
+    """The bar chart's new data and its label, nothing else. Gradio's plot rebuilds its chart when a property such as
+    sort, y_lim or the label angle changes, from the data it still holds: the previous dataset's (issue 33). New data
+    alone is drawn in place; so data_tab fixes those properties once, for every dataset."""
+    return gr.BarPlot(
+        pd.DataFrame({"class": list(names), "training images": list(counts)}),
+        label=f"{CHART_LABEL}: {title}",
+    )
 
 
 def about_text(data: Dataset, seen) -> str:
@@ -156,8 +166,9 @@ def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session
     with gr.Row(equal_height=False):
         c["counts"] = gr.Dataframe(label="Images per class", interactive=False, scale=1, elem_id="data-counts")
         c["chart"] = gr.BarPlot(
-            None, x="class", y="training images", label="Class distribution", scale=2, elem_id="data-chart"
-        )
+            None, x="class", y="training images", label=CHART_LABEL, scale=2, elem_id="data-chart",
+            sort=[], y_lim=[0, None],  # kept for every dataset (see class_chart); sort []: the table's order
+        )  # fmt: skip
     c["examples"] = gr.HTML("", elem_id="data-examples")
     c["presets"] = gr.Dataframe(label="Presets on this data", interactive=False, wrap=True, elem_id="data-presets")
     with gr.Accordion("As the models see them: augmentation at work", open=True, elem_id="data-seen"):

@@ -1,5 +1,6 @@
 """The Runs tab: the run history (every finished or stopped run, kept across restarts): a table to sort and filter,
-curves of chosen runs overlaid, the difference of two setups, and deleting runs; and model files out and in."""
+curves of chosen runs overlaid, the difference of two setups in words, and deleting runs (after a confirmation); and
+model files out and in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from ..config import ConfigError
+from ..data import DATASET_INFO, UPLOADED
 from ..errors import quoted
 from ..leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
 from ..model_files import FORMATS, MAX_MODEL_BYTES
@@ -19,17 +21,35 @@ from ..plots import curves_figure
 from ..runs import RunRecord
 from ..seeds import SeedVerdict
 from ..session import NAMES, Session
+from ..views import duration_text
 from .checked import Dropdown, Radio
 from .downloads import download_folder
 from .fields import RawNumber, number_from_text, setup_from_list
 from .train import stop as stop_training
+from .training_panel import CHOICE_LABELS, LABELS
 from .wiring import by_name, escaped, refusal, user_errors
 
-COLUMNS = ["run", "started (UTC)", "status", "data", "A test", "B test", "A", "B", "images/s A", "images/s B", "device"]
+COLUMNS = [
+    "run", "started (UTC)", "status", "dataset", "A test", "B test", "time", "model A", "model B", "images/s A · B",
+    "device",
+]  # fmt: skip
+COLUMN_WIDTHS = ["5%", "10%", "7%", "16%", "7%", "7%", "6%", "13%", "13%", "8%", "8%"]
 
 
 def run_label(record: RunRecord) -> str:
     return f"#{record.id}"
+
+
+def labels_text(labels: list[str]) -> str:
+    """#3, #5 and #8."""
+    return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+
+
+def data_words(record: RunRecord) -> tuple[str, str]:
+    """What a run learnt from ("MNIST, 10,000 train / 10,000 test"), and where the server read it (a folder of the
+    server's, or "" where it came with the app or an upload): the table shows the first, a setup comparison both."""
+    head, found, where = record.data_source.rpartition(", from ")
+    return (head, where) if found else (record.data_source, "")
 
 
 def model_words(record: RunRecord, name: str) -> str:
@@ -49,9 +69,10 @@ def runs_frame(records: list[RunRecord], text: str = "") -> pd.DataFrame:
     """One row per run, newest first; with ``text``, only the rows where some cell holds it (any case)."""
     rows = [
         [
-            run_label(r), r.started_at.replace("T", " ")[:19], r.status, r.data_source,
-            accuracy_text(r, "A"), accuracy_text(r, "B"), model_words(r, "A"), model_words(r, "B"),
-            *(f"{r.models[n].images_per_s:,.0f}" if n in r.models else "" for n in NAMES), r.device,
+            run_label(r), r.started_at.replace("T", " ")[:19], r.status, data_words(r)[0],
+            accuracy_text(r, "A"), accuracy_text(r, "B"), duration_text(r.duration_s), model_words(r, "A"),
+            model_words(r, "B"), " · ".join(f"{r.models[n].images_per_s:,.0f}" if n in r.models else "-" for n in NAMES),
+            r.device,
         ]
         for r in records
     ]  # fmt: skip
@@ -83,25 +104,58 @@ def overlay_updates(records: list[RunRecord]) -> dict:
     }
 
 
-def flat_setup(record: RunRecord) -> dict[str, str]:
-    """A run's setup and circumstances as dotted keys (a.train.lr, run.seed, ...) with their values as text."""
-    flat: dict[str, str] = {}
+RUN_LABELS = {  # as the Train tab's run settings name them
+    "dataset": "Dataset",
+    "train_subset": "Training images",
+    "seed": "Seed",
+    "device": "Device asked for",
+    "precision": "Precision asked for",
+    "evals_per_epoch": "Test evaluations per epoch",
+    "validation_size": "Validation images",
+    "identical_init": "Identical initial weights",
+}
+NONE_MEANS = {"train_subset": "all", "weight_decay": "the optimizer's usual", "momentum": "the optimizer's usual"}
 
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else key, inner)
-        else:
-            flat[prefix] = str(value)
 
-    walk("", record.setup.to_dict())
-    walk("", {"data": record.data_source, "device": record.device, "precision": record.precision})
-    return flat
+def setting_text(field: str, value) -> str:
+    """A setting's value as the page shows it: "all" for no training subset, "Adam" for adam, "on" for True."""
+    choices = {choice: label for label, choice in CHOICE_LABELS.get(field, [])}
+    if value is None:
+        return NONE_MEANS.get(field, "none")
+    if field == "dataset":
+        return DATASET_INFO[value].title if value in DATASET_INFO else "your data" if value == UPLOADED else str(value)
+    if field == "validation_size" and value == 0:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(choices.get(item, str(item)) for item in value) or "none"
+    if isinstance(value, int):
+        return str(value) if field == "seed" else f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return choices.get(value, str(value))
+
+
+def setup_words(record: RunRecord) -> dict[str, str]:
+    """A run's setup and circumstances in the page's words ("Model A · Learning rate": "0.001"), run settings first."""
+    words = {RUN_LABELS.get(f, f.replace("_", " ")): setting_text(f, v) for f, v in record.setup.run.to_dict().items()}
+    for name, spec in zip(NAMES, (record.setup.a, record.setup.b), strict=True):
+        model = spec.model
+        words[f"Model {name} · Layers"] = ", ".join(layer.describe() for layer in model.layers)
+        words[f"Model {name} · Input size"] = "x".join(str(n) for n in model.input_shape)
+        words[f"Model {name} · Classes"] = str(model.num_classes)
+        for field, value in spec.train.to_dict().items():
+            words[f"Model {name} · {LABELS[field][0] if field in LABELS else field}"] = setting_text(field, value)
+    data, folder = data_words(record)
+    words |= {"Data": data, **({"Read from": folder} if folder else {})}
+    words |= {"Ran on": record.device, "Precision used": record.precision}
+    return words
 
 
 def setup_diff(first: RunRecord, second: RunRecord) -> pd.DataFrame:
-    """Only what differs between two runs' setups, side by side."""
-    one, two = flat_setup(first), flat_setup(second)
+    """Only what differs between two runs' setups, side by side, in words."""
+    one, two = setup_words(first), setup_words(second)
     keys = [key for key in dict.fromkeys([*one, *two]) if one.get(key) != two.get(key)]
     return pd.DataFrame(
         [[key, one.get(key, ""), two.get(key, "")] for key in keys],
@@ -114,8 +168,9 @@ def chosen(labels: list[str] | None, records: list[RunRecord]) -> list[RunRecord
     return [r for r in records if run_label(r) in wanted]
 
 
-def show_runs(text: str, picked: list[str] | None, session: Session) -> dict:
-    """The history as the user may see it, filtered by ``text``, the chosen runs' curves, and the choices updated."""
+def show_runs(text: str, picked: list[str] | None, doomed: list[str] | None, session: Session) -> dict:
+    """The history as the user may see it, filtered by ``text``, the runs chosen to overlay drawn, the choices updated
+    (``doomed``: the runs chosen to delete), and a delete that waited for its confirmation called off."""
     records = session.history()
     labels = [run_label(r) for r in records]
     picked = [label for label in picked or [] if label in labels]
@@ -128,10 +183,14 @@ def show_runs(text: str, picked: list[str] | None, session: Session) -> dict:
     return {
         "about": about,
         "table": runs_frame(records, text),
-        "pick": Dropdown(choices=labels, value=picked),
+        "pick": Dropdown(choices=labels, value=picked, multiselect=True),
         "first": Dropdown(choices=labels),
         "second": Dropdown(choices=labels),
         **overlay_updates(chosen(picked, records)),
+        "doomed": Dropdown(
+            choices=labels, value=[label for label in doomed or [] if label in labels], multiselect=True
+        ),
+        **keep_runs(),
     }
 
 
@@ -156,14 +215,35 @@ def compare_setups(first: str | None, second: str | None, session: Session) -> p
     return found
 
 
-def delete_runs(text: str, picked: list[str] | None, session: Session) -> dict:
-    """Forget the chosen runs, then show what is left."""
-    ids = [int(label.lstrip("#")) for label in picked or [] if label.lstrip("#").isdigit()]
-    if not ids:
-        raise refusal("runs to delete: choose one or more runs above first", title="Pick runs")
-    gone = session.forget_runs(ids)
+def ask_to_delete(doomed: list[str] | None, session: Session) -> dict:
+    """The first step of deleting: name the runs chosen to delete and ask for a confirmation; nothing is deleted yet.
+    Only the runs named in the question are deleted on Confirm (kept in ``armed``, this browser session's)."""
+    listed, wanted = {run_label(r): r.id for r in session.history()}, set(doomed or [])
+    labels = [label for label in listed if label in wanted][::-1]  # oldest first
+    if not labels:
+        raise refusal("runs to delete: choose one or more of the listed runs first", title="Pick runs")
+    runs = "run" if len(labels) == 1 else "runs"
+    return {
+        "question": f"**Delete {runs} {labels_text(labels)}?** This cannot be undone.",
+        "ask": gr.Row(visible=True),
+        "armed": [listed[label] for label in labels],
+    }
+
+
+def keep_runs() -> dict:
+    """Call off a delete that waits for its confirmation (Cancel, another choice of runs, a refresh)."""
+    return {"ask": gr.Row(visible=False), "armed": []}
+
+
+def delete_runs(text: str, picked: list[str] | None, armed: list[int] | None, session: Session) -> dict:
+    """The second step of deleting: forget the runs the question named (``armed``), then show what is left."""
+    if not armed:
+        raise refusal(
+            "runs to delete: choose them under *Runs to delete*, press Delete, then Confirm", title="Pick runs"
+        )
+    gone = session.forget_runs(list(armed))
     gr.Info(f"{gone} run{'s' if gone != 1 else ''} deleted.")
-    return show_runs(text, [], session)
+    return show_runs(text, picked, [], session)
 
 
 def export_model_files(model: str, file_format: str, session: Session) -> list[str]:
@@ -343,6 +423,31 @@ def leaderboard_section(session: gr.State) -> None:
     ranking.input(show_leaderboard, [ranking, session], board, api_name=False)
 
 
+def delete_section(session: gr.State) -> dict[str, gr.components.Component]:
+    """Deleting runs: a choice of runs of its own (not the overlay's), and a question to confirm before any goes.
+    Lays it out and wires the question; returns its parts for the Confirm button's wiring."""
+    gr.Markdown("**Delete runs** from the history (it asks first)")
+    parts = {}
+    with gr.Row(equal_height=True):
+        parts["doomed"] = Dropdown(
+            label="Runs to delete", multiselect=True, choices=[], elem_id="runs-delete-pick", scale=3
+        )
+        parts["delete"] = gr.Button("Delete the chosen runs…", elem_id="runs-delete", scale=1)
+    with gr.Row(equal_height=True, visible=False, elem_id="runs-delete-ask") as ask:
+        parts["question"] = gr.Markdown(elem_id="runs-delete-question")
+        parts["confirm"] = gr.Button("Confirm: delete", variant="stop", elem_id="runs-delete-confirm")
+        parts["cancel"] = gr.Button("Cancel", elem_id="runs-delete-cancel")
+    parts |= {"ask": ask, "armed": gr.State([])}  # armed: the ids the question names, all that Confirm deletes
+    asking = {key: parts[key] for key in ("question", "ask", "armed")}
+    parts["delete"].click(
+        by_name(ask_to_delete, asking), [parts["doomed"], session], list(asking.values()), api_name=False
+    )
+    calling_off = {key: parts[key] for key in ("ask", "armed")}
+    for trigger in (parts["cancel"].click, parts["doomed"].input):  # another choice: ask again about it
+        trigger(by_name(keep_runs, calling_off), None, list(calling_off.values()), api_name=False, queue=False)
+    return parts
+
+
 def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callable, list, list]:
     """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens.
     ``setup_inputs``: the Train tab's setup fields (repeating with seeds trains that setup); ``slots``: the
@@ -352,12 +457,12 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
         text = gr.Textbox(label="Filter (any text in a row)", elem_id="runs-filter", scale=3)
         refresh = gr.Button("Refresh", elem_id="runs-refresh", scale=1)
     shown["table"] = gr.Dataframe(
-        headers=COLUMNS, interactive=False, wrap=True, elem_id="runs-table", label="Runs (click a header to sort)"
-    )
-    shown["pick"] = Dropdown(label="Runs to overlay (or delete)", multiselect=True, choices=[], elem_id="runs-pick")
+        headers=COLUMNS, interactive=False, wrap=True, elem_id="runs-table", label="Runs (click a header to sort)",
+        column_widths=COLUMN_WIDTHS,
+    )  # fmt: skip
+    shown["pick"] = Dropdown(label="Runs to overlay", multiselect=True, choices=[], elem_id="runs-pick")
     shown["curves"] = gr.Plot(label="Test accuracy of the chosen runs", elem_id="runs-curves")
     shown["drawn"] = gr.Markdown(elem_id="runs-drawn")
-    delete = gr.Button("Delete the chosen runs", variant="stop", elem_id="runs-delete")
     gr.Markdown("**Two setups, only what differs**")
     with gr.Row(equal_height=True):
         shown["first"] = Dropdown(label="Run", choices=[], elem_id="runs-first")
@@ -369,8 +474,11 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
         wrap=True,
         elem_id="runs-diff",
         label="What differs",
+        column_widths=["24%", "38%", "38%"],
     )
-    inputs, outputs = [text, shown["pick"], session], list(shown.values())
+    deleting = delete_section(session)
+    shown |= {key: deleting[key] for key in ("doomed", "ask", "armed")}
+    inputs, outputs = [text, shown["pick"], shown["doomed"], session], list(shown.values())
     handler = by_name(show_runs, shown)
     refresh.click(handler, inputs, outputs, api_name=False)
     text.submit(handler, inputs, outputs, api_name=False)
@@ -379,7 +487,9 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
         by_name(overlay, drawing), [shown["pick"], session], list(drawing.values()), api_name=False,
         trigger_mode="always_last",  # a second pick while the first draws is drawn too, not dropped
     )  # fmt: skip
-    delete.click(by_name(delete_runs, shown), inputs, outputs, api_name=False)
+    deleting["confirm"].click(
+        by_name(delete_runs, shown), [text, shown["pick"], shown["armed"], session], outputs, api_name=False
+    )
     compare.click(compare_setups, [shown["first"], shown["second"], session], diff, api_name=False)
     with gr.Row(equal_height=True):
         report = gr.Button("Report of the latest run (HTML and Markdown)", elem_id="report", scale=1)
