@@ -210,12 +210,12 @@ class RunView:
                 acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
                 if result.unscored_steps:
                     acc += f" (as of {result.unscored_steps} steps before the stop: scoring it again would have held the stop up)"
+                if result.not_learning:
+                    self._log(name, f"WARNING: {result.not_learning}")
                 self._log(
                     name,
                     f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
                 )
-                if result.not_learning:
-                    self._log(name, f"WARNING: {result.not_learning}")
 
     def truncate(self, name: str, images_seen: int) -> None:
         """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""

@@ -13,7 +13,7 @@ from ..views import RESULTS_CSS
 from . import drag_drop
 from .data import as_models_see_them, data_tab, dataset_overview
 from .fields import SETUP_FIELDS
-from .inspect import explorable_networks, inspect_tab
+from .inspect import inspect_tab
 from .learn import glossary_html, learn_tab, start_here
 from .runs import runs_tab
 from .theme import remember_theme, theme_switch
@@ -154,7 +154,7 @@ def build_app(
                     session, device, max_concurrent_trainings, workspace.limits.describe() if public else ""
                 )
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect") as inspect_page:
-                network_inputs, networks, hide_stale_on = inspect_tab(tab.layer_boxes, tab.readers, session)
+                refresh_inspect_on = inspect_tab(tab.layer_boxes, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
                 show_runs, runs_inputs, runs_outputs = runs_tab(
                     [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
@@ -172,8 +172,7 @@ def build_app(
         demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
         runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
         learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
-        inspect_page.select(explorable_networks, network_inputs, networks, api_name=False)
-        hide_stale_on(inspect_page.select)
+        refresh_inspect_on(inspect_page.select)
         learn_page.select(start_here, session, walkthrough, api_name=False)
         demo.load(start_here, session, walkthrough, api_name=False)
 

@@ -546,9 +546,8 @@ def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
     return f"Model {model}, {layer}: its {len(maps)} feature maps for your drawing.", feature_map_grid(maps)
 
 
-def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State) -> tuple[list, list, Callable]:
-    """Lay out the tab; returns the explorable networks' inputs and outputs, for the app to redraw them when the
-    tab opens (after a run they show the trained pair), and the wiring that hides stale results then."""
+def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> Callable:
+    """Lay out the tab; returns the wiring that draws it when it opens (see refresh_on)."""
     replay = Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
         label="Replay: both models at the end of epoch (0: as they are now)",
@@ -579,12 +578,6 @@ def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State)
         block_maps, [pick, session], [picked_note, picked_maps], api_name=False, show_progress="hidden",
         trigger_mode="always_last",
     )  # fmt: skip
-    network_inputs = [*layer_boxes, session]
-    for trigger in [box.change for box in layer_boxes] + [reader.change for reader in readers]:
-        trigger(
-            explorable_networks, network_inputs, explorable, api_name=False, show_progress="hidden",
-            trigger_mode="always_last",
-        )  # fmt: skip
     network = gr.Plot(diagram(*(box.value for box in layer_boxes)), show_label=False, elem_id="network-diagram")
     tables = []
     with gr.Row():
@@ -598,11 +591,16 @@ def inspect_tab(layer_boxes: list[gr.Textbox], readers: list, session: gr.State)
                     elem_id=f"layer-table-{name}",
                 )
             )
-    for box, table in zip(layer_boxes, tables):
-        box.change(diagram, layer_boxes, network, api_name=False, show_progress="hidden", trigger_mode="always_last")
-        box.change(report_frame, box, table, api_name=False, show_progress="hidden", trigger_mode="always_last")
 
-    def hide_stale_on(trigger) -> None:
+    def refresh_on(trigger) -> None:
+        """What the tab draws when it opens: results of an earlier pair hidden at once, then the networks as the Train
+        tab sets them (trained: lit by the latest drawing). Drawn only here, where they are seen: every builder edit
+        and sketch stroke once redrew them too, a diagram figure and a Captum pass each time."""
         trigger(by_name(forget_stale, stale), [version, session], list(stale.values()), api_name=False, queue=False)
+        networks = [*layer_boxes, session]
+        trigger(explorable_networks, networks, explorable, api_name=False, show_progress="hidden")
+        trigger(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
+        for box, table in zip(layer_boxes, tables):
+            trigger(report_frame, box, table, api_name=False, show_progress="hidden")
 
-    return network_inputs, explorable, hide_stale_on
+    return refresh_on

@@ -513,7 +513,6 @@ class TrainTab:
     setup: dict[str, gr.components.Component]
     layer_boxes: list[gr.Textbox]
     share_note: gr.Markdown  # where restoring a shared link says how it went
-    readers: list  # the sketchpad and the own-image upload: what the models last read changes with them
 
 
 @dataclass
@@ -835,9 +834,7 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, lim
     cv = cross_validation_section()
     wire_training(c, cv, setup, session, max_concurrent_trainings)
     wire_setup(setup, share, previews, epoch_images, session)
-    return TrainTab(
-        session, setup, [setup["A.layers"], setup["B.layers"]], share["note"], [c["sketch"], c["own image"]]
-    )
+    return TrainTab(session, setup, [setup["A.layers"], setup["B.layers"]], share["note"])
 
 
 def training_slots(max_concurrent_trainings: int) -> dict:
