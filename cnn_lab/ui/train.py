@@ -21,7 +21,7 @@ from ..crossval import MAX_FOLDS, seconds_per_image
 from ..data import DataError
 from ..inference import drawing_from_base64
 from ..pictures import displayable
-from ..presets import DEFAULT_CHANNELS_B, PRESETS, default_experiment, measured_note
+from ..presets import DEFAULT_CHANNELS_B, DEFAULT_TRAIN_IMAGES, PRESETS, default_experiment, measured_note
 from ..runtime import available_devices
 from ..session import NAMES, Session, fitted
 from ..sharing import MAX_JSON_BYTES, QUERY_KEY, experiment_from_token, experiment_to_token
@@ -54,7 +54,7 @@ from .fields import (
     train_values,
     values_of,
 )
-from .training_panel import DEFAULT_TRAIN_IMAGES, training_controls
+from .training_panel import training_controls
 from .wiring import by_name, escaped, user_errors
 
 BRUSH_HINT = "Draw one digit, big: both models read it as you draw (the trash icon clears the pad)."
@@ -568,7 +568,10 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
                     DATASET_CHOICES, value="mnist", label="Dataset", info="see it in the Data tab", elem_id="dataset"
                 ),
                 "train_subset": RawNumber(
-                    0, label="Training images (0 = all)", precision=0, info="fewer: faster runs; start: 10000"
+                    DEFAULT_TRAIN_IMAGES,
+                    label="Training images (0 = all)",
+                    precision=0,
+                    info=f"fewer: faster runs; starts at {DEFAULT_TRAIN_IMAGES:,} (a fast first run; all: more accuracy)",
                 ),
                 "seed": RawNumber(0, label="Seed", precision=0, info="same seed and settings: the same curves"),
                 "device": Dropdown(

@@ -27,6 +27,7 @@ from ..config import (
     TrainConfig,
 )
 from ..optim import schedule_curve
+from ..presets import DEFAULT_TRAIN_IMAGES
 from .checked import CheckboxGroup, Dropdown
 from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
 
@@ -42,10 +43,6 @@ USED_WHEN = {
     "label_smoothing": ("loss", {"label_smoothing"}),
     "patience": ("early_stopping", {"val_loss", "val_accuracy"}),
 }
-DEFAULT_TRAIN_IMAGES = (
-    60_000  # MNIST's training split: the schedule preview's images per epoch until the run settings say otherwise
-)
-
 BASICS = ("optimizer", "learning_rate", "batch_size", "epochs")  # in the column, each saying where its model starts
 LABELS = {  # each control's label, then what it does, its allowed range, and where a beginner starts
     "optimizer": ("Optimizer", "how gradients become weight updates"),
