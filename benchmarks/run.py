@@ -64,6 +64,7 @@ TARGETS = {  # key: (direction, goal, must reach); the issue-13 keys have both, 
     "time_to_99_s": ("<=", 8, 12),
     "fp32_gemm_efficiency": (">=", 0.5, 0.5),
     "peak_rss_mb": ("<=", 800, 1000),
+    "first_click_s": ("<=", 20, 30),  # issue 33, measured by benchmarks/first_click.py (its key first_click)
 }
 B_SPEC = default_experiment().b  # the page's model B
 

@@ -28,6 +28,7 @@ class Checkpoint:
     test_accuracy: float | None
     validation_loss: float | None
     validation_accuracy: float | None
+    test_images: int = 0  # the test images ``test_accuracy`` was scored on (a part of the test split mid-run)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Contender:
     spec: ModelSpec
     module: nn.Module
     test_accuracy: float | None = None
+    test_images: int = 0  # the test images ``test_accuracy`` was scored on: all of the split, or a part mid-run
     validation_loss: float | None = None
     validation_accuracy: float | None = None
     epochs_done: int = 0
@@ -76,6 +78,7 @@ class Contender:
             self.test_accuracy,
             self.validation_loss,
             self.validation_accuracy,
+            self.test_images,
         )
         sizes = {epoch: checkpoint_size(saved) for epoch, saved in self.checkpoints.items()}
         for epoch in sorted(sizes):
@@ -95,11 +98,8 @@ class Contender:
         self.module.load_state_dict(saved.weights)
         self.optimizer_state = saved.optimizer_state
         self.epochs_done, self.position, self.images_seen, self.steps = saved.epoch, 0, saved.images_seen, saved.steps
-        self.test_accuracy, self.validation_loss, self.validation_accuracy = (
-            saved.test_accuracy,
-            saved.validation_loss,
-            saved.validation_accuracy,
-        )
+        self.test_accuracy, self.test_images = saved.test_accuracy, saved.test_images
+        self.validation_loss, self.validation_accuracy = saved.validation_loss, saved.validation_accuracy
 
 
 def create_contenders(

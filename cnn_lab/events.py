@@ -34,6 +34,7 @@ class StepEvent:
     images_per_s: float  # this model's own training throughput so far
     images_seen: int  # over the model's whole history
     train_time_s: float = 0.0  # this model's training time in this run so far, evaluations excluded
+    batch_accuracy: float = math.nan  # this step's own batch: the chart's train curve (the running average lags)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class EvalEvent:
     validation_loss: float | None = None  # None without a validation split
     validation_accuracy: float | None = None
     images_seen: int = 0
+    test_images: int = 0  # scored: a fixed part of the test split mid-run, all of it at a model's last evaluation
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class ModelResult:
     epochs_done: int = 0
     not_learning: str | None = None  # why the model was not learning when the run ended (see LearningWatch)
     unscored_steps: int = 0  # steps after its last evaluation, left unscored because a stop would have waited for it
+    test_images: int = 0  # the test images ``test_accuracy`` was scored on (fewer than the test split: a part of it)
 
 
 @dataclass(frozen=True)

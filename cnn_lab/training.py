@@ -9,6 +9,12 @@ Fairness: every model walks the same shuffled order of the training set
 batch size or epochs, the next step always goes to the model that has seen
 the fewest images so far (ties go to the first), so all advance at the same
 rate in images seen and never drift apart by more than one batch.
+
+Evaluations within an epoch score a fixed, class-balanced part of the test
+split (the same images at every evaluation of a run): a point on the curve
+for a fifth of a whole pass. An epoch's end (what its checkpoint keeps, what
+early stopping and a roll back go back to) and a stop score the whole split,
+so the test accuracy a run reports is the whole split's.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from .runtime import device_label, precision_name, resolve_device, resolve_preci
 EVAL_BATCH_CPU = 256  # larger batches stop fitting in cache on CPU
 EVAL_BATCH_ACCELERATOR = 1024
 STOP_SCORING_S = 2.0  # after a stop, a model is scored once more only when that takes less than this
+TEST_PART_IMAGES = 2_000  # what the evaluations within an epoch score of the test split
 
 
 Statistic = float | Sequence[float]  # a mean or std: one for all channels, or one per channel
@@ -74,6 +81,17 @@ def augmented_examples(images: torch.Tensor, kinds: tuple[str, ...], seed: int) 
     x = prepare_batch(images, 0.0, 1.0, torch.Generator().manual_seed(seed), kinds)
     x = x.mul(255).clamp(0, 255).round().to(torch.uint8)
     return x[:, 0] if images.ndim == 3 else x.contiguous()
+
+
+def test_part(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
+    """Indices (ascending) of ``size`` test images, each class in its share of the split, drawn from a generator of
+    the run's own: every evaluation of a run, and every run with the same seed, scores the same part."""
+    n = len(labels)
+    if size >= n:
+        return torch.arange(n)
+    shuffled = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    by_class = shuffled[torch.argsort(labels[shuffled], stable=True)]  # class after class, each in a random order
+    return by_class[torch.arange(size) * n // size].sort().values  # evenly spaced: every class gets its share
 
 
 class Interrupted(Exception):
@@ -209,6 +227,8 @@ class _Placed:
     test_y: torch.Tensor
     val_x: torch.Tensor | None
     val_y: torch.Tensor | None
+    part_x: torch.Tensor  # the fixed part of the test split that evaluations within an epoch score
+    part_y: torch.Tensor
     seed: int
     evals_per_epoch: int
     gradient_every: int  # record gradient norms and dead ReLUs every this many steps (0: never)
@@ -242,11 +262,13 @@ def _place(run: RunConfig, data: Dataset, contenders: Sequence[Contender], gradi
             raise ConfigError(f"model {c.name}: {shapes}", "input_shape")
     data = data.hold_out(run.validation_size, run.seed)
     validation = data.validation_size > 0
+    test_x, test_y = data.test_images.to(device), data.test_labels.to(device)
+    part = test_part(data.test_labels, TEST_PART_IMAGES, run.seed).to(device)
     return _Placed(
         device, resolve_precision(run.precision, device), data,
-        data.train_images.to(device), data.train_labels.to(device), data.test_images.to(device), data.test_labels.to(device),
+        data.train_images.to(device), data.train_labels.to(device), test_x, test_y,
         data.validation_images.to(device) if validation else None, data.validation_labels.to(device) if validation else None,
-        run.seed, run.evals_per_epoch, gradient_every, {}, current(),
+        test_x[part], test_y[part], run.seed, run.evals_per_epoch, gradient_every, {}, current(),
     )  # fmt: skip
 
 
@@ -285,18 +307,19 @@ def _start(c: Contender, run: RunConfig, d: _Placed, epochs: int | None) -> _Pro
     return p
 
 
-def _evaluate(p: _Progress, d: _Placed, stop: threading.Event | None = None) -> EvalEvent | None:
-    """Score the model on the test split (and the validation split, if any) in eval mode; None when ``stop`` was set
-    half-way (the model keeps its previous scores)."""
+def _evaluate(p: _Progress, d: _Placed, whole: bool, stop: threading.Event | None = None) -> EvalEvent | None:
+    """Score the model on the whole test split or its fixed part (and on the validation split, if any) in eval mode;
+    None when ``stop`` was set half-way (the model keeps its previous scores)."""
     c = p.contender
     batch = EVAL_BATCH_CPU if d.device.type == "cpu" else EVAL_BATCH_ACCELERATOR
+    test_x, test_y = (d.test_x, d.test_y) if whole else (d.part_x, d.part_y)
 
     def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
         return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype, stop)
 
     try:
         if d.group.leader:
-            test = scores(d.test_x, d.test_y) if len(d.test_y) else (None, None, ())
+            test = scores(test_x, test_y) if len(test_y) else (None, None, ())
             validation = scores(d.val_x, d.val_y) if d.val_y is not None else None
     except Interrupted:
         return None
@@ -305,12 +328,13 @@ def _evaluate(p: _Progress, d: _Placed, stop: threading.Event | None = None) -> 
         dist.broadcast_object_list(said, src=0)
         test, validation = said
     test_loss, c.test_accuracy, per_class = test
+    c.test_images = len(test_y)
     if validation is not None:
         c.validation_loss, c.validation_accuracy, _ = validation
     p.evaluated_at = p.step
     return EvalEvent(
         c.name, p.epoch, p.step, test_loss, c.test_accuracy, per_class, p.train_time_s,
-        c.validation_loss, c.validation_accuracy, c.images_seen,
+        c.validation_loss, c.validation_accuracy, c.images_seen, c.test_images,
     )  # fmt: skip
 
 
@@ -400,6 +424,7 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         speed,
         c.images_seen,
         p.train_time_s,
+        correct / batch,
     )
     if norms is not None:
         yield gradient_event(c.name, p.step, c.images_seen, norms, dead)
@@ -408,7 +433,7 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         yield alert
     if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
         # crossed one of the epoch's evaluation points (the last is its end); a group's scoring is never cut short
-        scored = _evaluate(p, d, None if d.group.distributed else stop)
+        scored = _evaluate(p, d, p.position >= d.n, None if d.group.distributed else stop)  # an epoch's end: whole
         if scored is not None:
             yield scored
     if p.position >= d.n:
@@ -430,6 +455,14 @@ def _end_epoch(p: _Progress) -> Iterator[Event]:
     else:
         p.epoch += 1
         p.position = p.epoch_correct = p.epoch_images = 0
+
+
+def _update_checkpoint_scores(c: Contender) -> None:
+    """The epoch saved with the weights the model still has (a stop cut its scoring short) takes their new scores."""
+    saved = c.checkpoints.get(c.epochs_done)
+    if saved is not None and saved.images_seen == c.images_seen:
+        saved.test_accuracy, saved.test_images = c.test_accuracy, c.test_images
+        saved.validation_loss, saved.validation_accuracy = c.validation_loss, c.validation_accuracy
 
 
 def _result(p: _Progress) -> ModelResult:
@@ -454,6 +487,7 @@ def _result(p: _Progress) -> ModelResult:
         c.epochs_done,
         stalled,
         p.step - p.evaluated_at if status == "stopped" else 0,
+        c.test_images,
     )
 
 
@@ -494,12 +528,15 @@ def train_models(
         # the model that has seen the fewest images steps next (min() keeps the first on ties)
         yield from _train_step(min(running, key=lambda q: q.run_images), d, stop)
     stopped = bool(running)
-    if stopped and not d.group.distributed:  # a stopped model is still worth a score, when it comes quickly: what it
-        # learnt since the last one (a group's processes would each judge "quickly" by their own clock)
-        for p in running:
-            if p.step > p.evaluated_at and _cheap_to_score(p, d):
-                scored = _evaluate(p, d)
+    if stopped and not d.group.distributed:  # a stopped model is still worth a score of the whole test split, when it
+        # comes quickly: what it learnt since its last one, or all of the split where that scored the part or a stop cut
+        # it short (a group's processes would each judge "quickly" by their own clock)
+        for p in [q for q in progress if q.status != "failed"]:
+            stale = p.step > p.evaluated_at or p.contender.test_images < len(d.test_y)
+            if stale and _cheap_to_score(p, d):
+                scored = _evaluate(p, d, whole=True)
                 if scored is not None:
+                    _update_checkpoint_scores(p.contender)
                     yield scored
     results = {p.contender.name: _result(p) for p in progress}
     yield RunFinished("stopped" if stopped else "finished", time.perf_counter() - started, results)

@@ -5,7 +5,7 @@ from cnn_lab.config import ExperimentConfig, ModelSpec, RunConfig
 from cnn_lab.contenders import Contender
 from cnn_lab.events import StepEvent
 from cnn_lab.models import build_model, summarize
-from cnn_lab.presets import PRESETS
+from cnn_lab.presets import DEFAULT_TRAIN_IMAGES, PRESETS, default_experiment
 from cnn_lab.training import train_models
 
 
@@ -31,3 +31,10 @@ def test_presets_round_trip_as_part_of_an_experiment():
     experiment = ExperimentConfig(PRESETS["lenet5"].spec, PRESETS["fast99"].spec, RunConfig())
     assert ExperimentConfig.from_json(experiment.to_json()) == experiment
     assert isinstance(experiment.a, ModelSpec)
+
+
+def test_the_page_default_trains_a_part_of_the_data_while_a_bare_run_config_trains_all_of_it():
+    default = default_experiment()
+    assert default.run.train_subset == DEFAULT_TRAIN_IMAGES and RunConfig().train_subset is None  # CLI and API: all
+    assert (default.a.train.optimizer, default.b.train.optimizer) == ("adam", "sgd")
+    assert summarize(default.a.model).params > summarize(default.b.model).params  # A the wider

@@ -1,0 +1,208 @@
+"""A first minute that works: the page's default run, from pressing Train Models to the finished page.
+
+Starts the playground as a user does (a fresh server for every press: a first click pays for the worker and the
+data too), sends /train with the page's default values through the page's own protocol (PageClient: queue,
+server-sent events, diffs applied as the browser applies them) and times it to the last streamed update, whose
+status says "Finished". Three presses, median; once on this machine's own CPU (precision auto) and once with the
+server under ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 and precision fp32: a CPU without fast bf16, as
+the issue's 2-core AVX2-only EPYC (about 1.5x slower again than that emulation here).
+
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.first_click [--repeats 3]
+
+Waits (up to --wait-s) for the 1-minute load average to fall to 1.5 or below before each press and records it.
+Writes the key first_click of benchmarks/results.json, keeping its other keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from benchmarks.machine import machine
+from benchmarks.page_client import PageClient
+from benchmarks.run import free_port, verdict
+from cnn_lab.presets import default_experiment
+from cnn_lab.ui import api_values
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).with_name("results.json")
+AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+MODES = {  # name: (environment of the server, the page's precision)
+    "native": ({}, "auto"),
+    "avx2_emulated": (AVX2_ONLY, "fp32"),
+}
+QUIET_LOAD = 1.5  # 1-minute load average on this 2-core machine: above it, someone else is using a core
+STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.RUN_OUTPUTS)
+
+
+def cpu_features() -> dict:
+    flags = set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    return {
+        "avx2": "avx2" in flags,
+        "avx512f": "avx512f" in flags,
+        "avx512_bf16": "avx512_bf16" in flags,
+        "amx": sorted(f for f in flags if f.startswith("amx")),
+    }
+
+
+def wait_for_quiet(max_wait_s: float) -> tuple[float, float]:
+    """Wait until the 1-minute load average is at most QUIET_LOAD (or ``max_wait_s`` passed); (load, seconds waited)."""
+    started = time.monotonic()
+    while os.getloadavg()[0] > QUIET_LOAD and time.monotonic() - started < max_wait_s:
+        time.sleep(5)
+    return os.getloadavg()[0], time.monotonic() - started
+
+
+@contextmanager
+def playground(extra_env: dict):
+    """The playground on a free port, started as a user starts it, with ``extra_env`` on top; yields its URL."""
+    port = free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", **extra_env)
+    server = subprocess.Popen(
+        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                httpx.get(url + "config", timeout=5).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the playground exited with {server.returncode}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def page_defaults_differ(page: PageClient, inputs: list) -> list[str]:
+    """The setup fields whose value in the served page differs from what the benchmark sends (default_experiment()
+    as the page's values): a page whose fields are not the defaults would show a different first run."""
+    from cnn_lab.ui.fields import SETUP_FIELDS
+
+    config = page.http.get("config").raise_for_status().json()
+    components = {c["id"]: c for c in config["components"]}
+    train = next(d for d in config["dependencies"] if d.get("api_name") == "train")
+    served = [components[i].get("props", {}).get("value") for i in train["inputs"]][: len(SETUP_FIELDS)]
+    return [
+        name
+        for name, sent, shown in zip(SETUP_FIELDS, inputs[: len(SETUP_FIELDS)], served, strict=True)
+        if name.split(".")[-1] not in ("layers", "channels", "architecture", "precision") and str(sent) != str(shown)
+    ]
+
+
+def press(url: str, inputs: list) -> dict:
+    """One press of Train Models on a fresh page: seconds to the finished page and what it said."""
+    page = PageClient(url)
+    try:
+        started = time.perf_counter()
+        updates = page.stream("train", inputs)
+        seconds = time.perf_counter() - started
+        differ = page_defaults_differ(page, inputs)
+    finally:
+        page.close()
+    status = updates[-1][STATUS]
+    if "Finished" not in status:
+        raise RuntimeError(f"the run did not finish: {status}")
+    rows = {row[0]: row[1:] for row in updates[-1][SUMMARY]["data"]}
+    device, precision = [part.strip() for part in status.split(" · ")[2:4]]
+    return {
+        "s": round(seconds, 2),
+        "run_s": float(re.search(r"· ([\d.]+) s(?: ·|$)", status).group(1)),  # the status line's own timer
+        "test_accuracy": dict(
+            zip("AB", (round(float(v.rstrip("%")) / 100, 4) for v in rows["test accuracy"]), strict=True)
+        ),
+        "device": device,
+        "precision": precision,
+        "updates": len(updates),
+        "page_fields_not_default": differ,
+    }
+
+
+def mode_presses(name: str, repeats: int, max_wait_s: float) -> dict:
+    env, precision = MODES[name]
+    setup = default_experiment()
+    setup = replace(setup, run=replace(setup.run, precision=precision))
+    inputs = [*api_values(setup), False]  # the setup, then the accuracy chart's "full range" box (off)
+    presses = []
+    for repeat in range(repeats):
+        with playground(env) as url:
+            load, waited = wait_for_quiet(max_wait_s)
+            measured = press(url, inputs) | {"load_1min": round(load, 2), "waited_s": round(waited)}
+            presses.append(measured)
+            print(f"  {name} press {repeat + 1}: {json.dumps(measured)}", flush=True)
+    seconds = [p["s"] for p in presses]
+    return {
+        "median_s": statistics.median(seconds),
+        "presses": presses,
+        "environment": env,
+        "precision_asked": precision,
+        "min_test_accuracy": {m: min(p["test_accuracy"][m] for p in presses) for m in "AB"},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--wait-s", type=float, default=240, help="longest wait for a quiet machine before a press")
+    args = parser.parse_args()
+    if not os.environ.get("CNN_LAB_DATA"):
+        sys.exit("set CNN_LAB_DATA to a folder with MNIST/raw (e.g. ../shared/datasets): the default run is full MNIST")
+    setup = default_experiment()
+    modes = {}
+    for name in MODES:
+        print(f"... {name}", flush=True)
+        modes[name] = mode_presses(name, args.repeats, args.wait_s)
+    emulated, native = modes["avx2_emulated"]["median_s"], modes["native"]["median_s"]
+    result = {
+        "first_click_s": emulated,
+        "first_click_s_native": native,
+        "emulated_vs_native_ratio": round(emulated / native, 3),
+        "default_run": {
+            "train_subset": setup.run.train_subset,
+            "batch_size": {"A": setup.a.train.batch_size, "B": setup.b.train.batch_size},
+            "evals_per_epoch": setup.run.evals_per_epoch,
+            "epochs": {"A": setup.a.train.epochs, "B": setup.b.train.epochs},
+        },
+        "machine": machine() | cpu_features(),
+        "avx2_emulated_with": " ".join(f"{k}={v}" for k, v in AVX2_ONLY.items()) + ", precision fp32",
+        "load_1min_at_presses": [p["load_1min"] for m in modes.values() for p in m["presses"]],
+        "modes": modes,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    print(f"\nthe default run through the page, median of {args.repeats} presses (fresh server each)")
+    print(f"  {'mode':16s} {'median s':>9s} {'min A':>7s} {'min B':>7s}  precision")
+    for name, m in modes.items():
+        acc = m["min_test_accuracy"]
+        print(f"  {name:16s} {m['median_s']:9.1f} {acc['A']:7.2%} {acc['B']:7.2%}  {m['presses'][0]['precision']}")
+    print(f"  emulated / native: {result['emulated_vs_native_ratio']:.2f}")
+    print(f"  first_click_s {emulated:.1f}  {verdict('first_click_s', emulated)}")
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    stored["first_click"] = result
+    RESULTS.write_text(json.dumps(stored, indent=2, default=str))
+    print(f"wrote the key first_click of {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
