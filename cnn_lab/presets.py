@@ -228,8 +228,8 @@ DEFAULT_TRAIN_IMAGES = 20_000  # the first run's training images: both models pa
 def default_experiment(seed: int = 0) -> ExperimentConfig:
     """The page's first setup: two models that differ in optimizer and width, both of which learn on every dataset
     over many seeds (benchmarks/defaults.py measures it). One epoch of 20,000 MNIST images takes A to 97.5-97.9 % and
-    B to 96.3-96.8 % (seeds 0-2) in 19.4 s from the press to the finished page on 2 EPYC cores held to AVX2 and fp32
-    (benchmarks/first_click.py), 8.7 s with their bf16; all 60,000 images took 48 s for 1-2 points more."""
+    B to 96.3-96.8 % (seeds 0-2) in 19 s from the press to the finished page on 2 EPYC cores held to AVX2 and fp32
+    (benchmarks/first_click.py), 8 s with their bf16; all 60,000 images took 48 s for 1-2 points more."""
     a = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS), TrainConfig("adam", 1e-3, 64, 1))
     b = ModelSpec(ModelConfig.from_conv_channels(DEFAULT_CHANNELS_B), TrainConfig("sgd", 0.01, 64, 1))
     return ExperimentConfig(a, b, RunConfig(train_subset=DEFAULT_TRAIN_IMAGES, seed=seed, evals_per_epoch=3))
