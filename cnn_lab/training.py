@@ -309,13 +309,15 @@ def _start(c: Contender, run: RunConfig, d: _Placed, epochs: int | None) -> _Pro
 
 def _evaluate(p: _Progress, d: _Placed, whole: bool, stop: threading.Event | None = None) -> EvalEvent | None:
     """Score the model on the whole test split or its fixed part (and on the validation split, if any) in eval mode;
-    None when ``stop`` was set half-way (the model keeps its previous scores)."""
+    None when ``stop`` was set half-way (the model keeps its previous scores). The whole split is scored in fp32, as
+    the model is used after the run (Inspect, drawings, exported files): the accuracy a run reports is theirs too."""
     c = p.contender
     batch = EVAL_BATCH_CPU if d.device.type == "cpu" else EVAL_BATCH_ACCELERATOR
     test_x, test_y = (d.test_x, d.test_y) if whole else (d.part_x, d.part_y)
+    dtype = torch.float32 if whole else d.dtype
 
     def scores(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, tuple[float, ...]]:
-        return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, d.dtype, stop)
+        return evaluate(c.module, x, y, p.normalization, p.train, d.num_classes, batch, dtype, stop)
 
     try:
         if d.group.leader:
