@@ -110,7 +110,22 @@ def coach_text(view: RunView | None) -> str:
         return ""
     found = remarks(view)
     if found:
-        return "**Coach:**\n" + "\n".join(r.markdown() for r in found)
+        return "**Coach:**\n" + "\n".join(r.markdown() for r in found) + more_accuracy(view)
     if view.finished is None:
         return "**Coach:** nothing unusual in the curves so far."
-    return "**Coach:** both models learnt as expected: no stall, no divergence, no overfitting, no plateau in sight."
+    return (
+        "**Coach:** both models learnt as expected: no stall, no divergence, no overfitting, no plateau in sight."
+        + more_accuracy(view)
+    )
+
+
+def more_accuracy(view: RunView) -> str:
+    """After a run on part of the training images, how to get more out of the same models."""
+    info = view.started_info
+    if view.finished is None or not info.train_available or info.train_size >= info.train_available:
+        return ""
+    return (
+        f"\n\n**More accuracy:** these models trained on {info.train_size:,} of the {info.train_available:,} "
+        "training images. Set *Training images* to 0 (all of them) and train again, or add epochs: *Continue "
+        "training* below trains these on from where they are."
+    )

@@ -20,6 +20,8 @@ class RunStarted:
     total_steps: dict[str, int]
     validation_size: int = 0
     num_classes: int = 10  # of the data: what guessing scores is 1 / num_classes
+    train_available: int = 0  # images the training split has (train_size may be a part of them)
+    test_size: int = 0  # images the test split has (evaluations within an epoch score a part of them)
 
 
 @dataclass(frozen=True)

@@ -613,7 +613,10 @@ class Session:
             saved = contender.checkpoints[epoch]
             module = copy.deepcopy(contender.module)
             module.load_state_dict(saved.weights)
-            pair[name] = replace(contender, module=module, test_accuracy=saved.test_accuracy, epochs_done=epoch)
+            pair[name] = replace(
+                contender, module=module, test_accuracy=saved.test_accuracy, test_images=saved.test_images,
+                epochs_done=epoch,
+            )  # fmt: skip
         return pair
 
     def replay_epochs(self) -> list[int]:
@@ -715,6 +718,7 @@ class Session:
         )
         data = self.data or data
         contender.test_accuracy = score_on_test_set({name: contender}, data).accuracy(name)
+        contender.test_images = len(data.test_labels)
         self._pair_changed(f"model {name} imported from {filename or 'a file'}")
         if not self.contenders or self.finished is None:  # no pair yet: the other slot starts untrained
             other = next(n for n in NAMES if n != name)

@@ -519,7 +519,7 @@ def train_models(
         device = f"{d.group.world} processes x {device}"
     yield RunStarted(
         device, precision_name(d.dtype), d.data.source, d.n, totals, d.data.validation_size,
-        d.num_classes,
+        d.num_classes, len(d.data.train_labels), len(d.test_y),
     )  # fmt: skip
     started = time.perf_counter()
 

@@ -187,7 +187,8 @@ class RunView:
                     self.accuracy_rows.append(
                         self._point(event.model, accuracy * 100, f"{event.model} {kind}", event.images_seen)
                     )
-                    scores.append(f"{kind} accuracy {accuracy:.2%}, {kind} loss {loss:.4f}")
+                    part = self.test_part(event.test_images) if kind == "test" else ""
+                    scores.append(f"{kind} accuracy {accuracy:.2%}{part}, {kind} loss {loss:.4f}")
             self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
         elif isinstance(event, GradientEvent):
             self.gradients[event.model].append(event)
@@ -207,7 +208,11 @@ class RunView:
         elif isinstance(event, RunFinished):
             self.finished = event
             for name, result in event.results.items():
-                acc = f", test accuracy {result.test_accuracy:.2%}" if result.test_accuracy is not None else ""
+                acc = (
+                    f", test accuracy {result.test_accuracy:.2%}{self.test_part(result.test_images)}"
+                    if result.test_accuracy is not None
+                    else ""
+                )
                 if result.unscored_steps:
                     acc += f" (as of {result.unscored_steps} steps before the stop: scoring it again would have held the stop up)"
                 if result.not_learning:
@@ -216,6 +221,11 @@ class RunView:
                     name,
                     f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
                 )
+
+    def test_part(self, scored: int) -> str:
+        """ " (on 2,000 of the 10,000 test images)" for a score of part of the test split, else nothing."""
+        whole = self.started_info.test_size if self.started_info else 0
+        return f" (on {scored:,} of the {whole:,} test images)" if 0 < scored < whole else ""
 
     def truncate(self, name: str, images_seen: int) -> None:
         """Forget a model's curves after `images_seen` (it was rolled back there); its log keeps the history."""

@@ -60,3 +60,16 @@ def test_the_coach_is_quiet_on_a_healthy_default_run(mnist):
         view.add(event)
     assert remarks(view) == [], [r.text for r in remarks(view)]
     assert "both models learnt as expected" in coach_text(view)
+
+
+def test_after_a_run_on_part_of_the_images_the_coach_says_how_to_get_more():
+    from cnn_lab.events import ModelResult, RunFinished, RunStarted
+
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 20_000, {"A": 313}, train_available=60_000, test_size=10_000))
+    view.add(RunFinished("finished", 9.0, {"A": ModelResult("finished", 313, 20_000, 9.0, 2200.0, 0.975)}))
+    assert "trained on 20,000 of the 60,000 training images" in coach_text(view)
+    everything = RunView(["A"])
+    everything.add(RunStarted("CPU", "fp32", "MNIST", 60_000, {"A": 938}, train_available=60_000))
+    everything.add(RunFinished("finished", 9.0, {"A": ModelResult("finished", 938, 60_000, 9.0, 2200.0, 0.98)}))
+    assert "More accuracy" not in coach_text(everything)

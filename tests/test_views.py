@@ -287,3 +287,12 @@ def test_flops_read_at_a_glance_even_for_a_linear_model():
 
     assert flops_text(7_850) == "7,850"  # an empty layer list (a linear classifier) once showed "0.0 M"
     assert flops_text(1_234_567) == "1.2 M"
+
+
+def test_the_log_says_when_a_score_is_of_part_of_the_test_split():
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10}, test_size=10_000))
+    view.add(EvalEvent("A", 1, 5, 0.3, 0.95, (0.9,) * 10, 1.0, test_images=2_000))
+    assert "test accuracy 95.00% (on 2,000 of the 10,000 test images)" in view.log_text("A")
+    view.add(EvalEvent("A", 1, 10, 0.2, 0.97, (0.9,) * 10, 2.0, test_images=10_000))
+    assert view.log_text("A").splitlines()[0].endswith("test accuracy 97.00%, test loss 0.2000")
