@@ -11,6 +11,7 @@ import html
 import io
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -54,6 +55,7 @@ CURVES = (
     "B validation",
 )  # to show or hide
 LOG_LINES = 200
+TRAIN_WINDOW_STEPS = 16  # a train-accuracy point is the mean of at least this many latest batches (1,000 images at 64)
 ACCURACY_FOCUS = 90.0  # percent: the accuracy chart's lower edge once a model gets there
 
 
@@ -104,8 +106,7 @@ class ModelTrace:
     seconds_before: float = 0.0
     loss_sum: float = 0.0  # of the steps since the last point drawn: a point is their mean, nothing skipped
     loss_count: int = 0
-    hits_sum: float = 0.0  # the batches' accuracies since the last point: the train curve's point is their mean
-    hits_count: int = 0
+    hits: deque[float] = field(default_factory=deque)  # the latest batches' accuracies: the train curve's window
     at: Point = Point(0, math.nan, "")  # where the model is now, on every axis
 
 
@@ -172,7 +173,8 @@ class RunView:
                 trace = self.traces[name]
                 trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
                 trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
-                trace.loss_sum, trace.loss_count, trace.hits_sum, trace.hits_count = 0.0, 0, 0.0, 0
+                trace.loss_sum, trace.loss_count = 0.0, 0
+                trace.hits.clear()
                 self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
         elif isinstance(event, StepEvent):
             self._add_step(event)
@@ -263,15 +265,17 @@ class RunView:
         trace.at = Point(event.images_seen, math.nan, "", trace.steps_before + event.step, epochs, seconds)
         if math.isfinite(event.loss):
             trace.loss_sum, trace.loss_count = trace.loss_sum + event.loss, trace.loss_count + 1
-        if math.isfinite(event.batch_accuracy):
-            trace.hits_sum, trace.hits_count = trace.hits_sum + event.batch_accuracy, trace.hits_count + 1
         every = max(1, event.total_steps // MAX_POINTS)
+        if math.isfinite(event.batch_accuracy):
+            trace.hits.append(event.batch_accuracy)
+            while len(trace.hits) > max(every, TRAIN_WINDOW_STEPS):
+                trace.hits.popleft()
         if event.step % every == 0 or event.step == event.total_steps:
             mean = trace.loss_sum / trace.loss_count if trace.loss_count else event.loss
-            # the train curve: the batches since the point before, like the loss (the epoch's running average
-            # lags far behind a model that is still learning, and sat tens of points under the test curve)
-            hits = trace.hits_sum / trace.hits_count if trace.hits_count else event.accuracy
-            trace.loss_sum, trace.loss_count, trace.hits_sum, trace.hits_count = 0.0, 0, 0.0, 0
+            # the train curve: the latest batches' accuracy (the epoch's running average lags far behind a model
+            # that is still learning, and sat tens of points under the test curve; one batch alone is noise)
+            hits = sum(trace.hits) / len(trace.hits) if trace.hits else event.accuracy
+            trace.loss_sum, trace.loss_count = 0.0, 0
             self.loss_rows.append(self._point(event.model, mean, event.model))
             self.learning_rate_rows.append(self._point(event.model, event.learning_rate, event.model))
             self.accuracy_rows.append(self._point(event.model, hits * 100, f"{event.model} train"))

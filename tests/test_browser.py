@@ -286,10 +286,12 @@ def check_results(page: Page, channels_a: str, channels_b: str) -> None:
 
 
 def draw_digit(page: Page, digit: int) -> None:
-    """Pick the Brush tool, then draw the digit with the mouse onto the visible white drawing area."""
+    """Draw the digit with the mouse onto the visible white drawing area: the page has picked the brush (Gradio's
+    pad ignores strokes until a tool is picked, and a person just draws)."""
     pad = page.locator("#sketchpad")
     pad.scroll_into_view_if_needed()
-    pad.get_by_role("button", name="Brush", exact=True).click()
+    expect(pad.get_by_role("button", name="Brush", exact=True)).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(pad).not_to_contain_text("select the draw tool")
     canvases = pad.locator("canvas")
     expect(canvases.filter(visible=True)).not_to_have_count(0)
     # The editor's canvases (its stage and its crop layer) lie on one another and cover the same box
@@ -416,7 +418,7 @@ def check_explanation(page: Page) -> None:
     range_input = page.locator("#replay-epoch input[type=range]")
     expect(range_input).to_be_enabled()
     range_input.click()  # at its middle: 0 .. 2, so epoch 1
-    expect(page.locator("#inspect-summary")).to_contain_text("At the end of epoch 1, on")
+    expect(page.locator("#inspect-summary")).to_contain_text("at the end of epoch 1, on")
     expect(page.locator("#replay-epoch input[type=number]")).to_have_value("1")
 
 
@@ -441,9 +443,9 @@ def check_runs(page: Page) -> None:
         page.keyboard.press("Escape")
     page.locator("#runs-compare").click()
     diff = page.locator("#runs-diff")
-    expect(diff).to_contain_text("a.train.epochs")
-    expect(diff).to_contain_text("b.train.epochs")
-    assert "a.train.learning_rate" not in diff.inner_text()  # what both share is left out
+    expect(diff).to_contain_text("Model A · Epochs")
+    expect(diff).to_contain_text("Model B · Epochs")
+    assert "Model A · Learning rate" not in diff.inner_text()  # what both share is left out
 
     page.locator("#report").click()
     links = page.locator("#report-files a")
@@ -472,7 +474,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     check_test_set_scores(page)
     check_explanation(page)
     page.locator("#gradient-show").click()
-    expect(page.locator("#gradient-words")).to_contain_text("Recorded on every 25th training step (3 for A, 3 for B)")
+    expect(page.locator("#gradient-words")).to_contain_text("recorded on every 25th training step (3 for A, 3 for B)")
     expect(page.locator("#gradient-chart img")).to_be_visible()
     page.locator("#measure-costs").click()
     expect(page.locator("#cost-note")).to_contain_text("the slowest layer is", timeout=60_000)
@@ -946,10 +948,10 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
 
 
 def touch_digit(page: Page, digit: int) -> None:
-    """Pick the brush with a tap, then draw the digit with touch events (a finger, not a mouse)."""
+    """Draw the digit with touch events (a finger, not a mouse): the page has picked the brush."""
     pad = page.locator("#sketchpad")
     pad.scroll_into_view_if_needed()
-    pad.get_by_role("button", name="Brush", exact=True).tap()
+    expect(pad.get_by_role("button", name="Brush", exact=True)).to_have_class(re.compile(r"\bhighlight\b"))
     stage = pad.locator("canvas").first.bounding_box()
     zoom = pad.locator(".zoom-number").inner_text().strip().rstrip("%")
     side = 280 * float(zoom) / 100 if zoom.isdigit() else 0.8 * min(stage["width"], stage["height"])
@@ -993,4 +995,125 @@ def test_on_a_phone_the_page_fits_trains_and_reads_a_digit_drawn_with_a_finger(o
     assert diagram.evaluate("e => [e, ...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 10)")
     assert page.evaluate(width) <= phone["width"], "the diagram pushed the page wider than the phone"
     screenshot(page, "phone-inspect")
+    assert problems == [], "\n".join(problems)
+
+
+# ------------------------------------------------------------------ a newcomer's first minutes, twice
+
+FIRST_SCREEN = {"width": 1400, "height": 900}
+# Every point each accuracy curve draws, as Vega drew it: its hover layer holds one mark per data point, labelled
+# "<x title>: <x>; accuracy %: <y>; curve: <curve>" (the page draws the test and validation ones as dots).
+ACCURACY_POINTS_JS = """plot => [...plot.querySelectorAll('.hover_marks path')].map(p => {
+  const label = p.getAttribute('aria-label') || '';
+  const style = getComputedStyle(p);
+  return {curve: (label.match(/curve: (.*)$/) || [])[1], y: parseFloat((label.match(/accuracy %: ([-\\d.e]+)/) || [])[1]),
+          shown: style.opacity === '1' && p.getBoundingClientRect().width > 0};
+})"""
+CONTRAST_JS = """element => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  let node = element, background = [0, 0, 0, 0];
+  while (node && node.nodeType === 1) {
+    const [r, g, b, a = 1] = rgb(getComputedStyle(node).backgroundColor);
+    if (a > 0.5) { background = [r, g, b]; break; }
+    node = node.parentNode;
+  }
+  const lum = ([r, g, b]) => [r, g, b].map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [hi, lo] = [lum(rgb(getComputedStyle(element).fill)), lum(background)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def accuracy_points(page: Page) -> list[dict]:
+    return page.locator("#accuracy-plot").evaluate(ACCURACY_POINTS_JS)
+
+
+def summary_row(page: Page, row: str) -> dict[str, str]:
+    """One row of the results table ("test accuracy", "learning", ...), by model."""
+    table = page.locator("#summary")
+    labels = table_column(table, 0)
+    index = labels.index(row)
+    return {name: table_column(table, column)[index] for name, column in (("A", 1), ("B", 2))}
+
+
+def check_charts_show_every_evaluation(page: Page, evaluations: int) -> None:
+    """Each model's test curve draws one visible dot per evaluation (a single one too), and the accuracy axis holds
+    every point drawn."""
+    points = accuracy_points(page)
+    for name in "AB":
+        dots = [p for p in points if p["curve"] == f"{name} test"]
+        assert len(dots) == evaluations and all(p["shown"] for p in dots), (name, dots)
+        assert len([p for p in points if p["curve"] == f"{name} train"]) > 10
+    axis = page.locator('#accuracy-plot g.role-axis[aria-label^="Y-axis"]').get_attribute("aria-label")
+    bottom = float(re.search(r"values from ([-\d.,]+) to", axis).group(1).replace(",", ""))
+    lowest = min(p["y"] for p in points if p["y"] == p["y"])
+    assert bottom <= lowest, (axis, lowest)  # nothing drawn below the axis
+
+
+def check_inspect_describes_the_latest_run(page: Page) -> None:
+    """Inspect hides what it showed of an earlier pair, names the latest run, and its scores are that run's."""
+    run_accuracy = summary_row(page, "test accuracy")
+    inspect = open_tab(page, "inspect")
+    expect(inspect.locator("#test-results")).to_be_hidden()
+    summary = page.locator("#inspect-summary")
+    for name in "AB":
+        expect(summary).to_contain_text(f"{name} {run_accuracy[name]}")  # the caption: the latest run's numbers
+    page.locator("#inspect-score").click()
+    expect(summary).to_contain_text("Most confused", timeout=60_000)
+    text = summary.inner_text()
+    scored = dict(re.findall(r"([AB]) (\d+\.\d\d%)", text.split("test images:")[1]))
+    assert scored == run_accuracy, (text, run_accuracy)
+    expect(inspect.locator("#test-results")).to_be_visible()
+
+
+def test_a_newcomer_draws_trains_the_defaults_inspects_changes_b_and_does_it_again(open_page):
+    """The first minutes as a newcomer spends them, at 1400x900, twice (a second run is where stale numbers show):
+    draw at once, train the defaults, read the drawing, Inspect, change B, train, Inspect, Data, dark theme."""
+    from cnn_lab.presets import default_experiment
+
+    page, problems = open_page(viewport=FIRST_SCREEN)
+    train_button = page.locator("#train").bounding_box()
+    assert train_button["y"] + train_button["height"] <= FIRST_SCREEN["height"], train_button  # no scrolling
+    expect(page.locator("#start-here")).to_be_in_viewport()
+
+    # a digit drawn right after load registers (no tool to pick) and is read once the models are trained
+    draw_digit(page, 7)
+    expect(page.locator("#sketch-note")).to_contain_text("Train the models first")
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished"), timeout=RUN_TIMEOUT_S * 1000)
+    first = check_predictions(page)
+    print(f"\nthe 7 drawn before training read as {first}")
+    run = default_experiment().run
+    check_charts_show_every_evaluation(page, run.evals_per_epoch * default_experiment().a.train.epochs)
+    learning = summary_row(page, "learning")
+    assert learning == {"A": "yes", "B": "yes"}, learning
+    expect(page.locator("#coach")).to_contain_text("both models learnt as expected")  # no remark contradicts them
+    screenshot(page, "newcomer-first-run")
+    check_inspect_describes_the_latest_run(page)
+    first_caption = page.locator("#inspect-summary").inner_text().split(":")[0]
+
+    # B changed and trained again on fewer images: every number Inspect shows is the new run's
+    open_tab(page, "train")
+    setting(page, "B", "Learning rate").fill("0.05")
+    open_accordion(page.locator("#run-settings"))
+    run_setting(page, "Training images (0 = all)").fill("3000")
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · .*3,000 train"), timeout=RUN_TIMEOUT_S * 1000)
+    check_charts_show_every_evaluation(page, run.evals_per_epoch)
+    check_inspect_describes_the_latest_run(page)
+    assert page.locator("#inspect-summary").inner_text().split(":")[0] != first_caption
+    screenshot(page, "newcomer-inspect-second-run")
+
+    # dark theme: the charts' text stays readable (WCAG AA: 4.5:1 against what it is drawn on)
+    open_tab(page, "train")
+    page.locator("#theme-switch").get_by_label("☾ Dark").check()
+    page.wait_for_timeout(300)
+    for chart in ("#accuracy-plot", "#loss-plot"):
+        texts = page.locator(f"{chart} svg.marks text")
+        assert texts.count() > 5
+        ratios = texts.evaluate_all(f"ts => ts.map({CONTRAST_JS})")
+        assert min(ratios) >= 4.5, (chart, ratios)
+    screenshot(page, "newcomer-dark")
+    page.locator("#theme-switch").get_by_label("☀ Light").check()
+    assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)

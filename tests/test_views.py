@@ -18,7 +18,16 @@ from cnn_lab.events import (
     StepEvent,
 )
 from cnn_lab.models import summarize
-from cnn_lab.views import X_AXES, ChartOptions, CrossValidationView, RunView, duration_text, smoothed, summary_frame
+from cnn_lab.views import (
+    TRAIN_WINDOW_STEPS,
+    X_AXES,
+    ChartOptions,
+    CrossValidationView,
+    RunView,
+    duration_text,
+    smoothed,
+    summary_frame,
+)
 
 
 def step(model, n, total=10, loss=1.0, accuracy=0.5):
@@ -55,13 +64,17 @@ def test_accuracy_axis_fits_every_point_of_the_curves_shown():
     assert view.accuracy_floor(frozenset({"A train", "B train", "B test"})) == 90  # zoomed on A's test points
 
 
-def test_train_curve_is_the_mean_of_the_batches_since_the_point_before_not_the_epochs_running_average():
+def test_train_curve_is_the_latest_batches_accuracy_not_the_epochs_running_average():
     view = RunView(["A"])
-    view.add(RunStarted("CPU", "fp32", "MNIST", 40, {"A": 4}))
-    for n, batch in enumerate((0.25, 0.5, 0.75, 1.0), start=1):  # the epoch's running average would end at 62.5 %
-        view.add(replace(step("A", n, total=4, accuracy=0.1), batch_accuracy=batch))
+    steps = 40
+    view.add(RunStarted("CPU", "fp32", "MNIST", 40 * 64, {"A": steps}))
+    for n in range(1, steps + 1):  # batches from 0 % up to 97.5 %: the running average would end at 48.75 %
+        view.add(replace(step("A", n, total=steps, accuracy=0.1), batch_accuracy=(n - 1) / steps))
     drawn = view.accuracy_frame().dropna()
-    assert drawn[drawn["curve"] == "A train"]["accuracy"].tolist() == [25.0, 50.0, 75.0, 100.0]
+    train = drawn[drawn["curve"] == "A train"]["accuracy"].tolist()
+    assert train[0] == 0.0 and train[1] == pytest.approx(1.25)  # the window fills from the run's start
+    last = [(n - 1) / steps * 100 for n in range(steps - TRAIN_WINDOW_STEPS + 1, steps + 1)]
+    assert train[-1] == pytest.approx(sum(last) / len(last))  # the latest TRAIN_WINDOW_STEPS batches, no older
 
 
 def test_log_lists_the_newest_line_first():
