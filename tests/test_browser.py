@@ -470,6 +470,9 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
         # every layer, following the Train tab's channel boxes (the classifier head is not a row of its own)
         layers = ModelConfig.from_conv_channels([int(c) for c in channels[name].split(",")]).layers
         expected = report_frame(layers_to_json(layers))["params"].tolist()
+        deadline = time.time() + EXPECT_TIMEOUT_MS / 1000  # drawn when the tab opens
+        while table_column(table, 3) != expected and time.time() < deadline:
+            page.wait_for_timeout(200)
         assert table_column(table, 3) == expected, (name, table_column(table, 3), expected)
     check_test_set_scores(page)
     check_explanation(page)

@@ -54,4 +54,4 @@ def test_every_warning_links_to_a_troubleshooting_entry_and_shows_in_its_column(
     a, b = setting_advice(*api_values(risky), session)
     assert a == "" and "SGD at a learning rate of 1 will most likely diverge" in b
     assert TROUBLES["loss-is-nan"].symptom in b
-    assert len(RULES) == 4 and all(entry.causes and entry.remedies for entry in TROUBLES.values())
+    assert len(RULES) == 5 and all(entry.causes and entry.remedies for entry in TROUBLES.values())

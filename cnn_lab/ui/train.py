@@ -73,6 +73,8 @@ PICK_BRUSH_JS = """() => {
   watch();
 }"""
 NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
+RESULTS_WHILE_TRAINING = "<p>Training: this run's predictions on test images show here when it ends.</p>"
+EMPTY_SUMMARY = pd.DataFrame(columns=["", "Model A", "Model B"])
 PRESET_CHOICES = (
     [("Custom: 4 conv layers, your channel sizes", CUSTOM)]
     + [(p.title, p.key) for p in PRESETS.values()]
@@ -118,8 +120,9 @@ RUN_OUTPUTS = (
 
 
 def live_page(session: Session, finished: bool = False) -> dict:
-    """The page's view of the session's run as plain values (the charts as tables); the results, table and checkpoints
-    only once the run has ended."""
+    """The page's view of the session's run as plain values (the charts as tables); the results and table once the
+    run has ended: while it runs, they say so (the last run's numbers beside this run's curves would belong to
+    models that no longer exist)."""
     view = session.view
     page = {
         "status": view.status_text(),
@@ -127,14 +130,11 @@ def live_page(session: Session, finished: bool = False) -> dict:
         **chart_frames(session),
         **{f"log {name}": view.log_text(name) for name in NAMES},
         "coach": coach_text(view),
+        "checkpoints": session.checkpoints(),
     }
-    if finished:
-        page |= {
-            "results": session.sample_results(),
-            "summary": session.summary(),
-            "checkpoints": session.checkpoints(),
-        }
-    return page
+    if not finished:
+        return page | {"results": RESULTS_WHILE_TRAINING, "summary": EMPTY_SUMMARY}
+    return page | {"results": session.sample_results(), "summary": session.summary()}
 
 
 def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
@@ -713,7 +713,7 @@ def results_and_sketch() -> dict[str, gr.components.Component]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             c["summary"] = gr.Dataframe(
-                pd.DataFrame(columns=["", "Model A", "Model B"]),
+                EMPTY_SUMMARY,
                 label="Side by side",
                 interactive=False,
                 wrap=True,

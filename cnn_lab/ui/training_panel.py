@@ -237,7 +237,7 @@ def training_controls(
         dependents = [f for f, (s, _) in USED_WHEN.items() if s == setting]
         c[setting].change(
             lambda value, dependents=dependents: {
-                c[f]: gr.update(visible=value in USED_WHEN[f][1]) for f in dependents
+                c[f]: gr.update(visible=isinstance(value, str) and value in USED_WHEN[f][1]) for f in dependents
             },
             c[setting],
             [c[f] for f in dependents],
