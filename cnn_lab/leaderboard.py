@@ -122,7 +122,7 @@ def entries_of(data: bytes, filename: str = "") -> list[Entry]:
             epochs = result.get("epochs", "?")
             words = f"{params:,} params, {spec.train.optimizer} {spec.train.learning_rate:g}, {epochs} epochs"
             found.append(Entry(who, model, setup.run.dataset, accuracy, params, flops, words))
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # AttributeError: "models" not an object
         if isinstance(err, ConfigError):
             raise ConfigError(f"{name}: {err}", err.field) from None
         raise ConfigError(f"record: {name} lacks or garbles a field ({err})", "record") from None

@@ -63,6 +63,8 @@ def test_a_record_with_a_bad_field_is_refused_naming_it():
         entries_of(as_bytes({**data, "who": "x" * 61}))
     with pytest.raises(ConfigError, match="lacks or garbles a field"):
         entries_of(as_bytes({k: v for k, v in data.items() if k != "setup"}))
+    with pytest.raises(ConfigError, match="lacks or garbles a field"):  # once an AttributeError and a traceback
+        entries_of(as_bytes({**data, "models": "abc"}))
 
 
 def test_a_students_run_joins_the_teachers_leaderboard(mnist, tmp_path):

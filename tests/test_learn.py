@@ -55,3 +55,14 @@ def test_every_warning_links_to_a_troubleshooting_entry_and_shows_in_its_column(
     assert a == "" and "SGD at a learning rate of 1 will most likely diverge" in b
     assert TROUBLES["loss-is-nan"].symptom in b
     assert len(RULES) == 5 and all(entry.causes and entry.remedies for entry in TROUBLES.values())
+
+
+def test_the_guided_result_refuses_an_experiment_it_does_not_know_by_name():
+    import gradio as gr
+    import pytest
+
+    from cnn_lab.ui.learn import guided_result
+
+    for knob in (None, "warp speed", ["learning rate"]):  # /guided_result(null) once raised a KeyError
+        with pytest.raises(gr.Error, match="experiment must be one of learning rate, batch size"):
+            guided_result(knob, Session(Workspace(processes=False)))

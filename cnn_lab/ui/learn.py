@@ -66,13 +66,19 @@ def field_words(field: str) -> str:
     )
 
 
-def set_up_guided(knob: str) -> list:
-    """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
-    change), and a note saying what to do next."""
+def checked_knob(knob: object) -> str:
+    """One of the guided experiments, or a refusal that names them (an API client may send anything)."""
     if not isinstance(knob, str) or knob not in GUIDED:
         raise refusal(
             escaped(f"experiment must be one of {', '.join(GUIDED)}, got {quoted(knob)}"), title="Check the settings"
         )
+    return knob
+
+
+def set_up_guided(knob: str) -> list:
+    """The Train tab's inputs set to the guided experiment ``knob`` (A: the default model; B: A with that one
+    change), and a note saying what to do next."""
+    knob = checked_knob(knob)
     note = (
         f"**Guided experiment: {knob}.** {GUIDED[knob].question} A and B now differ only in "
         f"*{field_words(GUIDED[knob].field)}*, on {GUIDED_IMAGES:,} training images, {GUIDED_EPOCHS} epochs, the same seed. "
@@ -83,6 +89,7 @@ def set_up_guided(knob: str) -> list:
 
 def guided_result(knob: str, session: Session) -> str:
     """What the session's last run shows about ``knob``, from its numbers; or why it cannot say."""
+    knob = checked_knob(knob)
     if session.finished is None or not session.trained or set(session.contenders) != {"A", "B"}:
         return "Train the guided experiment first (set it up above, then *Train Models* in Train & compare)."
     a, b = session.contenders["A"].spec, session.contenders["B"].spec
