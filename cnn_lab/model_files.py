@@ -219,6 +219,7 @@ def read_model_file(data: bytes, filename: str = "") -> ImportedModel:
         if isinstance(err, ConfigError):
             raise ConfigError(f"model file: {err}", "model file") from None
         raise ConfigError(f"model file: its description is incomplete ({err})", "model file") from None
+    check_std(std)
     check_weights(model, weights)
     return ImportedModel(spec, weights, (mean, std), class_names, epochs_done, dataset)
 
@@ -229,6 +230,12 @@ def per_channel_values(value: object, channels: int) -> tuple[float, ...]:
     if len(values) != channels or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
         raise ValueError(f"normalization must hold {channels} finite number(s) per statistic, got {quoted(value)}")
     return tuple(float(v) for v in values)
+
+
+def check_std(std: tuple[float, ...]) -> None:
+    """A std divides every pixel: zero or below gives infinities, and the models' answers come back empty."""
+    if not all(v > 0 for v in std):
+        raise ConfigError(f"model file: its normalization std must be above 0, got {list(std)}", "model file")
 
 
 def check_weights(model: ModelConfig, weights: dict[str, torch.Tensor]) -> None:
@@ -247,5 +254,11 @@ def check_weights(model: ModelConfig, weights: dict[str, torch.Tensor]) -> None:
         if tuple(weights[key].shape) != shape:
             raise ConfigError(
                 f"model file: weight {key} must have shape {list(shape)}, got {list(weights[key].shape)}",
+                "model file",
+            )
+        if weights[key].is_floating_point() and not torch.isfinite(weights[key]).all():
+            raise ConfigError(
+                f"model file: weight {key} holds values that are not numbers (NaN or infinite): such a model "
+                "answers nothing",
                 "model file",
             )

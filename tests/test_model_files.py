@@ -91,3 +91,21 @@ def test_files_that_are_not_cnn_labs_safetensors_are_refused_in_words(default_pa
     lying = save_safetensors({k: v.cpu().contiguous() for k, v in weights.items()}, {"cnn_lab": json.dumps(described)})
     with pytest.raises(ConfigError, match=r"weight conv1.weight must have shape \[\d+, 1, 3, 3\], got"):
         read_model_file(lying, "lying.safetensors")
+
+
+def test_a_model_file_with_weights_that_are_not_numbers_or_a_zero_std_is_refused_by_name(default_pair, mnist):
+    """Such a model once loaded and then answered every drawing with empty confidences (and Inspect with a
+    traceback)."""
+    good = export_model(default_pair["B"], mnist.info, "safetensors")
+    described = json.loads(json.loads(good[8 : 8 + int.from_bytes(good[:8], "little")])["__metadata__"]["cnn_lab"])
+    weights = {k: v.cpu().clone().contiguous() for k, v in default_pair["B"].module.state_dict().items()}
+    first = next(k for k, v in weights.items() if v.is_floating_point())
+    broken = dict(weights) | {first: weights[first].clone().fill_(float("nan"))}
+    with pytest.raises(ConfigError, match=rf"weight {re.escape(first)} holds values that are not numbers"):
+        read_model_file(save_safetensors(broken, {"cnn_lab": json.dumps(described)}), "nan.safetensors")
+    flat = described | {"normalization": [[0.1307], [0.0]]}
+    with pytest.raises(ConfigError, match=r"normalization std must be above 0"):
+        read_model_file(save_safetensors(weights, {"cnn_lab": json.dumps(flat)}), "flat.safetensors")
+    assert (
+        read_model_file(save_safetensors(weights, {"cnn_lab": json.dumps(described)})).weights.keys() == weights.keys()
+    )
