@@ -29,3 +29,17 @@ def test_the_bounded_inputs_are_drawn_by_gradios_own_components():
     with gr.Blocks():
         sketch, image = BoundedSketchpad(type="numpy"), BoundedImage(type="numpy")
     assert sketch.get_block_name() == "imageeditor" and image.get_block_name() == "image"
+
+
+def test_a_truncated_drawing_is_refused_by_name_not_with_a_traceback(tmp_path):
+    """Its header reads (the size check passes), its pixels do not: Gradio's decoder raised OSError, three
+    tracebacks in the server's log."""
+    whole = tmp_path / "whole.png"
+    Image.effect_noise((280, 280), 60).save(whole)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with gr.Blocks():
+        sketch = BoundedSketchpad(type="numpy", image_mode="L")
+    with pytest.raises(gr.Error, match="sketch: not an image that can be read"):
+        sketch.convert_and_format_image(FileData(path=str(cut)))
+    assert sketch.convert_and_format_image(FileData(path=str(whole))).shape == (280, 280)

@@ -57,7 +57,10 @@ class BoundedSketchpad(gr.Sketchpad):
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
         check_image(file, self.FIELD, MAX_SKETCH_PIXELS, MAX_SKETCH_BYTES)
-        return super().convert_and_format_image(file, flatten_on_white)
+        try:
+            return super().convert_and_format_image(file, flatten_on_white)
+        except (ValueError, OSError) as err:  # a header that reads and pixels that do not (a truncated PNG)
+            raise refusal(f"{self.FIELD}: not an image that can be read ({err})") from None
 
 
 class BoundedImage(gr.Image):
