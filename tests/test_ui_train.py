@@ -29,3 +29,23 @@ def test_every_update_of_a_run_carries_every_output_and_the_charts_as_data(sessi
     assert set(last) == set(RUN_OUTPUTS)  # an API client's result is the last update: all of it
     assert all(set(page) == set(live_page(session)) for page in live)
     assert all(isinstance(page[name], pd.DataFrame) for page in pages for name in CHARTS)  # data, never a component
+
+
+def test_a_run_whose_person_left_ends_its_stream_quietly():
+    """A client killed mid-run closes its session (its view goes): the stream once read the view it no longer had
+    (AttributeError, a traceback for every client killed)."""
+    from cnn_lab.events import RunStarted
+    from cnn_lab.views import RunView
+
+    session = Session(Workspace(processes=False))
+    session.view = RunView(["A", "B"])
+    session.view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10, "B": 10}))
+
+    def updates():
+        yield None
+        session.close()  # the tab went away between two updates
+        yield None
+        yield None
+
+    pages = list(stream_run(session, updates()))
+    assert len(pages) == 1 and pages[0]["results"].startswith("<p>Training")

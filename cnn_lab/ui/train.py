@@ -35,6 +35,7 @@ from ..views import (
     MAX_CHART_SMOOTHING,
     X_AXES,
     CrossValidationView,
+    RunView,
     checkpoint_frame,
 )
 from .bounded import BoundedImage, BoundedSketchpad
@@ -119,15 +120,15 @@ RUN_OUTPUTS = (
 # ---------------------------------------------------------------- handlers
 
 
-def live_page(session: Session, finished: bool = False) -> dict:
-    """The page's view of the session's run as plain values (the charts as tables); the results and table once the
-    run has ended: while it runs, they say so (the last run's numbers beside this run's curves would belong to
-    models that no longer exist)."""
-    view = session.view
+def live_page(session: Session, finished: bool = False, view: RunView | None = None) -> dict:
+    """The page's view of the session's run (``view``, else the session's) as plain values (the charts as tables);
+    the results and table once the run has ended: while it runs, they say so (the last run's numbers beside this
+    run's curves would belong to models that no longer exist)."""
+    view = view or session.view
     page = {
         "status": view.status_text(),
         "progress": view.progress_text(),
-        **chart_frames(session),
+        **chart_frames(session, view),
         **{f"log {name}": view.log_text(name) for name in NAMES},
         "coach": coach_text(view),
         "checkpoints": session.checkpoints(),
@@ -145,10 +146,10 @@ def run_page(session: Session, full_range: bool, finished: bool = False) -> dict
 CHARTS = ("loss", "accuracy", "rate A", "rate B")
 
 
-def chart_frames(session: Session) -> dict:
-    """The loss, accuracy and learning-rate charts' data as the session's chart options draw them (axis, smoothing,
-    log scale, curves shown)."""
-    options, view = session.chart, session.view
+def chart_frames(session: Session, view: RunView | None = None) -> dict:
+    """The loss, accuracy and learning-rate charts' data (of ``view``, else the session's) as the session's chart
+    options draw them (axis, smoothing, log scale, curves shown)."""
+    options, view = session.chart, view or session.view
     return {
         "loss": view.loss_frame(options),
         "accuracy": view.accuracy_frame(options),
@@ -217,7 +218,10 @@ def stream_run(session: Session, updates):
     iterated from the first moment on: closing this stream (a closed tab) then always reaches the session's clean-up,
     which stops the run and frees the session."""
     for _ in updates:
-        yield live_page(session, finished=session.finished is not None)
+        view = session.view
+        if view is None:  # the person left mid-run (the session was closed): nobody to show it to
+            return
+        yield live_page(session, session.finished is not None, view)
 
 
 def widen_accuracy():
