@@ -20,18 +20,14 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from benchmarks.machine import machine
 from benchmarks.page_client import PageClient
-from benchmarks.run import free_port, verdict
+from benchmarks.run import playground_server, verdict
 from cnn_lab.presets import default_experiment
 from cnn_lab.ui import api_values
 
@@ -66,34 +62,6 @@ def wait_for_quiet(max_wait_s: float) -> tuple[float, float]:
     while os.getloadavg()[0] > QUIET_LOAD and time.monotonic() - started < max_wait_s:
         time.sleep(5)
     return os.getloadavg()[0], time.monotonic() - started
-
-
-@contextmanager
-def playground(extra_env: dict):
-    """The playground on a free port, started as a user starts it, with ``extra_env`` on top; yields its URL."""
-    port = free_port()
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", **extra_env)
-    server = subprocess.Popen(
-        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                httpx.get(url + "config", timeout=5).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the playground exited with {server.returncode}") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def page_defaults_differ(page: PageClient, inputs: list) -> list[str]:
@@ -147,7 +115,7 @@ def mode_presses(name: str, repeats: int, max_wait_s: float) -> dict:
     inputs = [*api_values(setup), False]  # the setup, then the accuracy chart's "full range" box (off)
     presses = []
     for repeat in range(repeats):
-        with playground(env) as url:
+        with playground_server(env) as (_, url):
             load, waited = wait_for_quiet(max_wait_s)
             measured = press(url, inputs) | {"load_1min": round(load, 2), "waited_s": round(waited)}
             presses.append(measured)
