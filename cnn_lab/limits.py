@@ -35,8 +35,11 @@ class ServerLimits:
     ask_over_s: float | None = None  # a run estimated longer than this is started only when asked for twice
     checkpoint_bytes: int = CHECKPOINT_BUDGET_BYTES  # per model: over it, its oldest saved epochs are dropped
 
-    def check(self, setup: ExperimentConfig, summaries: dict[str, ModelSummary], images_per_epoch: int) -> None:
-        """Refuse (ConfigError naming the field and the numbers) a run over any cap, before it starts."""
+    def check(
+        self, setup: ExperimentConfig, summaries: dict[str, ModelSummary], images_per_epoch: int, runs: int = 1
+    ) -> None:
+        """Refuse (ConfigError naming the field and the numbers) a request over any cap, before it starts: one run,
+        or ``runs`` of it (a repeat over seeds), whose work counts whole."""
         specs = {"A": setup.a, "B": setup.b}
         for name, spec in specs.items():
             if self.max_epochs is not None and spec.train.epochs > self.max_epochs:
@@ -58,8 +61,9 @@ class ServerLimits:
             )
         epochs = {name: spec.train.epochs for name, spec in specs.items()}
         self.check_work(
-            training_flops(summaries, epochs, images_per_epoch),
-            f"both models, {images_per_epoch:,} images, epochs A {epochs['A']} / B {epochs['B']}",
+            runs * training_flops(summaries, epochs, images_per_epoch),
+            f"both models, {images_per_epoch:,} images, epochs A {epochs['A']} / B {epochs['B']}"
+            + (f", {runs} runs" if runs > 1 else ""),
         )
 
     def check_work(self, flops: float, what: str) -> None:

@@ -391,15 +391,12 @@ class Session:
         self._trained_pair("there is nothing to continue yet.")
         epochs = check_epochs(epochs, "more epochs")
         images = self.images_per_epoch(self.run)
-        self.workspace.limits.check_work(
-            training_flops(self.summaries, dict.fromkeys(self.summaries, epochs), images),
-            f"both models, {epochs} more epoch{'s' if epochs != 1 else ''}",
-        )
         a, b = (
             replace(self.contenders[name].spec, train=replace(self.contenders[name].spec.train, epochs=epochs))
             for name in NAMES
         )
         more = ExperimentConfig(a, b, self.run)
+        self.workspace.limits.check(more, self.summaries, images)  # every cap, as a run's: an imported model's size too
         self._ask_before_a_long_run(more, self.data, self.summaries, images, f"{epochs} more epochs")
         self._begin()
         before = self._pair_as_it_is()  # the session's contenders are not touched by a run: only shipped copies are
@@ -871,6 +868,8 @@ class Session:
         them after at least two), ``self.verdict`` says whether A or B is better, with its uncertainty."""
         seeds = check_seeds(seeds)
         setup, data = self.check(setup)
+        summaries = {name: summarize(spec.model) for name, spec in zip(NAMES, (setup.a, setup.b))}
+        self.workspace.limits.check(setup, summaries, self.images_per_epoch(setup.run), runs=seeds)  # all the seeds
         estimate = estimate_repeat_s(setup, data, seeds)
         self._ask_first(estimate, f"seeds {seeds} ({setup.to_json()})", f"{seeds} runs, one per seed,")
         warning = (

@@ -133,3 +133,28 @@ def test_a_public_server_keeps_fewer_saved_epochs_per_model(mnist):
         assert 5 in session.contenders["A"].checkpoints and 1 not in session.contenders["A"].checkpoints
     finally:
         workspace.workers.close()
+
+
+def test_every_path_that_trains_meets_the_same_caps_counted_over_the_whole_request(mnist):
+    """The probe's side doors: Continue for 50 epochs, Continue after loading a model over the parameter cap, and
+    a repeat over 20 seeds whose work was counted for one seed."""
+    session = Session(Workspace(processes=False, public=True))
+    small = default_experiment()
+    small = replace(small, run=replace(small.run, train_subset=1000))
+    for _ in session.train(small):
+        pass
+    with pytest.raises(ConfigError, match="epochs: at most 20 on this server, got 50"):
+        session.continue_training(50)
+    wide = replace(small.a, model=ModelConfig.from_conv_channels([64, 128, 512, 512]))
+    big = {"A": summarize(wide.model), "B": session.summaries["B"]}
+    assert big["A"].params > PUBLIC.max_params
+    session.summaries, session.contenders["A"].spec = big, wide  # as an imported model would leave them
+    with pytest.raises(ConfigError, match="layers: at most 2,000,000 parameters"):
+        session.continue_training(1)
+    one = default_experiment()  # 10 epochs of all the images: 11 TFLOPs on the sample, 66 on MNIST, 20 runs over 100
+    ten = {name: replace(spec, train=replace(spec.train, epochs=10)) for name, spec in (("a", one.a), ("b", one.b))}
+    heavy = replace(one, **ten, run=replace(one.run, train_subset=None))
+    PUBLIC.check(heavy, summaries(heavy), 60_000)
+    with pytest.raises(ConfigError, match=r"TFLOPs of training \(.*, 20 runs\)"):
+        session.repeat_with_seeds(heavy, 20)
+    assert not session.running
