@@ -56,9 +56,9 @@ def remarks(view: RunView) -> list[Remark]:
             found.append(Remark(model, alert.removeprefix(f"Model {model} "), trouble))
             continue
         if model in results and results[model].status == "failed":
-            grew = f" (to {losses[-1]:.3g})" if losses and losses[-1] > 100 else ""
+            to = f" (to {losses[-1]:.3g})" if losses and losses[-1] > 100 else ""
             found.append(
-                Remark(model, f"its loss grew without bound{grew} and training stopped: it diverged.", "loss-is-nan")
+                Remark(model, f"its loss grew without bound{to} and training stopped: it diverged.", "loss-is-nan")
             )
             continue
         if grew:

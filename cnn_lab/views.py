@@ -56,7 +56,7 @@ CURVES = (
 )  # to show or hide
 LOG_LINES = 200
 TRAIN_WINDOW_STEPS = 16  # a train-accuracy point is the mean of at least this many latest batches (1,000 images at 64)
-ACCURACY_FOCUS = 90.0  # percent: the accuracy chart's lower edge once a model gets there
+ACCURACY_FOCUS = 90.0  # percent: the fitted accuracy chart's lower edge while every point shown is above it
 
 
 class Point(NamedTuple):
@@ -225,7 +225,7 @@ class RunView:
                 )
 
     def test_part(self, scored: int) -> str:
-        """ " (on 2,000 of the 10,000 test images)" for a score of part of the test split, else nothing."""
+        """For a score of part of the test split, the words that say so (" (on 2,000 of the 10,000 test images)")."""
         whole = self.started_info.test_size if self.started_info else 0
         return f" (on {scored:,} of the {whole:,} test images)" if 0 < scored < whole else ""
 

@@ -365,6 +365,21 @@ def log_shows_newest_line(page: Page, name: str) -> bool:
     return box.evaluate("t => t.scrollTop") == 0 and "finished after" in box.input_value().splitlines()[0]
 
 
+def settled(image: Locator, quiet_ms: int = 1_000) -> None:
+    """Wait until a figure's image shows and keeps the same picture for ``quiet_ms`` (a tab that opens draws its
+    figures again: one captured mid-swap is detached from the page)."""
+    expect(image).to_be_visible()
+    deadline, last, since = time.time() + EXPECT_TIMEOUT_MS / 1000, None, time.time()
+    while time.time() < deadline:
+        src = image.get_attribute("src")
+        if src != last:
+            last, since = src, time.time()
+        elif (time.time() - since) * 1000 >= quiet_ms:
+            return
+        image.page.wait_for_timeout(100)
+    raise AssertionError("the figure kept changing")
+
+
 def luminance(css_colour: str) -> float:
     """0 (black) to 1 (white), from a computed "rgb(r, g, b)" colour."""
     r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
@@ -462,7 +477,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
     """Inspect, Runs, Data and Learn each show what they are for; a full-page screenshot of each, then back to Train."""
     inspect = open_tab(page, "inspect")
     diagram = inspect.locator("#network-diagram img")
-    expect(diagram).to_be_visible()
+    settled(diagram)
     assert diagram.evaluate("img => img.complete && img.naturalWidth") > 300
     for name in "AB":
         table = page.locator(f"#layer-table-{name}")
@@ -929,7 +944,7 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
     # a figure on the dark page: no white box, its background is the page's; the choice stays after a reload
     inspect = open_tab(page, "inspect")
     diagram = inspect.locator("#network-diagram img")
-    expect(diagram).to_be_visible()
+    settled(diagram)  # drawn again for the Train tab's layers when the tab opens
     shot = tmp_path / "diagram.png"
     diagram.screenshot(path=str(shot))
     corner = Image.open(shot).convert("RGB").getpixel((3, 3))
