@@ -26,7 +26,7 @@ from ..troubleshooting import TROUBLES, trouble_markdown
 from ..walkthrough import first_comparison, walkthrough_markdown
 from .checked import Dropdown
 from .train import page_values
-from .training_panel import LABELS
+from .training_panel import LABELS, field_label
 from .wiring import escaped, refusal
 
 
@@ -60,10 +60,8 @@ def glossary_html(search: str, session: Session) -> str:
 
 
 def field_words(field: str) -> str:
-    """A setting as the page labels it ("learning rate"), not its config name ("learning_rate")."""
-    return (
-        "the layers" if field == "layers" else LABELS[field][0].lower() if field in LABELS else field.replace("_", " ")
-    )
+    """A setting in a sentence ("learning rate"), not its config name ("learning_rate")."""
+    return "the layers" if field == "layers" else field_label(field).lower()
 
 
 def checked_knob(knob: object) -> str:

@@ -26,7 +26,7 @@ from .checked import Dropdown, Radio
 from .downloads import download_folder
 from .fields import RawNumber, number_from_text, setup_from_list
 from .train import stop as stop_training
-from .training_panel import CHOICE_LABELS, LABELS
+from .training_panel import CHOICE_LABELS, field_label
 from .wiring import by_name, escaped, refusal, user_errors
 
 COLUMNS = [
@@ -146,7 +146,7 @@ def setup_words(record: RunRecord) -> dict[str, str]:
         words[f"Model {name} · Input size"] = "x".join(str(n) for n in model.input_shape)
         words[f"Model {name} · Classes"] = str(model.num_classes)
         for field, value in spec.train.to_dict().items():
-            words[f"Model {name} · {LABELS[field][0] if field in LABELS else field}"] = setting_text(field, value)
+            words[f"Model {name} · {field_label(field)}"] = setting_text(field, value)
     data, folder = data_words(record)
     words |= {"Data": data, **({"Read from": folder} if folder else {})}
     words |= {"Ran on": record.device, "Precision used": record.precision}

@@ -76,6 +76,7 @@ PICK_BRUSH_JS = """() => {
 NO_RESULTS = "<p>Train the models to see their predictions on test images here.</p>"
 RESULTS_WHILE_TRAINING = "<p>Training: this run's predictions on test images show here when it ends.</p>"
 EMPTY_SUMMARY = pd.DataFrame(columns=["", "Model A", "Model B"])
+NO_CHECKPOINTS = checkpoint_frame({})
 PRESET_CHOICES = (
     [("Custom: 4 conv layers, your channel sizes", CUSTOM)]
     + [(p.title, p.key) for p in PRESETS.values()]
@@ -131,11 +132,14 @@ def live_page(session: Session, finished: bool = False, view: RunView | None = N
         **chart_frames(session, view),
         **{f"log {name}": view.log_text(name) for name in NAMES},
         "coach": coach_text(view),
+    }
+    if not finished:  # the run's epochs are saved in its worker: the table shows them when it ends
+        return page | {"results": RESULTS_WHILE_TRAINING, "summary": EMPTY_SUMMARY, "checkpoints": NO_CHECKPOINTS}
+    return page | {
+        "results": session.sample_results(),
+        "summary": session.summary(),
         "checkpoints": session.checkpoints(),
     }
-    if not finished:
-        return page | {"results": RESULTS_WHILE_TRAINING, "summary": EMPTY_SUMMARY}
-    return page | {"results": session.sample_results(), "summary": session.summary()}
 
 
 def run_page(session: Session, full_range: bool, finished: bool = False) -> dict:
@@ -284,15 +288,18 @@ def new_images(session: Session) -> str:
 def predict_sketch(sketch, session: Session) -> dict:
     """A drawing (dark ink on white, any size, as the sketchpad's value) in; both models' confidences, the input as
     they see it and a note out."""
-    composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
-    return reading_page(session.read_sketch(composite), session, BRUSH_HINT)
+    return reading_page(session.read_sketch(composite_of(sketch)), session, BRUSH_HINT)
+
+
+def composite_of(sketch):
+    """The drawing itself: the sketchpad sends its layers and their composite; a program may send the image alone."""
+    return sketch.get("composite") if isinstance(sketch, dict) else sketch
 
 
 def reread_sketch(sketch, session: Session) -> dict:
     """After a run: what is on the pad read by the new models (a digit drawn before training gets its answer); an
     empty pad keeps its hint."""
-    composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
-    reading = session.read_sketch(composite)
+    reading = session.read_sketch(composite_of(sketch))
     if reading.preview is None:
         return {name: gr.skip() for name in ("label A", "label B", "preview", "sketch note")}
     return reading_page(reading, session)
@@ -767,9 +774,7 @@ def checkpoint_section() -> dict[str, gr.components.Component]:
             "rollback": gr.Button("Roll back", elem_id="roll-back"),
         }
     c["rollback note"] = gr.Markdown("")
-    c["checkpoints"] = gr.Dataframe(
-        checkpoint_frame({}), label="Saved epochs", interactive=False, elem_id="checkpoints"
-    )
+    c["checkpoints"] = gr.Dataframe(NO_CHECKPOINTS, label="Saved epochs", interactive=False, elem_id="checkpoints")
     return c
 
 

@@ -153,6 +153,11 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
     return pd.DataFrame(points, columns=["epoch", "learning rate"])
 
 
+def field_label(field: str) -> str:
+    """A setting as the page labels it ("Learning rate"), not its config name ("learning_rate")."""
+    return LABELS[field][0] if field in LABELS else field.replace("_", " ").capitalize()
+
+
 def choice_label(field: str, value: str) -> str:
     """What the page calls a choice's value ("SGD" for "sgd")."""
     return next(label for label, choice in CHOICE_LABELS[field] if choice == value)
