@@ -116,7 +116,7 @@ def _sweep_flags(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=_at_least_one,
         default=1,
-        help="runs at a time, each in a worker process sharing the cores (default 1: one after another, on this "
+        help="runs at a time, each in a worker process taking turns on the cores (default 1: one after another, on this "
         "process's main thread, the fastest way on a small machine)",
     )
 

@@ -47,7 +47,7 @@ from .models import ModelSummary, build_model, summarize
 from .pictures import displayable
 from .report import ReportInput, render
 from .runs import Evaluation, ModelRecord, RunRecord, RunStore
-from .runtime import release_memory
+from .runtime import release_memory, resolve_device
 from .seeds import SeedVerdict, check_seeds, estimate_repeat_s, seed_verdict
 from .training import augmented_examples
 from .uploads import read_upload
@@ -119,7 +119,9 @@ class Workspace:
         """Run ``job`` on a worker process (or a thread, or the caller's): its events, and its stop."""
         if self.inline:
             return InlineRun(job)
-        return self.workers.start(job) if self.workers is not None else ThreadRun(job, UPDATE_EVERY_S)
+        if self.workers is None:
+            return ThreadRun(job, UPDATE_EVERY_S)
+        return self.workers.start(job, on_cpu=resolve_device(job.run.device).type == "cpu")
 
     @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
     def _load(self, name: str) -> Dataset:

@@ -13,16 +13,16 @@ imports torch._dynamo, which every optimizer's first use would otherwise
 import into each worker on its own. Elsewhere they are
 spawned (macOS's frameworks are not safe to fork). A job's events come back
 over a pipe as they happen, its result when it ends. The pool keeps one
-worker warm so that a run starts at once, and splits the cores between the
-runs that train at the same time: each worker takes its share between
-batches, as other runs start and end (OpenMP threads that outnumber the
-cores spin against each other: two runs of 2 and 1 threads on 2 cores got
-half the images/s of one run alone, measured).
+worker warm so that a run starts at once. Every run trains on all the cores;
+runs that train at the same time on the CPU take turns on them (turns.py: a
+run's numbers then never depend on who else trains, and OpenMP threads never
+outnumber the cores).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 import signal
 import sys
@@ -31,13 +31,13 @@ import time
 import traceback
 from collections.abc import Generator
 from multiprocessing.connection import Connection
-from multiprocessing.sharedctypes import Synchronized
 from typing import Any, Protocol
 
 import torch
 import torch.multiprocessing as mp
 
 from .runtime import release_memory, tune_allocator
+from .turns import CoreTurns, Turn
 
 
 def _start_method():
@@ -76,58 +76,74 @@ class Job(Protocol):
 
 
 class _BetweenBatches:
-    """What a job asks between batches in a worker: whether to stop, and, on the way, its share of the cores now."""
+    """What a job asks between batches in a worker: whether to stop, and on the way its turn on the cores."""
 
-    def __init__(self, stop: Stop, share: Synchronized):
-        self._stop, self._share = stop, share
-        torch.set_num_threads(share.value)
+    def __init__(self, stop: Stop, turn: Turn | None):
+        self._stop, self._turn = stop, turn
 
     def is_set(self) -> bool:
-        if self._share.value != torch.get_num_threads():
-            torch.set_num_threads(self._share.value)
+        if self._turn is not None:
+            self._turn.between_batches()
         return self._stop.is_set()
 
     def set(self) -> None:
         self._stop.set()
 
 
-def _serve(conn: Connection, stop: Stop, share: Synchronized) -> None:
-    """A worker's life: run each job it is sent and relay what the job says, until told to exit or its server goes."""
+def _serve(conn: Connection, stop: Stop, threads: int, turns: CoreTurns | None) -> None:
+    """A worker's life: run each job it is sent (on ``threads`` threads, taking turns on the cores where it trains on
+    the CPU) and relay what the job says, until told to exit or its server goes."""
     tune_allocator()
     while True:
         try:
-            job = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):  # the server went away
             return
         except Exception as err:  # the job arrived but could not be unpacked here (its data: out of memory)
             traceback.print_exc()
             conn.send(("error", _portable(err)))
             continue
-        if job is None:
+        if message is None:
             return
-        events = job.events(_BetweenBatches(stop, share))
-        pending: list = []
-        sent = time.perf_counter()
+        job, on_cpu = message
+        torch.set_num_threads(threads)
+        turn = Turn(turns, os.getpid()) if turns is not None and on_cpu else None
         try:
-            while True:
-                try:
-                    pending.append(next(events))
-                except StopIteration as end:
-                    conn.send(("events", pending))
-                    conn.send(("done", end.value))
-                    break
-                if time.perf_counter() - sent >= SEND_EVERY_S:
-                    conn.send(("events", pending))
-                    pending, sent = [], time.perf_counter()
-        except (BrokenPipeError, EOFError):
-            return
-        except Exception as err:  # a bug, not the user's input (the session checked it): said, and the worker goes on
-            traceback.print_exc()
-            conn.send(("events", pending))
-            conn.send(("error", _portable(err)))
-        job = events = None  # the job's models and data go before the next one comes
+            if turn is not None:
+                turn.take()
+            if not _relay(conn, job, _BetweenBatches(stop, turn)):
+                return
+        finally:
+            if turn is not None:
+                turn.give()
+        job = message = None  # the job's models and data go before the next one comes
         gc.collect()
         release_memory()
+
+
+def _relay(conn: Connection, job: Job, between: _BetweenBatches) -> bool:
+    """Run ``job`` and send its events in batches, then its result or error; False when the server went away."""
+    events = job.events(between)
+    pending: list = []
+    sent = time.perf_counter()
+    try:
+        while True:
+            try:
+                pending.append(next(events))
+            except StopIteration as end:
+                conn.send(("events", pending))
+                conn.send(("done", end.value))
+                return True
+            if time.perf_counter() - sent >= SEND_EVERY_S:
+                conn.send(("events", pending))
+                pending, sent = [], time.perf_counter()
+    except (BrokenPipeError, EOFError):
+        return False
+    except Exception as err:  # a bug, not the user's input (the session checked it): said, and the worker goes on
+        traceback.print_exc()
+        conn.send(("events", pending))
+        conn.send(("error", _portable(err)))
+        return True
 
 
 def _portable(err: Exception) -> Exception:
@@ -142,12 +158,13 @@ def _portable(err: Exception) -> Exception:
 class Worker:
     """One worker process that runs jobs one after another (see _serve)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None, turns: CoreTurns | None = None) -> None:
         self._conn, child = SPAWN.Pipe()
         self.stop = SPAWN.Event()
-        self.share = SPAWN.Value("i", 1, lock=False)  # threads it may use: the pool sets it, the worker follows
+        self.threads = threads or torch.get_num_threads()  # every job's, whoever else trains
+        self.turns = turns  # the pool's line for the cores (None: this worker's jobs never wait for them)
         self.process = SPAWN.Process(
-            target=_serve, args=(child, self.stop, self.share), name="cnn_lab-training", daemon=True
+            target=_serve, args=(child, self.stop, self.threads, turns), name="cnn_lab-training", daemon=True
         )
         self.process.start()
         child.close()  # ours closed: the pipe reads EOF the moment the worker dies
@@ -157,15 +174,15 @@ class Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def run(self, job: Job, poll_s: float = POLL_S) -> Generator[Any, None, Any]:
-        """Send ``job``, yield its events (None after ``poll_s`` of silence) and return its result.
+    def run(self, job: Job, poll_s: float = POLL_S, on_cpu: bool = True) -> Generator[Any, None, Any]:
+        """Send ``job`` (``on_cpu``: it trains on the CPU, and takes turns on its cores), yield its events (None after ``poll_s`` of silence) and return its result.
 
         Raises WorkerDied when the process ends before the job does, and the
         job's own error when it fails. Closed half-way, the job is left
         running (``busy``): set ``stop`` and call ``finish`` to wait it out."""
         self.busy = True
         try:
-            self._conn.send(job)
+            self._conn.send((job, on_cpu))
         except OSError:
             raise self._died() from None
         while True:
@@ -188,7 +205,14 @@ class Worker:
     def _died(self) -> WorkerDied:
         """The pipe broke: the process is gone, and why."""
         self.busy = False
-        return WorkerDied(self.death())
+        death = self.death()
+        self._forget()
+        return WorkerDied(death)
+
+    def _forget(self) -> None:
+        """Out of the line for the cores, once the process is gone (it may have died holding them)."""
+        if self.turns is not None and not self.process.is_alive():
+            self.turns.forget(self.process.pid)
 
     def finish(self, timeout_s: float) -> bool:
         """Read and drop what a job abandoned by its reader still says, until it ends; False if it did not in time."""
@@ -223,37 +247,37 @@ class Worker:
         self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
+            self.process.join(5)
+        self._forget()
         self._conn.close()
 
 
 class JobRun:
     """One job on a worker, as the session sees it: its events, and a way to stop it."""
 
-    def __init__(self, pool: WorkerPool, worker: Worker, job: Job):
-        self._pool, self._worker, self._job = pool, worker, job
+    def __init__(self, pool: WorkerPool, worker: Worker, job: Job, on_cpu: bool):
+        self._pool, self._worker, self._job, self._on_cpu = pool, worker, job, on_cpu
         self.stop_event: Stop = worker.stop
         self.pid = worker.process.pid
-
-    @property
-    def threads(self) -> int:
-        """Its share of the cores now (the worker takes it at its next batch)."""
-        return self._worker.share.value
+        self.threads = worker.threads
 
     def events(self) -> Generator[Any, None, Any]:
         """The job's events (None: a quiet moment); returns its result. Closing it early stops the job."""
         try:
-            return (yield from self._worker.run(self._job))
+            return (yield from self._worker.run(self._job, on_cpu=self._on_cpu))
         finally:
             self._pool._done(self._worker)
 
 
 class WorkerPool:
-    """Worker processes for one app: one kept warm, one more for each run that trains at the same time; a worker left
-    over when runs end waits ``linger_s`` for the next before it exits (starting one costs a second or two of CPU)."""
+    """Worker processes for one app: one kept warm, one more for each run that trains at the same time (on the CPU
+    they take turns on all the ``cores``); a worker left over when runs end waits ``linger_s`` for the next before it
+    exits (starting one costs a second or two of CPU)."""
 
     def __init__(self, keep_idle: int = 1, cores: int | None = None, linger_s: float = 120.0):
         self.keep_idle, self.linger_s = keep_idle, linger_s
         self.cores = cores or torch.get_num_threads()
+        self.turns = CoreTurns(SPAWN)
         self._idle: list[Worker] = []
         self._busy: list[Worker] = []
         self._lock = threading.Lock()
@@ -262,7 +286,7 @@ class WorkerPool:
         """Spawn a worker now, in the background, so the first run need not wait for one to start."""
 
         def spawn() -> None:
-            worker = Worker()
+            worker = Worker(self.cores, self.turns)
             with self._lock:
                 if len(self._idle) < self.keep_idle:
                     self._idle.append(worker)
@@ -271,21 +295,16 @@ class WorkerPool:
 
         threading.Thread(target=spawn, name="cnn_lab-warm-worker", daemon=True).start()
 
-    def start(self, job: Job) -> JobRun:
-        """Run ``job`` on an idle worker (or a new one); the running ones share the cores from their next batch."""
+    def start(self, job: Job, on_cpu: bool = True) -> JobRun:
+        """Run ``job`` on an idle worker (or a new one); ``on_cpu``: it takes turns on the cores with the others."""
         with self._lock:
             worker = next((w for w in self._idle if w.alive), None)
             self._idle = [w for w in self._idle if w.alive and w is not worker]
-        worker = worker or Worker()
+        worker = worker or Worker(self.cores, self.turns)
         worker.stop.clear()
         with self._lock:
             self._busy.append(worker)
-            self._share_cores()
-        return JobRun(self, worker, job)
-
-    def _share_cores(self) -> None:
-        for busy in self._busy:
-            busy.share.value = max(1, self.cores // len(self._busy))
+        return JobRun(self, worker, job, on_cpu)
 
     def _done(self, worker: Worker) -> None:
         """A job ended (or its reader left: it is stopped and waited out): the worker waits for the next, or goes
@@ -300,7 +319,6 @@ class WorkerPool:
         healthy = worker.alive and (not worker.busy or worker.finish(timeout_s=60))
         with self._lock:
             self._busy.remove(worker)
-            self._share_cores()
             keep = healthy and (len(self._idle) < self.keep_idle or self.linger_s > 0)
             if keep:
                 self._idle.append(worker)

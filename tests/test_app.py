@@ -667,8 +667,9 @@ def seeded_setup_with_dropout_and_augmentation() -> ExperimentConfig:
 
 
 def test_a_seeded_run_gives_the_same_curves_alone_and_beside_another_session(url):
-    """Every random draw (init, order, augmentation, dropout) comes from the run's own generators: two sessions training
-    the same setup at the same time get exactly the curves of the same setup trained alone."""
+    """Every random draw (init, order, augmentation, dropout) comes from the run's own generators, and every run
+    trains on all the cores (runs at once take turns on them): two sessions training the same setup at the same time
+    get exactly the curves of the same setup trained alone."""
     values = [*api_values(seeded_setup_with_dropout_and_augmentation()), False]
     alone = Client(url, verbose=False).predict(*values, api_name="/train")
     finals = {}
@@ -684,9 +685,12 @@ def test_a_seeded_run_gives_the_same_curves_alone_and_beside_another_session(url
     for thread in threads:
         thread.join(timeout=240)
     assert set(finals) == {"first", "second"}
+    threads = re.search(r"CPU \(\d+ threads?\)", alone[STATUS])
+    assert threads, alone[STATUS]
     for final in finals.values():
         assert final[LOSS]["data"] == alone[LOSS]["data"] and len(alone[LOSS]["data"]) > 20
         assert final[SUMMARY]["data"][0] == alone[SUMMARY]["data"][0]  # test accuracy of both models
+        assert threads[0] in final[STATUS]  # the page says each run trained on all the cores, as the one alone
 
 
 def test_train_setup_takes_the_exported_json_and_gives_the_curves_of_train(url):

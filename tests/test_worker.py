@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import signal
 import sys
+import threading
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -15,6 +18,7 @@ import torch
 from cnn_lab.config import ModelConfig, ModelSpec, TrainConfig
 from cnn_lab.contenders import Contender
 from cnn_lab.jobs import Shipped
+from cnn_lab.turns import CoreTurns
 from cnn_lab.worker import Worker, WorkerDied, WorkerPool
 
 
@@ -104,17 +108,94 @@ def test_stop_ends_a_job_and_a_reader_that_leaves_stops_it_too(pool):
     assert run_all(follow.events())[1]["counted"] == 1
 
 
-def test_two_jobs_at_once_run_in_two_processes_sharing_the_cores(pool):
+def first_event(events, timeout_s: float = 30):
+    """The first thing a job says, within ``timeout_s`` (its reader hears None every half second of silence)."""
+    deadline = time.monotonic() + timeout_s
+    for event in events:
+        if event is not None:
+            return event
+        assert time.monotonic() < deadline, f"the job said nothing for {timeout_s} s"
+
+
+def read_in_background(run) -> dict:
+    """Read ``run``'s events on a thread, as the page's reader does (a worker whose pipe is full waits, holding the
+    cores); the dict gets "result" when it ends."""
+    out = {}
+
+    def read():
+        out["result"] = run_all(run.events())[1]
+
+    out["thread"] = threading.Thread(target=read, daemon=True)
+    out["thread"].start()
+    return out
+
+
+def test_two_jobs_at_once_run_in_two_processes_on_all_the_cores_taking_turns(pool):
     one, two = pool.start(Count(0, forever=True)), pool.start(Count(0, forever=True))
-    assert one.pid != two.pid and (one.threads, two.threads) == (1, 1)  # 2 cores: one each
-    first, second = one.events(), two.events()
-    next(e for e in first if e is not None), next(e for e in second if e is not None)
+    assert one.pid != two.pid and (one.threads, two.threads) == (2, 2)  # every run on all the cores, whoever trains
+    first, second = read_in_background(one), read_in_background(two)
+    holders = []
+    deadline = time.monotonic() + 30
+    while len(set(holders) - {0}) < 2 and time.monotonic() < deadline:
+        holders.append(pool.turns.holder)
+        time.sleep(0.01)
+    assert set(holders) - {0} == {one.pid, two.pid}  # by turns: each held all the cores for a while
     one.stop_event.set()
-    assert run_all(first)[1]["threads"] == 1
-    assert two.threads == 2 and not two.stop_event.is_set()  # the other one runs on, with both cores
-    next(e for e in second if e is not None)
+    first["thread"].join(10)
+    assert first["result"]["threads"] == 2 and second["thread"].is_alive()  # the other one runs on
     two.stop_event.set()
-    assert run_all(second)[1]["threads"] == 2
+    second["thread"].join(10)
+    assert second["result"]["threads"] == 2 and pool.turns.holder == 0
+
+
+def test_a_gpu_job_does_not_wait_for_the_cores(pool):
+    cpu = pool.start(Count(0, forever=True))
+    events = cpu.events()
+    first_event(events)
+    gpu = pool.start(Count(3), on_cpu=False)
+    assert run_all(gpu.events())[1]["counted"] == 3
+    cpu.stop_event.set()
+    run_all(events)
+
+
+def test_the_cores_are_passed_in_the_order_runs_asked_for_them():
+    turns = CoreTurns(multiprocessing.get_context("spawn"), slice_s=0.0)
+    turns.take(1)
+    order = []
+
+    def wait(who):
+        turns.take(who)
+        order.append(who)
+        turns.give(who)
+
+    waiting = []
+    for who in (2, 3, 4):
+        waiting.append(threading.Thread(target=wait, args=(who,)))
+        waiting[-1].start()
+        deadline = time.monotonic() + 5
+        while len(turns._waiting()) < who - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    turns.give(1)
+    for thread in waiting:
+        thread.join(5)
+    assert order == [2, 3, 4] and turns.holder == 0 and not turns.someone_waits()
+
+
+def test_a_worker_that_dies_holding_the_cores_does_not_hold_up_the_others(pool):
+    holder = pool.start(Count(0, forever=True))
+    held = holder.events()
+    first_event(held)
+    wait_until = time.monotonic() + 10
+    while pool.turns.holder != holder.pid and time.monotonic() < wait_until:
+        time.sleep(0.01)
+    other = pool.start(Count(0, forever=True))
+    waiting = other.events()
+    os.kill(holder.pid, signal.SIGKILL)
+    with pytest.raises(WorkerDied):
+        run_all(held)
+    assert first_event(waiting) == 0  # the dead one's turn was given back
+    other.stop_event.set()
+    run_all(waiting)
 
 
 def test_a_worker_killed_mid_job_is_reported_and_replaced(pool):
