@@ -45,6 +45,7 @@ class UploadLimits:
     min_side: int = 8  # of an image as the models see it
     max_side: int = 128
     max_source_side: int = 4096  # of an image as uploaded, before any resize
+    max_decoded_mb: int = 1024  # of all images' pixels as decoded, counted from their headers before any is decoded
     max_dataset_mb: int = 256  # of the images as kept in memory (uint8), for as long as the session lasts
 
 
@@ -170,26 +171,68 @@ def _hidden(path: PurePosixPath) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in path.parts)
 
 
-def _decode(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Image.Image:
-    """One image, decoded and checked, as grey ("L") or colour ("RGB")."""
-    unreadable = ConfigError(f"{FIELD}: {member.filename!r} is not a readable PNG or JPEG image", FIELD)
+@dataclass(frozen=True)
+class _Header:
+    """What an image's header says, read before a pixel is decoded."""
+
+    member: zipfile.ZipInfo
+    label: int
+    size: tuple[int, int]
+    bands: int  # channels as decoded (1 grey, 3 colour, 4 with alpha)
+
+    @property
+    def decoded_bytes(self) -> int:
+        return self.size[0] * self.size[1] * self.bands
+
+
+def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Image.Image:
+    """An image of the archive, opened (its header read, no pixel decoded yet), its side checked."""
     try:
         image = Image.open(io.BytesIO(_read_member(archive, member)))
-        if max(image.size) > LIMITS.max_source_side:
-            width, height = image.size
-            raise ConfigError(
-                f"{FIELD}: {member.filename!r} is {width}x{height}; images may be at most "
-                f"{LIMITS.max_source_side} px a side",
-                FIELD,
-            )
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise ConfigError(f"{FIELD}: {member.filename!r} is not a readable PNG or JPEG image", FIELD) from None
+    if max(image.size) > LIMITS.max_source_side:
+        width, height = image.size
+        raise ConfigError(
+            f"{FIELD}: {member.filename!r} is {width}x{height}; images may be at most "
+            f"{LIMITS.max_source_side} px a side",
+            FIELD,
+        )
+    return image
+
+
+def _headers(archive: zipfile.ZipFile, items: list[tuple[str, zipfile.ZipInfo]], index: dict) -> list[_Header]:
+    """Every image's header, and the whole judged by them: sides, one size where nothing is resized, and what
+    decoding them all would take (a 535 KB zip can hold 80 PNGs of 4096x4096, 4 GB decoded)."""
+    headers = []
+    for name, member in items:
+        image = _open(archive, member)
+        headers.append(_Header(member, index[name], image.size, len(image.getbands())))
+    decoded = sum(h.decoded_bytes for h in headers)
+    if decoded > LIMITS.max_decoded_mb * 2**20:
+        raise ConfigError(
+            f"{FIELD}: its images would take {decoded / 2**20:,.0f} MB decoded (their headers say so), over the "
+            f"{LIMITS.max_decoded_mb:,} MB allowed; upload smaller images or fewer of them",
+            FIELD,
+        )
+    return headers
+
+
+def _decode(archive: zipfile.ZipFile, header: _Header, resize: int | None) -> tuple[Image.Image, bool]:
+    """One image decoded and, with ``resize``, shrunk at once (a JPEG already while it is decoded), so that only
+    one image is ever held at its full size; and whether it is colour (not grey saved as RGB)."""
+    image = _open(archive, header.member)
+    try:
+        if resize is not None:
+            image.draft("RGB", (resize, resize))  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is still enough
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as err:
-        if isinstance(err, ConfigError):
-            raise
-        raise unreadable from None
-    if image.mode in ("L", "1", "I", "I;16", "F", "LA"):
-        return image.convert("L")
-    return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise ConfigError(f"{FIELD}: {header.member.filename!r} is not a readable PNG or JPEG image", FIELD) from None
+    image = image.convert("L") if image.mode in ("L", "1", "I", "I;16", "F", "LA") else image.convert("RGB")
+    colour = image.mode == "RGB" and not _looks_grey(image)
+    if resize is not None:
+        image = image.resize((resize, resize), Image.BILINEAR)
+    return image, colour
 
 
 def _read_folders(
@@ -202,13 +245,9 @@ def _read_folders(
     count = sum(len(items) for items in found.values())
     if count > LIMITS.max_images:
         raise ConfigError(f"{FIELD} may hold at most {LIMITS.max_images:,} images, it holds {count:,}", FIELD)
-    decoded = {
-        split: [(_decode(archive, m), index[name], m.filename) for name, m in items] for split, items in found.items()
-    }
-    images = [item for items in decoded.values() for item in items]
-    colour = any(image.mode == "RGB" and not _looks_grey(image) for image, _, _ in images)
+    headers = {split: _headers(archive, items, index) for split, items in found.items()}
     if resize is None:
-        sizes = {image.size: name for image, _, name in images}
+        sizes = {h.size: h.member.filename for items in headers.values() for h in items}
         if len(sizes) > 1:
             (a, first), (b, second) = list(sizes.items())[:2]
             raise ConfigError(
@@ -216,15 +255,13 @@ def _read_folders(
                 "choose a size to resize them to",
                 "resize",
             )
+        _check_sides(*next(iter(sizes)))
+    decoded = {split: [(*_decode(archive, h, resize), h.label) for h in items] for split, items in headers.items()}
+    colour = any(is_colour for items in decoded.values() for _, is_colour, _ in items)
 
-    def stack(items: list[tuple[Image.Image, int, str]]) -> tuple[torch.Tensor, torch.Tensor]:
-        arrays = [
-            np.asarray((image.convert("RGB") if colour else image.convert("L")).resize((resize, resize), Image.BILINEAR)
-                       if resize else (image.convert("RGB") if colour else image.convert("L")))
-            for image, _, _ in items
-        ]  # fmt: skip
-        x = torch.from_numpy(np.stack(arrays))
-        return (x.permute(0, 3, 1, 2).contiguous() if colour else x), torch.tensor([k for _, k, _ in items])
+    def stack(items: list[tuple[Image.Image, bool, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.from_numpy(np.stack([np.asarray(image.convert("RGB" if colour else "L")) for image, _, _ in items]))
+        return (x.permute(0, 3, 1, 2).contiguous() if colour else x), torch.tensor([k for _, _, k in items])
 
     if "all" in decoded:
         x, y = stack(decoded["all"])
@@ -278,13 +315,7 @@ def _read_npz(
     arrays = {}
     for member in members:
         key = PurePosixPath(member.filename).name.removesuffix(".npy")
-        try:
-            arrays[key] = np.load(io.BytesIO(_read_member(archive, member)), allow_pickle=False)
-        except ValueError:
-            raise ConfigError(
-                f"{FIELD}: array {key!r} holds Python objects (a pickle); only plain number or text arrays are read",
-                FIELD,
-            ) from None
+        arrays[key] = _load_array(archive, member, key)
     for required in ("x", "y"):
         if required not in arrays:
             raise ConfigError(f"{FIELD}: the .npz must hold arrays x and y; {required!r} is missing", FIELD)
@@ -312,6 +343,37 @@ def _read_npz(
             )
         return (x, labels[0], x_test, labels[1]), class_names
     return _split(x, labels[0], seed=0), class_names
+
+
+def _load_array(archive: zipfile.ZipFile, member: zipfile.ZipInfo, key: str) -> np.ndarray:
+    """An .npy member, its header judged first: the shape and type it declares must fit the limits and the bytes
+    that follow (a header may declare (10^8, 1000) over a few bytes: loading would ask for 100 GB at once)."""
+    data = _read_member(archive, member)
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(stream)
+    except (ValueError, TypeError, SyntaxError, EOFError) as err:
+        raise ConfigError(f"{FIELD}: array {key!r} is not a readable .npy array ({err})", FIELD) from None
+    if dtype.hasobject:
+        raise ConfigError(
+            f"{FIELD}: array {key!r} holds Python objects (a pickle); only plain number or text arrays are read", FIELD
+        )
+    if shape and shape[0] > LIMITS.max_images:
+        raise ConfigError(f"{FIELD} may hold at most {LIMITS.max_images:,} images, {key} holds {shape[0]:,}", FIELD)
+    declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if declared > len(data) - stream.tell():
+        raise ConfigError(
+            f"{FIELD}: array {key!r} declares shape {tuple(shape)} of {dtype} ({declared / 2**20:,.0f} MB) but holds "
+            f"{(len(data) - stream.tell()) / 2**20:,.1f} MB; refused",
+            FIELD,
+        )
+    stream.seek(0)
+    try:
+        return np.load(stream, allow_pickle=False)
+    except ValueError as err:
+        raise ConfigError(f"{FIELD}: array {key!r} is not a readable .npy array ({err})", FIELD) from None
 
 
 def _labels(y: np.ndarray, key: str) -> torch.Tensor:
@@ -366,17 +428,30 @@ def _fit_sides(splits: tuple[torch.Tensor, ...], resize: int | None) -> tuple[to
             "resize",
         )
     height, width = splits[0].shape[-2:]
+    _check_sides(width, height)
+    return splits
+
+
+def _check_sides(width: int, height: int) -> None:
     if not (LIMITS.min_side <= height <= LIMITS.max_side and LIMITS.min_side <= width <= LIMITS.max_side):
         raise ConfigError(
             f"{FIELD}: its images are {width}x{height}; models read from {LIMITS.min_side} to {LIMITS.max_side} px "
             "a side: choose a size to resize them to",
             "resize",
         )
-    return splits
+
+
+RESIZE_CHUNK = 1024  # images resized at a time: in floats a whole upload would take 4x its bytes at once
 
 
 def _resized(x: torch.Tensor, side: int) -> torch.Tensor:
     grey = x.ndim == 3
-    y = F.interpolate((x.unsqueeze(1) if grey else x).float(), size=(side, side), mode="bilinear", antialias=True)
-    y = y.round().clamp(0, 255).to(torch.uint8)
+    chunks = []
+    for start in range(0, len(x), RESIZE_CHUNK):
+        part = x[start : start + RESIZE_CHUNK]
+        y = F.interpolate(
+            (part.unsqueeze(1) if grey else part).float(), size=(side, side), mode="bilinear", antialias=True
+        )
+        chunks.append(y.round().clamp(0, 255).to(torch.uint8))
+    y = torch.cat(chunks)
     return y[:, 0].contiguous() if grey else y.contiguous()

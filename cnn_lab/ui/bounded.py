@@ -4,23 +4,31 @@ Gradio decodes an image input (to the numpy array the handler gets) before
 any handler runs: a 228 KB PNG of 13,000 x 13,000 pixels took the server up
 1.56 GB for 6 s, from a session with no trained model. These components
 read the image's header first (its file size and pixel count cost nothing)
-and refuse it with the field and the limit named."""
+and refuse it with the field and the limit named. An image of one's own is
+then decoded already shrunk to READ_SIDE (the models read 28-128 px): a
+117 KB PNG of 6000 x 6000 took the server up 1.2 GB, most of it in the
+full-size copies that preparing it made."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from io import BytesIO
 from typing import Any
 
 import gradio as gr
+import numpy as np
 import PIL.Image
+import PIL.ImageOps
 
 from .wiring import refusal
 
 MAX_SKETCH_PIXELS = 4_000_000  # the sketchpad sends 280 x 280 (x its screen's pixel ratio): 2000 x 2000 is plenty
 MAX_SKETCH_BYTES = 8 * 2**20
-MAX_PHOTO_PIXELS = 40_000_000  # a 40-megapixel photo; decoded as RGB that is 120 MB
+MAX_PHOTO_PIXELS = 40_000_000  # a 40-megapixel photo; decoded as RGB that is 120 MB, for a moment
 MAX_PHOTO_BYTES = 40 * 2**20
+READ_SIDE = 1024  # an image of one's own is shrunk to this many px a side as it is read
 
 
 def check_image(source: Any, field: str, max_pixels: int, max_bytes: int) -> None:
@@ -69,10 +77,30 @@ class BoundedImage(gr.Image):
     is_template = True  # drawn by Gradio's own image component
     FIELD = "own image"  # what a refusal calls it
 
-    def preprocess(self, payload):
-        if payload is not None:
-            check_image(payload, self.FIELD, MAX_PHOTO_PIXELS, MAX_PHOTO_BYTES)
+    def preprocess(self, payload) -> np.ndarray | None:
+        """The image as an array (RGBA where it has transparency, else RGB), at most READ_SIDE px a side: a JPEG
+        decoded at a reduced scale, anything else shrunk as soon as it is decoded. Turned as its EXIF says."""
+        if payload is None:
+            return None
+        source: Any = payload
+        url = getattr(payload, "url", None) or ""
+        if url.startswith("data:"):  # sent inline rather than uploaded: the same limits
+            text = url.partition(",")[2]
+            if len(text) > MAX_PHOTO_BYTES * 4 // 3 + 4:
+                raise refusal(f"{self.FIELD}: files up to {MAX_PHOTO_BYTES // 2**20} MB")
+            try:
+                source = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise refusal(f"{self.FIELD}: not an image that can be read (damaged base64)") from None
+        elif not getattr(payload, "path", None):
+            raise refusal(f"{self.FIELD}: not an image that can be read (no file came with it)")
+        check_image(source, self.FIELD, MAX_PHOTO_PIXELS, MAX_PHOTO_BYTES)
         try:
-            return super().preprocess(payload)
-        except (ValueError, OSError) as err:  # an image without a file ("Image path is None"), or one PIL cannot read
+            with PIL.Image.open(BytesIO(source) if isinstance(source, bytes) else payload.path) as image:
+                image.draft("RGB", (READ_SIDE, READ_SIDE))
+                image.thumbnail((READ_SIDE, READ_SIDE))
+                image = PIL.ImageOps.exif_transpose(image)
+                alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+                return np.asarray(image.convert("RGBA" if alpha else "RGB"))
+        except (ValueError, OSError, SyntaxError, PIL.Image.DecompressionBombError) as err:
             raise refusal(f"{self.FIELD}: not an image that can be read ({err})") from None
