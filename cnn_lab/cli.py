@@ -82,6 +82,12 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     )
     _runs_db(parser)
     parser.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="the server is reached through a proxy that appends each caller's address to X-Forwarded-For (on by "
+        "itself on a Hugging Face Space): a public server then shares its queue out by those addresses",
+    )
+    parser.add_argument(
         "--public",
         action="store_true",
         help="a server for many people (on by itself on a Hugging Face Space): each browser session sees only its own "
@@ -241,6 +247,7 @@ def serve(args: argparse.Namespace) -> None:
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
     from .ui import CSS, build_app, quiet_queue
+    from .ui.fair_queue import QueueShare, share_the_queue
     from .ui.headers import security_middleware
     from .uploads import UploadLimits
 
@@ -267,6 +274,9 @@ def serve(args: argparse.Namespace) -> None:
     max_queue = args.max_queue if args.max_queue is not None else PUBLIC.max_queue if public else None
     demo.queue(default_concurrency_limit=16, max_size=max_queue)
     quiet_queue(demo)
+    if public and max_queue is not None:  # each session and address gets its share of the queue, no more
+        behind_proxy = args.behind_proxy or bool(os.environ.get(SPACE_ENV))
+        share_the_queue(demo, QueueShare.of(max_queue, trust_forwarded=behind_proxy))
     demo.launch(
         server_name=args.host,
         server_port=args.port,
