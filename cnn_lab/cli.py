@@ -82,6 +82,13 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
     )
     _runs_db(parser)
     parser.add_argument(
+        "--upload-mb-per-hour",
+        type=int,
+        default=None,
+        help="what one address may upload in an hour (default: "
+        f"{PUBLIC.upload_mb_per_hour} on a public server, no cap otherwise; 0: no cap)",
+    )
+    parser.add_argument(
         "--behind-proxy",
         action="store_true",
         help="the server is reached through a proxy that appends each caller's address to X-Forwarded-For (on by "
@@ -246,9 +253,12 @@ def serve(args: argparse.Namespace) -> None:
     """`cnn-lab serve`: the playground, with today's flags."""
     # Gradio and the page are imported here, not at the top: a training worker re-imports the script that started the
     # server (multiprocessing does), and this keeps Gradio out of every worker (measured: ~110 MB each).
+    from starlette.middleware import Middleware
+
     from .ui import CSS, build_app, quiet_queue
     from .ui.fair_queue import QueueShare, share_the_queue
     from .ui.headers import security_middleware
+    from .ui.upload_quota import UploadQuota
     from .uploads import UploadLimits
 
     tune_allocator()
@@ -274,14 +284,20 @@ def serve(args: argparse.Namespace) -> None:
     max_queue = args.max_queue if args.max_queue is not None else PUBLIC.max_queue if public else None
     demo.queue(default_concurrency_limit=16, max_size=max_queue)
     quiet_queue(demo)
+    behind_proxy = args.behind_proxy or bool(os.environ.get(SPACE_ENV))
     if public and max_queue is not None:  # each session and address gets its share of the queue, no more
-        behind_proxy = args.behind_proxy or bool(os.environ.get(SPACE_ENV))
         share_the_queue(demo, QueueShare.of(max_queue, trust_forwarded=behind_proxy))
+    middleware = security_middleware()
+    quota = (
+        args.upload_mb_per_hour if args.upload_mb_per_hour is not None else PUBLIC.upload_mb_per_hour if public else 0
+    )
+    if quota:  # the upload route is not a free disk
+        middleware.append(Middleware(UploadQuota, mb_per_hour=quota, behind_proxy=behind_proxy))
     demo.launch(
         server_name=args.host,
         server_port=args.port,
         share=share,
         css=CSS,
         max_file_size=f"{UploadLimits().max_file_mb}mb",  # the largest upload the app reads: a dataset
-        app_kwargs={"middleware": security_middleware()},
+        app_kwargs={"middleware": middleware},
     )

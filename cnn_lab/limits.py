@@ -32,6 +32,7 @@ class ServerLimits:
     max_train_images: int | None = None
     max_run_s: float | None = None  # wall clock: the run is stopped there, its models kept
     max_queue: int | None = None  # requests waiting in Gradio's queue; more are told the queue is full
+    upload_mb_per_hour: int | None = None  # what one address may upload in an hour (Gradio's upload route)
     ask_over_s: float | None = None  # a run estimated longer than this is started only when asked for twice
     checkpoint_bytes: int = CHECKPOINT_BUDGET_BYTES  # per model: over it, its oldest saved epochs are dropped
 
@@ -91,6 +92,8 @@ class ServerLimits:
             parts.append(f"{self.max_run_s / 60:g} minutes per run (then it stops and keeps its models)")
         if self.checkpoint_bytes < CHECKPOINT_BUDGET_BYTES:
             parts.append(f"saved epochs up to {self.checkpoint_bytes / 2**20:g} MB per model (the oldest go first)")
+        if self.upload_mb_per_hour is not None:
+            parts.append(f"uploads up to {self.upload_mb_per_hour} MB an hour from one address")
         return "; ".join(parts)
 
 
@@ -104,6 +107,7 @@ PUBLIC = ServerLimits(
     max_train_images=60_000,
     max_run_s=15 * 60,
     max_queue=20,
+    upload_mb_per_hour=500,  # five datasets at the 100 MB upload limit
     # the largest model allowed (2M parameters: 8 MB of weights, 16 MB of Adam's state) keeps its last two epochs
     # and its best one; preset-size models keep 10 or more. About 100 MB per session at most.
     checkpoint_bytes=48 * 2**20,

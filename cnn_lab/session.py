@@ -15,7 +15,9 @@ import gc
 import itertools
 import math
 import re
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -263,6 +265,7 @@ class Session:
         self.uploaded: Dataset | None = None  # this session's own dataset (the setup's dataset "custom")
         self.first_set_up = False  # the Learn tab's first comparison was set up (Start here, step 1)
         self.closed = False  # the user left: nothing more is kept
+        self._files: Path | None = None  # the folder of the files made for this session to download
         self._asked: tuple[str, float] | None = None  # the long run last asked about, and when (see _ask_first)
         self.chart = ChartOptions()  # how this person has the live curves drawn
 
@@ -285,10 +288,23 @@ class Session:
         checkpoints, the upload and the pictures now, rather than when Gradio drops the state an hour later."""
         self.closed = True
         self.stop_event.set()
+        if self._files is not None:  # its downloads go with it: their links stop working
+            shutil.rmtree(self._files, ignore_errors=True)
+            self._files = None
         self.contenders, self.summaries, self._scores, self.leaderboard_entries = {}, {}, {}, []
         self.data = self.uploaded = self.view = self.finished = self.last_sketch = self.verdict = None
         gc.collect()
         release_memory()
+
+    def files_folder(self, under: Path, prefix: str) -> Path:
+        """A new empty folder for one download's files, in this session's own folder under ``under``; all of them
+        are removed when the session closes (a file served by its link must not outlive its session)."""
+        if self.closed:
+            raise SessionError("This session has ended; reload the page.", "Session")
+        if self._files is None:
+            self._files = under / uuid.uuid4().hex
+        self._files.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=self._files))
 
     @property
     def training_process(self) -> int | None:

@@ -80,6 +80,7 @@ def test_the_page_states_every_limit():
         "60,000 training images",
         "15 minutes per run",
         "saved epochs up to 48 MB per model",
+        "uploads up to 500 MB an hour from one address",
     ):
         assert part in text
     assert LOCAL.describe() == ""

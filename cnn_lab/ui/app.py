@@ -60,6 +60,8 @@ QUEUE_POLL_S = 0.05  # Gradio's own value on Windows
 PROGRESS_POLL_S = 1.0  # only gr.Progress reads it, and no event here uses one
 
 
+PUBLIC_CACHE_S = (600, 3600)  # Gradio's delete_cache: (how often, what age) in seconds
+LOCAL_CACHE_S = (3600, 86400)
 PUBLIC_SESSION_IDLE_S = 2 * 3600  # a public server forgets a session this long after its last event
 SWEEP_EVERY_S = 60
 
@@ -139,7 +141,10 @@ def build_app(
     run trains with DDP on that many processes of this machine."""
     workspace = Workspace(data_dir, device, processes, open_history(runs_db), public, train_processes=train_processes)
     workspace.warm()  # a training process ready before the first click
-    with gr.Blocks(title="cnn_lab: CNN training playground") as demo:
+    # Gradio's cache (uploads, and any file a handler returns from outside it) is cleaned by age: every 10 minutes
+    # (an hour locally) what is older than an hour (a day) goes; a session's own downloads go with the session
+    delete_cache = PUBLIC_CACHE_S if public else LOCAL_CACHE_S
+    with gr.Blocks(title="cnn_lab: CNN training playground", delete_cache=delete_cache) as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
         with gr.Row(elem_id="page-header", equal_height=True):
             with gr.Column(scale=4, min_width=100):

@@ -1,27 +1,21 @@
-"""Where files offered for download are written: one folder of the app's, emptied of old files as new ones come.
+"""Where files offered for download are written: in the session's own folder inside Gradio's cache, removed when
+the session closes.
 
-Gradio copies a file a handler returns into its own cache (which it cleans itself, see app.py); the handler's copy
-is needed only until then. A folder per call under the system's temp folder, never deleted, grew by one per click."""
+A file a handler returns from inside Gradio's cache is served from there as it is (Gradio copies any other file into
+its cache, where only its age would remove it): an exported model was still served by its link 37 minutes after its
+session had closed. Written here, the session's one copy goes with the session."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from pathlib import Path
 
-KEEP_S = 600  # well past the moment Gradio has copied a file away
+from gradio.utils import get_upload_folder
+
+from ..session import Session
+
+FOLDER = "cnn_lab_downloads"
 
 
-def download_folder(prefix: str) -> Path:
-    """A new empty folder for one download's files; folders of earlier downloads older than KEEP_S go."""
-    root = Path(tempfile.gettempdir()) / "cnn_lab_downloads"
-    root.mkdir(exist_ok=True)
-    now = time.time()
-    for old in root.iterdir():
-        try:
-            if now - old.stat().st_mtime > KEEP_S:
-                shutil.rmtree(old, ignore_errors=True)
-        except FileNotFoundError:  # another session removed it first
-            pass
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+def download_folder(prefix: str, session: Session) -> Path:
+    """A new empty folder for one download's files, owned by ``session``."""
+    return session.files_folder(Path(get_upload_folder()) / FOLDER, prefix)

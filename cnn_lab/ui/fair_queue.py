@@ -12,10 +12,21 @@ one school router queue several runs.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+
+
+def caller_address(headers: Mapping[str, str], client_host: str | None, behind_proxy: bool) -> str:
+    """Where a request comes from: behind a proxy, the last address in X-Forwarded-For (the one the proxy wrote);
+    elsewhere the connection's own."""
+    if behind_proxy:
+        forwarded = headers.get("x-forwarded-for", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
+    return client_host or "unknown"
 
 
 @dataclass(frozen=True)
@@ -33,12 +44,8 @@ class QueueShare:
 
     def address(self, request: Any) -> str:
         """Where a request comes from, as far as this server can tell."""
-        if self.trust_forwarded:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            if forwarded.strip():
-                return forwarded.split(",")[-1].strip()
         client = getattr(request, "client", None)
-        return client.host if client else "unknown"
+        return caller_address(request.headers, client.host if client else None, self.trust_forwarded)
 
     def refusal(self, waiting: list[Any], session: str | None, address: str) -> str | None:
         """Why a new request from ``session`` at ``address`` may not wait too, or None when it may."""

@@ -249,7 +249,7 @@ def delete_runs(text: str, picked: list[str] | None, armed: list[int] | None, se
 def export_model_files(model: str, file_format: str, session: Session) -> list[str]:
     """Model A or B of the trained pair as a file: safetensors (weights and config; what Import reads), ONNX (0-1
     pixels in, logits out) or a PyTorch script (comes with the safetensors file it loads)."""
-    folder = download_folder("cnn_lab_export_")
+    folder = download_folder("cnn_lab_export_", session)
     with user_errors("Export · "):
         return [str(path) for path in session.export_model(model, file_format, folder)]
 
@@ -298,7 +298,7 @@ def export_record(who: str, session: Session) -> str:
     """The latest run as a leaderboard record (a small JSON file) signed with your name."""
     with user_errors("Leaderboard · "):
         record = session.leaderboard_record(who)
-    folder = download_folder("cnn_lab_record_")
+    folder = download_folder("cnn_lab_record_", session)
     path = folder / f"cnn_lab_record_{''.join(c if c.isalnum() else '_' for c in record['who'])}.json"
     path.write_text(json.dumps(record, indent=2))
     return str(path)
@@ -330,7 +330,7 @@ def import_records(uploads: list[str] | None, ranking: str, session: Session) ->
 
 def run_report(session: Session) -> list[str]:
     """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
-    folder = download_folder("cnn_lab_report_")
+    folder = download_folder("cnn_lab_report_", session)
     with user_errors("Report · "):
         return [str(path) for path in session.write_report(folder)]
 

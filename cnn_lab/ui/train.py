@@ -208,7 +208,7 @@ def chart_data(session: Session) -> str:
     """Every point of the live charts (loss raw and smoothed, accuracy, learning rate) on every axis, as a CSV file."""
     with user_errors("Charts · "):
         text = session.chart_csv()
-    path = download_folder("cnn_lab_curves_") / "cnn_lab_curves.csv"
+    path = download_folder("cnn_lab_curves_", session) / "cnn_lab_curves.csv"
     path.write_text(text)
     return str(path)
 
@@ -365,11 +365,12 @@ def share_token(*values) -> str:
         return experiment_to_token(setup_from_list(values))
 
 
-def export_setup(*values) -> str:
+def export_setup(*values_and_session) -> str:
     """The setup (the page's values) as a JSON file; /train_setup takes its text."""
+    *values, session = values_and_session
     with user_errors("Cannot export this setup yet: "):
         text = setup_from_list(values).to_json()
-    path = download_folder("cnn_lab_setup_") / "cnn_lab_setup.json"
+    path = download_folder("cnn_lab_setup_", session) / "cnn_lab_setup.json"
     path.write_text(text)
     return str(path)
 
@@ -940,5 +941,5 @@ def wire_setup(setup: dict, share: dict, previews: list, epoch_images: gr.Number
     share["share"].click(share_token, setup_inputs, share["token"], api_name="share_token").then(
         None, share["token"], share["link"], js=COPY_LINK_JS
     )
-    share["export"].click(export_setup, setup_inputs, share["file"], api_name="export_setup")
+    share["export"].click(export_setup, [*setup_inputs, session], share["file"], api_name="export_setup")
     share["import"].upload(import_setup, share["import"], [*setup_inputs, share["note"]], api_name=False)
