@@ -186,16 +186,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def playground_server(extra_env: dict | None = None):
+def playground_server(extra_env: dict | None = None, flags: tuple[str, ...] = ()):
     """The playground in a subprocess on a free port, as a user starts it (with ``extra_env`` on top of this
-    process's environment); yields (process, base URL) once it answers."""
+    process's environment, and ``flags``); yields (process, base URL) once it answers."""
     from gradio_client import Client
 
     port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", CNN_LAB_DATA=os.environ.get("CNN_LAB_DATA", ""))
     env |= extra_env or {}
     server = subprocess.Popen(
-        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "playground.py", "--host", "127.0.0.1", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

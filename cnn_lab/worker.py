@@ -54,6 +54,7 @@ def _start_method():
 
 SPAWN = _start_method()
 POLL_S = 0.5  # a job that says nothing for this long still gives its reader a chance to look up (None)
+LINGER_S = 15.0  # a worker left over when runs end waits this long for the next run (starting one costs 1-2 s of CPU)
 SEND_EVERY_S = 0.1  # a worker sends its events in batches: every send wakes the server, which takes a core from it
 
 
@@ -274,7 +275,7 @@ class WorkerPool:
     they take turns on all the ``cores``); a worker left over when runs end waits ``linger_s`` for the next before it
     exits (starting one costs a second or two of CPU)."""
 
-    def __init__(self, keep_idle: int = 1, cores: int | None = None, linger_s: float = 120.0):
+    def __init__(self, keep_idle: int = 1, cores: int | None = None, linger_s: float = LINGER_S):
         self.keep_idle, self.linger_s = keep_idle, linger_s
         self.cores = cores or torch.get_num_threads()
         self.turns = CoreTurns(SPAWN)

@@ -8,6 +8,7 @@ import threading
 import gradio as gr
 
 from ..runs import open_history
+from ..runtime import release_memory
 from ..session import Session, Workspace
 from ..views import RESULTS_CSS
 from . import drag_drop
@@ -101,6 +102,7 @@ def forget_idle_sessions(demo: gr.Blocks, idle_s: float, every_s: float = SWEEP_
                 )
                 if (now - last).total_seconds() > idle_s and not busy:
                     forget_session(demo, session_hash)
+            release_memory()  # what requests freed (a 50 MB text, a decoded photo) back to the system, not kept
 
     threading.Thread(target=sweep, name="cnn_lab-forget-idle-sessions", daemon=True).start()
     return done
