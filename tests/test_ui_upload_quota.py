@@ -50,5 +50,7 @@ def test_an_exported_file_is_not_served_once_its_session_has_closed(playground, 
     assert served.status_code == 200 and json.loads(served.text)["run"]["train_subset"] == 1000
     tab.set()
     gone = (403, 404)  # Gradio says 403 for a path it no longer knows
-    wait_until(lambda: httpx.get(exported["url"], timeout=30).status_code in gone, 30, "the closed session's file to go")
+    wait_until(
+        lambda: httpx.get(exported["url"], timeout=30).status_code in gone, 30, "the closed session's file to go"
+    )
     client.close()

@@ -37,7 +37,13 @@ class Dropdown(gr.Dropdown):
     is_template = True
 
     def preprocess(self, payload: Any) -> Any:
-        return checked(self, super().preprocess, payload)
+        return checked(self, self._one_value, payload)
+
+    def _one_value(self, payload: Any) -> Any:
+        """Gradio's check, and a single choice where only one may be picked (Gradio passed ["adam"] on)."""
+        if not self.multiselect and isinstance(payload, (list, dict)):
+            raise ValueError("a list where one choice is taken")
+        return super().preprocess(payload)
 
 
 class Radio(gr.Radio):
@@ -59,3 +65,14 @@ class Slider(gr.Slider):
 
     def preprocess(self, payload: Any) -> Any:
         return checked(self, super().preprocess, payload)
+
+
+class Checkbox(gr.Checkbox):
+    """True or false, nothing else: Gradio's own passes any JSON on ("abc", a list) and a handler reads it as true."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is None or isinstance(payload, bool):
+            return bool(payload)
+        raise refusal(f"{self.label or 'a checkbox'}: must be true or false, got {quoted(payload)}")

@@ -40,7 +40,7 @@ from ..views import (
 )
 from .bounded import BoundedImage, BoundedSketchpad
 from .builder_panel import builder_panel, report_frame
-from .checked import CheckboxGroup, Dropdown, Radio, Slider
+from .checked import Checkbox, CheckboxGroup, Dropdown, Radio, Slider
 from .downloads import download_folder
 from .fields import (
     BUILDER,
@@ -606,7 +606,7 @@ def run_settings(device: str) -> dict[str, gr.components.Component]:
                 precision=0,
                 info="held out of the training images, e.g. 5000; early stopping needs them",
             )
-            c["identical_init"] = gr.Checkbox(
+            c["identical_init"] = Checkbox(
                 True,
                 label="Identical initial weights",
                 info="A and B with the same architecture start from the same weights, so only the settings differ",
@@ -695,8 +695,8 @@ def chart_controls() -> dict[str, gr.components.Component]:
                 info="0 draws every point's mean loss; towards 1, a longer moving average",
                 elem_id="chart-smoothing",
             ),
-            "log loss": gr.Checkbox(False, label="Log-scale loss", min_width=140, elem_id="chart-log-loss"),
-            "full range": gr.Checkbox(
+            "log loss": Checkbox(False, label="Log-scale loss", min_width=140, elem_id="chart-log-loss"),
+            "full range": Checkbox(
                 False,
                 label="Accuracy from 0 to 100%",
                 min_width=200,

@@ -28,7 +28,7 @@ from ..config import (
 )
 from ..optim import schedule_curve
 from ..presets import DEFAULT_TRAIN_IMAGES
-from .checked import CheckboxGroup, Dropdown
+from .checked import Checkbox, CheckboxGroup, Dropdown
 from .fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
 
 # A control shown only while another setting takes one of some values: field -> (setting, values)
@@ -191,7 +191,7 @@ def training_controls(
         if field in CHOICE_LABELS and field != "augment":
             c[field] = Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
         elif isinstance(value, bool):
-            c[field] = gr.Checkbox(value, label=label, info=info, **kwargs)
+            c[field] = Checkbox(value, label=label, info=info, **kwargs)
         else:
             c[field] = RawNumber(
                 value, label=label, info=info, precision=0 if field in WHOLE_NUMBER_FIELDS else None, **kwargs
