@@ -141,6 +141,22 @@ class GradientEvent:
     dead: dict[str, float]
 
 
+@dataclass(frozen=True)
+class CoresShared:
+    """A run took turns on the CPU's cores with other runs (worker.py, turns.py) and waited this long for them in
+    all: why it took longer than alone, though its numbers are the same."""
+
+    waited_s: float
+
+
 Event = (
-    RunStarted | StepEvent | EvalEvent | GradientEvent | LearningAlert | BestEpochRestored | ModelFailed | RunFinished
+    RunStarted
+    | StepEvent
+    | EvalEvent
+    | GradientEvent
+    | LearningAlert
+    | BestEpochRestored
+    | ModelFailed
+    | RunFinished
+    | CoresShared
 )

@@ -25,6 +25,7 @@ from .contenders import Contender
 from .errors import quoted
 from .events import (
     BestEpochRestored,
+    CoresShared,
     CrossValidationFinished,
     EvalEvent,
     FoldFinished,
@@ -207,6 +208,11 @@ class RunView:
             self._log(event.model, event.message if event.learning else f"WARNING: {event.message}")
         elif isinstance(event, ModelFailed):
             self._log(event.model, f"FAILED: {event.message}")
+        elif isinstance(event, CoresShared):
+            self.tell(
+                f"took turns on the CPU's cores with other runs: waited {event.waited_s:.1f} s in all (it trained "
+                "on all of them in its turns, so its numbers are those it gets alone)"
+            )
         elif isinstance(event, RunFinished):
             self.finished = event
             for name, result in event.results.items():

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import torch
 import torch.multiprocessing as mp
 
+from .events import CoresShared
 from .runtime import release_memory, tune_allocator
 from .turns import CoreTurns, Turn
 
@@ -55,6 +56,7 @@ def _start_method():
 SPAWN = _start_method()
 POLL_S = 0.5  # a job that says nothing for this long still gives its reader a chance to look up (None)
 LINGER_S = 15.0  # a worker left over when runs end waits this long for the next run (starting one costs 1-2 s of CPU)
+WAITED_NOTE_S = 0.5  # a run that waited longer for its turns on the cores says so in its log
 SEND_EVERY_S = 0.1  # a worker sends its events in batches: every send wakes the server, which takes a core from it
 
 
@@ -80,11 +82,11 @@ class _BetweenBatches:
     """What a job asks between batches in a worker: whether to stop, and on the way its turn on the cores."""
 
     def __init__(self, stop: Stop, turn: Turn | None):
-        self._stop, self._turn = stop, turn
+        self._stop, self.turn = stop, turn
 
     def is_set(self) -> bool:
-        if self._turn is not None:
-            self._turn.between_batches()
+        if self.turn is not None:
+            self.turn.between_batches()
         return self._stop.is_set()
 
     def set(self) -> None:
@@ -132,7 +134,7 @@ def _relay(conn: Connection, job: Job, between: _BetweenBatches) -> bool:
             try:
                 pending.append(next(events))
             except StopIteration as end:
-                conn.send(("events", pending))
+                conn.send(("events", pending + _waited(between)))
                 conn.send(("done", end.value))
                 return True
             if time.perf_counter() - sent >= SEND_EVERY_S:
@@ -145,6 +147,12 @@ def _relay(conn: Connection, job: Job, between: _BetweenBatches) -> bool:
         conn.send(("events", pending))
         conn.send(("error", _portable(err)))
         return True
+
+
+def _waited(between: _BetweenBatches) -> list[CoresShared]:
+    """A job that waited for its turns on the cores for a while says so as its last event."""
+    turn = between.turn
+    return [CoresShared(round(turn.waited_s, 1))] if turn is not None and turn.waited_s >= WAITED_NOTE_S else []
 
 
 def _portable(err: Exception) -> Exception:

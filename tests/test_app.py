@@ -125,7 +125,8 @@ test_accuracy.__test__ = False  # a helper, not a test
 def test_training_streams_live_updates_and_learns(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     updates = list(client.submit(*settings(), api_name="/train"))
-    assert len(updates) >= 5  # one every 0.5 s of a run of 2-4 s, its start and its end (7 on a fast day)
+    # its start, its end, and one every 0.5 s between (a run of 1.3-4 s: 4-9 updates, by the machine's speed)
+    assert len(updates) >= 4
     loss_points = [len(u[LOSS]["data"]) for u in updates if u[LOSS]]
     assert loss_points == sorted(loss_points) and loss_points[-1] > loss_points[0] + 20  # curves grow
     progress = [u[PROGRESS] for u in updates]
@@ -670,7 +671,9 @@ def test_a_seeded_run_gives_the_same_curves_alone_and_beside_another_session(url
     """Every random draw (init, order, augmentation, dropout) comes from the run's own generators, and every run
     trains on all the cores (runs at once take turns on them): two sessions training the same setup at the same time
     get exactly the curves of the same setup trained alone."""
-    values = [*api_values(seeded_setup_with_dropout_and_augmentation()), False]
+    setup = seeded_setup_with_dropout_and_augmentation()
+    setup = replace(setup, run=replace(setup.run, train_subset=6000))  # runs of seconds: the two surely overlap
+    values = [*api_values(setup), False]
     alone = Client(url, verbose=False).predict(*values, api_name="/train")
     finals = {}
 
@@ -691,6 +694,7 @@ def test_a_seeded_run_gives_the_same_curves_alone_and_beside_another_session(url
         assert final[LOSS]["data"] == alone[LOSS]["data"] and len(alone[LOSS]["data"]) > 20
         assert final[SUMMARY]["data"][0] == alone[SUMMARY]["data"][0]  # test accuracy of both models
         assert threads[0] in final[STATUS]  # the page says each run trained on all the cores, as the one alone
+    assert any("took turns on the CPU's cores" in final[LOG_A] for final in finals.values())  # why it took longer
 
 
 def test_train_setup_takes_the_exported_json_and_gives_the_curves_of_train(url):

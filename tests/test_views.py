@@ -8,6 +8,7 @@ import pytest
 from cnn_lab.config import ConfigError, default_model
 from cnn_lab.events import (
     BestEpochRestored,
+    CoresShared,
     CrossValidationFinished,
     EvalEvent,
     FoldFinished,
@@ -309,3 +310,10 @@ def test_the_log_says_when_a_score_is_of_part_of_the_test_split():
     assert "test accuracy 95.00% (on 2,000 of the 10,000 test images)" in view.log_text("A")
     view.add(EvalEvent("A", 1, 10, 0.2, 0.97, (0.9,) * 10, 2.0, test_images=10_000))
     assert view.log_text("A").splitlines()[0].endswith("test accuracy 97.00%, test loss 0.2000")
+
+
+def test_a_run_that_waited_for_its_turns_on_the_cores_says_so_in_both_logs():
+    view = RunView(["A", "B"])
+    view.add(CoresShared(3.2))
+    for name in "AB":
+        assert "took turns on the CPU's cores with other runs: waited 3.2 s in all" in view.log_text(name)
