@@ -1106,6 +1106,8 @@ def test_a_newcomer_draws_trains_the_defaults_inspects_changes_b_and_does_it_aga
     learning = summary_row(page, "learning")
     assert learning == {"A": "yes", "B": "yes"}, learning
     expect(page.locator("#coach")).to_contain_text("both models learnt as expected")  # no remark contradicts them
+    rate = page.locator("svg.marks").filter(has_text="Learning rate, model A (live)").text_content()
+    assert "1e-3" in rate, rate  # Adam's 0.001 read whole at the axis (Vega's "0.001000" was cut to "1000")
     screenshot(page, "newcomer-first-run")
     check_inspect_describes_the_latest_run(page)
     first_caption = page.locator("#inspect-summary").inner_text().split(":")[0]

@@ -656,6 +656,7 @@ def live_charts() -> dict[str, gr.components.Component]:
                 color="model",
                 title=f"Learning rate, model {name} (live)",
                 x_title="images seen",
+                y_axis_format="~e",  # 1e-3: Vega's own "0.001000" was cut to "1000" at the chart's edge
                 color_map=LOSS_COLORS,
                 height=200,
                 buttons=["export", "fullscreen"],
