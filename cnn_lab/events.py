@@ -142,6 +142,15 @@ class GradientEvent:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """A model's whole test split is being scored now (1-3 s on a CPU, with no step to show): the page says so."""
+
+    model: str
+    images: int
+    urgent = True  # a worker sends it at once rather than with the next batch of events (class attribute)
+
+
+@dataclass(frozen=True)
 class CoresShared:
     """A run took turns on the CPU's cores with other runs (worker.py, turns.py) and waited this long for them in
     all: why it took longer than alone, though its numbers are the same."""
@@ -159,4 +168,5 @@ Event = (
     | ModelFailed
     | RunFinished
     | CoresShared
+    | Scoring
 )

@@ -37,7 +37,17 @@ from .config import ConfigError, RunConfig, TrainConfig
 from .contenders import Contender, to_cpu
 from .data import Dataset
 from .distributed import Group, current
-from .events import BestEpochRestored, EvalEvent, Event, ModelFailed, ModelResult, RunFinished, RunStarted, StepEvent
+from .events import (
+    BestEpochRestored,
+    EvalEvent,
+    Event,
+    ModelFailed,
+    ModelResult,
+    RunFinished,
+    RunStarted,
+    Scoring,
+    StepEvent,
+)
 from .gradient_flow import GRADIENT_EVERY, gradient_event, gradient_norms, sampled, watching_relus
 from .learning_watch import LearningWatch
 from .models import use_generator
@@ -435,7 +445,10 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         yield alert
     if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
         # crossed one of the epoch's evaluation points (the last is its end); a group's scoring is never cut short
-        scored = _evaluate(p, d, p.position >= d.n, None if d.group.distributed else stop)  # an epoch's end: whole
+        whole = p.position >= d.n  # an epoch's end: the whole split
+        if whole and len(d.test_y):
+            yield Scoring(c.name, len(d.test_y))
+        scored = _evaluate(p, d, whole, None if d.group.distributed else stop)
         if scored is not None:
             yield scored
     if p.position >= d.n:
@@ -536,6 +549,8 @@ def train_models(
         for p in [q for q in progress if q.status != "failed"]:
             stale = p.step > p.evaluated_at or p.contender.test_images < len(d.test_y)
             if stale and _cheap_to_score(p, d):
+                if len(d.test_y):
+                    yield Scoring(p.contender.name, len(d.test_y))
                 scored = _evaluate(p, d, whole=True)
                 if scored is not None:
                     _update_checkpoint_scores(p.contender)

@@ -34,6 +34,7 @@ from .events import (
     ModelResult,
     RunFinished,
     RunStarted,
+    Scoring,
     StepEvent,
 )
 from .learning_watch import LearningAlert
@@ -163,6 +164,7 @@ class RunView:
         self.finished: RunFinished | None = None
         self.started = self.run_started = time.perf_counter()
         self.limit_note: str | None = None  # why the server stopped the run (its wall-clock limit), if it did
+        self.scoring: Scoring | None = None  # a whole test split being scored now (no step shows meanwhile)
 
     def add(self, event) -> None:
         if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
@@ -179,7 +181,10 @@ class RunView:
                 self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
         elif isinstance(event, StepEvent):
             self._add_step(event)
+        elif isinstance(event, Scoring):
+            self.scoring = event
         elif isinstance(event, EvalEvent):
+            self.scoring = None
             self.evaluations.append(event)
             scores = []
             for kind, loss, accuracy in (
@@ -214,7 +219,7 @@ class RunView:
                 "on all of them in its turns, so its numbers are those it gets alone)"
             )
         elif isinstance(event, RunFinished):
-            self.finished = event
+            self.finished, self.scoring = event, None
             for name, result in event.results.items():
                 acc = (
                     f", test accuracy {result.test_accuracy:.2%}{self.test_part(result.test_images)}"
@@ -405,6 +410,8 @@ class RunView:
         said = [r.not_learning for r in self.finished.results.values() if r.not_learning] if self.finished else None
         alerts = "".join(f" · ⚠ {message}" for message in (said or [a.message for a in self.not_learning.values()]))
         alerts += f" · ⏱ {self.limit_note}" if self.limit_note else ""
+        if self.scoring is not None and self.finished is None:
+            alerts += f" · scoring model {self.scoring.model} on all {self.scoring.images:,} test images..."
         return f"**{state}** · {info.data_source} · {info.device} · {info.precision}{stops} · {elapsed:.1f} s{alerts}"
 
 

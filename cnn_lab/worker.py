@@ -137,7 +137,7 @@ def _relay(conn: Connection, job: Job, between: _BetweenBatches) -> bool:
                 conn.send(("events", pending + _waited(between)))
                 conn.send(("done", end.value))
                 return True
-            if time.perf_counter() - sent >= SEND_EVERY_S:
+            if time.perf_counter() - sent >= SEND_EVERY_S or getattr(pending[-1], "urgent", False):
                 conn.send(("events", pending))
                 pending, sent = [], time.perf_counter()
     except (BrokenPipeError, EOFError):

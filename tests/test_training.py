@@ -31,6 +31,7 @@ from cnn_lab.events import (
     ModelFailed,
     RunFinished,
     RunStarted,
+    Scoring,
     StepEvent,
 )
 from cnn_lab.inference import predict
@@ -95,6 +96,20 @@ def test_different_batch_sizes_advance_at_the_same_rate(mnist):
                 drift = max(drift, abs(seen["A"] - seen["B"]))
     assert drift <= 100
     assert seen == {"A": 1000, "B": 2000}
+
+
+def test_scoring_the_whole_test_split_is_announced_first_and_only_at_an_epochs_end(mnist):
+    events = list(
+        train_models(pair(TrainConfig(batch_size=50, epochs=1)), RunConfig(train_subset=600, evals_per_epoch=3), mnist)
+    )
+    told = [k for k, e in enumerate(events) if isinstance(e, Scoring)]
+    assert [events[k].model for k in told] == ["A", "B"] and all(
+        e.images == len(mnist.test_labels) for e in events if isinstance(e, Scoring)
+    )
+    for k in told:  # the next event is that model's whole-split score; the ones within the epoch come unannounced
+        scored = events[k + 1]
+        assert isinstance(scored, EvalEvent) and scored.model == events[k].model
+        assert scored.test_images == len(mnist.test_labels)
 
 
 def test_evaluations_are_spread_over_each_epoch(mnist):

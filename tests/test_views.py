@@ -16,6 +16,7 @@ from cnn_lab.events import (
     ModelResult,
     RunFinished,
     RunStarted,
+    Scoring,
     StepEvent,
 )
 from cnn_lab.models import summarize
@@ -317,3 +318,12 @@ def test_a_run_that_waited_for_its_turns_on_the_cores_says_so_in_both_logs():
     view.add(CoresShared(3.2))
     for name in "AB":
         assert "took turns on the CPU's cores with other runs: waited 3.2 s in all" in view.log_text(name)
+
+
+def test_the_status_says_while_a_whole_test_split_is_scored_and_stops_saying_it_after():
+    view = RunView(["A", "B"])
+    view.add(RunStarted("CPU (2 threads)", "fp32", "MNIST", 100, {"A": 10, "B": 10}, 0, 10, 1000, 10_000))
+    view.add(Scoring("A", 10_000))
+    assert "scoring model A on all 10,000 test images..." in view.status_text()
+    view.add(EvalEvent("A", 1, 10, 0.1, 0.97, (), 1.0, None, None, 1000, 10_000))
+    assert "scoring" not in view.status_text()
