@@ -224,7 +224,7 @@ def _decode(archive: zipfile.ZipFile, header: _Header, resize: int | None) -> tu
     image = _open(archive, header.member)
     try:
         if resize is not None:
-            image.draft("RGB", (resize, resize))  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is still enough
+            image.draft(image.mode, (resize, resize))  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is still enough
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise ConfigError(f"{FIELD}: {header.member.filename!r} is not a readable PNG or JPEG image", FIELD) from None

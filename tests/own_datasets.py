@@ -51,3 +51,36 @@ def twenty_six_classes(mnist, per_class: int = 40) -> tuple[np.ndarray, np.ndarr
         y += [k] * len(found)
         names.append(name)
     return np.ascontiguousarray(np.concatenate(x)), np.array(y), names
+
+
+# ---------------------------------------------------------------- hostile ones (issue 34's probe)
+
+
+def big_flat_pngs_zip(path: Path, side: int, count: int) -> Path:
+    """``count`` PNGs of ``side`` x ``side`` in two class folders: a flat colour compresses to a few kB however
+    large, so a small zip holds gigabytes of pixels."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (200, 10, 10)).save(buffer, format="PNG")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for k in range(count):
+            archive.writestr(f"{('a', 'b')[k % 2]}/{k}.png", buffer.getvalue())
+    return path
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def lying_npz(path: Path, declared_shape: tuple[int, ...]) -> Path:
+    """An .npz whose x.npy header declares ``declared_shape`` over the bytes of 4 images of 28 x 28."""
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((4, 28, 28), np.uint8))
+    header["shape"] = declared_shape
+    forged = io.BytesIO()
+    np.lib.format.write_array_header_1_0(forged, header)
+    forged.write(bytes(4 * 28 * 28))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", forged.getvalue())
+        archive.writestr("y.npy", npy_bytes(np.zeros(4, np.int64)))
+    return path

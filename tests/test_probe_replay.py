@@ -4,20 +4,19 @@ memory after it all is within a stated bound of where it stood after its first r
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 from gradio_client import Client, handle_file
+from own_datasets import big_flat_pngs_zip, lying_npz
 from PIL import Image
 from safetensors.torch import save as save_safetensors
 from test_app import STATUS, settings
@@ -51,12 +50,6 @@ def refusal(call) -> str:
     return str(caught.value)
 
 
-def flat_png(side: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (side, side), (200, 10, 10)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def model_file(folder: Path, model: ModelConfig, name: str, poison: bool = False) -> Path:
     """A cnn_lab model file of ``model`` (``poison``: its first weight NaN)."""
     (contender,) = create_contenders({"A": ModelSpec(model, TrainConfig())}, RunConfig())
@@ -75,23 +68,10 @@ def model_file(folder: Path, model: ModelConfig, name: str, poison: bool = False
 
 def test_uploads_are_judged_before_they_are_decoded(probed):
     _, client, _, folder, _ = probed
-    big = folder / "huge.zip"
-    png = flat_png(4096)
-    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
-        for k in range(80):
-            archive.writestr(f"{('a', 'b')[k % 2]}/{k}.png", png)
+    big = big_flat_pngs_zip(folder / "huge.zip", 4096, 80)
     said = refusal(lambda: client.predict(handle_file(str(big)), 32, api_name="/upload_dataset"))
     assert "dataset file: its images would take 3,840 MB decoded" in said
-    liar = folder / "liar.npz"
-    header = np.lib.format.header_data_from_array_1_0(np.zeros((4, 28, 28), np.uint8))
-    header["shape"] = (10**8, 1000)
-    forged, labels = io.BytesIO(), io.BytesIO()
-    np.lib.format.write_array_header_1_0(forged, header)
-    forged.write(bytes(4 * 28 * 28))
-    np.save(labels, np.zeros(4, np.int64))
-    with zipfile.ZipFile(liar, "w") as archive:
-        archive.writestr("x.npy", forged.getvalue())
-        archive.writestr("y.npy", labels.getvalue())
+    liar = lying_npz(folder / "liar.npz", (10**8, 1000))
     said = refusal(lambda: client.predict(handle_file(str(liar)), 0, api_name="/upload_dataset"))
     assert "dataset file may hold at most 100,000 images, x holds 100,000,000" in said
     photo = folder / "big.png"

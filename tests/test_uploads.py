@@ -5,7 +5,15 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from own_datasets import THREE_CLASSES, class_images, digits_zip, png_bytes, twenty_six_classes
+from own_datasets import (
+    THREE_CLASSES,
+    big_flat_pngs_zip,
+    class_images,
+    digits_zip,
+    lying_npz,
+    png_bytes,
+    twenty_six_classes,
+)
 
 from cnn_lab import uploads
 from cnn_lab.config import ConfigError
@@ -160,23 +168,11 @@ def _jpeg(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _big_png(side: int) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (side, side), (200, 10, 10)).save(buffer, format="PNG")
-    return buffer.getvalue()  # a flat colour compresses to a few kB however large
-
-
 def test_images_too_big_to_decode_together_are_refused_from_their_headers_before_any_is_decoded(tmp_path, monkeypatch):
     """The probe's 535 KB zip of 80 PNGs of 4096x4096 (4 GB decoded) grew the server by 3.2 GB before its refusal."""
     from PIL import ImageFile
 
-    path = tmp_path / "huge.zip"
-    png = _big_png(4096)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for k in range(80):
-            archive.writestr(f"{('a', 'b')[k % 2]}/{k}.png", png)
+    path = big_flat_pngs_zip(tmp_path / "huge.zip", 4096, 80)
     decoded = []
     real_load = ImageFile.ImageFile.load
     monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image) or real_load(image))
@@ -186,11 +182,7 @@ def test_images_too_big_to_decode_together_are_refused_from_their_headers_before
 
 
 def test_big_images_are_decoded_one_at_a_time_and_shrunk_at_once(tmp_path, monkeypatch):
-    path = tmp_path / "photos.zip"
-    png = _big_png(2048)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for k in range(8):
-            archive.writestr(f"{('a', 'b')[k % 2]}/{k}.png", png)
+    path = big_flat_pngs_zip(tmp_path / "photos.zip", 2048, 8)
     full_size_at_once = []
     real_decode = uploads._decode
 
@@ -205,30 +197,7 @@ def test_big_images_are_decoded_one_at_a_time_and_shrunk_at_once(tmp_path, monke
 
 
 def test_an_npz_whose_header_declares_more_than_it_holds_is_refused_before_loading(tmp_path):
-    path = tmp_path / "liar.npz"
-    np.savez(path, x=np.zeros((4, 28, 28), np.uint8), y=np.zeros(4, np.int64))
-    forged = io.BytesIO()
-    header = np.lib.format.header_data_from_array_1_0(np.zeros((4, 28, 28), np.uint8))
-    header["shape"] = (10**8, 1000)
-    np.lib.format.write_array_header_1_0(forged, header)
-    forged.write(bytes(4 * 28 * 28))
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("x.npy", forged.getvalue())
-        archive.writestr("y.npy", _npy(np.zeros(4, np.int64)))
     with pytest.raises(ConfigError, match=r"at most 100,000 images, x holds 100,000,000"):
-        read_upload(path)
-    header["shape"] = (4, 28, 2800)
-    forged = io.BytesIO()
-    np.lib.format.write_array_header_1_0(forged, header)
-    forged.write(bytes(4 * 28 * 28))
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("x.npy", forged.getvalue())
-        archive.writestr("y.npy", _npy(np.zeros(4, np.int64)))
+        read_upload(lying_npz(tmp_path / "huge.npz", (10**8, 1000)))
     with pytest.raises(ConfigError, match=r"array 'x' declares shape \(4, 28, 2800\) of uint8 .* but holds"):
-        read_upload(path)
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
+        read_upload(lying_npz(tmp_path / "wide.npz", (4, 28, 2800)))

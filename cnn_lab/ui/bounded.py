@@ -97,7 +97,7 @@ class BoundedImage(gr.Image):
         check_image(source, self.FIELD, MAX_PHOTO_PIXELS, MAX_PHOTO_BYTES)
         try:
             with PIL.Image.open(BytesIO(source) if isinstance(source, bytes) else payload.path) as image:
-                image.draft("RGB", (READ_SIDE, READ_SIDE))
+                image.draft(image.mode, (READ_SIDE, READ_SIDE))  # a JPEG decodes at a reduced scale
                 image.thumbnail((READ_SIDE, READ_SIDE))
                 image = PIL.ImageOps.exif_transpose(image)
                 alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
