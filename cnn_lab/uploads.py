@@ -223,8 +223,8 @@ def _decode(archive: zipfile.ZipFile, header: _Header, resize: int | None) -> tu
     one image is ever held at its full size; and whether it is colour (not grey saved as RGB)."""
     image = _open(archive, header.member)
     try:
-        if resize is not None:
-            image.draft(image.mode, (resize, resize))  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that is still enough
+        if resize is not None:  # a JPEG decodes at 1/2, 1/4 or 1/8 scale where that is still enough
+            image.draft(image.mode, (resize, resize))
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise ConfigError(f"{FIELD}: {header.member.filename!r} is not a readable PNG or JPEG image", FIELD) from None
