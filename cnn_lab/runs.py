@@ -209,7 +209,7 @@ class RunStore:
             args.extend(ids)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM runs {clause} ORDER BY id DESC", args).fetchall()  # noqa: S608
+            rows = db.execute(f"SELECT * FROM runs {clause} ORDER BY id DESC", args).fetchall()
             results = self._by_run(db, "SELECT * FROM results WHERE run_id IN ({})", [r[0] for r in rows])
             evaluations = self._by_run(
                 db, "SELECT * FROM evaluations WHERE run_id IN ({}) ORDER BY rowid", [r[0] for r in rows]
@@ -249,4 +249,4 @@ class RunStore:
         with self._connect() as db:
             return db.execute(
                 f"DELETE FROM runs WHERE {clause}", [*ids, *([owner] if owner is not None else [])]
-            ).rowcount  # noqa: S608
+            ).rowcount

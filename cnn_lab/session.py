@@ -10,7 +10,6 @@ that train (see worker.py).
 from __future__ import annotations
 
 import copy
-import functools
 import gc
 import itertools
 import math
@@ -88,6 +87,9 @@ class SessionError(Exception):
         self.title = title
 
 
+DATASETS_KEPT = 2  # datasets a Workspace keeps loaded (MNIST and another, say): loading one takes seconds
+
+
 class Workspace:
     """What all sessions of one app share: the data folder (each dataset loaded once), the default device, the
     worker processes runs train in (``processes=False``: threads of this process instead; ``inline``: the calling
@@ -111,6 +113,7 @@ class Workspace:
         self.public = public  # a public server: each session sees only its own runs
         self.limits = PUBLIC if public else LOCAL  # what one run may ask of this server
         self._lock = threading.Lock()
+        self._datasets: dict[str, Dataset] = {}  # the latest DATASETS_KEPT loaded, each loaded once
 
     def warm(self) -> None:
         """Start a worker process now, so the first run need not wait a second or two for one."""
@@ -125,7 +128,6 @@ class Workspace:
             return ThreadRun(job, UPDATE_EVERY_S)
         return self.workers.start(job, on_cpu=resolve_device(job.run.device).type == "cpu")
 
-    @functools.lru_cache(maxsize=2)  # noqa: B019 - one Workspace per app, it lives as long as the app
     def _load(self, name: str) -> Dataset:
         data = load_dataset(name, self.data_dir)
         if self.public and data.origin not in ("download cache", "offline sample"):
@@ -135,7 +137,11 @@ class Workspace:
     def dataset(self, name: str) -> Dataset:
         """The dataset ``name`` (raises DataError, naming where it looked, when it is not there)."""
         with self._lock:  # two sessions asking at once load it once
-            return self._load(name)
+            data = self._datasets.pop(name, None) or self._load(name)
+            self._datasets[name] = data  # the newest last
+            while len(self._datasets) > DATASETS_KEPT:
+                self._datasets.pop(next(iter(self._datasets)))
+            return data
 
 
 def augmentation_preview(

@@ -349,3 +349,25 @@ def test_the_charts_are_drawn_as_chosen_and_an_odd_choice_is_refused_by_name():
             session.draw_curves(*bad)
         assert refused.value.field == field
     assert session.chart == chosen  # the choice before a refused one stays
+
+
+def test_a_workspace_loads_each_dataset_once_keeps_the_latest_two_and_can_be_let_go(monkeypatch):
+    import gc
+    import weakref
+
+    workspace = Workspace(processes=False)
+    loads = []
+    monkeypatch.setattr(workspace, "_load", lambda name: loads.append(name) or f"data of {name}")
+    assert [workspace.dataset(name) for name in ("mnist", "mnist", "fashion_mnist")] == [
+        "data of mnist", "data of mnist", "data of fashion_mnist",
+    ]  # fmt: skip
+    workspace.dataset("mnist")  # the newest again: cifar10 pushes out fashion_mnist, not it
+    workspace.dataset("cifar10")
+    workspace.dataset("mnist")
+    assert loads == ["mnist", "fashion_mnist", "cifar10"]
+    lonely = Workspace(processes=False)
+    lonely.dataset("mnist")
+    gone = weakref.ref(lonely)
+    del lonely
+    gc.collect()
+    assert gone() is None  # no cache on the class keeps a Workspace (and its datasets) alive
