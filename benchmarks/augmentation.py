@@ -3,7 +3,7 @@
     CNN_LAB_DATA=../shared/datasets python -m benchmarks.augmentation [--rounds 5] [--images 6400] [--separate]
 
 Why: augmentation runs on the whole batch inside every training step
-(cnn_lab/augmentation.py), so the trainer pays for it on each step. The goal:
+(cnn_lab/data/augmentation.py), so the trainer pays for it on each step. The goal:
 augmented batches keep the trainer's throughput within 15% of unaugmented
 ones, i.e. images/s with augmentation / images/s without >= 0.85. This is a
 benchmark, not a timed test: it prints the ratios and writes them to
@@ -44,12 +44,12 @@ from pathlib import Path
 import torch
 
 from benchmarks.machine import machine
-from cnn_lab.augmentation import augment_batch
-from cnn_lab.config import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig, default_model
-from cnn_lab.contenders import Contender
-from cnn_lab.data import load_dataset
-from cnn_lab.events import RunFinished
-from cnn_lab.training import train_models
+from cnn_lab.core.config import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, ModelSpec, RunConfig, TrainConfig, default_model
+from cnn_lab.core.events import RunFinished
+from cnn_lab.data.augmentation import augment_batch
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.training import train_models
 
 TARGET = 0.85  # augmented images/s / unaugmented images/s
 BATCH = 64

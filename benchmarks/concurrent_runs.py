@@ -1,6 +1,6 @@
 """Two runs at once on the CPU: as fast in all as one after the other, and the same numbers as alone.
 
-Runs of a server train in worker processes that take turns on all the cores (cnn_lab/turns.py). This trains the
+Runs of a server train in worker processes that take turns on all the cores (cnn_lab/engine/turns.py). This trains the
 page's default pair (``--images`` training images, seed 0) once alone and then twice at the same time through the
 server's own WorkerPool, ``--repeats`` times, and prints the medians: the wall time of the two at once against two
 runs one after the other (1.0: turns cost nothing), and whether each run's test accuracies equal the lone run's.
@@ -24,11 +24,11 @@ from pathlib import Path
 
 from benchmarks.first_click import cpu_features, wait_for_quiet
 from benchmarks.machine import machine
-from cnn_lab.contenders import create_contenders
-from cnn_lab.data import DATASET_INFO, load_sample, with_statistics
-from cnn_lab.jobs import Shipped, TrainJob
-from cnn_lab.presets import default_experiment
-from cnn_lab.worker import WorkerPool
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import DATASET_INFO, load_sample, with_statistics
+from cnn_lab.engine.contenders import create_contenders
+from cnn_lab.engine.jobs import Shipped, TrainJob
+from cnn_lab.engine.worker import WorkerPool
 
 RESULTS = Path(__file__).with_name("results.json")
 

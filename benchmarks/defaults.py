@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from benchmarks.machine import machine
-from cnn_lab.contenders import create_contenders
-from cnn_lab.data import DATASET_INFO, load_dataset, load_sample, with_statistics
-from cnn_lab.events import RunFinished, StepEvent
-from cnn_lab.learning_watch import LearningAlert
-from cnn_lab.presets import default_experiment
-from cnn_lab.training import train_models
+from cnn_lab.core.events import RunFinished, StepEvent
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import DATASET_INFO, load_dataset, load_sample, with_statistics
+from cnn_lab.engine.contenders import create_contenders
+from cnn_lab.engine.learning_watch import LearningAlert
+from cnn_lab.engine.training import train_models
 
 DATASETS = {  # name -> how to load it
     "mnist": lambda: load_dataset("mnist"),

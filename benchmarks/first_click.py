@@ -28,7 +28,7 @@ from pathlib import Path
 from benchmarks.machine import machine
 from benchmarks.page_client import PageClient
 from benchmarks.run import playground_server, verdict
-from cnn_lab.presets import default_experiment
+from cnn_lab.core.presets import default_experiment
 from cnn_lab.ui import api_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ MODES = {  # name: (environment of the server, the page's precision)
     "avx2_emulated": (AVX2_ONLY, "fp32"),
 }
 QUIET_LOAD = 1.5  # 1-minute load average on this 2-core machine: above it, someone else is using a core
-STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.RUN_OUTPUTS)
+STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.tab.RUN_OUTPUTS)
 
 
 def cpu_features() -> dict:
@@ -67,7 +67,7 @@ def wait_for_quiet(max_wait_s: float) -> tuple[float, float]:
 def page_defaults_differ(page: PageClient, inputs: list) -> list[str]:
     """The setup fields whose value in the served page differs from what the benchmark sends (default_experiment()
     as the page's values): a page whose fields are not the defaults would show a different first run."""
-    from cnn_lab.ui.fields import SETUP_FIELDS
+    from cnn_lab.ui.parts.fields import SETUP_FIELDS
 
     config = page.http.get("config").raise_for_status().json()
     components = {c["id"]: c for c in config["components"]}

@@ -3,7 +3,7 @@
     CNN_LAB_DATA=../shared/datasets python -m benchmarks.gradient_flow [--rounds 7] [--images 6400]
 
 Why: every GRADIENT_EVERY-th training step records each layer's gradient norm
-and each ReLU layer's dead units (cnn_lab/gradient_flow.py) for the Inspect
+and each ReLU layer's dead units (cnn_lab/engine/gradient_flow.py) for the Inspect
 tab. The goal: it costs under 2 % of the trainer's speed, i.e. images/s with
 it / images/s without >= 0.98. A benchmark, not a timed test: it prints the
 ratios and writes benchmarks/gradient_flow_results.json; nothing fails.
@@ -26,13 +26,13 @@ import statistics
 from pathlib import Path
 
 from benchmarks.machine import machine
-from cnn_lab.config import RunConfig
-from cnn_lab.contenders import create_contenders
-from cnn_lab.data import load_dataset
-from cnn_lab.events import RunFinished
-from cnn_lab.gradient_flow import GRADIENT_EVERY
-from cnn_lab.presets import default_experiment
-from cnn_lab.training import train_models
+from cnn_lab.core.config import RunConfig
+from cnn_lab.core.events import RunFinished
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import create_contenders
+from cnn_lab.engine.gradient_flow import GRADIENT_EVERY
+from cnn_lab.engine.training import train_models
 
 TARGET = 0.98
 SETTINGS = (0, GRADIENT_EVERY, 1)

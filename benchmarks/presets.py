@@ -1,6 +1,6 @@
 """Measure every preset as a user would run it: its own training settings on full MNIST.
 
-Writes cnn_lab/preset_measurements.json, which the page shows next to each
+Writes cnn_lab/core/preset_measurements.json, which the page shows next to each
 preset's description, so "what to expect" is measured, not guessed.
 
     CNN_LAB_DATA=../shared/datasets python -m benchmarks.presets
@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 
-from cnn_lab.config import RunConfig
-from cnn_lab.contenders import Contender
-from cnn_lab.data import load_dataset
-from cnn_lab.events import RunFinished
-from cnn_lab.presets import MEASUREMENTS_PATH, PRESETS
-from cnn_lab.runtime import tune_allocator
-from cnn_lab.training import train_models
+from cnn_lab.core.config import RunConfig
+from cnn_lab.core.events import RunFinished
+from cnn_lab.core.presets import MEASUREMENTS_PATH, PRESETS
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.runtime import tune_allocator
+from cnn_lab.engine.training import train_models
 
 
 def cpu_name() -> str:

@@ -29,7 +29,7 @@ from PIL import Image
 from benchmarks.machine import machine
 from benchmarks.run import playground_server
 from benchmarks.session_memory import memory_mb
-from cnn_lab.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig
+from cnn_lab.core.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig
 from cnn_lab.ui import api_values
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -12,12 +12,12 @@ import time
 
 from torch.profiler import ProfilerActivity, profile
 
-from cnn_lab.config import ModelSpec, RunConfig
-from cnn_lab.contenders import Contender
-from cnn_lab.data import load_dataset
-from cnn_lab.presets import default_experiment
-from cnn_lab.runtime import tune_allocator
-from cnn_lab.training import train_models
+from cnn_lab.core.config import ModelSpec, RunConfig
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.runtime import tune_allocator
+from cnn_lab.engine.training import train_models
 
 B_SPEC = default_experiment().b  # the page's model B
 

@@ -34,15 +34,15 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks import reference
 from benchmarks.machine import machine
 from benchmarks.page_client import PageClient
-from cnn_lab.config import ExperimentConfig, ModelSpec, RunConfig, TrainConfig, default_model
-from cnn_lab.contenders import Contender
-from cnn_lab.data import load_dataset
-from cnn_lab.events import EvalEvent, RunFinished, StepEvent
-from cnn_lab.inference import predict_images, sketch_to_mnist
-from cnn_lab.models import build_model
-from cnn_lab.presets import PRESETS, default_experiment
-from cnn_lab.runtime import tune_allocator
-from cnn_lab.training import prepare_batch, train_models
+from cnn_lab.core.config import ExperimentConfig, ModelSpec, RunConfig, TrainConfig, default_model
+from cnn_lab.core.events import EvalEvent, RunFinished, StepEvent
+from cnn_lab.core.presets import PRESETS, default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.models import build_model
+from cnn_lab.engine.runtime import tune_allocator
+from cnn_lab.engine.training import prepare_batch, train_models
+from cnn_lab.inspect.inference import predict_images, sketch_to_mnist
 from cnn_lab.ui import api_values
 from tests.drawn_digits import drawing_set
 from tests.real_drawings import small_fixed_part
@@ -530,11 +530,11 @@ def fp32_efficiency(data, engine_fp32_images_per_s: float) -> dict:
 
 PEAK_RSS_SCRIPT = """
 import sys, threading
-from cnn_lab.config import ModelSpec, RunConfig
-from cnn_lab.data import load_dataset
-from cnn_lab.contenders import Contender
-from cnn_lab.events import StepEvent
-from cnn_lab.training import train_models
+from cnn_lab.core.config import ModelSpec, RunConfig
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.core.events import StepEvent
+from cnn_lab.engine.training import train_models
 data = load_dataset("mnist")
 stop = threading.Event()
 for event in train_models([Contender.create("A", ModelSpec()), Contender.create("B", ModelSpec())], RunConfig(), data, stop):

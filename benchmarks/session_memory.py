@@ -22,7 +22,16 @@ import psutil
 from gradio_client import Client
 
 from benchmarks.run import playground_server
-from cnn_lab.config import Activation, ExperimentConfig, Flatten, Linear, ModelConfig, ModelSpec, RunConfig, TrainConfig
+from cnn_lab.core.config import (
+    Activation,
+    ExperimentConfig,
+    Flatten,
+    Linear,
+    ModelConfig,
+    ModelSpec,
+    RunConfig,
+    TrainConfig,
+)
 from cnn_lab.ui import api_values
 
 SESSIONS = 10

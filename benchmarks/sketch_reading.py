@@ -2,7 +2,7 @@
 
 Trains the default pair (presets.default_experiment) for its one epoch on
 MNIST, and the same pair with and without augmentation, in lockstep (same
-seed, same order), then reads the held-out drawing set (tests/data: digits
+seed, same order), then reads the held-out drawing set (tests/fixtures: digits
 printed in Debian's fonts, real handwriting from writers outside MNIST, and
 pen strokes drawn with the mouse on the page's sketchpad in Chromium) with
 and without stroke-width matching. Reports the share read right per source
@@ -24,13 +24,13 @@ import numpy as np
 import torch
 
 from benchmarks.machine import machine
-from cnn_lab.config import DEFAULT_AUGMENTATIONS, ModelSpec
-from cnn_lab.contenders import Contender
-from cnn_lab.data import load_dataset
-from cnn_lab.events import RunFinished
-from cnn_lab.inference import predict_images, sketch_to_mnist
-from cnn_lab.presets import default_experiment
-from cnn_lab.training import train_models
+from cnn_lab.core.config import DEFAULT_AUGMENTATIONS, ModelSpec
+from cnn_lab.core.events import RunFinished
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.training import train_models
+from cnn_lab.inspect.inference import predict_images, sketch_to_mnist
 from tests.drawn_digits import drawing_set
 from tests.real_drawings import SOURCES, real_drawing_set
 

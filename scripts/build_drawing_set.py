@@ -1,4 +1,4 @@
-"""Build tests/data/real_drawings.npz: a held-out set of digit drawings from sources OUTSIDE this
+"""Build tests/fixtures/real_drawings.npz: a held-out set of digit drawings from sources OUTSIDE this
 project's own stroke generator (tests/drawn_digits.py) and outside MNIST, composed the way a person
 fills the app's 280x280 white sketchpad (dark ink on white, uint8 grayscale).
 
@@ -67,7 +67,7 @@ Run from the repository root (about 30-40 minutes, almost all of it the browser 
     .venv/bin/python scripts/build_drawing_set.py                  # everything
     .venv/bin/python scripts/build_drawing_set.py --keep-mouse     # rebuild printed + handwriting,
                                                                    # keep the committed mouse canvases
-Writes tests/data/real_drawings.npz (np.savez_compressed: images (N,280,280) uint8, labels (N,) int64,
+Writes tests/fixtures/real_drawings.npz (np.savez_compressed: images (N,280,280) uint8, labels (N,) int64,
 source (N,) str, detail (N,) str) and, with --sheet PATH, a contact sheet PNG to look at.
 """
 
@@ -88,7 +88,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "tests" / "data" / "real_drawings.npz"
+OUT = ROOT / "tests" / "fixtures" / "real_drawings.npz"
 CANVAS = 280
 SEED = 20240611
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from torchvision.datasets import MNIST
 
-OUT = Path(__file__).resolve().parent.parent / "cnn_lab" / "sample_data" / "mnist_sample.npz"
+OUT = Path(__file__).resolve().parent.parent / "cnn_lab" / "data" / "sample_data" / "mnist_sample.npz"
 
 
 def stratified(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:

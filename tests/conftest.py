@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from data_choice import choose_test_data
 
-from cnn_lab.contenders import create_contenders
-from cnn_lab.data import load_dataset
-from cnn_lab.presets import default_experiment
-from cnn_lab.training import train_models
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.engine.contenders import create_contenders
+from cnn_lab.engine.training import train_models
 
 os.environ.setdefault("CNN_LAB_OFFLINE", "1")  # a test must never reach for the network
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -1,5 +1,5 @@
-"""The held-out set of real-looking digit drawings in tests/data/real_drawings.npz (see
-tests/data/README.md; rebuilt by scripts/build_drawing_set.py).
+"""The held-out set of real-looking digit drawings in tests/fixtures/real_drawings.npz (see
+tests/fixtures/README.md; rebuilt by scripts/build_drawing_set.py).
 
 Every image is a full 280x280 sketchpad canvas, uint8 grayscale, dark ink (0) on white paper (255),
 exactly what the app's gr.Sketchpad(image_mode="L", type="numpy") hands over as its composite.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-PATH = Path(__file__).resolve().parent / "data" / "real_drawings.npz"
+PATH = Path(__file__).resolve().parent / "fixtures" / "real_drawings.npz"
 SOURCES = ("printed", "handwriting", "mouse")
 
 

@@ -7,19 +7,19 @@ import threading
 
 import gradio as gr
 
-from ..runs import open_history
-from ..runtime import release_memory
-from ..session import Session, Workspace
-from ..views import RESULTS_CSS
-from . import drag_drop
-from .data import as_models_see_them, data_tab, dataset_overview
-from .fields import SETUP_FIELDS
-from .inspect import inspect_tab
-from .learn import glossary_html, learn_tab, start_here
-from .runs import runs_tab
-from .theme import remember_theme, theme_switch
-from .train import CHART_CSS, PICK_BRUSH_JS, restore_from_link, train_tab, training_slots
-from .wiring import by_name
+from cnn_lab.engine.runtime import release_memory
+from cnn_lab.runs.history import open_history
+from cnn_lab.session.session import Session, Workspace
+from cnn_lab.ui.data import as_models_see_them, data_tab, dataset_overview
+from cnn_lab.ui.inspect import inspect_tab
+from cnn_lab.ui.learn import glossary_html, learn_tab, start_here
+from cnn_lab.ui.parts import drag_drop
+from cnn_lab.ui.parts.fields import SETUP_FIELDS
+from cnn_lab.ui.parts.theme import remember_theme, theme_switch
+from cnn_lab.ui.parts.wiring import by_name
+from cnn_lab.ui.runs import runs_tab
+from cnn_lab.ui.train.tab import CHART_CSS, PICK_BRUSH_JS, restore_from_link, train_tab, training_slots
+from cnn_lab.views.run_view import RESULTS_CSS
 
 CSS = (
     RESULTS_CSS

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 import gradio as gr
 import pandas as pd
 
-from ..config import ConfigError
-from ..data import UPLOADED, DataError, Dataset
-from ..data_stats import examples_per_class, overview
-from ..presets import fit_on
-from ..session import Session
-from ..uploads import LIMITS
-from ..views import image_grid_html
-from .checked import Dropdown
-from .fields import DATASET_CHOICES, RawNumber, number_from_text
-from .wiring import by_name, user_errors
+from cnn_lab.core.config import ConfigError
+from cnn_lab.core.presets import fit_on
+from cnn_lab.data.datasets import UPLOADED, DataError, Dataset
+from cnn_lab.data.stats import examples_per_class, overview
+from cnn_lab.data.uploads import LIMITS
+from cnn_lab.session.session import Session
+from cnn_lab.ui.parts.checked import Dropdown
+from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber, number_from_text
+from cnn_lab.ui.parts.wiring import by_name, user_errors
+from cnn_lab.views.run_view import image_grid_html
 
 PREVIEW_PER_CLASS = 6
 CHART_LABEL = "Training images per class"

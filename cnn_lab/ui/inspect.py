@@ -12,18 +12,23 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from ..builder import layers_from_json
-from ..config import ConfigError, ModelConfig
-from ..confusion import PairScores
-from ..costs import PROFILE_BATCH, ModelCost
-from ..diagram import network_svg
-from ..errors import quoted
-from ..explain import METHOD_NOTES, METHODS, Explanation
-from ..gradient_flow import GRADIENT_EVERY
-from ..inference import drawing_from_base64
-from ..models import summarize
-from ..pictures import attribution_overlay, displayable, enlarge, feature_map_grid, png_base64
-from ..plots import (
+from cnn_lab.core.builder import layers_from_json
+from cnn_lab.core.config import ConfigError, ModelConfig
+from cnn_lab.core.errors import quoted
+from cnn_lab.data.pictures import attribution_overlay, displayable, enlarge, feature_map_grid, png_base64
+from cnn_lab.engine.gradient_flow import GRADIENT_EVERY
+from cnn_lab.engine.models import summarize
+from cnn_lab.inspect.confusion import PairScores
+from cnn_lab.inspect.costs import PROFILE_BATCH, ModelCost
+from cnn_lab.inspect.diagram import network_svg
+from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
+from cnn_lab.inspect.inference import drawing_from_base64
+from cnn_lab.session.session import NAMES, Session
+from cnn_lab.ui.parts.checked import Radio, Slider
+from cnn_lab.ui.parts.fields import RawNumber
+from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
+from cnn_lab.ui.train.builder_panel import report_frame
+from cnn_lab.views.plots import (
     feature_maps_figure,
     gradient_flow_figure,
     network_diagram,
@@ -31,12 +36,7 @@ from ..plots import (
     per_layer_chart,
     reliability_diagram,
 )
-from ..session import NAMES, Session
-from ..views import LOSS_COLORS
-from .builder_panel import report_frame
-from .checked import Radio, Slider
-from .fields import RawNumber
-from .wiring import by_name, escaped, refusal, user_errors
+from cnn_lab.views.run_view import LOSS_COLORS
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
 # What each section says before it shows anything, and again once a new run (a roll-back, an import) made what it

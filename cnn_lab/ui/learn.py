@@ -8,9 +8,10 @@ import html
 import gradio as gr
 import pandas as pd
 
-from ..data import DataError
-from ..errors import quoted
-from ..experiments import (
+from cnn_lab.core.errors import quoted
+from cnn_lab.data.datasets import DataError
+from cnn_lab.data.pictures import png_base64
+from cnn_lab.learn.experiments import (
     GUIDED,
     GUIDED_EPOCHS,
     GUIDED_IMAGES,
@@ -19,15 +20,14 @@ from ..experiments import (
     seed_spread_pp,
     what_it_shows,
 )
-from ..glossary import TERMS, digits_from, picture
-from ..pictures import png_base64
-from ..session import Session
-from ..troubleshooting import TROUBLES, trouble_markdown
-from ..walkthrough import first_comparison, walkthrough_markdown
-from .checked import Dropdown
-from .train import page_values
-from .training_panel import LABELS, field_label
-from .wiring import escaped, refusal
+from cnn_lab.learn.glossary import TERMS, digits_from, picture
+from cnn_lab.learn.troubleshooting import TROUBLES, trouble_markdown
+from cnn_lab.learn.walkthrough import first_comparison, walkthrough_markdown
+from cnn_lab.session.session import Session
+from cnn_lab.ui.parts.checked import Dropdown
+from cnn_lab.ui.parts.wiring import escaped, refusal
+from cnn_lab.ui.train.tab import page_values
+from cnn_lab.ui.train.training_panel import LABELS, field_label
 
 
 def settings_frame() -> pd.DataFrame:

@@ -12,22 +12,22 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from ..config import ConfigError
-from ..data import DATASET_INFO, UPLOADED
-from ..errors import quoted
-from ..leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
-from ..model_files import FORMATS, MAX_MODEL_BYTES
-from ..plots import curves_figure
-from ..runs import RunRecord
-from ..seeds import SeedVerdict
-from ..session import NAMES, Session
-from ..views import duration_text
-from .checked import Dropdown, Radio
-from .downloads import download_folder
-from .fields import RawNumber, number_from_text, setup_from_list
-from .train import stop as stop_training
-from .training_panel import CHOICE_LABELS, field_label
-from .wiring import by_name, escaped, refusal, user_errors
+from cnn_lab.core.config import ConfigError
+from cnn_lab.core.errors import quoted
+from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
+from cnn_lab.engine.seeds import SeedVerdict
+from cnn_lab.runs.history import RunRecord
+from cnn_lab.runs.leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
+from cnn_lab.runs.model_files import FORMATS, MAX_MODEL_BYTES
+from cnn_lab.session.session import NAMES, Session
+from cnn_lab.ui.parts.checked import Dropdown, Radio
+from cnn_lab.ui.parts.downloads import download_folder
+from cnn_lab.ui.parts.fields import RawNumber, number_from_text, setup_from_list
+from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
+from cnn_lab.ui.train.tab import stop as stop_training
+from cnn_lab.ui.train.training_panel import CHOICE_LABELS, field_label
+from cnn_lab.views.plots import curves_figure
+from cnn_lab.views.run_view import duration_text
 
 COLUMNS = [
     "run", "started (UTC)", "status", "dataset", "A test", "B test", "time", "model A", "model B", "images/s A · B",

@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 
 from starlette.datastructures import Headers
 
-from .fair_queue import caller_address
+from cnn_lab.ui.fair_queue import caller_address
 
 HOUR_S = 3600.0
 UPLOAD_PATH = "/gradio_api/upload"

@@ -1,0 +1,1 @@
+"""The command line: serve the playground, train a setup in a terminal, sweep a grid."""

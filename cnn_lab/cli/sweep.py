@@ -1,0 +1,261 @@
+"""`cnn-lab sweep GRID.json`: one setup trained over a grid (or a random draw) of values of some of its fields.
+
+A grid file names a base setup (the page's *Export setup* JSON, inline or as a path next to the grid file) and the
+values to try, by their path in that JSON:
+
+    {"setup": "setup.json",
+     "vary": {"a.train.learning_rate": [0.001, 0.003], "both.train.batch_size": [32, 64]},
+     "search": "grid"}
+
+("both." sets model A and model B alike; "search": "random" with "samples": N and "seed" draws N of the grid's
+combinations instead). Every run is a run like the page's: checked whole before any starts, kept in the run
+history, and compared in a report at the end.
+
+Why a loop and not Optuna or Ray Tune: a grid or a random draw over listed values is itertools.product and
+random.sample; Optuna earns its place with adaptive samplers and pruning (an objective reported during training),
+Ray Tune with a cluster runtime of its own, and neither is what this asks for. Runs at the same time go to the
+worker processes the playground already trains in (``jobs``), which split the cores between them.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cnn_lab.core.config import ConfigError, ExperimentConfig
+from cnn_lab.core.errors import quoted
+from cnn_lab.core.strict_json import NotJSON, load_json
+from cnn_lab.engine.limits import ServerLimits
+from cnn_lab.runs.history import RunStore
+from cnn_lab.session.session import NAMES, Session, SessionError, Workspace
+
+GRID_MAX_BYTES = 256 * 1024
+MAX_RUNS = 1000  # a grid that asks for more is most likely a mistake; split it
+SEARCHES = ("grid", "random")
+TOP_LEVEL = ("a", "b", "both", "run")
+
+
+class GridError(ValueError):
+    """A grid file that cannot be swept; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The base setup and the runs to make of it: one dict of path -> value per run, in order."""
+
+    base: ExperimentConfig
+    fields: tuple[str, ...]
+    runs: tuple[tuple, ...]  # each: one value per field
+    search: str = "grid"
+
+    def setups(self) -> list[tuple[dict, ExperimentConfig]]:
+        return [
+            (dict(zip(self.fields, values)), vary(self.base, dict(zip(self.fields, values)))) for values in self.runs
+        ]
+
+
+def vary(base: ExperimentConfig, values: dict[str, object]) -> ExperimentConfig:
+    """``base`` with each path set to its value, checked as any setup is (ConfigError names the field)."""
+    tree = json.loads(base.to_json())
+    for path, value in values.items():
+        head, *rest = path.split(".")
+        for side in ("a", "b") if head == "both" else (head,):
+            node = tree[side]
+            for key in rest[:-1]:
+                node = node[key]
+            node[rest[-1]] = value
+    return ExperimentConfig.from_json(json.dumps(tree))
+
+
+def _check_path(base: ExperimentConfig, path: str, where: str) -> None:
+    tree = json.loads(base.to_json())
+    head, *rest = path.split(".")
+    if head not in TOP_LEVEL or not rest:
+        raise GridError(f"{where}: {quoted(path)} must start with one of {', '.join(f'{t}.' for t in TOP_LEVEL)}")
+    node = tree["a" if head == "both" else head]
+    for depth, key in enumerate(rest):
+        if not isinstance(node, dict) or key not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else "none"
+            at = ".".join([head, *rest[:depth]])
+            raise GridError(f"{where}: {quoted(path)} is not a field of the setup (fields of {at}: {known})")
+        node = node[key]
+
+
+def read_grid(path: str | Path) -> Grid:
+    """The grid in ``path``, every run's setup checked before any trains (GridError says what is wrong)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > GRID_MAX_BYTES:
+            raise GridError(f"{path}: a grid file is at most {GRID_MAX_BYTES // 1024} KB")
+        grid = load_json(path.read_text(encoding="utf-8"), "grid", str(path))
+    except OSError as err:
+        raise GridError(f"{path}: {err.strerror or err}") from None
+    except (ConfigError, UnicodeDecodeError) as err:  # not JSON, or JSON with values no grid holds (NaN, 1e400)
+        raise GridError(str(err) if isinstance(err, ConfigError) else f"{path}: not a text file") from None
+    if not isinstance(grid, dict) or not isinstance(grid.get("vary"), dict) or not grid["vary"]:
+        raise GridError(f'{path}: a grid file is a JSON object with "setup" and "vary" (see README, cnn-lab sweep)')
+    base = _base_setup(grid.get("setup"), path)
+    search = grid.get("search", "grid")
+    if search not in SEARCHES:
+        raise GridError(f"{path}: search must be one of {', '.join(SEARCHES)}, got {quoted(search)}")
+    fields = tuple(grid["vary"])
+    for name in fields:
+        _check_path(base, name, str(path))
+        values = grid["vary"][name]
+        if not isinstance(values, list) or not values:
+            raise GridError(f"{path}: vary · {name} must be a non-empty list of values, got {quoted(values)}")
+    combinations = list(itertools.product(*(grid["vary"][name] for name in fields)))
+    if search == "random":
+        samples, seed = grid.get("samples"), grid.get("seed", 0)
+        if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= len(combinations):
+            raise GridError(
+                f"{path}: samples must be a whole number from 1 to {len(combinations)} (the grid's combinations), "
+                f"got {quoted(samples)}"
+            )
+        combinations = random.Random(seed).sample(combinations, samples)
+    if len(combinations) > MAX_RUNS:
+        raise GridError(f"{path}: at most {MAX_RUNS} runs in one sweep, this grid makes {len(combinations):,}")
+    swept = Grid(base, fields, tuple(combinations), search)
+    for values in swept.runs:  # every run checked before the first one trains
+        try:
+            vary(base, dict(zip(fields, values)))
+        except (ConfigError, NotJSON, ValueError) as err:
+            shown = ", ".join(f"{k}={v!r}" for k, v in zip(fields, values))
+            raise GridError(f"{path}: the run with {shown}: {err}") from None
+    return swept
+
+
+def _base_setup(setup: object, grid_path: Path) -> ExperimentConfig:
+    try:
+        if isinstance(setup, str):
+            where = (grid_path.parent / setup).resolve()
+            return ExperimentConfig.from_json(where.read_text(encoding="utf-8"))
+        if isinstance(setup, dict):
+            return ExperimentConfig.from_json(json.dumps(setup))
+    except OSError as err:
+        raise GridError(f"{grid_path}: setup {quoted(setup)}: {err.strerror or err}") from None
+    except (ConfigError, NotJSON, ValueError) as err:
+        raise GridError(f"{grid_path}: setup: {err}") from None
+    raise GridError(f"{grid_path}: setup must be a setup's JSON object or the path of a setup file")
+
+
+@dataclass
+class SweepRun:
+    """One run of the sweep, as the comparison shows it."""
+
+    number: int
+    values: dict
+    status: str = "waiting"
+    run_id: int | None = None
+    accuracies: dict[str, float | None] = field(default_factory=dict)
+    images_per_s: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    error: str | None = None
+
+
+def sweep(
+    grid: Grid,
+    data_dir: str | None,
+    runs: RunStore | None,
+    jobs: int = 1,
+    said: Callable[[SweepRun], None] = lambda run: None,
+) -> list[SweepRun]:
+    """Train every run of ``grid`` (``jobs`` at a time, each in a worker process when more than one; else on this
+    thread) and return how each ended; ``said`` hears of each run as it ends. A failed run is noted and the rest go
+    on."""
+    workspace = Workspace(data_dir, grid.base.run.device, processes=jobs > 1, runs=runs, inline=jobs <= 1)
+    workspace.limits = ServerLimits()  # your own machine: the settings' own limits, and nobody to ask
+    unfolded = grid.setups()
+    planned = [SweepRun(i + 1, values) for i, (values, _) in enumerate(unfolded)]
+    setups = [setup for _, setup in unfolded]
+
+    def train(run: SweepRun, setup: ExperimentConfig) -> SweepRun:
+        session = Session(workspace)
+        try:
+            for _ in session.train(setup):
+                pass
+        except (SessionError, ConfigError) as err:
+            run.status, run.error = "failed", str(err)
+        else:
+            finished = session.finished
+            run.status, run.run_id, run.duration_s = finished.reason, session.recorded, finished.elapsed_s
+            run.accuracies = {name: r.test_accuracy for name, r in finished.results.items()}
+            run.images_per_s = {name: r.images_per_s for name, r in finished.results.items()}
+        finally:
+            session.close()
+        said(run)
+        return run
+
+    try:
+        if jobs <= 1:
+            return [train(run, setup) for run, setup in zip(planned, setups)]
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cnn_lab-sweep") as pool:
+            return list(pool.map(train, planned, setups))
+    finally:
+        if workspace.workers is not None:
+            workspace.workers.close()
+
+
+def comparison_frame(grid: Grid, runs: list[SweepRun]) -> pd.DataFrame:
+    """One row per run: its values, both models' test accuracy and speed, and where the history keeps it."""
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                "sweep run": run.number,
+                **{name: run.values[name] for name in grid.fields},
+                **{f"{n} test": _percent(run.accuracies.get(n)) for n in NAMES},
+                **{f"{n} images/s": f"{run.images_per_s[n]:,.0f}" if n in run.images_per_s else "" for n in NAMES},
+                "time": f"{run.duration_s:.1f} s",
+                "status": run.status if run.error is None else f"failed: {run.error[:120]}",
+                "history": f"#{run.run_id}" if run.run_id is not None else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.2%}"
+
+
+def best(runs: list[SweepRun]) -> Iterator[str]:
+    """Which run did best for each model, in words."""
+    for name in NAMES:
+        scored = [r for r in runs if r.accuracies.get(name) is not None]
+        if scored:
+            top = max(scored, key=lambda r: r.accuracies[name])
+            shown = ", ".join(f"{k} = {v}" for k, v in top.values.items())
+            yield f"Model {name}: best {top.accuracies[name]:.2%} in sweep run {top.number} ({shown})"
+
+
+def write_report(grid: Grid, runs: list[SweepRun], folder: Path) -> list[Path]:
+    """The sweep's comparison as Markdown and as an HTML page, and every run's numbers as JSON."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = comparison_frame(grid, runs)
+    verdicts = list(best(runs))
+    what = f"{len(runs)} runs ({grid.search} over {', '.join(grid.fields)})"
+    markdown = "\n\n".join(["# cnn_lab sweep", what, *verdicts, frame.to_markdown(index=False)]) + "\n"
+    items = "".join(f"<li>{html.escape(v)}</li>" for v in verdicts)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>cnn_lab sweep</title>'
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em;text-align:left}</style></head>"
+        f"<body><h1>cnn_lab sweep</h1><p>{html.escape(what)}</p><ul>{items}</ul>{frame.to_html(index=False, border=0)}</body></html>\n"
+    )
+    written = [folder / "sweep_report.md", folder / "sweep_report.html", folder / "sweep.json"]
+    written[0].write_text(markdown, encoding="utf-8")
+    written[1].write_text(page, encoding="utf-8")
+    numbers = [
+        {"sweep_run": r.number, "values": r.values, "status": r.status, "history_id": r.run_id,
+         "test_accuracy": r.accuracies, "images_per_s": r.images_per_s, "duration_s": r.duration_s, "error": r.error}
+        for r in runs
+    ]  # fmt: skip
+    written[2].write_text(json.dumps({"base": json.loads(grid.base.to_json()), "runs": numbers}, indent=2), "utf-8")
+    return written

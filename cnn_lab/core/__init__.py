@@ -1,0 +1,1 @@
+"""What a setup is: configuration, presets, events, the layer builder, sharing and strict JSON."""

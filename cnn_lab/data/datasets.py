@@ -1,0 +1,293 @@
+"""Datasets as in-memory tensors, and where their files come from.
+
+torchvision finds, downloads and parses the files; we keep only its
+``.data`` / ``.targets`` tensors, so training never touches PIL or a
+DataLoader. Sources, in order: a directory the user names (``--data-dir`` or
+``CNN_LAB_DATA``), torchvision's download into a cache when online, and
+offline a real MNIST sample shipped inside the package.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import string
+import threading
+import urllib.parse
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cnn_lab.core.errors import quoted
+
+SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
+DATA_DIR_ENV = "CNN_LAB_DATA"
+OFFLINE_ENV = "CNN_LAB_OFFLINE"  # set to 1 to never try a download
+PROBE_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the UI and the preprocessing need to know about a dataset."""
+
+    key: str  # the ``dataset`` field of a setup
+    title: str
+    class_names: tuple[str, ...]
+    mean: tuple[float, ...] = ()  # per channel, of the training pixels scaled to [0, 1]: filled in when loaded
+    std: tuple[float, ...] = ()
+    torchvision_name: str = ""  # its class in torchvision.datasets ("": not a built-in dataset)
+    split: str = ""  # EMNIST's split
+    drawable: bool = True  # light marks on a dark background, as a drawing on the sketchpad becomes
+    url: str = ""  # where torchvision downloads it from (probed before trying)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def torchvision_class(self) -> type:
+        from torchvision import datasets  # 160 MB and a second to import: not in processes that only train
+
+        return getattr(datasets, self.torchvision_name)
+
+    @property
+    def folder(self) -> str:
+        """Where its files lie under a data directory, in torchvision's layout."""
+        return "cifar-10-batches-py" if self.torchvision_name == "CIFAR10" else f"{self.torchvision_name}/raw"
+
+
+_MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+DATASET_INFO = {
+    info.key: info
+    for info in (
+        DatasetInfo("mnist", "MNIST", tuple(str(d) for d in range(10)), torchvision_name="MNIST", url=_MNIST_MIRROR),
+        DatasetInfo(
+            "fashion_mnist",
+            "Fashion-MNIST",
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            torchvision_name="FashionMNIST",
+            drawable=False,
+            url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
+        DatasetInfo(
+            "kmnist",
+            "Kuzushiji-MNIST",
+            ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),  # the hiragana of its 10 classes
+            torchvision_name="KMNIST",
+            url="http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+        ),
+        DatasetInfo(
+            "emnist_digits",
+            "EMNIST digits",
+            tuple(str(d) for d in range(10)),
+            torchvision_name="EMNIST",
+            split="digits",
+            url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+        ),
+        DatasetInfo(
+            "emnist_letters",
+            "EMNIST letters",
+            tuple(string.ascii_lowercase),  # upper and lower case share a class
+            torchvision_name="EMNIST",
+            split="letters",
+            url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+        ),
+        DatasetInfo(
+            "cifar10",
+            "CIFAR-10",
+            ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+            torchvision_name="CIFAR10",
+            drawable=False,
+            url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        ),
+    )
+}
+UPLOADED = "custom"  # the ``dataset`` of a setup that trains on the session's own uploaded data
+
+
+class DataError(RuntimeError):
+    """The data could not be found or fetched; the message says where it looked."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test splits as uint8 images and int64 labels, plus where they came from.
+
+    Grey images are (N, H, W), as torchvision's MNIST keeps them and most of the app draws them; colour images are
+    (N, C, H, W). ``image_shape`` is always (C, H, W)."""
+
+    info: DatasetInfo
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    origin: str  # e.g. "../shared/datasets", "download cache", "offline sample", "upload"
+    validation_images: torch.Tensor | None = None  # held out from the training split (see hold_out)
+    validation_labels: torch.Tensor | None = None
+
+    @property
+    def validation_size(self) -> int:
+        return 0 if self.validation_labels is None else len(self.validation_labels)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        shape = tuple(self.train_images.shape[1:])
+        return (1, *shape) if len(shape) == 2 else shape
+
+    @property
+    def source(self) -> str:
+        """A one-line description for the UI, e.g. "MNIST sample, 10,000 train / 2,000 test, offline"."""
+        sample = " sample" if self.origin == "offline sample" else ""
+        where = {"offline sample": "offline", "upload": "uploaded"}.get(self.origin, f"from {self.origin}")
+        validation = f" / {self.validation_size:,} validation" if self.validation_size else ""
+        return f"{self.info.title}{sample}, {len(self.train_labels):,} train{validation} / {len(self.test_labels):,} test, {where}"
+
+    def subset(self, train_size: int | None, seed: int = 0) -> Dataset:
+        """A random subset of the training split, for quick runs; the test split is kept whole."""
+        if train_size is None or train_size >= len(self.train_labels):
+            return self
+        keep = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed))[:train_size]
+        return replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
+
+    def hold_out(self, size: int, seed: int = 0) -> Dataset:
+        """Move ``size`` random training images into a validation split the models never train on."""
+        if size <= 0:
+            return self
+        order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 1))
+        held, kept = order[:size], order[size:]
+        return replace(
+            self,
+            train_images=self.train_images[kept],
+            train_labels=self.train_labels[kept],
+            validation_images=self.train_images[held],
+            validation_labels=self.train_labels[held],
+        )
+
+    def without_test(self) -> Dataset:
+        """The same data with an empty test split: nothing is spent scoring it (cross-validation, timing)."""
+        return replace(self, test_images=self.test_images[:0], test_labels=self.test_labels[:0])
+
+    def folds(self, k: int, seed: int = 0) -> list[Dataset]:
+        """k-fold cross-validation: each fold validates on one k-th of the training split and trains on the rest (no test split)."""
+        order = torch.randperm(len(self.train_labels), generator=torch.Generator().manual_seed(seed + 2))
+        parts = order.tensor_split(k)
+        base = self.without_test()
+        folds = []
+        for i, held in enumerate(parts):
+            kept = torch.cat([p for j, p in enumerate(parts) if j != i])
+            folds.append(
+                replace(
+                    base,
+                    train_images=self.train_images[kept],
+                    train_labels=self.train_labels[kept],
+                    validation_images=self.train_images[held],
+                    validation_labels=self.train_labels[held],
+                )
+            )
+        return folds
+
+
+def pixel_statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of uint8 images scaled to [0, 1], exactly, from each channel's histogram of the 256
+    values (no float copy of the images)."""
+    channels = images.unsqueeze(1) if images.ndim == 3 else images
+    values = torch.arange(256, dtype=torch.float64) / 255
+    means, stds = [], []
+    for c in range(channels.shape[1]):
+        counts = torch.bincount(channels[:, c].reshape(-1), minlength=256).double()
+        mean = float((counts * values).sum() / counts.sum())
+        means.append(round(mean, 4))
+        stds.append(round(max(float((counts * (values - mean) ** 2).sum() / counts.sum()) ** 0.5, 1e-3), 4))
+    return tuple(means), tuple(stds)
+
+
+def with_statistics(info: DatasetInfo, *splits: torch.Tensor, origin: str) -> Dataset:
+    """A Dataset of these splits whose info carries the training pixels' mean and std."""
+    mean, std = pixel_statistics(splits[0])
+    return Dataset(replace(info, mean=mean, std=std), *splits, origin=origin)
+
+
+def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[torch.Tensor, ...]:
+    """Both splits as read by torchvision's own class, in this module's layout."""
+    split = {"split": info.split} if info.split else {}
+    train, test = (info.torchvision_class(str(root), train=t, download=download, **split) for t in (True, False))
+    if info.torchvision_name == "CIFAR10":  # numpy (N, H, W, C) and a list of labels
+        images = [torch.from_numpy(d.data).permute(0, 3, 1, 2).contiguous() for d in (train, test)]
+        labels = [torch.tensor(d.targets, dtype=torch.int64) for d in (train, test)]
+    else:
+        images, labels = [d.data for d in (train, test)], [d.targets.long() for d in (train, test)]
+    if info.torchvision_name == "EMNIST":  # its files keep each image transposed; letters count from 1
+        images = [x.transpose(1, 2).contiguous() for x in images]
+        labels = [y - int(y.min()) if info.split == "letters" else y for y in labels]
+    return images[0], labels[0], images[1], labels[1]
+
+
+def reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Can we open a TCP connection to the mirror? Bounded in time even when DNS hangs."""
+    parsed = urllib.parse.urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((parsed.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cnn_lab"
+
+
+def load_sample() -> tuple[torch.Tensor, ...]:
+    with np.load(SAMPLE_PATH) as npz:
+        return tuple(
+            torch.from_numpy(npz[k]).clone() for k in ("train_images", "train_labels", "test_images", "test_labels")
+        )
+
+
+def load_dataset(
+    name: str = "mnist", data_dir: str | os.PathLike | None = None, allow_download: bool | None = None
+) -> Dataset:
+    """Load a built-in dataset from the first source that has it (see the module docstring)."""
+    if name not in DATASET_INFO:
+        raise DataError(f"dataset must be one of {', '.join(DATASET_INFO)}, got {quoted(name)}")
+    info = DATASET_INFO[name]
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
+    if data_dir:
+        root = Path(data_dir)
+        try:
+            return with_statistics(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
+        except RuntimeError:
+            raise DataError(
+                f"{info.title} is not in the data directory: no files found at {root / info.folder} "
+                "(torchvision's layout); choose another dataset, or add its files there"
+            ) from None
+
+    cache = cache_dir()
+    try:
+        return with_statistics(info, *_from_torchvision(info, cache, download=False), origin="download cache")
+    except RuntimeError:
+        pass
+    if allow_download is None:
+        allow_download = os.environ.get(OFFLINE_ENV, "") not in ("1", "true", "yes")
+    if allow_download and reachable(info.url):
+        try:
+            return with_statistics(info, *_from_torchvision(info, cache, download=True), origin="download cache")
+        except (RuntimeError, OSError):
+            pass  # a mirror failed mid-way: fall back below
+    if name == "mnist" and SAMPLE_PATH.exists():
+        return with_statistics(info, *load_sample(), origin="offline sample")
+    raise DataError(
+        f"{info.title} is not available offline: give a folder with its files ({info.folder}/) via --data-dir or "
+        f"{DATA_DIR_ENV}, or connect to the internet once so torchvision can download it"
+    )

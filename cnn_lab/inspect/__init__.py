@@ -1,0 +1,1 @@
+"""Looking into trained models: reading a drawing, confusion, attributions, costs, diagrams."""

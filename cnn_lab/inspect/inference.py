@@ -1,0 +1,205 @@
+"""From a drawing to what MNIST digits look like, and from there to class probabilities.
+
+MNIST digits are white on black, their longer side about 20 px, centred by
+centre of mass in 28x28. A sketch that is only resized looks nothing like
+that (thin strokes vanish, off-centre digits fall off the receptive field),
+so we redo MNIST's own preprocessing on the sketch.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+from torch import nn
+
+from cnn_lab.core.config import ConfigError
+from cnn_lab.data.datasets import DatasetInfo
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.training import prepare_batch
+
+INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
+DIGIT_BOX = 20
+CANVAS = 28
+# MNIST's median stroke is 2.8 px in its 20 px box (2 x ink area / boundary pixels over 5,000 training digits):
+STROKE_SHARE = 2.8 / DIGIT_BOX
+
+
+MAX_DRAWING_BYTES = 2 * 2**20  # a 1,000 x 1,000 PNG of a digit is far below this
+MAX_DRAWING_SIDE = 2000
+
+
+def drawing_from_base64(text: str | None) -> np.ndarray:
+    """A drawing sent as text (a base64 PNG or JPEG, or a data: URL of one) as an array; programs reading digits
+    send it so, inline, without uploading a file first. Anything else is refused naming the field."""
+    if text is not None and not isinstance(text, str):
+        raise ConfigError(f"drawing must be base64 text, got a value of type {type(text).__name__}", "drawing")
+    text = (text or "").strip()
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    if not text:
+        raise ConfigError("drawing must be a base64-encoded PNG or JPEG image, got nothing", "drawing")
+    if len(text) > MAX_DRAWING_BYTES * 4 // 3 + 4:
+        raise ConfigError(
+            f"drawing must be at most {MAX_DRAWING_BYTES // 2**20} MB, got {len(text) * 3 // 4:,} bytes", "drawing"
+        )
+    unreadable = ConfigError("drawing must be a base64-encoded PNG or JPEG image (it could not be decoded)", "drawing")
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(text, validate=True)))  # reads the header only
+    except (ValueError, UnidentifiedImageError, Image.DecompressionBombError):  # binascii.Error, non-ASCII text
+        raise unreadable from None
+    if max(image.size) > MAX_DRAWING_SIDE:
+        width, height = image.size
+        raise ConfigError(f"drawing must be at most {MAX_DRAWING_SIDE} px a side, got {width}x{height}", "drawing")
+    try:
+        return np.asarray(image.convert("RGBA"))
+    except OSError:  # a truncated or corrupt body
+        raise unreadable from None
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 3) or (H, W, 4) -> (H, W) uint8 with dark ink on white; transparent pixels count as white."""
+    image = np.asarray(image)
+    if image.ndim == 3:
+        rgb = image[..., :3].astype(np.float32)
+        gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32) if image.shape[2] >= 3 else rgb[..., 0]
+        if image.shape[2] == 4:
+            alpha = image[..., 3].astype(np.float32) / 255
+            gray = gray * alpha + 255 * (1 - alpha)
+        image = gray
+    if image.dtype != np.uint8:
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)  # rounded: 254.9999 is 255, not 254
+    return image
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Typical stroke width in pixels: 2 x inked area / boundary pixels (a stroke of width w and length L has area wL, boundary 2L)."""
+    inked = ink > 127
+    padded = np.pad(inked, 1)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return 2 * inked.sum() / max(int((inked & ~inner).sum()), 1)
+
+
+def match_mnist_stroke(crop: np.ndarray) -> np.ndarray:
+    """Thicken or thin the strokes of a cropped drawing so that, scaled into MNIST's 20 px box, they are as wide as MNIST's.
+
+    A user's pen is a fixed number of canvas pixels: a big digit ends up
+    hair-thin at 28x28 and a small one blotchy. Dilation and erosion are
+    max-pooling on the ink (and on its negative)."""
+    target = STROKE_SHARE * max(crop.shape)
+    radius = int(round((target - stroke_width(crop)) / 2))
+    if radius == 0:
+        return crop
+    x = torch.from_numpy(np.pad(crop, abs(radius)))[None, None]  # blank paper around: strokes at the edge thin too
+    kernel = 2 * abs(radius) + 1
+    x = F.max_pool2d(x, kernel, 1, abs(radius)) if radius > 0 else -F.max_pool2d(-x, kernel, 1, abs(radius))
+    out = x[0, 0].numpy()
+    if radius < 0 and not (out > INK_THRESHOLD).any():  # never erase a drawing
+        return crop
+    return _ink_box(out)
+
+
+def _ink_box(ink: np.ndarray) -> np.ndarray | None:
+    rows, cols = np.nonzero(ink > INK_THRESHOLD)
+    if rows.size == 0:
+        return None
+    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+
+def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.ndarray | None:
+    """Dark-on-white drawing of any size -> 28x28 uint8 white-on-black, MNIST-style; None when nothing is drawn.
+
+    ``match_stroke`` brings the pen's width to MNIST's (see match_mnist_stroke)."""
+    if sketch is None:
+        return None
+    crop = _ink_box(255 - to_grayscale(sketch).astype(np.float32))
+    if crop is None:
+        return None
+    if match_stroke:
+        crop = match_mnist_stroke(crop)
+    h, w = crop.shape
+    scale = DIGIT_BOX / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    small = F.interpolate(
+        torch.from_numpy(crop)[None, None], size=size, mode="bilinear", antialias=True, align_corners=False
+    )[0, 0]
+    small = small * (255.0 / max(float(small.max()), 1.0))  # thin strokes fade when shrunk: restore full ink
+    small = small.clamp(0, 255).numpy()
+
+    total = small.sum()
+    cy = (small.sum(1) * np.arange(size[0])).sum() / total
+    cx = (small.sum(0) * np.arange(size[1])).sum() / total
+    top = int(np.clip(round(CANVAS / 2 - 0.5 - cy), 0, CANVAS - size[0]))
+    left = int(np.clip(round(CANVAS / 2 - 0.5 - cx), 0, CANVAS - size[1]))
+    out = np.zeros((CANVAS, CANVAS), dtype=np.float32)
+    out[top : top + size[0], left : left + size[1]] = small
+    return out.round().astype(np.uint8)
+
+
+def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A uint8 (H, W) or (H, W, 3) image at another size, filtered (antialiased) when it shrinks."""
+    if image.shape[:2] == (height, width):
+        return image
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.BILINEAR))
+
+
+def drawing_as_input(sketch: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray | None:
+    """A dark-on-white drawing as a grey model of input ``shape`` reads it: MNIST's preparation (sketch_to_mnist),
+    then the input's size; None when nothing is drawn."""
+    drawn = sketch_to_mnist(sketch)
+    return None if drawn is None else resized(drawn, shape[1], shape[2])
+
+
+def border_brightness(grey: np.ndarray) -> float:
+    """The mean of an image's outermost pixels: its background, for nearly every photo or scan of one thing."""
+    return float(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).mean())
+
+
+def image_as_input(image: np.ndarray, shape: tuple[int, int, int], dark_background: bool, drawable: bool) -> np.ndarray:
+    """Any uploaded image (H, W), (H, W, 3) or (H, W, 4) prepared like the training images of input ``shape``:
+    grey or colour, the training images' size, and for grey data their polarity (a dark digit photographed on
+    white paper becomes white on black when the training images are light on dark). A digit-like dataset
+    (``drawable``) gets MNIST's own centring, as the sketchpad's drawings do. Returns uint8 (H, W) or (C, H, W)."""
+    channels, height, width = shape
+    if channels == 3:
+        rgba = np.asarray(image)
+        rgb = np.repeat(rgba[..., None], 3, axis=2) if rgba.ndim == 2 else rgba[..., :3]
+        return resized(np.ascontiguousarray(rgb.astype(np.uint8)), height, width).transpose(2, 0, 1).copy()
+    grey = to_grayscale(image)
+    light_background = border_brightness(grey) > 127
+    if drawable:  # sketch_to_mnist wants dark ink on white
+        drawn = drawing_as_input(grey if light_background else 255 - grey, shape)
+        return drawn if drawn is not None else np.zeros((height, width), np.uint8)
+    if dark_background and light_background:
+        grey = 255 - grey
+    return resized(grey, height, width)
+
+
+@torch.inference_mode()
+def predict(models: Mapping[str, nn.Module], x: torch.Tensor) -> dict[str, np.ndarray]:
+    """Class probabilities of each model for a batch x (on the CPU); returns (B, classes) arrays."""
+    out = {}
+    for name, module in models.items():
+        device = next(module.parameters()).device
+        was_training = module.training
+        module.eval()
+        logits = module(x.to(device).contiguous(memory_format=torch.channels_last)).float()
+        module.train(was_training)
+        out[name] = torch.softmax(logits, dim=1).cpu().numpy()
+    return out
+
+
+def predict_images(
+    contenders: Mapping[str, Contender], images: torch.Tensor, info: DatasetInfo
+) -> dict[str, np.ndarray]:
+    """Class probabilities of each model for uint8 (B, H, W) or (B, C, H, W) images, each normalised the way that
+    model was trained."""
+    return {
+        name: predict({name: c.module}, prepare_batch(images, *c.normalization(info)))[name]
+        for name, c in contenders.items()
+    }

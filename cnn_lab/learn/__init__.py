@@ -1,0 +1,1 @@
+"""Teaching: glossary, troubleshooting, the coach, advice, guided experiments and the walkthrough."""

@@ -1,0 +1,1 @@
+"""What outlives a run: the history (SQLite), reports, model files and the leaderboard."""

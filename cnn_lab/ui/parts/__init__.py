@@ -1,0 +1,1 @@
+"""Widgets and wiring the tabs share: fields, checked inputs, themes, downloads."""

@@ -1,0 +1,1 @@
+"""Page-ready values from plain data: curves, tables, logs and figures (no Gradio)."""
