@@ -191,7 +191,7 @@ def train(args: argparse.Namespace) -> int:
     from cnn_lab.cli.terminal import FAILURES, SetupError, default_out, read_setup, train_in_terminal, words
     from cnn_lab.core.config import ConfigError
     from cnn_lab.engine.distributed import join, leave
-    from cnn_lab.session.session import SessionError
+    from cnn_lab.session import SessionError
 
     tune_allocator()
     try:

@@ -35,7 +35,7 @@ from cnn_lab.core.errors import quoted
 from cnn_lab.core.strict_json import NotJSON, load_json
 from cnn_lab.engine.limits import ServerLimits
 from cnn_lab.runs.history import RunStore
-from cnn_lab.session.session import NAMES, Session, SessionError, Workspace
+from cnn_lab.session import NAMES, Session, SessionError, Workspace
 
 GRID_MAX_BYTES = 256 * 1024
 MAX_RUNS = 1000  # a grid that asks for more is most likely a mistake; split it
@@ -180,13 +180,14 @@ def sweep(
     def train(run: SweepRun, setup: ExperimentConfig) -> SweepRun:
         session = Session(workspace)
         try:
-            for _ in session.train(setup):
+            updates = session.training.train(setup)
+            for _ in updates:
                 pass
         except (SessionError, ConfigError) as err:
             run.status, run.error = "failed", str(err)
         else:
-            finished = session.finished
-            run.status, run.run_id, run.duration_s = finished.reason, session.recorded, finished.elapsed_s
+            finished = updates.result.finished
+            run.status, run.run_id, run.duration_s = finished.reason, updates.result.run_id, finished.elapsed_s
             run.accuracies = {name: r.test_accuracy for name, r in finished.results.items()}
             run.images_per_s = {name: r.images_per_s for name, r in finished.results.items()}
         finally:

@@ -24,7 +24,7 @@ from cnn_lab.data.datasets import DataError
 from cnn_lab.engine.distributed import Group
 from cnn_lab.engine.limits import ServerLimits
 from cnn_lab.runs.history import open_history
-from cnn_lab.session.session import NAMES, Session, SessionError, Workspace
+from cnn_lab.session import NAMES, Session, SessionError, Workspace
 
 MODEL_FORMATS = ("safetensors", "onnx")
 ALONE = Group()  # a run of one process
@@ -72,7 +72,7 @@ class TerminalProgress:
     def show(self, event: object) -> None:
         if not self.shown:
             return
-        view = self.session.view
+        view = self.session.pair.view
         if isinstance(event, RunStarted):
             self.close()
             self.bars = {
@@ -116,24 +116,25 @@ def train_in_terminal(
     terminal = TerminalProgress(session, shown=progress and leader)
 
     def stop_on_ctrl_c(signum, frame) -> None:  # a run stopped is still a run: kept, reported, its models written
-        session.stop()
+        session.training.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C quits at once
         if leader:
             tqdm.write("Stopping after this batch; the run is kept and written (Ctrl-C again quits at once).")
 
     before = signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
-        for event in session.train(setup):
+        updates = session.training.train(setup)
+        for event in updates:
             terminal.show(event)
     finally:
         signal.signal(signal.SIGINT, before)
         terminal.close()
-    finished = session.finished
+    finished = updates.result.finished
     summary = {
         "status": finished.reason,
         "duration_s": round(finished.elapsed_s, 2),
         "processes": group.world,
-        "run_id": session.recorded,
+        "run_id": updates.result.run_id,
         "history": str(workspace.runs.path) if workspace.runs is not None else None,
         "models": {
             name: {
@@ -149,10 +150,10 @@ def train_in_terminal(
     }
     if leader and out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        written = session.write_report(out)
+        written = session.history.write_report(out)
         for name in NAMES:
             for file_format in MODEL_FORMATS:
-                written += session.export_model(name, file_format, out)
+                written += session.history.export_model(name, file_format, out)
         (out / "setup.json").write_text(setup.to_json(), encoding="utf-8")
         summary["files"] = sorted(p.name for p in [*written, out / "setup.json", out / "run.json"])
         (out / "run.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

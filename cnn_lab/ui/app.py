@@ -9,7 +9,7 @@ import gradio as gr
 
 from cnn_lab.engine.runtime import release_memory
 from cnn_lab.runs.history import open_history
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.data import as_models_see_them, data_tab, dataset_overview
 from cnn_lab.ui.inspect import inspect_tab
 from cnn_lab.ui.learn import glossary_html, learn_tab, start_here
@@ -98,7 +98,7 @@ def forget_idle_sessions(demo: gr.Blocks, idle_s: float, every_s: float = SWEEP_
             for session_hash, last in list(holder.time_last_used.items()):
                 state = holder.session_data.get(session_hash)
                 busy = state is not None and any(
-                    isinstance(v, Session) and v.running for v in list(state.state_data.values())
+                    isinstance(v, Session) and v.pair.running for v in list(state.state_data.values())
                 )
                 if (now - last).total_seconds() > idle_s and not busy:
                     forget_session(demo, session_hash)

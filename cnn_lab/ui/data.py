@@ -13,7 +13,7 @@ from cnn_lab.core.presets import fit_on
 from cnn_lab.data.datasets import UPLOADED, DataError, Dataset
 from cnn_lab.data.stats import examples_per_class, overview
 from cnn_lab.data.uploads import LIMITS
-from cnn_lab.session.session import Session
+from cnn_lab.session import Session
 from cnn_lab.ui.parts.checked import Dropdown
 from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber, number_from_text
 from cnn_lab.ui.parts.wiring import by_name, user_errors
@@ -27,7 +27,7 @@ def dataset_overview(dataset: str, session: Session) -> dict:
     """Where the data comes from and what it holds: images per class in each split, pixel statistics, test images
     that are also training images, a few training images of every class, and which presets can read it."""
     try:
-        data = session.dataset(dataset)
+        data = session.datasets.named(dataset)
     except (DataError, ConfigError) as err:
         empty = pd.DataFrame()
         return {
@@ -100,7 +100,7 @@ def upload_dataset(file: str | None, resize, session: Session) -> dict:
         if not file:
             raise ConfigError("dataset file: choose a .zip or .npz file to upload", "dataset file")
         side = number_from_text(resize, "resize") or None
-        session.upload_dataset(file, side)
+        session.datasets.upload(file, side)
     return dataset_overview(UPLOADED, session) | {"dataset": UPLOADED, "choice": UPLOADED}
 
 
@@ -113,9 +113,9 @@ def as_models_see_them(dataset: str, kinds_a: list[str], kinds_b: list[str], ses
     random draw each time)."""
     try:
         shown = {
-            "plain": session.augmentation_preview((), dataset),
-            "seen A": session.augmentation_preview(tuple(kinds_a or ()), dataset),
-            "seen B": session.augmentation_preview(tuple(kinds_b or ()), dataset),
+            "plain": session.datasets.augmentation_preview((), dataset),
+            "seen A": session.datasets.augmentation_preview(tuple(kinds_a or ()), dataset),
+            "seen B": session.datasets.augmentation_preview(tuple(kinds_b or ()), dataset),
         }
     except (ConfigError, DataError):
         return {key: "" for key in ("plain", "seen A", "seen B")}  # the overview beside says what is wrong

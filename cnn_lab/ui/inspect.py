@@ -23,7 +23,7 @@ from cnn_lab.inspect.costs import PROFILE_BATCH, ModelCost
 from cnn_lab.inspect.diagram import network_svg
 from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
 from cnn_lab.inspect.inference import drawing_from_base64
-from cnn_lab.session.session import NAMES, Session
+from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Radio, Slider
 from cnn_lab.ui.parts.fields import RawNumber
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
@@ -53,22 +53,22 @@ SECTION_NOTES = {"test": "summary", "explain": "explain summary", "gradient": "g
 
 
 def prompt(section: str, session: Session) -> str:
-    return f"**{session.pair_caption()}**: {PROMPTS[section]}"
+    return f"**{session.pair.caption()}**: {PROMPTS[section]}"
 
 
 def shown_now(section: str, session: Session) -> dict:
     """What every section's handler adds: its results made visible, and which pair they are of."""
-    return {f"{section} results": gr.Column(visible=True), "version": session.pair_version}
+    return {f"{section} results": gr.Column(visible=True), "version": session.pair.version}
 
 
 def forget_stale(version: int, session: Session) -> dict:
     """The tab opened: results of an earlier pair are hidden, each section saying which models it would show now."""
-    if version == session.pair_version:
+    if version == session.pair.version:
         return {name: gr.skip() for name in ("version", "replay", *SECTION_NOTES.values())} | {
             f"{section} results": gr.skip() for section in SECTION_NOTES
         }
     return (
-        {"version": session.pair_version, "replay": Slider(value=0, maximum=1, interactive=False)}
+        {"version": session.pair.version, "replay": Slider(value=0, maximum=1, interactive=False)}
         | {note: prompt(section, session) for section, note in SECTION_NOTES.items()}
         | {f"{section} results": gr.Column(visible=False) for section in SECTION_NOTES}
     )
@@ -119,7 +119,7 @@ def gallery(session: Session, scores: PairScores, index: np.ndarray) -> list[tup
     shown = index[:GALLERY_CAP]
     names = scores.class_names
     items = []
-    for image, i in zip(session.test_images(shown), shown, strict=True):
+    for image, i in zip(session.inspection.test_images(shown), shown, strict=True):
         guesses = ", ".join(
             f"{name} {names[scores.guesses[name][i]]} {scores.confidences[name][i]:.0%}" for name in NAMES
         )
@@ -137,7 +137,7 @@ def replay_epoch(value: float | None) -> int | None:
 
 def scores_at(value: float | None, session: Session) -> PairScores:
     with user_errors():
-        return session.test_set_scores(replay_epoch(value))
+        return session.inspection.test_set_scores(replay_epoch(value))
 
 
 def score_test_set(value: float | None, session: Session) -> tuple:
@@ -150,7 +150,7 @@ def score_test_set(value: float | None, session: Session) -> tuple:
     epoch = replay_epoch(value)
     when = f"at the end of epoch {epoch}, on" if epoch else "on"
     summary = (
-        f"**{session.pair_caption()}**, {when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, "
+        f"**{session.pair.caption()}**, {when} {scores.size:,} test images: A {scores.accuracy('A'):.2%}, "
         f"B {scores.accuracy('B'):.2%}. "
         f"Most confused:\n{pairs}\n\nClick a cell of a matrix to see its test images."
     )
@@ -158,7 +158,7 @@ def score_test_set(value: float | None, session: Session) -> tuple:
     errors = ", ".join(f"{name} {100 * c.error:.1f} %" for name, c in calibrations.items())
     kinds = list(scores.disagreements())
     _, images, label = disagreement(kinds[0], value, session)
-    epochs = session.replay_epochs()
+    epochs = session.pair.replay_epochs()
     return {
         "summary": summary,
         **{
@@ -226,7 +226,7 @@ def inspect_test_set(session: Session) -> dict:
     """API only: both trained models on the test set as plain data: class names, accuracy, confusion matrices (row:
     true class, column: guess), per-class accuracy, disagreement counts and the most confused pairs in words."""
     with user_errors():
-        return session.test_set_scores().as_data()
+        return session.inspection.test_set_scores().as_data()
 
 
 def test_set_section(replay: gr.Slider, version: gr.State, session: gr.State) -> dict:
@@ -286,7 +286,7 @@ def image_to_explain(source: str, number: float | None, session: Session) -> np.
         )
     whole = int(number) if isinstance(number, (int, float)) and float(number).is_integer() else number
     with user_errors():
-        return session.test_image(None if source == SOURCES[0] else whole)
+        return session.inspection.test_image(None if source == SOURCES[0] else whole)
 
 
 def reading_summary(found: dict[str, Explanation], method: str, class_names: tuple[str, ...]) -> str:
@@ -310,9 +310,10 @@ def explain_image(source: str, number: float | None, method: str, value: float |
     looked, its first layer's filters and every conv layer's feature maps, and each layer's activation strength."""
     image = image_to_explain(source, number, session)
     with user_errors():
-        found = session.explain(image, method, replay_epoch(value))
+        found = session.inspection.explain(image, method, replay_epoch(value))
     updates = {
-        "summary": f"**{session.pair_caption()}**: " + reading_summary(found, method, session.data.info.class_names),
+        "summary": f"**{session.pair.caption()}**: "
+        + reading_summary(found, method, session.pair.data.info.class_names),
         "input": enlarge(displayable(image), INPUT_SCALE),
         "strength": per_layer_chart(
             {name: e.activation_strength for name, e in found.items()},
@@ -341,8 +342,8 @@ def explain_sketch(drawing: str, method: str, session: Session) -> dict:
     grad-cam or occlusion; empty: saliency) in; out, per model, its prediction and confidence per class, the
     attribution over the 28x28 input and every conv layer's feature maps, as base64 PNG images."""
     with user_errors("explain_sketch · "):
-        drawn, found = session.explain_drawing(drawing_from_base64(drawing), method or "saliency")
-    names = session.data.info.class_names
+        drawn, found = session.inspection.explain_drawing(drawing_from_base64(drawing), method or "saliency")
+    names = session.pair.data.info.class_names
     return {
         name: {
             "prediction": names[e.target],
@@ -390,13 +391,13 @@ def explanation_section(replay: gr.Slider, version: gr.State, session: gr.State)
 def show_gradient_flow(session: Session) -> dict:
     """Both models' gradient norms and dead ReLUs as recorded while they trained, and what they say."""
     with user_errors():
-        gradients, said = session.gradient_flow()
+        gradients, said = session.inspection.gradient_flow()
     samples = ", ".join(f"{len(events)} for {name}" for name, events in gradients.items())
     verdict = "\n".join(f"- {line}" for line in said) or (
         "- Both look healthy: no layer's gradient vanishes or explodes, and no ReLU layer is mostly dead."
     )
     return {
-        "words": f"**{session.pair_caption()}**: recorded on every {GRADIENT_EVERY}th training step ({samples}):\n"
+        "words": f"**{session.pair.caption()}**: recorded on every {GRADIENT_EVERY}th training step ({samples}):\n"
         f"{verdict}",
         "chart": gradient_flow_figure(gradients),
     } | shown_now("gradient", session)
@@ -462,13 +463,13 @@ def cost_layer_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
 def measure_layer_costs(session: Session) -> dict:
     """Both trained models' cost per layer, measured now (a few seconds), as two tables and a chart."""
     with user_errors():
-        costs = session.layer_costs()
+        costs = session.inspection.layer_costs()
     times = {
         name: {layer.name: layer.forward_ms + layer.backward_ms for layer in c.layers} for name, c in costs.items()
     }
     slowest = {name: max(layers, key=layers.get) for name, layers in times.items()}
     return shown_now("cost", session) | {
-        "note": f"**{session.pair_caption()}**: measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
+        "note": f"**{session.pair.caption()}**: measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
         f"{PROFILE_BATCH}; the slowest layer is {', '.join(f'{lay} in model {n}' for n, lay in slowest.items())}. "
         "Time is not FLOPs: pooling and activations move memory without arithmetic.",
         "summary": cost_summary_frame(costs),
@@ -497,14 +498,18 @@ def cost_section(version: gr.State, session: gr.State) -> dict:
 def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple[str, str]:
     """Both networks as SVGs to hover: the trained pair, lit by its activations for the latest drawing or image
     (a dot runs the data's path); before training, the Train tab's layer lists."""
-    if session.trained:
-        lit = session.explain(session.last_sketch, "saliency") if session.last_sketch is not None else {}
+    if session.pair.trained:
+        lit = (
+            session.inspection.explain(session.pair.last_sketch, "saliency")
+            if session.pair.last_sketch is not None
+            else {}
+        )
         return tuple(
             network_svg(
-                c.spec.model, session.summaries[name], f"Model {name} (trained)" + (", lit by your drawing" if lit else ""),
+                c.spec.model, session.pair.summaries[name], f"Model {name} (trained)" + (", lit by your drawing" if lit else ""),
                 lit[name].activation_strength if lit else None,
             )
-            for name, c in session.contenders.items()
+            for name, c in session.pair.contenders.items()
         )  # fmt: skip
     shown = []
     for name, text in zip(NAMES, (layers_a, layers_b), strict=True):
@@ -534,11 +539,11 @@ element.addEventListener('click', (event) => {
 def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
     """A clicked block ("A:conv2"): its layer's feature maps for the latest drawing or image, or what to do first."""
     model, _, layer = (pick or "").partition(":")
-    if model not in NAMES or not session.trained:
+    if model not in NAMES or not session.pair.trained:
         return "Train the models, then click a block of a network to see its feature maps.", None
-    if session.last_sketch is None:
+    if session.pair.last_sketch is None:
         return "Draw a digit (or test an image of your own) in Train & compare first: the maps are for it.", None
-    found = session.explain(session.last_sketch, "saliency")[model]
+    found = session.inspection.explain(session.pair.last_sketch, "saliency")[model]
     if layer not in found.feature_maps:
         kinds = ", ".join(found.feature_maps) or "none"
         return f"Model {model}'s {layer} has no feature maps of its own to show; click a conv layer ({kinds}).", None

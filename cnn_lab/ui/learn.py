@@ -23,7 +23,7 @@ from cnn_lab.learn.experiments import (
 from cnn_lab.learn.glossary import TERMS, digits_from, picture
 from cnn_lab.learn.troubleshooting import TROUBLES, trouble_markdown
 from cnn_lab.learn.walkthrough import first_comparison, walkthrough_markdown
-from cnn_lab.session.session import Session
+from cnn_lab.session import Session
 from cnn_lab.ui.parts.checked import Dropdown
 from cnn_lab.ui.parts.wiring import escaped, refusal
 from cnn_lab.ui.train.tab import page_values
@@ -88,9 +88,9 @@ def set_up_guided(knob: str) -> list:
 def guided_result(knob: str, session: Session) -> str:
     """What the session's last run shows about ``knob``, from its numbers; or why it cannot say."""
     knob = checked_knob(knob)
-    if session.finished is None or not session.trained or set(session.contenders) != {"A", "B"}:
+    if session.pair.finished is None or not session.pair.trained or set(session.pair.contenders) != {"A", "B"}:
         return "Train the guided experiment first (set it up above, then *Train Models* in Train & compare)."
-    a, b = session.contenders["A"].spec, session.contenders["B"].spec
+    a, b = session.pair.contenders["A"].spec, session.pair.contenders["B"].spec
     differ = differing_fields(a, b)
     if differ != [GUIDED[knob].field]:
         return (
@@ -98,7 +98,7 @@ def guided_result(knob: str, session: Session) -> str:
             f"{', '.join(map(field_words, differ)) or 'nothing'}, not only in {field_words(GUIDED[knob].field)}. "
             "Set it up again and train."
         )
-    return what_it_shows(knob, session.finished.results, seed_spread_pp())
+    return what_it_shows(knob, session.pair.finished.results, seed_spread_pp())
 
 
 def start_here(session: Session) -> str:
@@ -107,7 +107,7 @@ def start_here(session: Session) -> str:
 
 def set_up_first(session: Session) -> list:
     """Start here, step 1: the Train tab set to the first comparison, and the page turned to it."""
-    session.first_set_up = True
+    session.first_comparison_set_up()
     note = "**Start here, step 2:** press **Train Models** and watch the curves (steps are in the *Learn* tab)."
     return page_values(first_comparison(), note) + [start_here(session), gr.Tabs(selected="train")]
 

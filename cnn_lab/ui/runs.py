@@ -19,7 +19,7 @@ from cnn_lab.engine.seeds import SeedVerdict
 from cnn_lab.runs.history import RunRecord
 from cnn_lab.runs.leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
 from cnn_lab.runs.model_files import FORMATS, MAX_MODEL_BYTES
-from cnn_lab.session.session import NAMES, Session
+from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Dropdown, Radio
 from cnn_lab.ui.parts.downloads import download_folder
 from cnn_lab.ui.parts.fields import RawNumber, number_from_text, setup_from_list
@@ -171,7 +171,7 @@ def chosen(labels: list[str] | None, records: list[RunRecord]) -> list[RunRecord
 def show_runs(text: str, picked: list[str] | None, doomed: list[str] | None, session: Session) -> dict:
     """The history as the user may see it, filtered by ``text``, the runs chosen to overlay drawn, the choices updated
     (``doomed``: the runs chosen to delete), and a delete that waited for its confirmation called off."""
-    records = session.history()
+    records = session.history.runs()
     labels = [run_label(r) for r in records]
     picked = [label for label in picked or [] if label in labels]
     about = (
@@ -195,12 +195,12 @@ def show_runs(text: str, picked: list[str] | None, doomed: list[str] | None, ses
 
 
 def overlay(picked: list[str] | None, session: Session) -> dict:
-    return overlay_updates(chosen(picked, session.history()))
+    return overlay_updates(chosen(picked, session.history.runs()))
 
 
 def compare_setups(first: str | None, second: str | None, session: Session) -> pd.DataFrame:
     """What differs between the two chosen runs' setups."""
-    records = {run_label(r): r for r in session.history()}
+    records = {run_label(r): r for r in session.history.runs()}
     missing = [
         str(label or "nothing") for label in (first, second) if not isinstance(label, str) or label not in records
     ]
@@ -218,7 +218,7 @@ def compare_setups(first: str | None, second: str | None, session: Session) -> p
 def ask_to_delete(doomed: list[str] | None, session: Session) -> dict:
     """The first step of deleting: name the runs chosen to delete and ask for a confirmation; nothing is deleted yet.
     Only the runs named in the question are deleted on Confirm (kept in ``armed``, this browser session's)."""
-    listed, wanted = {run_label(r): r.id for r in session.history()}, set(doomed or [])
+    listed, wanted = {run_label(r): r.id for r in session.history.runs()}, set(doomed or [])
     labels = [label for label in listed if label in wanted][::-1]  # oldest first
     if not labels:
         raise refusal("runs to delete: choose one or more of the listed runs first", title="Pick runs")
@@ -241,7 +241,7 @@ def delete_runs(text: str, picked: list[str] | None, armed: list[int] | None, se
         raise refusal(
             "runs to delete: choose them under *Runs to delete*, press Delete, then Confirm", title="Pick runs"
         )
-    gone = session.forget_runs(list(armed))
+    gone = session.history.forget(list(armed))
     gr.Info(f"{gone} run{'s' if gone != 1 else ''} deleted.")
     return show_runs(text, picked, [], session)
 
@@ -251,7 +251,7 @@ def export_model_files(model: str, file_format: str, session: Session) -> list[s
     pixels in, logits out) or a PyTorch script (comes with the safetensors file it loads)."""
     folder = download_folder("cnn_lab_export_", session)
     with user_errors("Export · "):
-        return [str(path) for path in session.export_model(model, file_format, folder)]
+        return [str(path) for path in session.history.export_model(model, file_format, folder)]
 
 
 def import_model_file(model: str, upload: str | None, session: Session) -> str:
@@ -262,7 +262,7 @@ def import_model_file(model: str, upload: str | None, session: Session) -> str:
     with user_errors("Import · "):
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise ConfigError(f"model file must be at most {MAX_MODEL_BYTES // 2**20} MB", "model file")
-        return session.import_model(model, path.read_bytes(), path.name)
+        return session.history.import_model(model, path.read_bytes(), path.name)
 
 
 def verdict_frame(verdict: SeedVerdict) -> pd.DataFrame:
@@ -282,22 +282,22 @@ def repeat_with_seeds(*values):
     both models' mean ± standard deviation."""
     *setup, seeds, session = values
     with user_errors("Repeat with seeds · "):
-        warning, updates = session.repeat_with_seeds(setup_from_list(setup), number_from_text(seeds, "seeds"))
+        warning, updates = session.training.repeat_with_seeds(setup_from_list(setup), number_from_text(seeds, "seeds"))
         gr.Warning(warning)
         for line in updates:  # iterated at once, so that a closed tab always reaches the session's clean-up
             yield line, gr.skip()
-    if session.verdict is not None:
+    if session.training.verdict is not None:
         yield (
-            f"**{session.verdict.text}** (± one standard error of the paired difference; a winner is named only "
+            f"**{session.training.verdict.text}** (± one standard error of the paired difference; a winner is named only "
             "beyond twice that).",
-            verdict_frame(session.verdict),
+            verdict_frame(session.training.verdict),
         )
 
 
 def export_record(who: str, session: Session) -> str:
     """The latest run as a leaderboard record (a small JSON file) signed with your name."""
     with user_errors("Leaderboard · "):
-        record = session.leaderboard_record(who)
+        record = session.history.leaderboard_record(who)
     folder = download_folder("cnn_lab_record_", session)
     path = folder / f"cnn_lab_record_{''.join(c if c.isalnum() else '_' for c in record['who'])}.json"
     path.write_text(json.dumps(record, indent=2))
@@ -305,9 +305,9 @@ def export_record(who: str, session: Session) -> str:
 
 
 def show_leaderboard(ranking: str, session: Session) -> pd.DataFrame:
-    dataset = session.data.info.key if session.data else "mnist"
+    dataset = session.pair.data.info.key if session.pair.data else "mnist"
     with user_errors("Leaderboard · "):
-        return leaderboard_frame(session.leaderboard_entries, ranking, dataset)
+        return leaderboard_frame(session.history.leaderboard_entries, ranking, dataset)
 
 
 def import_records(uploads: list[str] | None, ranking: str, session: Session) -> pd.DataFrame:
@@ -323,7 +323,7 @@ def import_records(uploads: list[str] | None, ranking: str, session: Session) ->
                     f"record must be at most {MAX_RECORD_BYTES // 1024} KB, {path.name} is larger", "record"
                 )
             files.append((path.read_bytes(), path.name))
-        added = session.add_leaderboard_records(files)
+        added = session.history.add_leaderboard_records(files)
     gr.Info(f"{added} model{'s' if added != 1 else ''} joined the leaderboard.")
     return show_leaderboard(ranking, session)
 
@@ -332,7 +332,7 @@ def run_report(session: Session) -> list[str]:
     """A report of the latest run: an HTML page with every figure embedded, and the same in Markdown."""
     folder = download_folder("cnn_lab_report_", session)
     with user_errors("Report · "):
-        return [str(path) for path in session.write_report(folder)]
+        return [str(path) for path in session.history.write_report(folder)]
 
 
 def list_runs(session: Session) -> list[dict]:
@@ -352,7 +352,7 @@ def list_runs(session: Session) -> list[dict]:
             "models": {name: dataclasses.asdict(m) for name, m in r.models.items()},
             "evaluations": [dataclasses.asdict(e) for e in r.evaluations],
         }
-        for r in session.history()
+        for r in session.history.runs()
     ]
 
 

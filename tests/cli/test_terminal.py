@@ -18,7 +18,7 @@ from gradio_client import Client
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.runs.history import RunStore
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ModelConfig.from_conv_channels([4, 8, 8, 8])
@@ -73,9 +73,9 @@ def test_the_cli_trains_like_the_page_and_writes_history_report_and_model_files(
     workspace.dataset = lambda name: mnist
     try:
         session = Session(workspace)
-        for _ in session.train(ExperimentConfig.from_json(setup_file.read_text())):
+        for _ in session.training.train(ExperimentConfig.from_json(setup_file.read_text())):
             pass
-        page = {n: r.test_accuracy for n, r in session.finished.results.items()}
+        page = {n: r.test_accuracy for n, r in session.pair.finished.results.items()}
     finally:
         workspace.workers.close()
     assert page == {n: m["test_accuracy"] for n, m in run["models"].items()}  # identical on CPU, same seed

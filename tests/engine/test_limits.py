@@ -19,7 +19,7 @@ from cnn_lab.core.presets import default_experiment
 from cnn_lab.engine.contenders import checkpoint_size
 from cnn_lab.engine.limits import LOCAL, PUBLIC, ServerLimits, training_flops
 from cnn_lab.engine.models import summarize
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 
 # What the hostile probe sent a public server: legal, and 227 hours by the page's own estimate
 PROBE_MODEL = ModelConfig((*(layer for _ in range(19) for layer in (Conv(160), Activation())), Pool()))
@@ -90,12 +90,12 @@ def test_a_public_session_refuses_before_it_starts_and_keeps_its_trained_pair(mn
     session = Session(Workspace(processes=False, public=True))
     small = default_experiment()
     small = replace(small, run=replace(small.run, train_subset=1000))
-    for _ in session.train(small):
+    for _ in session.training.train(small):
         pass
-    trained = dict(session.contenders)
+    trained = dict(session.pair.contenders)
     with pytest.raises(ConfigError, match="epochs: at most 20"):
-        session.train(PROBE)
-    assert session.contenders == trained and not session.running and session.trained
+        session.training.train(PROBE)
+    assert session.pair.contenders == trained and not session.pair.running and session.pair.trained
 
 
 def test_a_run_past_the_wall_clock_limit_stops_and_says_why(mnist):
@@ -106,11 +106,12 @@ def test_a_run_past_the_wall_clock_limit_stops_and_says_why(mnist):
     setup = replace(
         setup, a=replace(setup.a, train=replace(setup.a.train, epochs=20)), run=replace(setup.run, train_subset=20_000)
     )
-    for _ in session.train(setup):
+    for _ in session.training.train(setup):
         pass
-    assert session.finished.reason == "stopped" and session.trained
+    assert session.pair.finished.reason == "stopped" and session.pair.trained
     assert (
-        "stopped at this server's limit of 0.0166667 minutes per run; the models are kept" in session.view.status_text()
+        "stopped at this server's limit of 0.0166667 minutes per run; the models are kept"
+        in session.pair.view.status_text()
     )
 
 
@@ -123,15 +124,21 @@ def test_a_public_server_keeps_fewer_saved_epochs_per_model(mnist):
     setup = replace(setup, run=replace(setup.run, train_subset=600))
     setup = replace(setup, a=replace(setup.a, train=replace(setup.a.train, epochs=5)))
     try:
-        for _ in session.train(setup):
+        for _ in session.training.train(setup):
             pass
-        one = checkpoint_size(session.contenders["A"].checkpoints[5])
-        assert sorted(session.contenders["A"].checkpoints) == [1, 2, 3, 4, 5]  # the public cap is far above 5 of these
+        one = checkpoint_size(session.pair.contenders["A"].checkpoints[5])
+        assert sorted(session.pair.contenders["A"].checkpoints) == [
+            1,
+            2,
+            3,
+            4,
+            5,
+        ]  # the public cap is far above 5 of these
         workspace.limits = replace(workspace.limits, checkpoint_bytes=2 * one)
-        for _ in session.train(setup):
+        for _ in session.training.train(setup):
             pass
-        assert len(session.contenders["A"].checkpoints) <= 3  # two fit, and the best epoch is always kept
-        assert 5 in session.contenders["A"].checkpoints and 1 not in session.contenders["A"].checkpoints
+        assert len(session.pair.contenders["A"].checkpoints) <= 3  # two fit, and the best epoch is always kept
+        assert 5 in session.pair.contenders["A"].checkpoints and 1 not in session.pair.contenders["A"].checkpoints
     finally:
         workspace.workers.close()
 
@@ -142,20 +149,20 @@ def test_every_path_that_trains_meets_the_same_caps_counted_over_the_whole_reque
     session = Session(Workspace(processes=False, public=True))
     small = default_experiment()
     small = replace(small, run=replace(small.run, train_subset=1000))
-    for _ in session.train(small):
+    for _ in session.training.train(small):
         pass
     with pytest.raises(ConfigError, match="epochs: at most 20 on this server, got 50"):
-        session.continue_training(50)
+        session.training.continue_training(50)
     wide = replace(small.a, model=ModelConfig.from_conv_channels([64, 128, 512, 512]))
-    big = {"A": summarize(wide.model), "B": session.summaries["B"]}
+    big = {"A": summarize(wide.model), "B": session.pair.summaries["B"]}
     assert big["A"].params > PUBLIC.max_params
-    session.summaries, session.contenders["A"].spec = big, wide  # as an imported model would leave them
+    session.pair.summaries, session.pair.contenders["A"].spec = big, wide  # as an imported model would leave them
     with pytest.raises(ConfigError, match="layers: at most 2,000,000 parameters"):
-        session.continue_training(1)
+        session.training.continue_training(1)
     one = default_experiment()  # 10 epochs of all the images: 11 TFLOPs on the sample, 66 on MNIST, 20 runs over 100
     ten = {name: replace(spec, train=replace(spec.train, epochs=10)) for name, spec in (("a", one.a), ("b", one.b))}
     heavy = replace(one, **ten, run=replace(one.run, train_subset=None))
     PUBLIC.check(heavy, summaries(heavy), 60_000)
     with pytest.raises(ConfigError, match=r"TFLOPs of training \(.*, 20 runs\)"):
-        session.repeat_with_seeds(heavy, 20)
-    assert not session.running
+        session.training.repeat_with_seeds(heavy, 20)
+    assert not session.pair.running

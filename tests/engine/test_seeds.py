@@ -10,7 +10,7 @@ from small_runs import small_setup
 from cnn_lab.core.config import ConfigError
 from cnn_lab.engine.seeds import check_seeds, seed_verdict
 from cnn_lab.runs.history import RunStore
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 
 
 def test_a_clear_difference_names_the_winner_and_a_noisy_one_does_not():
@@ -38,11 +38,11 @@ def test_the_verdict_of_a_repeat_matches_its_runs_in_the_history(mnist, tmp_path
     workspace = Workspace(processes=False, runs=store)
     workspace.dataset = lambda name: mnist
     session = Session(workspace)
-    warning, updates = session.repeat_with_seeds(small_setup(epochs=1, images=600), 3)
+    warning, updates = session.training.repeat_with_seeds(small_setup(epochs=1, images=600), 3)
     assert warning.startswith("3 A/B runs, one per seed (3 to 5), will take about")
     lines = list(updates)
-    assert lines[0].startswith("Seed 3 (1 of 3)") and lines[-1] == f"Done: {session.verdict.text}."
+    assert lines[0].startswith("Seed 3 (1 of 3)") and lines[-1] == f"Done: {session.training.verdict.text}."
     runs = store.runs()[::-1]
     assert [r.setup.run.seed for r in runs] == [3, 4, 5]
     direct = seed_verdict([(r.models["A"].test_accuracy, r.models["B"].test_accuracy) for r in runs])
-    assert session.verdict == direct
+    assert session.training.verdict == direct

@@ -9,7 +9,7 @@ from cnn_lab.core.presets import default_experiment
 from cnn_lab.learn.advice import RULES
 from cnn_lab.learn.glossary import PICTURES, TERMS, digits_from, picture
 from cnn_lab.learn.troubleshooting import TROUBLES
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui import api_values
 from cnn_lab.ui.learn import glossary_html
 from cnn_lab.ui.train.tab import setting_advice

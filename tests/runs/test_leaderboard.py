@@ -10,7 +10,7 @@ from small_runs import record, small_setup
 from cnn_lab.core.config import ConfigError
 from cnn_lab.runs.history import RunStore
 from cnn_lab.runs.leaderboard import PUBLISHED, entries_of, leaderboard_frame, record_of
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 
 
 def as_bytes(data: dict) -> bytes:
@@ -70,10 +70,10 @@ def test_a_students_run_joins_the_teachers_leaderboard(mnist, tmp_path):
     workspace = Workspace(processes=False, runs=RunStore(tmp_path / "runs.sqlite"))
     workspace.dataset = lambda name: mnist
     student, teacher = Session(workspace), Session(workspace)
-    list(student.train(small_setup(epochs=1)))
-    data = student.leaderboard_record("Ada")
-    assert data["models"]["A"]["test_accuracy"] == pytest.approx(student.contenders["A"].test_accuracy)
-    assert teacher.add_leaderboard_records([(as_bytes(data), "ada.json")]) == 2
-    assert teacher.add_leaderboard_records([(as_bytes(data), "ada.json")]) == 0  # the same record twice: once
-    board = leaderboard_frame(teacher.leaderboard_entries, "accuracy per MFLOP")
+    list(student.training.train(small_setup(epochs=1)))
+    data = student.history.leaderboard_record("Ada")
+    assert data["models"]["A"]["test_accuracy"] == pytest.approx(student.pair.contenders["A"].test_accuracy)
+    assert teacher.history.add_leaderboard_records([(as_bytes(data), "ada.json")]) == 2
+    assert teacher.history.add_leaderboard_records([(as_bytes(data), "ada.json")]) == 0  # the same record twice: once
+    board = leaderboard_frame(teacher.history.leaderboard_entries, "accuracy per MFLOP")
     assert board["who"].tolist() == ["Ada", "Ada"]

@@ -11,7 +11,7 @@ from PIL import Image
 from small_runs import small_setup
 
 from cnn_lab.runs.report import SECTIONS
-from cnn_lab.session.session import Session, SessionError, Workspace
+from cnn_lab.session import Session, SessionError, Workspace
 
 
 class Outline(HTMLParser):
@@ -48,9 +48,9 @@ def test_a_report_has_every_section_and_its_images_decode(mnist, tmp_path):
     workspace.dataset = lambda name: mnist
     session = Session(workspace)
     with pytest.raises(SessionError, match="Train the models first"):
-        session.write_report(tmp_path)
-    list(session.train(small_setup(epochs=2)))
-    page, markdown = session.write_report(tmp_path)
+        session.history.write_report(tmp_path)
+    list(session.training.train(small_setup(epochs=2)))
+    page, markdown = session.history.write_report(tmp_path)
     assert page.suffix == ".html" and markdown.suffix == ".md"
 
     outline = Outline()
@@ -59,7 +59,7 @@ def test_a_report_has_every_section_and_its_images_decode(mnist, tmp_path):
     images = [decoded(src) for src in outline.images]  # embedded, nothing to fetch
     assert len(images) == 4 + 20  # the diagram, two curves and the matrices, then 20 example predictions
     assert all(image.width > 300 for image in images[:4]) and all(image.size == (28, 28) for image in images[4:])
-    accuracy = f"{session.contenders['A'].test_accuracy:.2%}"
+    accuracy = f"{session.pair.contenders['A'].test_accuracy:.2%}"
     assert accuracy in page.read_text() and "adam" in outline.cells and "sgd" in outline.cells
 
     text = markdown.read_text()

@@ -4,8 +4,6 @@ import copy
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 
@@ -21,7 +19,8 @@ from cnn_lab.core.events import EvalEvent, RunFinished, StepEvent
 from cnn_lab.engine.limits import LOCAL
 from cnn_lab.engine.worker import WorkerDied
 from cnn_lab.runs.history import RunStore
-from cnn_lab.session.session import Session, SessionError, Workspace, failure_text
+from cnn_lab.session import Session, SessionError, Workspace
+from cnn_lab.session.training import failure_text
 
 
 @pytest.fixture(params=["processes", "threads"], ids=["in a worker process", "on a thread"])
@@ -39,67 +38,58 @@ def session(workspace) -> Session:
     return Session(workspace)
 
 
-def test_engine_and_session_import_no_gradio():
-    modules = "background config confusion contenders costs crossval data events explain gradient_flow inference jobs learning_watch models optim pictures plots runs session training views worker".split()
-    code = "import sys; " + "; ".join(f"import cnn_lab.{m}" for m in modules) + "; print('gradio' in sys.modules)"
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-        == "False"
-    )
-
-
 def test_a_session_trains_continues_rolls_back_and_reads_a_drawing(session):
-    updates = list(session.train(small_setup()))
-    assert isinstance(updates[-1], RunFinished) and session.trained and not session.running
-    assert [row[1] for row in session.checkpoints().itertuples(index=False) if row[0] == "B"] == [1, 2]
-    assert "**Finished**" in session.view.status_text()
+    updates = list(session.training.train(small_setup()))
+    assert isinstance(updates[-1], RunFinished) and session.pair.trained and not session.pair.running
+    assert [row[1] for row in session.inspection.checkpoints().itertuples(index=False) if row[0] == "B"] == [1, 2]
+    assert "**Finished**" in session.pair.view.status_text()
 
-    list(session.continue_training(1))
-    assert session.contenders["A"].epochs_done == 3 and session.finished.results["A"].epochs_done == 3
+    list(session.training.continue_training(1))
+    assert session.pair.contenders["A"].epochs_done == 3 and session.pair.finished.results["A"].epochs_done == 3
 
-    note = session.roll_back("A", 1)
-    assert note.startswith("Model A is back at the end of epoch 1") and session.contenders["A"].epochs_done == 1
-    assert "rolled back to epoch 1" in session.summary().to_string()
+    note = session.pair.roll_back("A", 1)
+    assert note.startswith("Model A is back at the end of epoch 1") and session.pair.contenders["A"].epochs_done == 1
+    assert "rolled back to epoch 1" in session.inspection.summary().to_string()
 
     part = small_fixed_part(10)
-    reading = session.read_sketch(part["images"][list(part["labels"]).index(7)])
+    reading = session.inspection.read_sketch(part["images"][list(part["labels"]).index(7)])
     assert reading.preview.shape == (28, 28) and set(reading.confidences) == {"A", "B"}
     assert len(reading.confidences["A"]) == 10 and sum(reading.confidences["B"].values()) == pytest.approx(1, abs=1e-3)
-    assert session.sample_results(count=6, seed=1).count('class="cnn-card"') == 6
+    assert session.inspection.sample_results(count=6, seed=1).count('class="cnn-card"') == 6
 
 
 def test_inspect_looks_back_at_saved_epochs_and_explains_sketches_and_test_images(session):
-    list(session.train(small_setup()))
+    list(session.training.train(small_setup()))
     with pytest.raises(SessionError, match="Draw a digit on the Train & compare tab's sketchpad first"):
-        session.test_image(None)
-    assert session.replay_epochs() == [1, 2]
-    now = {name: copy.deepcopy(c.module.state_dict()) for name, c in session.contenders.items()}
-    then = session.pair_at(1)
+        session.inspection.test_image(None)
+    assert session.pair.replay_epochs() == [1, 2]
+    now = {name: copy.deepcopy(c.module.state_dict()) for name, c in session.pair.contenders.items()}
+    then = session.pair.at(1)
     for name, contender in then.items():
-        saved = session.contenders[name].checkpoints[1].weights
+        saved = session.pair.contenders[name].checkpoints[1].weights
         assert all(torch.equal(v.cpu(), saved[k]) for k, v in contender.module.state_dict().items())
-        live = session.contenders[name].module.state_dict()
+        live = session.pair.contenders[name].module.state_dict()
         assert all(torch.equal(v, live[k]) for k, v in now[name].items())  # looking back changes nothing
-    early, late = session.test_set_scores(1), session.test_set_scores()
-    assert early.accuracy("A") == pytest.approx(session.contenders["A"].checkpoints[1].test_accuracy, abs=1e-6)
-    assert late.accuracy("A") == pytest.approx(session.contenders["A"].test_accuracy, abs=1e-6)
+    early, late = session.inspection.test_set_scores(1), session.inspection.test_set_scores()
+    assert early.accuracy("A") == pytest.approx(session.pair.contenders["A"].checkpoints[1].test_accuracy, abs=1e-6)
+    assert late.accuracy("A") == pytest.approx(session.pair.contenders["A"].test_accuracy, abs=1e-6)
     with pytest.raises(ConfigError, match=r"epoch must be one saved for both models \(1, 2\), got 5"):
-        session.pair_at(5)
+        session.pair.at(5)
     with pytest.raises(ConfigError, match="test image must be a whole number from 0 to"):
-        session.test_image(-1)
-    gradients, said = session.gradient_flow()  # 24 steps each: sampled at the first
+        session.inspection.test_image(-1)
+    gradients, said = session.inspection.gradient_flow()  # 24 steps each: sampled at the first
     assert [e.step for e in gradients["A"]] == [1] and [e.step for e in gradients["B"]] == [1]
     assert isinstance(said, list)
 
     drawing = small_fixed_part(10)["images"][0]
-    reading = session.read_sketch(drawing)
-    assert np.array_equal(session.test_image(None), reading.preview)
-    found = session.explain(session.test_image(None), "saliency", epoch=1)
+    reading = session.inspection.read_sketch(drawing)
+    assert np.array_equal(session.inspection.test_image(None), reading.preview)
+    found = session.inspection.explain(session.inspection.test_image(None), "saliency", epoch=1)
     assert set(found) == {"A", "B"} and found["A"].attribution.shape == (28, 28)
-    drawn, again = session.explain_drawing(drawing, "grad-cam")
+    drawn, again = session.inspection.explain_drawing(drawing, "grad-cam")
     assert np.array_equal(drawn, reading.preview) and again["B"].method == "grad-cam"
     with pytest.raises(ConfigError, match="drawing must show a digit, but it has no ink"):
-        session.explain_drawing(np.full((40, 40), 255, np.uint8), "saliency")
+        session.inspection.explain_drawing(np.full((40, 40), 255, np.uint8), "saliency")
 
 
 def under_way(updates) -> StepEvent | EvalEvent:
@@ -108,15 +98,15 @@ def under_way(updates) -> StepEvent | EvalEvent:
 
 
 def test_stop_ends_a_run_within_a_batch_and_the_models_stay_usable(session):
-    updates = session.train(small_setup(epochs=50, images=6000))  # 3,000 steps: seconds even on a fast GPU
+    updates = session.training.train(small_setup(epochs=50, images=6000))  # 3,000 steps: seconds even on a fast GPU
     under_way(updates)
-    assert session.running
-    assert session.stop() == "Stopping after the current batch..."
+    assert session.pair.running
+    assert session.training.stop() == "Stopping after the current batch..."
     rest = list(updates)
-    assert rest[-1].reason == "stopped" and not session.running and session.trained
+    assert rest[-1].reason == "stopped" and not session.pair.running and session.pair.trained
     assert rest[-1].results["A"].steps < 3000 // 2
-    assert session.stop() == "Nothing is training."
-    assert session.read_sketch(np.full((280, 280), 255, np.uint8)).note == "Nothing drawn yet."
+    assert session.training.stop() == "Nothing is training."
+    assert session.inspection.read_sketch(np.full((280, 280), 255, np.uint8)).note == "Nothing drawn yet."
 
 
 def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(mnist):
@@ -124,19 +114,19 @@ def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(m
     workspace.dataset = lambda name: mnist
     session = Session(workspace)
     try:
-        list(session.train(small_setup(epochs=1, images=6000)))
-        weights = {name: c.module.state_dict()["conv1.weight"].clone() for name, c in session.contenders.items()}
-        updates = session.continue_training(50)
+        list(session.training.train(small_setup(epochs=1, images=6000)))
+        weights = {name: c.module.state_dict()["conv1.weight"].clone() for name, c in session.pair.contenders.items()}
+        updates = session.training.continue_training(50)
         under_way(updates)
-        os.kill(session.training_process, signal.SIGKILL)  # what the system does when it runs out of memory
+        os.kill(session.training.process, signal.SIGKILL)  # what the system does when it runs out of memory
         with pytest.raises(SessionError, match="killed by SIGKILL.*the models are as they were before this run"):
             list(updates)
-        assert session.trained and not session.running and session.contenders["A"].epochs_done == 1
-        for name, contender in session.contenders.items():
+        assert session.pair.trained and not session.pair.running and session.pair.contenders["A"].epochs_done == 1
+        for name, contender in session.pair.contenders.items():
             assert torch.equal(contender.module.state_dict()["conv1.weight"], weights[name])
-        assert session.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
-        list(session.continue_training(1))  # a fresh process takes the next run
-        assert session.contenders["A"].epochs_done == 2
+        assert session.inspection.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
+        list(session.training.continue_training(1))  # a fresh process takes the next run
+        assert session.pair.contenders["A"].epochs_done == 2
     finally:
         workspace.workers.close()
 
@@ -144,8 +134,8 @@ def test_a_training_process_that_dies_is_reported_and_the_trained_pair_is_kept(m
 def test_a_run_that_raises_is_reported_and_the_pair_before_it_is_kept(workspace, mnist):
     """A fault injected for real: labels beyond the model's classes make the loss raise inside the run."""
     session = Session(workspace)
-    list(session.train(small_setup(epochs=1)))
-    pair, finished = session.contenders, session.finished
+    list(session.training.train(small_setup(epochs=1)))
+    pair, finished = session.pair.contenders, session.pair.finished
     broken = replace(mnist, train_labels=mnist.train_labels + 10)
     workspace.dataset = lambda name: broken
     with pytest.raises(
@@ -153,13 +143,13 @@ def test_a_run_that_raises_is_reported_and_the_pair_before_it_is_kept(workspace,
         match=r"it raised IndexError \(Target 1\d is out of bounds.\)\. The server goes on "
         "and the models are as they were before this run",
     ) as refused:
-        list(session.train(small_setup(epochs=1)))
-    assert refused.value.title == "Training failed" and not session.running
-    assert session.contenders is pair and session.finished is finished and session.trained
-    assert session.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
+        list(session.training.train(small_setup(epochs=1)))
+    assert refused.value.title == "Training failed" and not session.pair.running
+    assert session.pair.contenders is pair and session.pair.finished is finished and session.pair.trained
+    assert session.inspection.read_sketch(small_fixed_part(10)["images"][0]).confidences["A"] is not None
     workspace.dataset = lambda name: mnist
-    list(session.continue_training(1))  # the same worker (or thread) takes the next run
-    assert session.contenders["A"].epochs_done == 2
+    list(session.training.continue_training(1))  # the same worker (or thread) takes the next run
+    assert session.pair.contenders["A"].epochs_done == 2
 
 
 def test_a_run_out_of_memory_says_so_with_what_it_asked_for(mnist):
@@ -169,14 +159,14 @@ def test_a_run_out_of_memory_says_so_with_what_it_asked_for(mnist):
     workspace.dataset = lambda name: mnist
     session = Session(workspace)
     try:
-        list(session.train(small_setup(epochs=1)))
+        list(session.training.train(small_setup(epochs=1)))
         for pid in workspace.workers.processes:
             worker = psutil.Process(pid)
             worker.rlimit(psutil.RLIMIT_AS, (worker.memory_info().vms + 2**28,) * 2)
         wide = ModelSpec(ModelConfig.from_conv_channels([64, 128, 128, 128]), TrainConfig("adam", 0.001, 500, 1))
         with pytest.raises(SessionError, match=r"it ran out of memory \(it asked for \d+ MB more than the system"):
-            list(session.train(ExperimentConfig(wide, wide, RunConfig(train_subset=2000, precision="fp32"))))
-        assert session.trained and session.contenders["A"].spec.model == SMALL
+            list(session.training.train(ExperimentConfig(wide, wide, RunConfig(train_subset=2000, precision="fp32"))))
+        assert session.pair.trained and session.pair.contenders["A"].spec.model == SMALL
     finally:
         workspace.workers.close()
 
@@ -207,62 +197,65 @@ def test_a_run_estimated_over_the_servers_ask_limit_starts_only_when_asked_for_a
     with pytest.raises(
         SessionError, match=r"^This run would take about [\d.]+ (s|min) here \(timed on a few batches"
     ) as asked:
-        session.train(small_setup(epochs=20, images=6000))
+        session.training.train(small_setup(epochs=20, images=6000))
     assert asked.value.title == "A long run: are you sure?" and "Press the same button again within 2 minutes" in str(
         asked.value
     )
-    assert not session.running and not session.trained
+    assert not session.pair.running and not session.pair.trained
     with pytest.raises(SessionError, match="would take about"):
-        session.train(other)  # another run is asked about afresh
-    updates = session.train(other)  # the same one again: it starts
+        session.training.train(other)  # another run is asked about afresh
+    updates = session.training.train(other)  # the same one again: it starts
     under_way(updates)
-    session.stop()
+    session.training.stop()
     list(updates)
-    assert session.trained
+    assert session.pair.trained
     with pytest.raises(SessionError, match="^19 more epochs would take about"):
-        session.continue_training(19)
+        session.training.continue_training(19)
     with pytest.raises(SessionError, match="would take about"):
-        session.train(other)  # a confirmation starts one run
-    list(session.train(small_setup(epochs=1, images=600)))  # a short run starts at once, untimed
+        session.training.train(other)  # a confirmation starts one run
+    list(session.training.train(small_setup(epochs=1, images=600)))  # a short run starts at once, untimed
 
 
 def test_calls_out_of_turn_are_refused_with_what_to_do(session):
     with pytest.raises(SessionError, match="Train the models first: there is nothing to continue yet"):
-        session.continue_training(1)
+        session.training.continue_training(1)
     with pytest.raises(SessionError, match="Train the models first: there are no saved epochs yet"):
-        session.roll_back("A", 1)
+        session.pair.roll_back("A", 1)
     drawing = small_fixed_part(10)["images"][0]
-    assert session.read_sketch(drawing).note.startswith("Train the models first")
-    updates = session.train(small_setup(epochs=50, images=6000))
+    assert session.inspection.read_sketch(drawing).note.startswith("Train the models first")
+    updates = session.training.train(small_setup(epochs=50, images=6000))
     under_way(updates)
     with pytest.raises(SessionError, match="A run is already in progress: press Stop first"):
-        session.train(small_setup())
-    assert session.read_sketch(drawing).note.startswith("Training is in progress")
-    session.stop()
+        session.training.train(small_setup())
+    assert session.inspection.read_sketch(drawing).note.startswith("Training is in progress")
+    session.training.stop()
     list(updates)
     with pytest.raises(ConfigError, match="epoch must be one of the saved epochs"):
-        session.roll_back("B", 9)
+        session.pair.roll_back("B", 9)
     with pytest.raises(ConfigError, match="model B: batch_size must be from 1 to 50"):
         bad = small_setup(images=50)
-        session.train(ExperimentConfig(ModelSpec(SMALL, TrainConfig(batch_size=10)), bad.b, bad.run))
-    assert session.trained  # a refused setup leaves the trained pair alone
+        session.training.train(ExperimentConfig(ModelSpec(SMALL, TrainConfig(batch_size=10)), bad.b, bad.run))
+    assert session.pair.trained  # a refused setup leaves the trained pair alone
 
 
 def test_each_browser_tab_gets_a_fresh_session_on_the_same_workspace(session):
-    list(session.train(small_setup(epochs=1)))
+    list(session.training.train(small_setup(epochs=1)))
     copied = copy.deepcopy(session)  # what gr.State does for every new browser session
-    assert copied.workspace is session.workspace and not copied.trained and copied.contenders == {}
-    assert isinstance(copied.stop_event, threading.Event) and copied.stop_event is not session.stop_event
+    assert copied.workspace is session.workspace and not copied.pair.trained and copied.pair.contenders == {}
+    assert (
+        isinstance(copied.training.stop_event, threading.Event)
+        and copied.training.stop_event is not session.training.stop_event
+    )
 
 
 def test_cross_validation_reports_its_estimate_and_leaves_the_pair_alone(session):
-    list(session.train(small_setup(epochs=1)))
-    weights = session.contenders["A"].module.state_dict()["conv1.weight"].clone()
-    warning, view, updates = session.cross_validate(small_setup(epochs=1), "B", 2, 600)
+    list(session.training.train(small_setup(epochs=1)))
+    weights = session.pair.contenders["A"].module.state_dict()["conv1.weight"].clone()
+    warning, view, updates = session.training.cross_validate(small_setup(epochs=1), "B", 2, 600)
     assert warning.startswith("Cross-validation of model B will take about") and "Press Stop to cancel" in warning
     list(updates)
-    assert "finished" in view.note() and len(view.frame()) == 2 and not session.running
-    assert (session.contenders["A"].module.state_dict()["conv1.weight"] == weights).all()
+    assert "finished" in view.note() and len(view.frame()) == 2 and not session.pair.running
+    assert (session.pair.contenders["A"].module.state_dict()["conv1.weight"] == weights).all()
 
 
 def test_finished_runs_are_kept_in_the_history_and_a_public_server_shows_each_session_its_own(mnist, tmp_path):
@@ -270,18 +263,18 @@ def test_finished_runs_are_kept_in_the_history_and_a_public_server_shows_each_se
     workspace = Workspace(processes=False, runs=store, public=True)
     workspace.dataset = lambda name: mnist
     mine, theirs = Session(workspace), Session(workspace)
-    list(mine.train(small_setup(epochs=1)))
-    list(mine.continue_training(1))
-    list(theirs.train(small_setup(epochs=1)))
-    first, second = mine.history()[::-1]
-    assert [r.id for r in theirs.history()] == [theirs.recorded] and second.id == mine.recorded
-    assert first.status == "finished" and first.setup.run == mine.run and first.models["A"].epochs == 1
-    assert second.models["A"].epochs == 2 and second.models["B"].params == mine.summaries["B"].params
+    list(mine.training.train(small_setup(epochs=1)))
+    list(mine.training.continue_training(1))
+    list(theirs.training.train(small_setup(epochs=1)))
+    first, second = mine.history.runs()[::-1]
+    assert [r.id for r in theirs.history.runs()] == [theirs.pair.recorded] and second.id == mine.pair.recorded
+    assert first.status == "finished" and first.setup.run == mine.pair.run and first.models["A"].epochs == 1
+    assert second.models["A"].epochs == 2 and second.models["B"].params == mine.pair.summaries["B"].params
     assert [e.epoch for e in second.evaluations if e.model == "A"] == [2]  # this run's own evaluations
     last_of_a = [e for e in first.evaluations if e.model == "A"][-1]
     assert last_of_a.test_accuracy == pytest.approx(first.models["A"].test_accuracy)  # the curve ends at the result
-    assert theirs.forget_runs([first.id]) == 0 and mine.forget_runs([first.id]) == 1
-    assert len(store.runs()) == 2 and len(Session(Workspace(processes=False, runs=store)).history()) == 2
+    assert theirs.history.forget([first.id]) == 0 and mine.history.forget([first.id]) == 1
+    assert len(store.runs()) == 2 and len(Session(Workspace(processes=False, runs=store)).history.runs()) == 2
 
 
 def test_a_history_that_cannot_be_written_costs_the_run_nothing(mnist, tmp_path):
@@ -292,42 +285,47 @@ def test_a_history_that_cannot_be_written_costs_the_run_nothing(mnist, tmp_path)
     workspace = Workspace(processes=False, runs=BrokenStore(tmp_path / "runs.sqlite"))
     workspace.dataset = lambda name: mnist
     session = Session(workspace)
-    updates = list(session.train(small_setup(epochs=1)))
-    assert isinstance(updates[-1], RunFinished) and session.trained and session.recorded is None
-    assert "could not be kept in the run history (database is locked)" in session.view.log_text("A")
+    updates = list(session.training.train(small_setup(epochs=1)))
+    assert isinstance(updates[-1], RunFinished) and session.pair.trained and session.pair.recorded is None
+    assert "could not be kept in the run history (database is locked)" in session.pair.view.log_text("A")
 
 
 def test_a_model_exported_by_one_session_is_imported_by_another_and_trains_on(mnist, tmp_path):
     workspace = Workspace(processes=False)
     workspace.dataset = lambda name: mnist
     first = Session(workspace)
-    list(first.train(small_setup(epochs=1)))
-    (weights,) = first.export_model("A", "safetensors", tmp_path)
+    list(first.training.train(small_setup(epochs=1)))
+    (weights,) = first.history.export_model("A", "safetensors", tmp_path)
     assert weights.name == "cnn_lab_model_A_epoch_1.safetensors"
-    script, beside = first.export_model("B", "pytorch script", tmp_path)
+    script, beside = first.history.export_model("B", "pytorch script", tmp_path)
     assert script.suffix == ".py" and beside.suffix == ".safetensors"
 
     second = Session(workspace)
-    note = second.import_model("B", weights.read_bytes(), weights.name)
+    note = second.history.import_model("B", weights.read_bytes(), weights.name)
     assert note.startswith("Model B is the one from cnn_lab_model_A_epoch_1.safetensors")
-    assert second.trained and second.finished.results["B"].status == "imported"
-    assert second.contenders["B"].test_accuracy == pytest.approx(first.contenders["A"].test_accuracy, abs=1e-9)
-    assert second.finished.results["A"].status == "untrained"
+    assert second.pair.trained and second.pair.finished.results["B"].status == "imported"
+    assert second.pair.contenders["B"].test_accuracy == pytest.approx(
+        first.pair.contenders["A"].test_accuracy, abs=1e-9
+    )
+    assert second.pair.finished.results["A"].status == "untrained"
     drawing = small_fixed_part(10)["images"][0]
-    ours, theirs = second.read_sketch(drawing).confidences["B"], first.read_sketch(drawing).confidences["A"]
+    ours, theirs = (
+        second.inspection.read_sketch(drawing).confidences["B"],
+        first.inspection.read_sketch(drawing).confidences["A"],
+    )
     assert ours == pytest.approx(theirs, abs=1e-5)  # the same model reads the same drawing alike
-    assert second.test_set_scores().accuracy("B") == pytest.approx(second.contenders["B"].test_accuracy)
-    list(second.continue_training(1))
-    assert second.contenders["B"].epochs_done == 2 and second.finished.results["B"].steps > 0
+    assert second.inspection.test_set_scores().accuracy("B") == pytest.approx(second.pair.contenders["B"].test_accuracy)
+    list(second.training.continue_training(1))
+    assert second.pair.contenders["B"].epochs_done == 2 and second.pair.finished.results["B"].steps > 0
     with pytest.raises(ConfigError, match="looks like a pickle"):
-        second.import_model("A", b"\x80\x04K\x01.", "model.pt")
+        second.history.import_model("A", b"\x80\x04K\x01.", "model.pt")
     with pytest.raises(ConfigError, match="format must be one of safetensors, onnx, pytorch script, got 'zip'"):
-        second.export_model("A", "zip", tmp_path)
+        second.history.export_model("A", "zip", tmp_path)
 
 
 def test_the_charts_are_drawn_as_chosen_and_an_odd_choice_is_refused_by_name():
     session = Session(Workspace(processes=False))
-    chosen = session.draw_curves("seconds", 0.3, True, ["A loss", "A test"])
+    chosen = session.training.draw_curves("seconds", 0.3, True, ["A loss", "A test"])
     assert (chosen.x_axis, chosen.smoothing, chosen.log_loss) == ("seconds", 0.3, True)
     assert {"B loss", "B test", "A train"} <= chosen.hidden and "A test" not in chosen.hidden
     for bad, field in (
@@ -337,9 +335,9 @@ def test_the_charts_are_drawn_as_chosen_and_an_odd_choice_is_refused_by_name():
         (("steps", 0.3, False, "A loss"), "curves shown"),
     ):
         with pytest.raises(ConfigError) as refused:
-            session.draw_curves(*bad)
+            session.training.draw_curves(*bad)
         assert refused.value.field == field
-    assert session.chart == chosen  # the choice before a refused one stays
+    assert session.training.chart == chosen  # the choice before a refused one stays
 
 
 def test_a_workspace_loads_each_dataset_once_keeps_the_latest_two_and_can_be_let_go(monkeypatch):

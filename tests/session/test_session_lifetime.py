@@ -10,7 +10,7 @@ import pytest
 from api_inputs import STATUS, settings
 from gradio_client import Client
 
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui import build_app, quiet_queue
 
 SMALL = ("8,8,16,16", "adam", 0.002, 100, 1, False)
@@ -48,22 +48,22 @@ def test_a_closed_tab_frees_its_sessions_models_at_once(app, monkeypatch, wait_u
         "**Finished**"
     )
     (session,) = sessions_of(demo, client.session_hash)
-    assert session.trained and session.contenders
+    assert session.pair.trained and session.pair.contenders
     tab.set()
     wait_until(lambda: session.closed, 30, "the unload event to close the session")
-    assert not session.contenders and session.view is None and session.data is None
+    assert not session.pair.contenders and session.pair.view is None and session.pair.data is None
     assert not sessions_of(demo, client.session_hash)  # Gradio holds no state of it any more
     client.close()
 
 
 def test_closing_a_session_stops_its_run_and_keeps_nothing_it_returns(mnist):
     session = Session(Workspace(processes=False))
-    updates = session.train(session_setup())
+    updates = session.training.train(session_setup())
     next(updates)  # the run has started
     session.close()
     for _ in updates:
         pass
-    assert session.closed and not session.running and not session.contenders and session.finished is None
+    assert session.closed and not session.pair.running and not session.pair.contenders and session.pair.finished is None
 
 
 def session_setup():
@@ -83,13 +83,13 @@ def test_idle_sessions_are_forgotten_but_not_while_they_train(app, monkeypatch):
     for client in (idle, busy):
         client.predict(*settings(a=SMALL, b=SMALL, subset=1000), api_name="/train")
     (idle_session,), (busy_session,) = sessions_of(demo, idle.session_hash), sessions_of(demo, busy.session_hash)
-    busy_session.running = True  # as during a long run, whose last event may be hours old
+    busy_session.pair.running = True  # as during a long run, whose last event may be hours old
     sweeping = app_module.forget_idle_sessions(demo, idle_s=0, every_s=0.2)
     deadline = time.monotonic() + 10
     while not idle_session.closed and time.monotonic() < deadline:
         time.sleep(0.1)
     sweeping.set()
     assert idle_session.closed and not busy_session.closed and sessions_of(demo, busy.session_hash)
-    busy_session.running = False
+    busy_session.pair.running = False
     for client in (idle, busy):
         client.close()

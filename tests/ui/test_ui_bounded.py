@@ -49,7 +49,7 @@ MEASURE_PHOTO = """
 import resource, sys
 from gradio.data_classes import ImageData
 from cnn_lab.ui.parts.bounded import BoundedImage
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -57,7 +57,7 @@ def peak_mb():
 image, session = BoundedImage(type="numpy"), Session(Workspace(processes=False))
 before = peak_mb()
 array = image.preprocess(ImageData(path=sys.argv[1], orig_name="big.png"))
-session.read_image(array)
+session.inspection.read_image(array)
 print(array.shape, peak_mb() - before)
 """
 

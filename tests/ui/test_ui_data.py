@@ -8,7 +8,7 @@ from own_datasets import THREE_CLASSES, class_images
 
 from cnn_lab.core.builder import layers_to_json
 from cnn_lab.core.config import ModelConfig
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.data import dataset_overview, upload_dataset
 from cnn_lab.ui.train.tab import builder_table
 

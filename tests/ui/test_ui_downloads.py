@@ -6,7 +6,7 @@ import pytest
 from api_inputs import settings
 from gradio_client import Client
 
-from cnn_lab.session.session import Session, SessionError, Workspace
+from cnn_lab.session import Session, SessionError, Workspace
 from cnn_lab.ui.parts import downloads
 
 

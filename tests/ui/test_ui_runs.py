@@ -10,7 +10,7 @@ from small_runs import record
 
 from cnn_lab.core.config import ModelSpec, RunConfig, TrainConfig
 from cnn_lab.runs.history import RunStore
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.runs import (
     RUN_LABELS,
     ask_to_delete,

@@ -7,7 +7,7 @@ import pytest
 
 from cnn_lab.core.config import ExperimentConfig, ModelSpec, RunConfig
 from cnn_lab.core.presets import default_experiment
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.train.tab import CHARTS, RUN_OUTPUTS, live_page, stream_run
 
 
@@ -23,7 +23,7 @@ def test_every_update_of_a_run_carries_every_output_and_the_charts_as_data(sessi
     or a chart switching between data and a component, broke the page; a component kept its first data (see
     stream_run)."""
     experiment = ExperimentConfig(ModelSpec(), default_experiment().b, RunConfig(train_subset=2_560, evals_per_epoch=2))
-    pages = list(stream_run(session, session.train(experiment)))
+    pages = list(stream_run(session, session.training.train(experiment)))
     assert len(pages) >= 4
     *live, last = pages
     assert set(last) == set(RUN_OUTPUTS)  # an API client's result is the last update: all of it
@@ -38,8 +38,8 @@ def test_a_run_whose_person_left_ends_its_stream_quietly():
     from cnn_lab.views.run_view import RunView
 
     session = Session(Workspace(processes=False))
-    session.view = RunView(["A", "B"])
-    session.view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10, "B": 10}))
+    session.pair.view = RunView(["A", "B"])
+    session.pair.view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10, "B": 10}))
 
     def updates():
         yield None

@@ -2,7 +2,7 @@ import gradio as gr
 import pytest
 
 from cnn_lab.core.config import ConfigError, TrainConfig
-from cnn_lab.session.session import Session, Workspace
+from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.parts.fields import SETUP_FIELDS, TRAIN_FIELDS, train_config, train_values
 from cnn_lab.ui.train.tab import train_tab
 from cnn_lab.ui.train.training_panel import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gradio.utils import get_upload_folder
 
-from cnn_lab.session.session import Session
+from cnn_lab.session import Session
 
 FOLDER = "cnn_lab_downloads"
 

@@ -12,7 +12,7 @@ import gradio as gr
 
 from cnn_lab.core.config import ConfigError
 from cnn_lab.data.datasets import DataError
-from cnn_lab.session.session import SessionError
+from cnn_lab.session import SessionError
 
 
 def refusal(message: str, title: str = "Check the settings") -> gr.Error:

@@ -19,13 +19,11 @@ from cnn_lab.core.presets import DEFAULT_CHANNELS_B, DEFAULT_TRAIN_IMAGES, PRESE
 from cnn_lab.core.sharing import MAX_JSON_BYTES, QUERY_KEY, experiment_from_token, experiment_to_token
 from cnn_lab.data.datasets import DataError
 from cnn_lab.data.pictures import displayable
-from cnn_lab.engine.crossval import MAX_FOLDS, seconds_per_image
+from cnn_lab.engine.crossval import MAX_FOLDS
 from cnn_lab.engine.runtime import available_devices
 from cnn_lab.inspect.inference import drawing_from_base64
-from cnn_lab.learn.advice import advice_for, long_run
 from cnn_lab.learn.coach import coach_text
-from cnn_lab.learn.troubleshooting import TROUBLES
-from cnn_lab.session.session import NAMES, Session, fitted
+from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.bounded import BoundedImage, BoundedSketchpad
 from cnn_lab.ui.parts.checked import Checkbox, CheckboxGroup, Dropdown, Radio, Slider
 from cnn_lab.ui.parts.downloads import download_folder
@@ -125,7 +123,7 @@ def live_page(session: Session, finished: bool = False, view: RunView | None = N
     """The page's view of the session's run (``view``, else the session's) as plain values (the charts as tables);
     the results and table once the run has ended: while it runs, they say so (the last run's numbers beside this
     run's curves would belong to models that no longer exist)."""
-    view = view or session.view
+    view = view or session.pair.view
     page = {
         "status": view.status_text(),
         "progress": view.progress_text(),
@@ -136,9 +134,9 @@ def live_page(session: Session, finished: bool = False, view: RunView | None = N
     if not finished:  # the run's epochs are saved in its worker: the table shows them when it ends
         return page | {"results": RESULTS_WHILE_TRAINING, "summary": EMPTY_SUMMARY, "checkpoints": NO_CHECKPOINTS}
     return page | {
-        "results": session.sample_results(),
-        "summary": session.summary(),
-        "checkpoints": session.checkpoints(),
+        "results": session.inspection.sample_results(),
+        "summary": session.inspection.summary(),
+        "checkpoints": session.inspection.checkpoints(),
     }
 
 
@@ -153,7 +151,7 @@ CHARTS = ("loss", "accuracy", "rate A", "rate B")
 def chart_frames(session: Session, view: RunView | None = None) -> dict:
     """The loss, accuracy and learning-rate charts' data (of ``view``, else the session's) as the session's chart
     options draw them (axis, smoothing, log scale, curves shown)."""
-    options, view = session.chart, view or session.view
+    options, view = session.training.chart, view or session.pair.view
     return {
         "loss": view.loss_frame(options),
         "accuracy": view.accuracy_frame(options),
@@ -174,7 +172,7 @@ def with_accuracy_range(page: dict, session: Session, full_range: bool) -> dict:
 
 def titled_curves(session: Session, full_range: bool) -> dict:
     """The charts with the titles that say how they are drawn (the x axis, the smoothing, the log scale)."""
-    options, frames = session.chart, chart_frames(session)
+    options, frames = session.training.chart, chart_frames(session)
     x_title = X_AXES[options.x_axis]
     smoothing = f"smoothed {options.smoothing:.2f}" if options.smoothing else "not smoothed"
     return {
@@ -191,8 +189,8 @@ def draw_curves(x_axis: str, smoothing: float, log_loss: bool, shown: list[str],
     """The live charts redrawn with another x axis, smoothing, log scale or choice of curves (also during a run: its
     next update draws them so too)."""
     with user_errors("Charts · "):
-        session.draw_curves(x_axis, smoothing, log_loss, shown)
-    if session.view is None:  # nothing drawn yet: the next run draws so
+        session.training.draw_curves(x_axis, smoothing, log_loss, shown)
+    if session.pair.view is None:  # nothing drawn yet: the next run draws so
         return {name: gr.skip() for name in CHARTS}
     return titled_curves(session, full_range)
 
@@ -201,13 +199,13 @@ def redraw_curves(full_range: bool, session: Session):
     """The charts' data once more, alone: a chart given new titles and new data in one update sometimes drew the data
     it had before (seen once in a browser test: the title said 0.95, the line was the raw loss); a data-only update
     is what every run's stream sends, and it always draws."""
-    return curves(session, full_range) if session.view is not None else {name: gr.skip() for name in CHARTS}
+    return curves(session, full_range) if session.pair.view is not None else {name: gr.skip() for name in CHARTS}
 
 
 def chart_data(session: Session) -> str:
     """Every point of the live charts (loss raw and smoothed, accuracy, learning rate) on every axis, as a CSV file."""
     with user_errors("Charts · "):
-        text = session.chart_csv()
+        text = session.training.chart_csv()
     path = download_folder("cnn_lab_curves_", session) / "cnn_lab_curves.csv"
     path.write_text(text)
     return str(path)
@@ -222,10 +220,10 @@ def stream_run(session: Session, updates):
     iterated from the first moment on: closing this stream (a closed tab) then always reaches the session's clean-up,
     which stops the run and frees the session."""
     for _ in updates:
-        view = session.view
+        view = session.pair.view
         if view is None:  # the person left mid-run (the session was closed): nobody to show it to
             return
-        yield live_page(session, session.finished is not None, view)
+        yield live_page(session, session.pair.finished is not None, view)
 
 
 def widen_accuracy():
@@ -240,7 +238,7 @@ def train(*values):
     words on the curves."""
     *setup, full_range, session = values
     with user_errors():
-        updates = session.train(setup_from_list(setup))
+        updates = session.training.train(setup_from_list(setup))
         yield from stream_run(session, updates)
 
 
@@ -250,20 +248,20 @@ def train_setup(setup: str, full_range: bool, session: Session):
     with user_errors("setup · "):
         text = (setup or "").strip()
         experiment = ExperimentConfig.from_json(text) if text.startswith("{") else experiment_from_token(text)
-        yield from stream_run(session, session.train(experiment))
+        yield from stream_run(session, session.training.train(experiment))
 
 
 def continue_training(more_epochs, full_range: bool, session: Session):
     """Both trained models train `more_epochs` more epochs from where they are (streams like /train)."""
     with user_errors():
-        updates = session.continue_training(number_from_text(more_epochs, "more epochs"))
+        updates = session.training.continue_training(number_from_text(more_epochs, "more epochs"))
         yield from stream_run(session, updates)
 
 
 def roll_back(model: str, epoch, full_range: bool, session: Session) -> dict:
     """Model `model` ("A" or "B") back to a saved epoch. Returns a note, the summary, results, saved epochs and the redrawn charts."""
     with user_errors():
-        note = session.roll_back(model, number_from_text(epoch, "epoch"))
+        note = session.pair.roll_back(model, number_from_text(epoch, "epoch"))
     return {"rollback note": note} | run_page(session, full_range, finished=True)
 
 
@@ -274,21 +272,21 @@ def stop(session: Session) -> str:
     """End the running training (cross-validation, or repeat over seeds) after its current batch. Answers once the
     run has ended (up to STOP_WAIT_S) with the run's final status: a "Stopping..." that arrived after the run's own
     last update would overwrite "Stopped" in the page (a stop ends a run within a batch, often before its answer)."""
-    said = session.stop()
-    if said.startswith("Stopping") and session.wait_until_idle(STOP_WAIT_S) and session.view is not None:
-        return session.view.status_text()
+    said = session.training.stop()
+    if said.startswith("Stopping") and session.training.wait_until_idle(STOP_WAIT_S) and session.pair.view is not None:
+        return session.pair.view.status_text()
     return said
 
 
 def new_images(session: Session) -> str:
     """20 other random test images with both models' guesses (HTML)."""
-    return session.sample_results()
+    return session.inspection.sample_results()
 
 
 def predict_sketch(sketch, session: Session) -> dict:
     """A drawing (dark ink on white, any size, as the sketchpad's value) in; both models' confidences, the input as
     they see it and a note out."""
-    return reading_page(session.read_sketch(composite_of(sketch)), session, BRUSH_HINT)
+    return reading_page(session.inspection.read_sketch(composite_of(sketch)), session, BRUSH_HINT)
 
 
 def composite_of(sketch):
@@ -299,7 +297,7 @@ def composite_of(sketch):
 def reread_sketch(sketch, session: Session) -> dict:
     """After a run: what is on the pad read by the new models (a digit drawn before training gets its answer); an
     empty pad keeps its hint."""
-    reading = session.read_sketch(composite_of(sketch))
+    reading = session.inspection.read_sketch(composite_of(sketch))
     if reading.preview is None:
         return {name: gr.skip() for name in ("label A", "label B", "preview", "sketch note")}
     return reading_page(reading, session)
@@ -308,14 +306,14 @@ def reread_sketch(sketch, session: Session) -> dict:
 def predict_image(image, session: Session) -> dict:
     """Any image (a photo, a scan, a file) in; prepared like the training images (grey or colour, their size, and
     for digits their polarity and centring), both models' confidences, the input as they see it and a note out."""
-    return reading_page(session.read_image(image), session)
+    return reading_page(session.inspection.read_image(image), session)
 
 
 def reading_page(reading, session: Session, hint: str = "") -> dict:
     if reading.preview is None:
         return {"label A": None, "label B": None, "preview": None, "sketch note": f"{reading.note} {hint}".strip()}
     labels = {f"label {name}": reading.confidences[name] for name in NAMES}
-    if session.running:
+    if session.pair.running:
         labels = {key: gr.skip() for key in labels}
     return labels | {"preview": reading.preview, "sketch note": reading.note}
 
@@ -323,7 +321,7 @@ def reading_page(reading, session: Session, hint: str = "") -> dict:
 def sketch_shown(dataset: str, session: Session):
     """The sketchpad where drawing makes sense: grey images (colour ones are tested with an uploaded image)."""
     try:
-        return gr.update(visible=session.dataset(dataset).image_shape[0] == 1)
+        return gr.update(visible=session.datasets.named(dataset).image_shape[0] == 1)
     except (ConfigError, DataError):
         return gr.skip()
 
@@ -333,13 +331,19 @@ def read_digit(drawing: str, session: Session) -> dict:
     confidence per class ({"A": {"0": 0.01, ...}, "B": ...}, null before training) and a note. No file goes either way,
     and it skips the queue: the fastest way for a program to read digits."""
     with user_errors("read_digit · "):
-        reading = session.read_sketch(drawing_from_base64(drawing))
+        reading = session.inspection.read_sketch(drawing_from_base64(drawing))
     return {**reading.confidences, "note": reading.note}
 
 
 def accuracy_range(full: bool, session: Session) -> list[float]:
     """0-100 %, or fitted to every point of the curves shown."""
-    floor = 0.0 if full else session.view.accuracy_floor(session.chart.hidden) if session.view else ACCURACY_FOCUS
+    floor = (
+        0.0
+        if full
+        else session.pair.view.accuracy_floor(session.training.chart.hidden)
+        if session.pair.view
+        else ACCURACY_FOCUS
+    )
     return [floor, 100.0]
 
 
@@ -351,7 +355,7 @@ def run_cross_validation(*values):
     """k-fold cross-validation of one model of the setup: the setup's values, then the model ("A" or "B"), k and the training images."""
     *setup, model, folds, images, session = values
     with user_errors("Cross-validation · "):
-        warning, view, updates = session.cross_validate(
+        warning, view, updates = session.training.cross_validate(
             setup_from_list(setup), model, number_from_text(folds, "folds"), number_from_text(images, "train_subset")
         )
         gr.Warning(warning)
@@ -469,7 +473,7 @@ def images_per_epoch(dataset: str, subset, validation, session: Session):
             number_from_text(subset, "train_subset") or None,
             validation_size=number_from_text(validation, "validation_size") or 0,
         )
-        return session.images_per_epoch(run)
+        return session.datasets.images_per_epoch(run)
     except (ConfigError, DataError):
         return gr.skip()
 
@@ -478,7 +482,7 @@ def builder_table(layers: str, dataset: str, session: Session):
     """A builder's layer table on the run's dataset: shapes, parameters and FLOPs as the model will have them there
     (on MNIST's 28x28 while that dataset cannot be loaded)."""
     try:
-        data = session.dataset(dataset)
+        data = session.datasets.named(dataset)
     except (ConfigError, DataError):
         return report_frame(layers)
     return report_frame(layers, data.image_shape, data.info.num_classes)
@@ -488,29 +492,15 @@ def setting_advice(*values):
     """Each model's warnings for the page's settings (unchanged while a value is invalid: the fields say why)."""
     *values, session = values
     try:
-        setup = setup_from_list(values)
-        data = session.dataset(setup.run.dataset)
-        setup = fitted(setup, data)
+        return session.training.setting_advice(setup_from_list(values))
     except (ConfigError, DataError):
         return gr.skip(), gr.skip()
-    images = session.images_per_epoch(setup.run)
-    texts = []
-    for spec in (setup.a, setup.b):
-        found = advice_for(spec, data.image_shape)
-        slow = long_run(spec, setup.run, lambda spec=spec: seconds_per_image(spec, setup.run, data), images)
-        texts.append(
-            "\n\n".join(
-                f"{a.text()} More in *Learn → When training goes wrong → {TROUBLES[a.troubleshooting].symptom}*."
-                for a in (*found, *([slow] if slow else []))
-            )
-        )
-    return tuple(texts)
 
 
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():
-        shown = session.augmentation_preview(tuple(kinds or ()), dataset)
+        shown = session.datasets.augmentation_preview(tuple(kinds or ()), dataset)
         return [(displayable(image), label) for image, label in shown]  # a gallery takes colour as H x W x C
 
 
