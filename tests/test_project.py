@@ -29,6 +29,13 @@ def test_ci_runs_the_readme_test_command():
     assert readme_commands()[1] in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_builds_the_docs_as_readme_says():
+    """README tells how to build the docs; CI builds them the same way, strictly (a broken link fails it)."""
+    assert "mkdocs build --strict" in (ROOT / ".ci" / "run").read_text()
+    assert "mkdocs build --strict" in (ROOT / "README.md").read_text()
+    assert "mkdocs==" in (ROOT / "requirements-dev.txt").read_text()
+
+
 def test_torch_is_pinned_to_the_versions_on_disk():
     requirements = (ROOT / "requirements.txt").read_text().split()
     assert "torch==2.14.1" in requirements and "torchvision==0.29.1" in requirements
