@@ -4,17 +4,20 @@ Fenced code blocks in README.md and docs/ are taken by their language:
 
 - ``python``: run, each page's blocks in order in one namespace, in a folder of the test's own that holds the files
   the examples read (``my_digit.png``, ``photo.jpg``, ``my_shapes.zip``). The address they use,
-  ``http://localhost:7860/``, becomes a playground this module launches on a free port (as tests/ui/test_app.py's
-  ``url`` fixture does).
+  ``http://localhost:7860/``, becomes that of a playground this module launches (as tests/ui/test_app.py's ``url``
+  fixture does).
 - ``json title="NAME"``: written to NAME in that folder, for the blocks after it (a setup file, a grid file).
 - ``shell``: run by bash in that folder, and must exit 0 (``cnn-lab train``, ``cnn-lab sweep``, torchrun, all on
   small setups).
 - ``console`` (install commands, synopses of flags, commands that need a second machine, a GPU or a server left
   running), ``text`` (what something prints or looks like), ``json`` without a title, ``yaml``: shown, not run.
 
+The examples run as on a fresh install, on the MNIST sample that ships with the package (``CNN_LAB_DATA`` is set
+aside for this module: full MNIST would only make them slower).
+
 A block of any other language, or with none, fails ``test_every_code_block_is_run_or_marked_as_shown``: a new example
-cannot go unrun by mistake. The examples are small (1,000 training images, one or two epochs), so the whole module
-takes about a minute.
+cannot go unrun by mistake. The examples are small (1,000 training images, one epoch), so the whole module takes
+about a minute (two on a busy 2-core machine).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from drawn_digits import render_digit
 from own_datasets import digits_zip
 from PIL import Image
 
+from cnn_lab.data.datasets import DATA_DIR_ENV, load_dataset
 from cnn_lab.ui import build_app, quiet_queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +75,15 @@ def runnable(page: Path) -> bool:
     return any(b.language in RUN for b in blocks(page))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shipped_sample():
+    """The examples' data: the shipped MNIST sample, as a fresh install without a data folder has."""
+    saved = os.environ.pop(DATA_DIR_ENV, None)
+    yield
+    if saved is not None:
+        os.environ[DATA_DIR_ENV] = saved
+
+
 @pytest.fixture(scope="module")
 def url():
     """A playground in this process, as `cnn-lab serve` builds it."""
@@ -83,11 +96,11 @@ def url():
 
 
 @pytest.fixture
-def folder(tmp_path, mnist, monkeypatch):
+def folder(tmp_path, monkeypatch):
     """The folder the examples run in, with the files they read: a drawn 7, a photo of one, three classes of digits."""
     Image.fromarray(render_digit(7)).save(tmp_path / "my_digit.png")
     Image.fromarray(render_digit(3, offset=(0.1, 0.05))).convert("RGB").save(tmp_path / "photo.jpg")
-    assert zipfile.is_zipfile(digits_zip(tmp_path / "my_shapes.zip", mnist, per_class=20))
+    assert zipfile.is_zipfile(digits_zip(tmp_path / "my_shapes.zip", load_dataset("mnist"), per_class=20))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
