@@ -39,7 +39,7 @@ MODES = {  # name: (environment of the server, the page's precision)
     "avx2_emulated": (AVX2_ONLY, "fp32"),
 }
 QUIET_LOAD = 1.5  # 1-minute load average on this 2-core machine: above it, someone else is using a core
-STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.tab.RUN_OUTPUTS)
+STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.run.RUN_OUTPUTS)
 
 
 def cpu_features() -> dict:

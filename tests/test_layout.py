@@ -93,3 +93,34 @@ def test_the_check_sees_an_import_going_up(tmp_path):
         "core/config.py:2 (core) imports cnn_lab.session (session)",
         "core/config.py:3 (core) imports cnn_lab.ui (ui)",
     ]
+
+
+TABS = ("train", "inspect", "runs", "data", "learn")  # ui/<tab>.py or ui/<tab>/: one per tab of the page
+
+
+def tab_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["cnn_lab", "ui"] and len(parts) > 2 and parts[2] in TABS else None
+
+
+def test_no_tab_imports_another():
+    """Tabs share components only through what the app hands them (see ui/parts/tab_parts.py)."""
+    found = []
+    for path in modules():
+        mine = tab_of(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+        for line, module in imports(path):
+            theirs = tab_of(module)
+            if mine and theirs and theirs != mine:
+                found.append(f"{path.relative_to(PACKAGE)}:{line} imports {module}")
+    assert found == []
+
+
+def test_every_function_fits_on_a_screen():
+    """About 60 lines at most (STYLE.md): a longer one becomes a short list of well-named steps."""
+    long = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in modules()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert long == []

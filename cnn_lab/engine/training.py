@@ -420,29 +420,32 @@ def _train_step(p: _Progress, d: _Placed, stop: threading.Event | None = None) -
         return
     p.train_time_s += time.perf_counter() - tick
     batch = len(index)
-    p.step, p.position, p.run_images = p.step + 1, p.position + batch, p.run_images + batch
-    c.steps, c.images_seen = c.steps + 1, c.images_seen + batch
-    p.epoch_correct, p.epoch_images = p.epoch_correct + int(correct), p.epoch_images + batch
-    speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
-    accuracy = p.epoch_correct / p.epoch_images
-    yield StepEvent(
-        c.name,
-        p.epoch,
-        p.step,
-        p.total_steps,
-        loss_value,
-        accuracy,
-        learning_rate,
-        speed,
-        c.images_seen,
-        p.train_time_s,
-        correct / batch,
-    )
+    yield _counted(p, batch, loss_value, correct, learning_rate)
     if norms is not None:
         yield gradient_event(c.name, p.step, c.images_seen, norms, dead)
     alert = p.watch.observe(p.step, loss_value, correct / batch)
     if alert is not None:
         yield alert
+    yield from _evaluate_when_due(p, d, batch, stop)
+
+
+def _counted(p: _Progress, batch: int, loss_value: float, correct: float, learning_rate: float) -> StepEvent:
+    """Count the step just taken, and say so: its loss, the epoch's accuracy so far, the rate used, the speed."""
+    c = p.contender
+    p.step, p.position, p.run_images = p.step + 1, p.position + batch, p.run_images + batch
+    c.steps, c.images_seen = c.steps + 1, c.images_seen + batch
+    p.epoch_correct, p.epoch_images = p.epoch_correct + int(correct), p.epoch_images + batch
+    speed = p.run_images / p.train_time_s if p.train_time_s > 0 else 0.0
+    accuracy = p.epoch_correct / p.epoch_images
+    return StepEvent(
+        c.name, p.epoch, p.step, p.total_steps, loss_value, accuracy, learning_rate, speed, c.images_seen,
+        p.train_time_s, correct / batch,
+    )  # fmt: skip
+
+
+def _evaluate_when_due(p: _Progress, d: _Placed, batch: int, stop) -> Iterator[Event]:
+    """After a step: an evaluation when the step crossed one of the epoch's points, and the epoch's end."""
+    c = p.contender
     if p.position * d.evals_per_epoch // d.n > (p.position - batch) * d.evals_per_epoch // d.n:
         # crossed one of the epoch's evaluation points (the last is its end); a group's scoring is never cut short
         whole = p.position >= d.n  # an epoch's end: the whole split

@@ -10,15 +10,15 @@ import gradio as gr
 from cnn_lab.engine.runtime import release_memory
 from cnn_lab.runs.history import open_history
 from cnn_lab.session import Session, Workspace
-from cnn_lab.ui.data import as_models_see_them, data_tab, dataset_overview
+from cnn_lab.ui.data import data_tab
 from cnn_lab.ui.inspect import inspect_tab
-from cnn_lab.ui.learn import glossary_html, learn_tab, start_here
+from cnn_lab.ui.learn import learn_tab
 from cnn_lab.ui.parts import drag_drop
-from cnn_lab.ui.parts.fields import SETUP_FIELDS
+from cnn_lab.ui.parts.fields import in_page_order
+from cnn_lab.ui.parts.tab_parts import wire_tab
 from cnn_lab.ui.parts.theme import remember_theme, theme_switch
-from cnn_lab.ui.parts.wiring import by_name
 from cnn_lab.ui.runs import runs_tab
-from cnn_lab.ui.train.tab import CHART_CSS, PICK_BRUSH_JS, restore_from_link, train_tab, training_slots
+from cnn_lab.ui.train import CHART_CSS, PICK_BRUSH_JS, train_tab, training_slots
 from cnn_lab.views.run_view import RESULTS_CSS
 
 CSS = (
@@ -128,6 +128,32 @@ def quiet_queue(demo: gr.Blocks) -> bool:
     return True
 
 
+def page_header() -> tuple[gr.Button, gr.components.Component]:
+    """The title, the newcomer's Start here button and the theme switch, on one row."""
+    with gr.Row(elem_id="page-header", equal_height=True):
+        with gr.Column(scale=4, min_width=100):
+            gr.Markdown("# cnn_lab", elem_id="page-title")
+        with gr.Column(scale=0, min_width=160):
+            start = gr.Button("New here? Start here", size="sm", variant="secondary", elem_id="start-here")
+        with gr.Column(scale=0, min_width=200):
+            theme = theme_switch()
+    return start, theme
+
+
+def wire_page(demo: gr.Blocks, theme: gr.components.Component) -> None:
+    """What the whole page does: forget a session when its tab closes, keep the theme chosen, install the builder's
+    drag and drop and the sketchpad's brush."""
+
+    def left(request: gr.Request) -> None:  # a tab closed (its heartbeat ended): its memory goes now
+        if request is not None:
+            forget_session(demo, request.session_hash)
+
+    demo.unload(left)
+    remember_theme(demo, theme)
+    demo.load(None, None, None, js=drag_drop.INSTALL_JS, queue=False)
+    demo.load(None, None, None, js=PICK_BRUSH_JS, queue=False)
+
+
 def build_app(
     data_dir: str | None = None,
     device: str = "auto",
@@ -148,55 +174,26 @@ def build_app(
     delete_cache = PUBLIC_CACHE_S if public else LOCAL_CACHE_S
     with gr.Blocks(title="cnn_lab: CNN training playground", delete_cache=delete_cache) as demo:
         session = gr.State(Session(workspace))  # deep-copied per browser tab: a fresh Session each
-        with gr.Row(elem_id="page-header", equal_height=True):
-            with gr.Column(scale=4, min_width=100):
-                gr.Markdown("# cnn_lab", elem_id="page-title")
-            with gr.Column(scale=0, min_width=160):
-                start = gr.Button("New here? Start here", size="sm", variant="secondary", elem_id="start-here")
-            with gr.Column(scale=0, min_width=200):
-                theme = theme_switch()
+        start, theme = page_header()
         with gr.Tabs(elem_id="tabs") as tabs:
-            with gr.Tab("Train & compare", id="train", elem_id="tab-train"):
-                tab = train_tab(
-                    session, device, max_concurrent_trainings, workspace.limits.describe() if public else ""
-                )
+            with gr.Tab("Train & compare", id="train", elem_id="tab-train") as train_page:
+                limits = workspace.limits.describe() if public else ""
+                train = train_tab(session, device, max_concurrent_trainings, limits)
+            setup = in_page_order(train.setup)
             with gr.Tab("Inspect", id="inspect", elem_id="tab-inspect") as inspect_page:
-                refresh_inspect_on = inspect_tab(tab.layer_boxes, session)
+                inspect = inspect_tab(train.layer_boxes, session)
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_page:
-                show_runs, runs_inputs, runs_outputs = runs_tab(
-                    [tab.setup[name] for name in SETUP_FIELDS], session, training_slots(max_concurrent_trainings)
-                )
+                runs = runs_tab(setup, session, training_slots(max_concurrent_trainings))
             with gr.Tab("Data", id="data", elem_id="tab-data") as data_page:
-                data = data_tab(
-                    tab.setup["run.dataset"], {name: tab.setup[f"{name}.augment"] for name in "AB"}, session
-                )
+                augment = {name: train.setup[f"{name}.augment"] for name in "AB"}
+                data = data_tab(train.setup["run.dataset"], augment, session)
             with gr.Tab("Learn", id="learn", elem_id="tab-learn") as learn_page:
-                glossary, glossary_inputs, walkthrough = learn_tab(
-                    session, [tab.setup[name] for name in SETUP_FIELDS], tab.share_note, tabs
-                )
+                learn = learn_tab(session, setup, train.share_note, tabs)
         start.click(lambda: gr.Tabs(selected="learn"), None, tabs, api_name=False, queue=False)
-        setup_note = tab.share_note
-        demo.load(restore_from_link, None, [*(tab.setup[name] for name in SETUP_FIELDS), setup_note], api_name=False)
-        runs_page.select(show_runs, runs_inputs, runs_outputs, api_name=False)
-        learn_page.select(glossary_html, glossary_inputs, glossary, api_name=False)
-        refresh_inspect_on(inspect_page.select)
-        learn_page.select(start_here, session, walkthrough, api_name=False)
-        demo.load(start_here, session, walkthrough, api_name=False)
-
-        def left(request: gr.Request) -> None:  # a tab closed (its heartbeat ended): its memory goes now
-            if request is not None:
-                forget_session(demo, request.session_hash)
-
-        data_page.select(
-            by_name(dataset_overview, data.overview), [tab.setup["run.dataset"], session],
-            list(data.overview.values()), api_name=False,
-        ).then(
-            by_name(as_models_see_them, data.seen), data.seen_inputs, list(data.seen.values()), api_name=False
-        )  # fmt: skip
-        demo.unload(left)
-        remember_theme(demo, theme)
-        demo.load(None, None, None, js=drag_drop.INSTALL_JS, queue=False)
-        demo.load(None, None, None, js=PICK_BRUSH_JS, queue=False)
+        for page, parts in ((train_page, train), (inspect_page, inspect), (runs_page, runs), (data_page, data),
+                            (learn_page, learn)):  # fmt: skip
+            wire_tab(demo, page, parts)
+        wire_page(demo, theme)
     if public:
         forget_idle_sessions(demo, PUBLIC_SESSION_IDLE_S)
     return demo

@@ -3,8 +3,6 @@ training: classes, sizes, pixel statistics, duplicates, examples, and the images
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gradio as gr
 import pandas as pd
 
@@ -16,6 +14,7 @@ from cnn_lab.data.uploads import LIMITS
 from cnn_lab.session import Session
 from cnn_lab.ui.parts.checked import Dropdown
 from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber, number_from_text
+from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, user_errors
 from cnn_lab.views.run_view import image_grid_html
 
@@ -125,16 +124,30 @@ def as_models_see_them(dataset: str, kinds_a: list[str], kinds_b: list[str], ses
     }
 
 
-@dataclass
-class DataTab:
-    """What the app refreshes when the tab is opened: its overview, and the images as the models see them."""
+def upload_box() -> tuple[gr.File, gr.Number, gr.Button]:
+    """Where a person brings their own data: the file, the side to resize its images to, and the button."""
+    upload = gr.File(
+        label=(
+            f"Your own data: a .zip of class folders of PNG/JPEG images, or an .npz (x, y, class_names); "
+            f"{LIMITS.min_classes}-{LIMITS.max_classes} classes, up to {LIMITS.max_images:,} images, "
+            f"{LIMITS.max_file_mb} MB"
+        ),
+        file_types=[".zip", ".npz"],
+        elem_id="data-upload",
+    )
+    with gr.Row():
+        resize = RawNumber(
+            0,
+            label="Resize to (px a side, 0 = keep)",
+            precision=0,
+            info=f"needed when the images differ in size or exceed {LIMITS.max_side} px",
+            elem_id="data-resize",
+        )
+        read = gr.Button("Use this file", variant="primary", elem_id="data-read")
+    return upload, resize, read
 
-    overview: dict[str, gr.components.Component]  # what dataset_overview fills, by name
-    seen: dict[str, gr.components.Component]  # what as_models_see_them fills
-    seen_inputs: list  # what as_models_see_them reads
 
-
-def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session: gr.State) -> DataTab:
+def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session: gr.State) -> TabParts:
     """``dataset`` is the run's dataset in the Train tab: this tab's choice and upload set it, and show what it holds;
     ``augment`` are models A's and B's augmentation choices there, shown at work on a few images."""
     gr.Markdown(
@@ -144,24 +157,7 @@ def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session
     with gr.Row(equal_height=False):
         choice = Dropdown(DATASET_CHOICES, value="mnist", label="Dataset", elem_id="data-choice", scale=1)
         with gr.Column(scale=2):
-            upload = gr.File(
-                label=(
-                    f"Your own data: a .zip of class folders of PNG/JPEG images, or an .npz (x, y, class_names); "
-                    f"{LIMITS.min_classes}-{LIMITS.max_classes} classes, up to {LIMITS.max_images:,} images, "
-                    f"{LIMITS.max_file_mb} MB"
-                ),
-                file_types=[".zip", ".npz"],
-                elem_id="data-upload",
-            )
-            with gr.Row():
-                resize = RawNumber(
-                    0,
-                    label="Resize to (px a side, 0 = keep)",
-                    precision=0,
-                    info=f"needed when the images differ in size or exceed {LIMITS.max_side} px",
-                    elem_id="data-resize",
-                )
-                read = gr.Button("Use this file", variant="primary", elem_id="data-read")
+            upload, resize, read = upload_box()
     c = {"about": gr.Markdown("", elem_id="data-about")}
     with gr.Row(equal_height=False):
         c["counts"] = gr.Dataframe(label="Images per class", interactive=False, scale=1, elem_id="data-counts")
@@ -195,4 +191,10 @@ def data_tab(dataset: gr.Dropdown, augment: dict[str, gr.CheckboxGroup], session
     look = [dataset, augment["A"], augment["B"], session]
     for trigger in (redraw.click, dataset.change, augment["A"].change, augment["B"].change):
         trigger(by_name(as_models_see_them, seen), look, list(seen.values()), api_name=False, show_progress="hidden")
-    return DataTab(c, seen, look)
+    overview_shown = {key: c[key] for key in ("about", "counts", "chart", "examples", "presets")}
+    return TabParts(
+        on_open=(
+            Refresh(by_name(dataset_overview, overview_shown), [dataset, session], list(overview_shown.values())),
+            Refresh(by_name(as_models_see_them, seen), look, list(seen.values()), then=True),
+        )
+    )

@@ -6,11 +6,9 @@ first two back to any epoch saved for both models."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 
 import gradio as gr
 import numpy as np
-import pandas as pd
 
 from cnn_lab.core.builder import layers_from_json
 from cnn_lab.core.config import ConfigError, ModelConfig
@@ -19,15 +17,15 @@ from cnn_lab.data.pictures import attribution_overlay, displayable, enlarge, fea
 from cnn_lab.engine.gradient_flow import GRADIENT_EVERY
 from cnn_lab.engine.models import summarize
 from cnn_lab.inspect.confusion import PairScores
-from cnn_lab.inspect.costs import PROFILE_BATCH, ModelCost
+from cnn_lab.inspect.costs import PROFILE_BATCH
 from cnn_lab.inspect.diagram import network_svg
 from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
 from cnn_lab.inspect.inference import drawing_from_base64
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Radio, Slider
 from cnn_lab.ui.parts.fields import RawNumber
+from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
-from cnn_lab.ui.train.builder_panel import report_frame
 from cnn_lab.views.plots import (
     feature_maps_figure,
     gradient_flow_figure,
@@ -37,6 +35,14 @@ from cnn_lab.views.plots import (
     reliability_diagram,
 )
 from cnn_lab.views.run_view import LOSS_COLORS
+from cnn_lab.views.tables import (
+    cost_layer_frame,
+    cost_summary_frame,
+    layer_times,
+    matrix_frame,
+    per_class_frame,
+    report_frame,
+)
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
 # What each section says before it shows anything, and again once a new run (a roll-back, an import) made what it
@@ -93,25 +99,6 @@ def diagram(layers_a: str, layers_b: str):
         except ConfigError:
             continue  # its table says what is wrong
     return network_diagram(configs) if configs else None
-
-
-def matrix_frame(matrix: np.ndarray, class_names: tuple[str, ...]) -> pd.DataFrame:
-    """A confusion matrix as a table: one row per true class, one column per guess."""
-    frame = pd.DataFrame(matrix, columns=list(class_names))
-    frame.insert(0, "true", list(class_names))
-    return frame
-
-
-def per_class_frame(scores: PairScores) -> pd.DataFrame:
-    a, b = (scores.per_class_accuracy(name) for name in NAMES)
-    return pd.DataFrame(
-        {
-            "class": list(scores.class_names),
-            "A": [f"{x:.1%}" for x in a],
-            "B": [f"{x:.1%}" for x in b],
-            "B - A (pp)": [f"{100 * (y - x):+.1f}" for x, y in zip(a, b, strict=True)],
-        }
-    )
 
 
 def gallery(session: Session, scores: PairScores, index: np.ndarray) -> list[tuple[np.ndarray, str]]:
@@ -416,57 +403,11 @@ def gradient_section(version: gr.State, session: gr.State) -> dict:
     return {"gradient words": shown["words"], "gradient results": shown["gradient results"]}
 
 
-def cost_summary_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
-    """Both models' size, compute, speed and what their accuracy costs, one row per figure."""
-
-    def per(value: float | None) -> str:
-        return "not evaluated" if value is None else f"{value:.2f}"
-
-    rows = {
-        "parameters": {name: f"{c.params:,}" for name, c in costs.items()},
-        "MFLOPs per image": {name: f"{c.flops / 1e6:.2f}" for name, c in costs.items()},
-        "latency, 1 image (ms)": {name: f"{c.latency_ms[1]:.2f}" for name, c in costs.items()},
-        f"latency, {PROFILE_BATCH} images (ms)": {
-            name: f"{c.latency_ms[PROFILE_BATCH]:.1f}" for name, c in costs.items()
-        },
-        "images/s at that batch": {
-            name: f"{PROFILE_BATCH / c.latency_ms[PROFILE_BATCH] * 1000:,.0f}" for name, c in costs.items()
-        },
-        "test accuracy": {
-            name: "not evaluated" if c.test_accuracy is None else f"{c.test_accuracy:.2%}" for name, c in costs.items()
-        },
-        "accuracy (%) per MFLOP": {name: per(c.accuracy_per_mflop) for name, c in costs.items()},
-        "accuracy (%) per 1,000 parameters": {name: per(c.accuracy_per_kparam) for name, c in costs.items()},
-    }
-    return pd.DataFrame([{"": label, **{f"Model {n}": v for n, v in row.items()}} for label, row in rows.items()])
-
-
-def cost_layer_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
-    """Every layer of both models: counted size and compute, measured time for a batch."""
-    return pd.DataFrame(
-        [
-            {
-                "model": name,
-                "layer": layer.name,
-                "params": layer.params,
-                "MFLOPs": round(layer.flops / 1e6, 3),
-                "activation KB": round(layer.activation_bytes / 1024, 1),
-                "forward ms": round(layer.forward_ms, 2),
-                "backward ms": round(layer.backward_ms, 2),
-            }
-            for name, cost in costs.items()
-            for layer in cost.layers
-        ]
-    )
-
-
 def measure_layer_costs(session: Session) -> dict:
     """Both trained models' cost per layer, measured now (a few seconds), as two tables and a chart."""
     with user_errors():
         costs = session.inspection.layer_costs()
-    times = {
-        name: {layer.name: layer.forward_ms + layer.backward_ms for layer in c.layers} for name, c in costs.items()
-    }
+    times = layer_times(costs)
     slowest = {name: max(layers, key=layers.get) for name, layers in times.items()}
     return shown_now("cost", session) | {
         "note": f"**{session.pair.caption()}**: measured on {costs['A'].device} with torch.profiler, each layer on its own, on a batch of "
@@ -551,8 +492,9 @@ def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
     return f"Model {model}, {layer}: its {len(maps)} feature maps for your drawing.", feature_map_grid(maps)
 
 
-def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> Callable:
-    """Lay out the tab; returns the wiring that draws it when it opens (see refresh_on)."""
+def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> TabParts:
+    """Lay out the tab; returns what it draws when it opens. The networks are drawn only then, where they are seen:
+    every builder edit and sketch stroke once redrew them too, a diagram figure and a Captum pass each time."""
     replay = Slider(
         0, 1, value=0, step=1, interactive=False, elem_id="replay-epoch",
         label="Replay: both models at the end of epoch (0: as they are now)",
@@ -597,15 +539,12 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> Callable:
                 )
             )
 
-    def refresh_on(trigger) -> None:
-        """What the tab draws when it opens: results of an earlier pair hidden at once, then the networks as the Train
-        tab sets them (trained: lit by the latest drawing). Drawn only here, where they are seen: every builder edit
-        and sketch stroke once redrew them too, a diagram figure and a Captum pass each time."""
-        trigger(by_name(forget_stale, stale), [version, session], list(stale.values()), api_name=False, queue=False)
-        networks = [*layer_boxes, session]
-        trigger(explorable_networks, networks, explorable, api_name=False, show_progress="hidden")
-        trigger(diagram, layer_boxes, network, api_name=False, show_progress="hidden")
-        for box, table in zip(layer_boxes, tables):
-            trigger(report_frame, box, table, api_name=False, show_progress="hidden")
-
-    return refresh_on
+    networks = [*layer_boxes, session]
+    return TabParts(
+        on_open=(  # results of an earlier pair hidden at once, then the networks as the Train tab sets them
+            Refresh(by_name(forget_stale, stale), [version, session], list(stale.values()), queue=False),
+            Refresh(explorable_networks, networks, explorable),
+            Refresh(diagram, layer_boxes, network),
+            *(Refresh(report_frame, box, table) for box, table in zip(layer_boxes, tables, strict=True)),
+        )
+    )

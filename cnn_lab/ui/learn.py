@@ -25,9 +25,10 @@ from cnn_lab.learn.troubleshooting import TROUBLES, trouble_markdown
 from cnn_lab.learn.walkthrough import first_comparison, walkthrough_markdown
 from cnn_lab.session import Session
 from cnn_lab.ui.parts.checked import Dropdown
+from cnn_lab.ui.parts.fields import page_values
+from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import escaped, refusal
-from cnn_lab.ui.train.tab import page_values
-from cnn_lab.ui.train.training_panel import LABELS, field_label
+from cnn_lab.views.labels import LABELS, field_label
 
 
 def settings_frame() -> pd.DataFrame:
@@ -112,11 +113,9 @@ def set_up_first(session: Session) -> list:
     return page_values(first_comparison(), note) + [start_here(session), gr.Tabs(selected="train")]
 
 
-def learn_tab(
-    session: gr.State, setup_inputs: list, setup_note: gr.Markdown, tabs: gr.Tabs
-) -> tuple[gr.HTML, list, gr.Markdown]:
-    """Lay out the tab; returns the glossary and what fills it, and the Start here steps, for the app to fill when
-    the tab opens. ``setup_inputs`` (the Train tab's, in SETUP_FIELDS order) and ``setup_note`` are set by Start
+def learn_tab(session: gr.State, setup_inputs: list, setup_note: gr.Markdown, tabs: gr.Tabs) -> TabParts:
+    """Lay out the tab; returns what fills the glossary and the Start here steps when the tab opens (the steps also
+    when the page loads). ``setup_inputs`` (the Train tab's, in SETUP_FIELDS order) and ``setup_note`` are set by Start
     here and the guided experiments; ``tabs`` turns the page to the Train tab."""
     gr.Markdown("### Start here")
     steps = gr.Markdown("", elem_id="walkthrough")
@@ -150,4 +149,7 @@ def learn_tab(
         "Start from the defaults, change one setting in model B, train, and compare the curves."
     )
     gr.Dataframe(settings_frame(), interactive=False, wrap=True, elem_id="settings-glossary")
-    return glossary, [search, session], steps
+    walkthrough = Refresh(start_here, [session], [steps])
+    return TabParts(
+        on_open=(Refresh(glossary_html, [search, session], [glossary]), walkthrough), on_load=(walkthrough,)
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -14,84 +13,29 @@ import pandas as pd
 
 from cnn_lab.core.config import ConfigError
 from cnn_lab.core.errors import quoted
-from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
-from cnn_lab.engine.seeds import SeedVerdict
 from cnn_lab.runs.history import RunRecord
 from cnn_lab.runs.leaderboard import MAX_RECORD_BYTES, RANKINGS, leaderboard_frame
 from cnn_lab.runs.model_files import FORMATS, MAX_MODEL_BYTES
+from cnn_lab.runs.tables import (
+    COLUMNS,
+    chosen,
+    labels_text,
+    run_curves,
+    run_label,
+    runs_frame,
+    setup_diff,
+    verdict_frame,
+)
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Dropdown, Radio
 from cnn_lab.ui.parts.downloads import download_folder
 from cnn_lab.ui.parts.fields import RawNumber, number_from_text, setup_from_list
+from cnn_lab.ui.parts.stop import stop as stop_training
+from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
-from cnn_lab.ui.train.tab import stop as stop_training
-from cnn_lab.ui.train.training_panel import CHOICE_LABELS, field_label
 from cnn_lab.views.plots import curves_figure
-from cnn_lab.views.run_view import duration_text
 
-COLUMNS = [
-    "run", "started (UTC)", "status", "dataset", "A test", "B test", "time", "model A", "model B", "images/s A · B",
-    "device",
-]  # fmt: skip
 COLUMN_WIDTHS = ["5%", "10%", "7%", "16%", "7%", "7%", "6%", "13%", "13%", "8%", "8%"]
-
-
-def run_label(record: RunRecord) -> str:
-    return f"#{record.id}"
-
-
-def labels_text(labels: list[str]) -> str:
-    """#3, #5 and #8."""
-    return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
-
-
-def data_words(record: RunRecord) -> tuple[str, str]:
-    """What a run learnt from ("MNIST, 10,000 train / 10,000 test"), and where the server read it (a folder of the
-    server's, or "" where it came with the app or an upload): the table shows the first, a setup comparison both."""
-    head, found, where = record.data_source.rpartition(", from ")
-    return (head, where) if found else (record.data_source, "")
-
-
-def model_words(record: RunRecord, name: str) -> str:
-    """One model of a run in a few words: size, optimizer and rate, epochs."""
-    spec = record.setup.a if name == "A" else record.setup.b
-    result = record.models.get(name)
-    params = f"{result.params:,} params, " if result else ""
-    return f"{params}{spec.train.optimizer} {spec.train.learning_rate:g}, {result.epochs if result else 0} epochs"
-
-
-def accuracy_text(record: RunRecord, name: str) -> str:
-    result = record.models.get(name)
-    return "" if result is None or result.test_accuracy is None else f"{result.test_accuracy:.2%}"
-
-
-def runs_frame(records: list[RunRecord], text: str = "") -> pd.DataFrame:
-    """One row per run, newest first; with ``text``, only the rows where some cell holds it (any case)."""
-    rows = [
-        [
-            run_label(r), r.started_at.replace("T", " ")[:19], r.status, data_words(r)[0],
-            accuracy_text(r, "A"), accuracy_text(r, "B"), duration_text(r.duration_s), model_words(r, "A"),
-            model_words(r, "B"), " · ".join(f"{r.models[n].images_per_s:,.0f}" if n in r.models else "-" for n in NAMES),
-            r.device,
-        ]
-        for r in records
-    ]  # fmt: skip
-    needle = str(text or "").strip().lower()
-    if needle:
-        rows = [row for row in rows if any(needle in str(cell).lower() for cell in row)]
-    return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def run_curves(records: list[RunRecord]) -> dict[str, tuple[list[int], list[float]]]:
-    """Test accuracy (%) over images seen for every model of the chosen runs: "#3 A" -> (images seen, accuracies)."""
-    curves: dict[str, tuple[list[int], list[float]]] = {}
-    for r in records:
-        for e in r.evaluations:
-            if e.test_accuracy is not None:
-                xs, ys = curves.setdefault(f"{run_label(r)} {e.model}", ([], []))
-                xs.append(e.images_seen)
-                ys.append(100 * e.test_accuracy)
-    return curves
 
 
 def overlay_updates(records: list[RunRecord]) -> dict:
@@ -102,70 +46,6 @@ def overlay_updates(records: list[RunRecord]) -> dict:
         "curves": curves_figure(curves, "images seen", "test accuracy (%)"),
         "drawn": f"Drawn: {drawn}." if drawn else "Choose runs above to overlay their test accuracy.",
     }
-
-
-RUN_LABELS = {  # as the Train tab's run settings name them
-    "dataset": "Dataset",
-    "train_subset": "Training images",
-    "seed": "Seed",
-    "device": "Device asked for",
-    "precision": "Precision asked for",
-    "evals_per_epoch": "Test evaluations per epoch",
-    "validation_size": "Validation images",
-    "identical_init": "Identical initial weights",
-}
-NONE_MEANS = {"train_subset": "all", "weight_decay": "the optimizer's usual", "momentum": "the optimizer's usual"}
-
-
-def setting_text(field: str, value) -> str:
-    """A setting's value as the page shows it: "all" for no training subset, "Adam" for adam, "on" for True."""
-    choices = {choice: label for label, choice in CHOICE_LABELS.get(field, [])}
-    if value is None:
-        return NONE_MEANS.get(field, "none")
-    if field == "dataset":
-        return DATASET_INFO[value].title if value in DATASET_INFO else "your data" if value == UPLOADED else str(value)
-    if field == "validation_size" and value == 0:
-        return "none"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(choices.get(item, str(item)) for item in value) or "none"
-    if isinstance(value, int):
-        return str(value) if field == "seed" else f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return choices.get(value, str(value))
-
-
-def setup_words(record: RunRecord) -> dict[str, str]:
-    """A run's setup and circumstances in the page's words ("Model A · Learning rate": "0.001"), run settings first."""
-    words = {RUN_LABELS.get(f, f.replace("_", " ")): setting_text(f, v) for f, v in record.setup.run.to_dict().items()}
-    for name, spec in zip(NAMES, (record.setup.a, record.setup.b), strict=True):
-        model = spec.model
-        words[f"Model {name} · Layers"] = ", ".join(layer.describe() for layer in model.layers)
-        words[f"Model {name} · Input size"] = "x".join(str(n) for n in model.input_shape)
-        words[f"Model {name} · Classes"] = str(model.num_classes)
-        for field, value in spec.train.to_dict().items():
-            words[f"Model {name} · {field_label(field)}"] = setting_text(field, value)
-    data, folder = data_words(record)
-    words |= {"Data": data, **({"Read from": folder} if folder else {})}
-    words |= {"Ran on": record.device, "Precision used": record.precision}
-    return words
-
-
-def setup_diff(first: RunRecord, second: RunRecord) -> pd.DataFrame:
-    """Only what differs between two runs' setups, side by side, in words."""
-    one, two = setup_words(first), setup_words(second)
-    keys = [key for key in dict.fromkeys([*one, *two]) if one.get(key) != two.get(key)]
-    return pd.DataFrame(
-        [[key, one.get(key, ""), two.get(key, "")] for key in keys],
-        columns=["setting", run_label(first), run_label(second)],
-    )
-
-
-def chosen(labels: list[str] | None, records: list[RunRecord]) -> list[RunRecord]:
-    wanted = set(labels or [])
-    return [r for r in records if run_label(r) in wanted]
 
 
 def show_runs(text: str, picked: list[str] | None, doomed: list[str] | None, session: Session) -> dict:
@@ -263,18 +143,6 @@ def import_model_file(model: str, upload: str | None, session: Session) -> str:
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise ConfigError(f"model file must be at most {MAX_MODEL_BYTES // 2**20} MB", "model file")
         return session.history.import_model(model, path.read_bytes(), path.name)
-
-
-def verdict_frame(verdict: SeedVerdict) -> pd.DataFrame:
-    """Each model's test accuracy over the seeds: mean ± standard deviation, and every seed's."""
-    return pd.DataFrame(
-        [
-            [f"Model {name}", f"{verdict.mean_pp(name):.2f} ± {verdict.std_pp(name):.2f} %",
-             ", ".join(f"{100 * x:.2f}" for x in verdict.accuracies[name])]
-            for name in NAMES
-        ],
-        columns=["", "test accuracy (mean ± std)", "per seed (%)"],
-    )  # fmt: skip
 
 
 def repeat_with_seeds(*values):
@@ -448,8 +316,8 @@ def delete_section(session: gr.State) -> dict[str, gr.components.Component]:
     return parts
 
 
-def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callable, list, list]:
-    """Lays the tab out; returns its refresh handler with inputs and outputs, for the app to call when it opens.
+def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> TabParts:
+    """Lays the tab out; returns its refresh, for the app to make when it opens.
     ``setup_inputs``: the Train tab's setup fields (repeating with seeds trains that setup); ``slots``: the
     training events' queue settings (concurrency), shared with the Train tab."""
     shown = {"about": gr.Markdown("Every finished or stopped run is kept here.", elem_id="runs-about")}
@@ -502,4 +370,4 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> tuple[Callab
     leaderboard_section(session)
     hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
     hidden_trigger.click(list_runs, session, data, api_name="list_runs")
-    return handler, inputs, outputs
+    return TabParts(on_open=(Refresh(handler, inputs, outputs),))

@@ -167,37 +167,14 @@ class RunView:
         self.scoring: Scoring | None = None  # a whole test split being scored now (no step shows meanwhile)
 
     def add(self, event) -> None:
-        if isinstance(event, RunStarted):  # also a continued run: the curves go on, the progress bars start again
-            self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
-            self.run_started = time.perf_counter()
-            self.limit_note = None
-            self.epoch_images = event.train_size
-            for name, total in event.total_steps.items():
-                trace = self.traces[name]
-                trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
-                trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
-                trace.loss_sum, trace.loss_count = 0.0, 0
-                trace.hits.clear()
-                self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
+        if isinstance(event, RunStarted):
+            self._add_start(event)
         elif isinstance(event, StepEvent):
             self._add_step(event)
         elif isinstance(event, Scoring):
             self.scoring = event
         elif isinstance(event, EvalEvent):
-            self.scoring = None
-            self.evaluations.append(event)
-            scores = []
-            for kind, loss, accuracy in (
-                ("test", event.test_loss, event.test_accuracy),
-                ("validation", event.validation_loss, event.validation_accuracy),
-            ):
-                if accuracy is not None:
-                    self.accuracy_rows.append(
-                        self._point(event.model, accuracy * 100, f"{event.model} {kind}", event.images_seen)
-                    )
-                    part = self.test_part(event.test_images) if kind == "test" else ""
-                    scores.append(f"{kind} accuracy {accuracy:.2%}{part}, {kind} loss {loss:.4f}")
-            self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
+            self._add_evaluation(event)
         elif isinstance(event, GradientEvent):
             self.gradients[event.model].append(event)
         elif isinstance(event, BestEpochRestored):
@@ -219,21 +196,56 @@ class RunView:
                 "on all of them in its turns, so its numbers are those it gets alone)"
             )
         elif isinstance(event, RunFinished):
-            self.finished, self.scoring = event, None
-            for name, result in event.results.items():
-                acc = (
-                    f", test accuracy {result.test_accuracy:.2%}{self.test_part(result.test_images)}"
-                    if result.test_accuracy is not None
-                    else ""
+            self._add_finish(event)
+
+    def _add_start(self, event: RunStarted) -> None:
+        """A run starts (also a continued one: the curves go on, the progress bars start again)."""
+        self.started_info, self.finished, self.restored_this_run, self.not_learning = event, None, [], {}
+        self.run_started = time.perf_counter()
+        self.limit_note = None
+        self.epoch_images = event.train_size
+        for name, total in event.total_steps.items():
+            trace = self.traces[name]
+            trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
+            trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
+            trace.loss_sum, trace.loss_count = 0.0, 0
+            trace.hits.clear()
+            self._log(name, f"{total} steps on {event.data_source}; {event.device}, {event.precision}")
+
+    def _add_evaluation(self, event: EvalEvent) -> None:
+        """A model scored: its accuracy points (test, validation) and a line in its log."""
+        self.scoring = None
+        self.evaluations.append(event)
+        scores = []
+        for kind, loss, accuracy in (
+            ("test", event.test_loss, event.test_accuracy),
+            ("validation", event.validation_loss, event.validation_accuracy),
+        ):
+            if accuracy is not None:
+                self.accuracy_rows.append(
+                    self._point(event.model, accuracy * 100, f"{event.model} {kind}", event.images_seen)
                 )
-                if result.unscored_steps:
-                    acc += f" (as of {result.unscored_steps} steps before the stop: scoring it again would have held the stop up)"
-                if result.not_learning:
-                    self._log(name, f"WARNING: {result.not_learning}")
-                self._log(
-                    name,
-                    f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
-                )
+                part = self.test_part(event.test_images) if kind == "test" else ""
+                scores.append(f"{kind} accuracy {accuracy:.2%}{part}, {kind} loss {loss:.4f}")
+        self._log(event.model, f"epoch {event.epoch}: {'; '.join(scores)}")
+
+    def _add_finish(self, event: RunFinished) -> None:
+        """The run ended: each model's last line says how, after how many steps, how fast and how accurate."""
+        self.finished, self.scoring = event, None
+        for name, result in event.results.items():
+            acc = (
+                f", test accuracy {result.test_accuracy:.2%}{self.test_part(result.test_images)}"
+                if result.test_accuracy is not None
+                else ""
+            )
+            if result.unscored_steps:
+                acc += f" (as of {result.unscored_steps} steps before the stop: scoring it again would have held the stop up)"
+            if result.not_learning:
+                self._log(name, f"WARNING: {result.not_learning}")
+            self._log(
+                name,
+                f"{result.status} after {result.steps} steps in {result.train_time_s:.1f} s ({result.images_per_s:,.0f} images/s){acc}",
+            )
 
     def test_part(self, scored: int) -> str:
         """For a score of part of the test split, the words that say so (" (on 2,000 of the 10,000 test images)")."""

@@ -12,7 +12,7 @@ from cnn_lab.learn.troubleshooting import TROUBLES
 from cnn_lab.session import Session, Workspace
 from cnn_lab.ui import api_values
 from cnn_lab.ui.learn import glossary_html
-from cnn_lab.ui.train.tab import setting_advice
+from cnn_lab.ui.train.setup import setting_advice
 
 
 def test_the_glossary_has_thirty_terms_each_with_a_picture_computed_from_the_digit_given(mnist):

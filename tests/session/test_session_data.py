@@ -127,8 +127,5 @@ def test_a_public_server_does_not_show_its_data_folder(mnist, monkeypatch):
         "cnn_lab.session.workspace.load_dataset", lambda name, data_dir: replace(mnist, origin="/srv/secret/data")
     )
     public, local = Workspace(processes=False, public=True), Workspace(processes=False)
-    assert (
-        "/srv/secret" not in public.dataset("mnist").source
-        and "the data folder" in public.dataset("mnist").source
-    )
+    assert "/srv/secret" not in public.dataset("mnist").source and "the data folder" in public.dataset("mnist").source
     assert "from /srv/secret/data" in local.dataset("mnist").source  # your own machine: where it came from helps

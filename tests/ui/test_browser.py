@@ -25,8 +25,8 @@ from PIL import Image
 from cnn_lab.core.builder import layers_to_json
 from cnn_lab.core.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.core.presets import PRESETS
-from cnn_lab.ui.train.builder_panel import report_frame
-from cnn_lab.ui.train.training_panel import LABELS
+from cnn_lab.views.labels import LABELS
+from cnn_lab.views.tables import report_frame
 
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):

@@ -19,7 +19,7 @@ def test_a_gradio_without_those_settings_is_left_alone():
 
 def test_importing_a_setup_says_when_its_input_shape_is_not_kept(tmp_path):
     from cnn_lab.core.config import ExperimentConfig, ModelConfig, ModelSpec
-    from cnn_lab.ui.train.tab import import_setup
+    from cnn_lab.ui.train.setup import import_setup
 
     setup = ExperimentConfig(ModelSpec(ModelConfig((), input_shape=(3, 32, 32), num_classes=10)))
     path = tmp_path / "setup.json"

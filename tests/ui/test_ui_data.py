@@ -10,7 +10,7 @@ from cnn_lab.core.builder import layers_to_json
 from cnn_lab.core.config import ModelConfig
 from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.data import dataset_overview, upload_dataset
-from cnn_lab.ui.train.tab import builder_table
+from cnn_lab.ui.train.setup import builder_table
 
 DEFAULT = layers_to_json(ModelConfig.from_conv_channels([16, 32, 64, 64]).layers)
 

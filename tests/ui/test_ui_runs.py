@@ -10,18 +10,10 @@ from small_runs import record
 
 from cnn_lab.core.config import ModelSpec, RunConfig, TrainConfig
 from cnn_lab.runs.history import RunStore
+from cnn_lab.runs.tables import RUN_LABELS, run_curves, runs_frame, setup_diff
 from cnn_lab.session import Session, Workspace
-from cnn_lab.ui.runs import (
-    RUN_LABELS,
-    ask_to_delete,
-    delete_runs,
-    keep_runs,
-    run_curves,
-    runs_frame,
-    setup_diff,
-    show_runs,
-)
-from cnn_lab.ui.train.training_panel import LABELS
+from cnn_lab.ui.runs import ask_to_delete, delete_runs, keep_runs, show_runs
+from cnn_lab.views.labels import LABELS
 
 FOLDER = "/srv/cnn_lab/datasets, shared"
 

@@ -8,7 +8,8 @@ import pytest
 from cnn_lab.core.config import ExperimentConfig, ModelSpec, RunConfig
 from cnn_lab.core.presets import default_experiment
 from cnn_lab.session import Session, Workspace
-from cnn_lab.ui.train.tab import CHARTS, RUN_OUTPUTS, live_page, stream_run
+from cnn_lab.ui.train.curves import CHARTS
+from cnn_lab.ui.train.run import RUN_OUTPUTS, live_page, stream_run
 
 
 @pytest.fixture

@@ -4,15 +4,9 @@ import pytest
 from cnn_lab.core.config import ConfigError, TrainConfig
 from cnn_lab.session import Session, Workspace
 from cnn_lab.ui.parts.fields import SETUP_FIELDS, TRAIN_FIELDS, train_config, train_values
-from cnn_lab.ui.train.tab import train_tab
-from cnn_lab.ui.train.training_panel import (
-    BASICS,
-    CHOICE_LABELS,
-    LABELS,
-    choice_label,
-    schedule_frame,
-    typical_settings,
-)
+from cnn_lab.ui.train import train_tab
+from cnn_lab.ui.train.training_panel import BASICS, schedule_frame, typical_settings
+from cnn_lab.views.labels import CHOICE_LABELS, LABELS, choice_label
 
 
 def test_a_column_reads_back_the_config_it_shows():

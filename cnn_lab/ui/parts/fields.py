@@ -20,6 +20,7 @@ from cnn_lab.core.config import ConfigError, Conv, ExperimentConfig, ModelConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.presets import PRESETS
 from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
+from cnn_lab.engine.runtime import available_devices
 
 NAMES = ("A", "B")
 CUSTOM = "custom"  # the architecture choice that trains the 4 channel sizes
@@ -158,5 +159,24 @@ def values_of(setup: ExperimentConfig) -> dict[str, Any]:
 
 def api_values(setup: ExperimentConfig) -> list:
     """The positional inputs /train, /share_token and /export_setup take for a setup (SETUP_FIELDS order)."""
-    values = values_of(setup)
-    return [values[name] for name in SETUP_FIELDS]
+    return in_page_order(values_of(setup))
+
+
+def in_page_order(setup: dict) -> list:
+    """The setup's components (or values), keyed by SETUP_FIELDS name, in the page's order: /train's inputs."""
+    return [setup[name] for name in SETUP_FIELDS]
+
+
+def page_values(experiment: ExperimentConfig, note: str) -> list:
+    """The page's inputs showing a loaded setup, then ``note``: a column whose model is the Custom stack shows its
+    channel sizes, any other switches to the builder (its channel box keeps its text)."""
+    values = values_of(experiment)
+    values |= {f"{name}.channels": gr.skip() for name in ("A", "B") if not values[f"{name}.channels"]}
+    if values["run.device"] not in ("auto", *available_devices()):
+        values["run.device"] = "auto"
+    return [*in_page_order(values), note]
+
+
+def unchanged(note=None) -> list:
+    """The page's inputs left as they are (and the note, unless one is given)."""
+    return [gr.skip()] * len(SETUP_FIELDS) + [gr.skip() if note is None else note]

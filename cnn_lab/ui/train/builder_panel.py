@@ -8,7 +8,6 @@ identity across re-renders) and switches the column to the builder.
 from __future__ import annotations
 
 import gradio as gr
-import pandas as pd
 
 from cnn_lab.core.builder import (
     CHOICES,
@@ -23,11 +22,11 @@ from cnn_lab.core.builder import (
     remove_layer,
 )
 from cnn_lab.core.config import ConfigError, ModelConfig
-from cnn_lab.inspect.layer_report import layer_report
 from cnn_lab.ui.parts.checked import Dropdown
 from cnn_lab.ui.parts.drag_drop import end_zone_html, palette_html, read_drop_js, row_title_html
 from cnn_lab.ui.parts.fields import BUILDER, RawNumber
 from cnn_lab.ui.parts.wiring import escaped, user_errors
+from cnn_lab.views.tables import report_frame
 
 FIELD_LABELS = {"out_channels": "channels", "out_features": "features", "p": "drop p"}
 MOVES = (
@@ -37,30 +36,10 @@ MOVES = (
 )
 
 
-def report_frame(text: str, input_shape: tuple[int, int, int] = (1, 28, 28), classes: int = 10) -> pd.DataFrame:
-    """The validation table: every layer's output shape, parameters and FLOPs on images of ``input_shape`` with
-    ``classes`` classes, the broken one marked in place."""
-    try:
-        rows = layer_report(layers_from_json(text), input_shape, classes).rows
-    except ConfigError as err:
-        return pd.DataFrame(
-            {"#": [""], "layer": ["(layer list)"], "output": [""], "params": [""], "FLOPs": [""], "problem": [str(err)]}
-        )
-    return pd.DataFrame(
-        {
-            "#": [r.number for r in rows],
-            "layer": [r.layer for r in rows],
-            "output": [r.output_shape or "-" for r in rows],
-            "params": [f"{r.params:,}" if r.params is not None else "-" for r in rows],
-            "FLOPs": [f"{r.flops:,}" if r.flops is not None else "-" for r in rows],
-            "problem": [f"⚠ {r.problem}" if r.problem else "" for r in rows],
-        }
-    )
-
-
 def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) -> gr.Dataframe:
     """Rows of editable layers (dragged by their handles to reorder), a palette to drag new layers from, and an add
     control; returns the validation table (updated by the caller)."""
+    changed = [layers_box, architecture]  # every edit writes the layer list and switches the column to the builder
 
     # One render at a time, app-wide: a render registers its rows' events in the app's table of events, and two
     # renders at once (A's and B's builder when a shared link sets both) break Gradio ("dictionary changed size
@@ -78,90 +57,18 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         except ConfigError as err:
             problems = {err.layer: str(err)}
         for index, layer in enumerate(layers):
-            with gr.Row(
-                key=f"{name}-row-{index}",
-                equal_height=False,
-                elem_classes="cnn-layer-row",
-                elem_id=f"layer-{name}-{index + 1}",
-            ):
-                marker = index + 1 in problems
-                with gr.Column(scale=0, min_width=110):
-                    gr.HTML(row_title_html(index + 1, layer.type, marker), key=f"{name}-title-{index}")
-                for field_name in editable_fields(layer):
-                    value = getattr(layer, field_name)
-                    key = f"{name}-{index}-{layer.type}-{field_name}"
-                    label = FIELD_LABELS.get(field_name, field_name)
-                    choices = CHOICES.get((layer.type, field_name))
-                    if choices:
-                        control = Dropdown(
-                            list(choices), value=value, label=label, key=key, min_width=90, interactive=True
-                        )
-                        triggers = [control.change]
-                    else:
-                        control = RawNumber(value, label=label, key=key, min_width=70, interactive=True)
-                        triggers = [control.submit, control.blur]
-
-                    def edit(current: str, new_value, index=index, field_name=field_name):
-                        with user_errors("Builder · "):
-                            layers = edit_layer(layers_from_json(current), index, field_name, new_value)
-                            return layers_to_json(layers), BUILDER
-
-                    gr.on(
-                        triggers,
-                        edit,
-                        inputs=[layers_box, control],
-                        outputs=[layers_box, architecture],
-                        api_name=False,
-                        show_progress="hidden",
-                    )
-                with gr.Column(scale=0, min_width=130):
-                    with gr.Row(elem_classes="cnn-layer-buttons"):
-                        for label, tip, operation in MOVES:
-                            button = gr.Button(
-                                label, size="sm", min_width=36, key=f"{name}-{tip}-{index}", elem_classes="cnn-small"
-                            )
-
-                            def apply(current: str, index=index, operation=operation):
-                                with user_errors("Builder · "):
-                                    return layers_to_json(operation(layers_from_json(current), index)), BUILDER
-
-                            button.click(
-                                apply,
-                                inputs=layers_box,
-                                outputs=[layers_box, architecture],
-                                api_name=False,
-                                show_progress="hidden",
-                            )
-                if marker:
-                    gr.Markdown(
-                        f"⚠ {escaped(problems[index + 1])}", key=f"{name}-problem-{index}", elem_classes="cnn-problem"
-                    )
+            layer_row(name, index, layer, problems.get(index + 1), changed)
         gr.HTML(end_zone_html(name, len(layers)), key=f"{name}-end", elem_id=f"drop-end-{name}")
 
     gr.HTML(palette_html(name), elem_id=f"palette-{name}")  # under the list, by its end: where most layers go
     with gr.Row():
         kind = Dropdown(list(NEW_LAYER), value="conv", label="New layer type", min_width=120)
         add = gr.Button("Add layer", min_width=100)
-
-    def add_one(current: str, new_kind: str):
-        with user_errors("Builder · "):
-            return layers_to_json(add_layer(layers_from_json(current), new_kind)), BUILDER
-
-    add.click(
-        add_one,
-        [layers_box, kind],
-        [layers_box, architecture],
-        api_name=False,
-    )
+    add.click(edited(add_layer), [layers_box, kind], changed, api_name=False)
     command = gr.Textbox(visible=False)  # what the browser says was dropped where (drag_drop.py)
     dropped = gr.Button("apply a drop", visible="hidden", elem_id=f"drop-{name}")
-
-    def drop(current: str, what: str):
-        with user_errors("Builder · "):
-            return layers_to_json(apply_drop(layers_from_json(current), what)), BUILDER
-
     dropped.click(
-        drop, [layers_box, command], [layers_box, architecture], js=read_drop_js(name), api_name=False,
+        edited(apply_drop), [layers_box, command], changed, js=read_drop_js(name), api_name=False,
         show_progress="hidden",
     )  # fmt: skip
     return gr.Dataframe(
@@ -171,3 +78,56 @@ def builder_panel(name: str, layers_box: gr.Textbox, architecture: gr.Dropdown) 
         wrap=True,
         elem_id=f"builder-table-{name}",
     )
+
+
+def edited(operation):
+    """A handler applying ``operation(layers, *values)`` to the layer list's JSON: the new JSON, and the builder
+    chosen as the column's architecture (a refused edit says why, by its field)."""
+
+    def apply(current: str, *values):
+        with user_errors("Builder · "):
+            return layers_to_json(operation(layers_from_json(current), *values)), BUILDER
+
+    return apply
+
+
+def layer_row(name: str, index: int, layer, problem: str | None, changed: list) -> None:
+    """One layer of the list: its number and type, a control per editable field, move and remove buttons, and what
+    is wrong with it (if anything)."""
+    with gr.Row(
+        key=f"{name}-row-{index}", equal_height=False, elem_classes="cnn-layer-row", elem_id=f"layer-{name}-{index + 1}"
+    ):
+        with gr.Column(scale=0, min_width=110):
+            gr.HTML(row_title_html(index + 1, layer.type, problem is not None), key=f"{name}-title-{index}")
+        for field_name in editable_fields(layer):
+            field_control(name, index, layer, field_name, changed)
+        with gr.Column(scale=0, min_width=130):
+            with gr.Row(elem_classes="cnn-layer-buttons"):
+                for label, tip, operation in MOVES:
+                    button = gr.Button(
+                        label, size="sm", min_width=36, key=f"{name}-{tip}-{index}", elem_classes="cnn-small"
+                    )
+                    button.click(
+                        edited(lambda layers, operation=operation: operation(layers, index)),
+                        inputs=changed[0], outputs=changed, api_name=False, show_progress="hidden",
+                    )  # fmt: skip
+        if problem is not None:
+            gr.Markdown(f"⚠ {escaped(problem)}", key=f"{name}-problem-{index}", elem_classes="cnn-problem")
+
+
+def field_control(name: str, index: int, layer, field_name: str, changed: list) -> None:
+    """The control of one field of one layer: a choice or a number, applied when it changes (a number on Enter or
+    leaving the box)."""
+    value, label = getattr(layer, field_name), FIELD_LABELS.get(field_name, field_name)
+    key = f"{name}-{index}-{layer.type}-{field_name}"
+    choices = CHOICES.get((layer.type, field_name))
+    if choices:
+        control = Dropdown(list(choices), value=value, label=label, key=key, min_width=90, interactive=True)
+        triggers = [control.change]
+    else:
+        control = RawNumber(value, label=label, key=key, min_width=70, interactive=True)
+        triggers = [control.submit, control.blur]
+    gr.on(
+        triggers, edited(lambda layers, new_value: edit_layer(layers, index, field_name, new_value)),
+        inputs=[changed[0], control], outputs=changed, api_name=False, show_progress="hidden",
+    )  # fmt: skip

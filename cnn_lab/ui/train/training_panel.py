@@ -16,7 +16,6 @@ import pandas as pd
 from cnn_lab.core.config import (
     AUGMENTATIONS,
     EARLY_STOPPING,
-    LIMITS,
     LOSSES,
     OPTIMIZERS,
     SCHEDULES,
@@ -30,6 +29,7 @@ from cnn_lab.core.presets import DEFAULT_TRAIN_IMAGES
 from cnn_lab.engine.optim import schedule_curve
 from cnn_lab.ui.parts.checked import Checkbox, CheckboxGroup, Dropdown
 from cnn_lab.ui.parts.fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
+from cnn_lab.views.labels import CHOICE_LABELS, LABELS, choice_label
 
 # A control shown only while another setting takes one of some values: field -> (setting, values)
 USED_WHEN = {
@@ -44,89 +44,6 @@ USED_WHEN = {
     "patience": ("early_stopping", {"val_loss", "val_accuracy"}),
 }
 BASICS = ("optimizer", "learning_rate", "batch_size", "epochs")  # in the column, each saying where its model starts
-LABELS = {  # each control's label, then what it does, its allowed range, and where a beginner starts
-    "optimizer": ("Optimizer", "how gradients become weight updates"),
-    "learning_rate": (
-        "Learning rate",
-        f"step size, above 0, at most {LIMITS.max_learning_rate:g} (Adam 0.001, SGD 0.01-0.1)",
-    ),
-    "batch_size": ("Batch size", f"images per step, 1 to {LIMITS.max_batch_size}"),
-    "epochs": ("Epochs", f"passes over the training images, 1 to {LIMITS.max_epochs}"),
-    "weight_decay": (
-        "Weight decay",
-        "pulls weights towards 0 against overfitting; 0 to 1 (empty: the optimizer's usual); start: empty, or 1e-4",
-    ),
-    "momentum": (
-        "Momentum",
-        "share of the last update carried into the next; 0 to below 1 (empty: the optimizer's usual); start: 0.9",
-    ),
-    "nesterov": ("Nesterov", "SGD looks ahead along its momentum before the gradient; start: off"),
-    "beta1": ("Adam beta1", "averaging of gradients (momentum); 0 to below 1; start: 0.9"),
-    "beta2": ("Adam beta2", "averaging of squared gradients (step scale); 0 to below 1; start: 0.999"),
-    "alpha": ("RMSprop alpha", "averaging of squared gradients; 0 to below 1; start: 0.99"),
-    "schedule": (
-        "Learning-rate schedule",
-        "how the rate changes over the run (one-cycle also dips momentum by 0.1); start: constant, then cosine",
-    ),
-    "warmup_epochs": (
-        "Warm-up epochs",
-        "rise from 1% to the full rate first; 0 to below the epochs (one-cycle: its rise); start: 0",
-    ),
-    "gamma": (
-        "Decay factor gamma",
-        "step: x gamma per step; exponential: x gamma per epoch; above 0, at most 1; start: 0.5 (step), 0.9",
-    ),
-    "decay_every": ("Step every (epochs)", "epochs between two steps of the step schedule; above 0; start: 1"),
-    "loss": ("Loss", "what training minimises; start: cross-entropy"),
-    "label_smoothing": (
-        "Label smoothing",
-        "share of the target spread over all classes; above 0, below 1; start: 0.1",
-    ),
-    "early_stopping": (
-        "Early stopping",
-        "stop when the validation score stalls, keep the best epoch (needs validation images); start: off",
-    ),
-    "patience": (
-        "Patience (epochs)",
-        f"epochs without improvement before stopping; 1 to {LIMITS.max_epochs}; start: 2",
-    ),
-    "normalize": ("Normalise inputs", "subtract the dataset mean, divide by its std; off: pixels in [0, 1]; start: on"),
-    "augment": (
-        "Augmentation",
-        "random changes to each training batch; none slows training much; start: none, then rotate and shift",
-    ),
-}
-CHOICE_LABELS = {
-    "optimizer": [
-        ("Adam", "adam"),
-        ("AdamW", "adamw"),
-        ("SGD", "sgd"),
-        ("RMSprop", "rmsprop"),
-        ("Adadelta", "adadelta"),
-    ],
-    "schedule": [
-        ("constant", "constant"),
-        ("step", "step"),
-        ("exponential", "exponential"),
-        ("cosine", "cosine"),
-        ("one-cycle", "onecycle"),
-    ],
-    "loss": [
-        ("cross-entropy", "cross_entropy"),
-        ("cross-entropy + label smoothing", "label_smoothing"),
-        ("multi-class hinge", "hinge"),
-        ("MSE on one-hot", "mse"),
-    ],
-    "early_stopping": [("off", "off"), ("on validation loss", "val_loss"), ("on validation accuracy", "val_accuracy")],
-    "augment": [
-        ("rotate ±12°", "rotate"),
-        ("shift ±1.7 px", "shift"),
-        ("zoom ±12%", "scale"),
-        ("stroke width", "stroke"),
-        ("elastic warp", "elastic"),
-        ("random erasing", "erase"),
-    ],
-}
 assert [v for _, v in CHOICE_LABELS["optimizer"]] == list(OPTIMIZERS) and [
     v for _, v in CHOICE_LABELS["schedule"]
 ] == list(SCHEDULES)
@@ -153,16 +70,6 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
     return pd.DataFrame(points, columns=["epoch", "learning rate"])
 
 
-def field_label(field: str) -> str:
-    """A setting as the page labels it ("Learning rate"), not its config name ("learning_rate")."""
-    return LABELS[field][0] if field in LABELS else field.replace("_", " ").capitalize()
-
-
-def choice_label(field: str, value: str) -> str:
-    """What the page calls a choice's value ("SGD" for "sgd")."""
-    return next(label for label, choice in CHOICE_LABELS[field] if choice == value)
-
-
 def typical_settings(optimizer: str) -> tuple:
     """Picking an optimizer puts in the values it is usually run with: its learning rate, momentum and weight decay."""
     if not isinstance(optimizer, str) or optimizer not in TYPICAL_LEARNING_RATE:  # not one of the page's choices
@@ -174,6 +81,24 @@ def typical_settings(optimizer: str) -> tuple:
     )
 
 
+SCHEDULE_INPUTS = ("schedule", "learning_rate", "epochs", "batch_size", "warmup_epochs", "gamma", "decay_every",
+                   "optimizer", "momentum", "beta1")  # fmt: skip  # the settings the schedule preview draws
+
+
+def control(field: str, defaults: TrainConfig, **kwargs) -> gr.components.Component:
+    """One setting's control, labelled and explained from LABELS: a choice, a checkbox or a number."""
+    label, info = LABELS[field]
+    value = getattr(defaults, field)
+    if field in BASICS:  # the hint names this model's own start (A and B start apart)
+        info += f"; starts at {choice_label(field, value) if field in CHOICE_LABELS else value}"
+    if field in CHOICE_LABELS and field != "augment":
+        return Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
+    if isinstance(value, bool):
+        return Checkbox(value, label=label, info=info, **kwargs)
+    precision = 0 if field in WHOLE_NUMBER_FIELDS else None
+    return RawNumber(value, label=label, info=info, precision=precision, **kwargs)
+
+
 def training_controls(
     name: str, defaults: TrainConfig, train_images: gr.Number
 ) -> tuple[dict[str, gr.components.Component], gr.Gallery, gr.Button]:
@@ -181,54 +106,30 @@ def training_controls(
 
     ``train_images`` (hidden) holds how many images an epoch of the run has, for the schedule preview.
     """
-    c: dict[str, gr.components.Component] = {}
-
-    def control(field: str, **kwargs) -> gr.components.Component:
-        label, info = LABELS[field]
-        value = getattr(defaults, field)
-        if field in BASICS:  # the hint names this model's own start (A and B start apart)
-            info += f"; starts at {choice_label(field, value) if field in CHOICE_LABELS else value}"
-        if field in CHOICE_LABELS and field != "augment":
-            c[field] = Dropdown(CHOICE_LABELS[field], value=value, label=label, info=info, **kwargs)
-        elif isinstance(value, bool):
-            c[field] = Checkbox(value, label=label, info=info, **kwargs)
-        else:
-            c[field] = RawNumber(
-                value, label=label, info=info, precision=0 if field in WHOLE_NUMBER_FIELDS else None, **kwargs
-            )
-        return c[field]
-
     with gr.Row():
-        for field in BASICS:
-            control(field, min_width=120)
+        c = {field: control(field, defaults, min_width=120) for field in BASICS}
     hidden = {f for f, (setting, values) in USED_WHEN.items() if getattr(defaults, setting) not in values}
+
+    def row(*fields: str, min_width: int = 120) -> None:
+        with gr.Row():
+            for field in fields:
+                c[field] = control(field, defaults, visible=field not in hidden, min_width=min_width)
+
     with gr.Accordion(f"Advanced training, model {name}", open=False):
         gr.Markdown("**Optimizer settings** (shown for the optimizers that use them)")
-        with gr.Row():
-            for field in ("weight_decay", "momentum", "nesterov", "beta1", "beta2", "alpha"):
-                control(field, visible=field not in hidden, min_width=120)
+        row("weight_decay", "momentum", "nesterov", "beta1", "beta2", "alpha")
         gr.Markdown("**Learning-rate schedule**")
-        with gr.Row():
-            for field in ("schedule", "warmup_epochs", "gamma", "decay_every"):
-                control(field, visible=field not in hidden, min_width=120)
+        row("schedule", "warmup_epochs", "gamma", "decay_every")
         preview = gr.LinePlot(
-            schedule_frame(DEFAULT_TRAIN_IMAGES, *train_values(defaults)),
-            x="epoch",
-            y="learning rate",
-            title=f"Schedule preview, model {name}",
-            height=170,
-            x_title="epoch",
-        )
+            schedule_frame(DEFAULT_TRAIN_IMAGES, *train_values(defaults)), x="epoch", y="learning rate",
+            title=f"Schedule preview, model {name}", height=170, x_title="epoch",
+        )  # fmt: skip
         gr.Markdown("**Loss and early stopping**")
-        with gr.Row():
-            control("loss", min_width=160)
-            control("label_smoothing", visible="label_smoothing" not in hidden, min_width=120)
+        row("loss", "label_smoothing", min_width=160)
         loss_note = gr.Markdown(LOSS_NOTES[defaults.loss])
-        with gr.Row():
-            control("early_stopping", min_width=160)
-            control("patience", visible="patience" not in hidden, min_width=120)
+        row("early_stopping", "patience", min_width=160)
         gr.Markdown("**Data preprocessing**")
-        control("normalize")
+        c["normalize"] = control("normalize", defaults)
         label, info = LABELS["augment"]
         c["augment"] = CheckboxGroup(CHOICE_LABELS["augment"], value=list(defaults.augment), label=label, info=info)
         gallery = gr.Gallery(
@@ -236,41 +137,26 @@ def training_controls(
             columns=4, height=300, elem_classes="cnn-augment", allow_preview=False,
         )  # fmt: skip
         redraw = gr.Button("Preview augmentation", size="sm")
+    wire_controls(c, loss_note, preview, train_images)
+    return c, gallery, redraw
 
-    inputs = [c[f] for f in TRAIN_FIELDS]
+
+def wire_controls(c: dict, loss_note: gr.Markdown, preview: gr.LinePlot, train_images: gr.Number) -> None:
+    """Controls an optimizer, schedule or loss does not use hide; the loss explains itself; an optimizer brings its
+    typical values; the schedule preview follows every setting it draws."""
     for setting in ("optimizer", "schedule", "loss", "early_stopping"):
         dependents = [f for f, (s, _) in USED_WHEN.items() if s == setting]
         c[setting].change(
             lambda value, dependents=dependents: {
                 c[f]: gr.update(visible=isinstance(value, str) and value in USED_WHEN[f][1]) for f in dependents
             },
-            c[setting],
-            [c[f] for f in dependents],
-            api_name=False,
-            show_progress="hidden",
-        )
+            c[setting], [c[f] for f in dependents], api_name=False, show_progress="hidden",
+        )  # fmt: skip
     c["loss"].change(LOSS_NOTES.get, c["loss"], loss_note, api_name=False, show_progress="hidden")
     c["optimizer"].input(
-        typical_settings,
-        c["optimizer"],
-        [c["learning_rate"], c["momentum"], c["weight_decay"]],
-        api_name=False,
+        typical_settings, c["optimizer"], [c["learning_rate"], c["momentum"], c["weight_decay"]], api_name=False,
         show_progress="hidden",
-    )
-    for trigger in [
-        c[f]
-        for f in (
-            "schedule",
-            "learning_rate",
-            "epochs",
-            "batch_size",
-            "warmup_epochs",
-            "gamma",
-            "decay_every",
-            "optimizer",
-            "momentum",
-            "beta1",
-        )
-    ] + [train_images]:
+    )  # fmt: skip
+    inputs = [c[f] for f in TRAIN_FIELDS]
+    for trigger in [*(c[f] for f in SCHEDULE_INPUTS), train_images]:
         trigger.change(schedule_frame, [train_images, *inputs], preview, api_name=False, show_progress="hidden")
-    return c, gallery, redraw
