@@ -71,7 +71,7 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
         "--train-processes",
         type=_at_least_one,
         default=1,
-        help="train each run with DistributedDataParallel on this many processes of this machine (gloo; see README: "
+        help="train each run with DistributedDataParallel on this many processes of this machine (gloo; see docs/cli.md: "
         "on a 2-core CPU it is slower, it helps where one process cannot use the hardware)",
     )
     parser.add_argument(
@@ -98,7 +98,7 @@ def _serve_flags(parser: argparse.ArgumentParser) -> None:
         "--public",
         action="store_true",
         help="a server for many people (on by itself on a Hugging Face Space): each browser session sees only its own "
-        "runs, and each run has limits (shown on the page; see README)",
+        "runs, and each run has limits (shown on the page; see docs/hosting.md)",
     )
 
 

@@ -101,7 +101,7 @@ def read_grid(path: str | Path) -> Grid:
     except (ConfigError, UnicodeDecodeError) as err:  # not JSON, or JSON with values no grid holds (NaN, 1e400)
         raise GridError(str(err) if isinstance(err, ConfigError) else f"{path}: not a text file") from None
     if not isinstance(grid, dict) or not isinstance(grid.get("vary"), dict) or not grid["vary"]:
-        raise GridError(f'{path}: a grid file is a JSON object with "setup" and "vary" (see README, cnn-lab sweep)')
+        raise GridError(f'{path}: a grid file is a JSON object with "setup" and "vary" (see docs/cli.md, Sweeps)')
     base = _base_setup(grid.get("setup"), path)
     search = grid.get("search", "grid")
     if search not in SEARCHES:

@@ -87,6 +87,7 @@ def seconds_per_image(spec: ModelSpec, run: RunConfig, data: Dataset, timing_bat
             batch = max(2, affordable // timing_batches)
             spec = replace(spec, train=replace(spec.train, batch_size=batch))
     sample = data.subset(min(len(data.train_labels), batch * timing_batches), run.seed + 3)
+    spec = replace(spec, train=replace(spec.train, early_stopping="off"))  # timed without a validation split
     probe = Contender.create("timing", spec, run.seed)
     timing_run = replace(run, train_subset=None, validation_size=0, evals_per_epoch=1)
     steps_at: list[float] = []  # when each step ended: the first step's warm-up (kernels, allocations) is left out

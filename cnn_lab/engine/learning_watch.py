@@ -15,7 +15,7 @@ import math
 from cnn_lab.core.config import BatchNorm, ModelConfig, TrainConfig
 from cnn_lab.core.events import LearningAlert
 
-STALL_STEPS = 300  # a stretch at chance this long is not a slow start (the slowest learning start measured: see README)
+STALL_STEPS = 300  # a stretch at chance this long is not a slow start (the slowest learning start measured: see docs/architectures.md)
 GROWTH_STEPS = 50  # a grown loss must stay grown this long: one bad batch is not divergence
 GROWTH_FACTOR = 4.0
 SMOOTHING = 0.95  # of the per-step loss and accuracy (about the last 20 steps)

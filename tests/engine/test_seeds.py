@@ -3,6 +3,7 @@ winner only beyond twice that error, and over recorded runs it matches a direct 
 
 import math
 import statistics
+from dataclasses import replace
 
 import pytest
 from small_runs import small_setup
@@ -46,3 +47,14 @@ def test_the_verdict_of_a_repeat_matches_its_runs_in_the_history(mnist, tmp_path
     assert [r.setup.run.seed for r in runs] == [3, 4, 5]
     direct = seed_verdict([(r.models["A"].test_accuracy, r.models["B"].test_accuracy) for r in runs])
     assert session.training.verdict == direct
+
+
+def test_a_setup_with_early_stopping_is_timed_and_repeated(mnist):
+    """Timing a repeat trains without a validation split: a model that stops early on one is timed all the same."""
+    workspace = Workspace(processes=False)
+    workspace.dataset = lambda name: mnist
+    setup = small_setup(epochs=1, images=600)
+    setup = replace(setup, a=replace(setup.a, train=replace(setup.a.train, early_stopping="val_loss", patience=1)))
+    setup = replace(setup, run=replace(setup.run, validation_size=100))
+    warning, updates = Session(workspace).training.repeat_with_seeds(setup, 2)
+    assert warning.startswith("2 A/B runs") and list(updates)[-1].startswith("Done: ")

@@ -95,7 +95,7 @@ def stream_run(session: Session, updates):
 
 
 def train(*values):
-    """Train a fresh pair. Inputs: the setup's values in the page's order (see README), then whether the accuracy chart shows 0-100 %
+    """Train a fresh pair. Inputs: the setup's values in the page's order (see docs/api.md), then whether the accuracy chart shows 0-100 %
     (the page applies it when the run ends: the stream sends every chart as a table). Streams status, progress, loss curve,
     accuracy curve, log A, log B, results HTML, summary table, learning-rate curves A and B, saved epochs, and the coach's
     words on the curves."""
