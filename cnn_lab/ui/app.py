@@ -10,6 +10,7 @@ import gradio as gr
 from cnn_lab.engine.runtime import release_memory
 from cnn_lab.runs.history import open_history
 from cnn_lab.session import Session, Workspace
+from cnn_lab.ui.api import program_endpoints
 from cnn_lab.ui.data import data_tab
 from cnn_lab.ui.inspect import inspect_tab
 from cnn_lab.ui.learn import learn_tab
@@ -189,6 +190,7 @@ def build_app(
                 data = data_tab(train.setup["run.dataset"], augment, session)
             with gr.Tab("Learn", id="learn", elem_id="tab-learn") as learn_page:
                 learn = learn_tab(session, setup, train.share_note, tabs)
+        program_endpoints(session)
         start.click(lambda: gr.Tabs(selected="learn"), None, tabs, api_name=False, queue=False)
         for page, parts in ((train_page, train), (inspect_page, inspect), (runs_page, runs), (data_page, data),
                             (learn_page, learn)):  # fmt: skip

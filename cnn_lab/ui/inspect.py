@@ -13,14 +13,13 @@ import numpy as np
 from cnn_lab.core.builder import layers_from_json
 from cnn_lab.core.config import ConfigError, ModelConfig
 from cnn_lab.core.errors import quoted
-from cnn_lab.data.pictures import attribution_overlay, displayable, enlarge, feature_map_grid, png_base64
+from cnn_lab.data.pictures import attribution_overlay, displayable, enlarge, feature_map_grid
 from cnn_lab.engine.gradient_flow import GRADIENT_EVERY
 from cnn_lab.engine.models import summarize
 from cnn_lab.inspect.confusion import PairScores
 from cnn_lab.inspect.costs import PROFILE_BATCH
 from cnn_lab.inspect.diagram import network_svg
 from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
-from cnn_lab.inspect.inference import drawing_from_base64
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Radio, Slider
 from cnn_lab.ui.parts.fields import RawNumber
@@ -209,13 +208,6 @@ def show_disagreement(kind: str, value: float | None, session: Session):
     return gr.Gallery(images, label=label)
 
 
-def inspect_test_set(session: Session) -> dict:
-    """API only: both trained models on the test set as plain data: class names, accuracy, confusion matrices (row:
-    true class, column: guess), per-class accuracy, disagreement counts and the most confused pairs in words."""
-    with user_errors():
-        return session.inspection.test_set_scores().as_data()
-
-
 def test_set_section(replay: gr.Slider, version: gr.State, session: gr.State) -> dict:
     """Returns the section's note and results, for the tab to hide when they are stale."""
     gr.Markdown("### Both models on the test set")
@@ -260,8 +252,6 @@ def test_set_section(replay: gr.Slider, version: gr.State, session: gr.State) ->
     for model, matrix in zip(NAMES, matrices):
         matrix.select(cell_opener(model), [replay, session], cell_gallery, api_name=False)
     kinds.input(show_disagreement, [kinds, replay, session], disagreement_gallery, api_name=False)
-    hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /inspect_test_set's call and answer
-    hidden_trigger.click(inspect_test_set, session, data, api_name="inspect_test_set")
     return {"summary": summary, "test results": results}
 
 
@@ -324,26 +314,6 @@ def redraw_explanation(source: str, number: float | None, method: str, value: fl
         return {}
 
 
-def explain_sketch(drawing: str, method: str, session: Session) -> dict:
-    """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, and a method (saliency,
-    grad-cam or occlusion; empty: saliency) in; out, per model, its prediction and confidence per class, the
-    attribution over the 28x28 input and every conv layer's feature maps, as base64 PNG images."""
-    with user_errors("explain_sketch · "):
-        drawn, found = session.inspection.explain_drawing(drawing_from_base64(drawing), method or "saliency")
-    names = session.pair.data.info.class_names
-    return {
-        name: {
-            "prediction": names[e.target],
-            "confidence": float(e.probabilities[e.target]),
-            "probabilities": {names[k]: float(p) for k, p in enumerate(e.probabilities)},
-            "method": e.method,
-            "attribution_png": png_base64(attribution_overlay(drawn, e.attribution, INPUT_SCALE)),
-            "feature_maps_png": {layer: png_base64(feature_map_grid(maps)) for layer, maps in e.feature_maps.items()},
-        }
-        for name, e in found.items()
-    }
-
-
 def explanation_section(replay: gr.Slider, version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### Why does each model read it so?")
     with gr.Row(equal_height=True):
@@ -370,8 +340,6 @@ def explanation_section(replay: gr.Slider, version: gr.State, session: gr.State)
     go.click(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
     method.input(by_name(explain_image, shown), inputs, list(shown.values()), api_name=False)
     replay.release(by_name(redraw_explanation, shown), inputs, list(shown.values()), api_name=False)
-    drawing, chosen, data = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.JSON(visible=False)
-    gr.Button(visible=False).click(explain_sketch, [drawing, chosen, session], data, api_name="explain_sketch")
     return {"explain summary": shown["summary"], "explain results": shown["explain results"]}
 
 

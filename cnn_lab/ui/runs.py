@@ -4,7 +4,6 @@ model files out and in."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -203,27 +202,6 @@ def run_report(session: Session) -> list[str]:
         return [str(path) for path in session.history.write_report(folder)]
 
 
-def list_runs(session: Session) -> list[dict]:
-    """API only: the runs this user may see, newest first, as plain data: setup, data, device, precision, each
-    model's result (test accuracy, images/s, parameters, FLOPs, ...), every evaluation, the code version."""
-    return [
-        {
-            "id": r.id,
-            "started_at": r.started_at,
-            "status": r.status,
-            "setup": r.setup.to_dict(),
-            "data_source": r.data_source,
-            "device": r.device,
-            "precision": r.precision,
-            "duration_s": r.duration_s,
-            "code_version": r.code_version,
-            "models": {name: dataclasses.asdict(m) for name, m in r.models.items()},
-            "evaluations": [dataclasses.asdict(e) for e in r.evaluations],
-        }
-        for r in session.history.runs()
-    ]
-
-
 def model_files_section(session: gr.State) -> None:
     gr.Markdown(
         "**Model files**: take a trained model away (safetensors with its config, ONNX for Netron and onnxruntime, "
@@ -368,6 +346,4 @@ def runs_tab(setup_inputs: list, session: gr.State, slots: dict) -> TabParts:
     seeds_section(setup_inputs, session, slots)
     model_files_section(session)
     leaderboard_section(session)
-    hidden_trigger, data = gr.Button(visible=False), gr.JSON(visible=False)  # /list_runs's call and answer
-    hidden_trigger.click(list_runs, session, data, api_name="list_runs")
     return TabParts(on_open=(Refresh(handler, inputs, outputs),))

@@ -7,12 +7,10 @@ import pandas as pd
 
 from cnn_lab.core.config import LIMITS, ConfigError
 from cnn_lab.data.datasets import DataError
-from cnn_lab.inspect.inference import drawing_from_base64
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.bounded import BoundedImage, BoundedSketchpad
 from cnn_lab.ui.parts.checked import Radio
 from cnn_lab.ui.parts.fields import RawNumber
-from cnn_lab.ui.parts.wiring import user_errors
 from cnn_lab.views.run_view import checkpoint_frame
 
 BRUSH_HINT = "Draw one digit, big: both models read it as you draw (the trash icon clears the pad)."
@@ -87,15 +85,6 @@ def sketch_shown(dataset: str, session: Session):
         return gr.update(visible=session.datasets.named(dataset).image_shape[0] == 1)
     except (ConfigError, DataError):
         return gr.skip()
-
-
-def read_digit(drawing: str, session: Session) -> dict:
-    """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, in; out, as JSON, each model's
-    confidence per class ({"A": {"0": 0.01, ...}, "B": ...}, null before training) and a note. No file goes either way,
-    and it skips the queue: the fastest way for a program to read digits."""
-    with user_errors("read_digit · "):
-        reading = session.inspection.read_sketch(drawing_from_base64(drawing))
-    return {**reading.confidences, "note": reading.note}
 
 
 def results_and_sketch() -> dict[str, gr.components.Component]:

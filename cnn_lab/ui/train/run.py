@@ -31,7 +31,6 @@ from cnn_lab.ui.train.results import (
     new_images,
     predict_image,
     predict_sketch,
-    read_digit,
     reread_sketch,
     sketch_shown,
 )
@@ -223,5 +222,3 @@ def wire_training(c: dict, cv: dict, setup: dict, session: gr.State, max_concurr
         api_name="predict_image", trigger_mode="always_last", show_progress="hidden",
     )  # fmt: skip
     setup["run.dataset"].change(sketch_shown, [setup["run.dataset"], session], c["sketch"], api_name=False)
-    drawing_text, reading = gr.Textbox(visible=False), gr.JSON(visible=False)  # /read_digit's input and output
-    drawing_text.submit(read_digit, [drawing_text, session], reading, api_name="read_digit", queue=False)

@@ -1,0 +1,88 @@
+"""Endpoints for programs only: no component of the page shows them. Each takes and gives plain data (base64 images
+in, JSON out) and is documented by its docstring, which Gradio's "Use via API" page and gradio_client show.
+
+The page's own events are endpoints too (/train, /predict_sketch, ...: see docs/api.md); these are the ones a program
+needs that no button has."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gradio as gr
+
+from cnn_lab.data.pictures import attribution_overlay, feature_map_grid, png_base64
+from cnn_lab.inspect.inference import drawing_from_base64
+from cnn_lab.session import Session
+from cnn_lab.ui.parts.wiring import user_errors
+
+INPUT_SCALE = 6  # an attribution over a 28x28 input, drawn at 168 px
+
+
+def read_digit(drawing: str, session: Session) -> dict:
+    """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, in; out, as JSON, each model's
+    confidence per class ({"A": {"0": 0.01, ...}, "B": ...}, null before training) and a note. No file goes either way,
+    and it skips the queue: the fastest way for a program to read digits."""
+    with user_errors("read_digit · "):
+        reading = session.inspection.read_sketch(drawing_from_base64(drawing))
+    return {**reading.confidences, "note": reading.note}
+
+
+def inspect_test_set(session: Session) -> dict:
+    """API only: both trained models on the test set as plain data: class names, accuracy, confusion matrices (row:
+    true class, column: guess), per-class accuracy, disagreement counts and the most confused pairs in words."""
+    with user_errors():
+        return session.inspection.test_set_scores().as_data()
+
+
+def explain_sketch(drawing: str, method: str, session: Session) -> dict:
+    """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, and a method (saliency,
+    grad-cam or occlusion; empty: saliency) in; out, per model, its prediction and confidence per class, the
+    attribution over the 28x28 input and every conv layer's feature maps, as base64 PNG images."""
+    with user_errors("explain_sketch · "):
+        drawn, found = session.inspection.explain_drawing(drawing_from_base64(drawing), method or "saliency")
+    names = session.pair.data.info.class_names
+    return {
+        name: {
+            "prediction": names[e.target],
+            "confidence": float(e.probabilities[e.target]),
+            "probabilities": {names[k]: float(p) for k, p in enumerate(e.probabilities)},
+            "method": e.method,
+            "attribution_png": png_base64(attribution_overlay(drawn, e.attribution, INPUT_SCALE)),
+            "feature_maps_png": {layer: png_base64(feature_map_grid(maps)) for layer, maps in e.feature_maps.items()},
+        }
+        for name, e in found.items()
+    }
+
+
+def list_runs(session: Session) -> list[dict]:
+    """API only: the runs this user may see, newest first, as plain data: setup, data, device, precision, each
+    model's result (test accuracy, images/s, parameters, FLOPs, ...), every evaluation, the code version."""
+    return [
+        {
+            "id": r.id,
+            "started_at": r.started_at,
+            "status": r.status,
+            "setup": r.setup.to_dict(),
+            "data_source": r.data_source,
+            "device": r.device,
+            "precision": r.precision,
+            "duration_s": r.duration_s,
+            "code_version": r.code_version,
+            "models": {name: dataclasses.asdict(m) for name, m in r.models.items()},
+            "evaluations": [dataclasses.asdict(e) for e in r.evaluations],
+        }
+        for r in session.history.runs()
+    ]
+
+
+def program_endpoints(session: gr.State) -> None:
+    """Wire the API-only endpoints, each to hidden components of its own (inside the app's Blocks): a program calls
+    them by name (gr.api cannot pass a session's gr.State)."""
+    drawing, answer = gr.Textbox(visible=False), gr.JSON(visible=False)
+    drawing.submit(read_digit, [drawing, session], answer, api_name="read_digit", queue=False)
+    drawn, method, explained = gr.Textbox(visible=False), gr.Textbox(visible=False), gr.JSON(visible=False)
+    gr.Button(visible=False).click(explain_sketch, [drawn, method, session], explained, api_name="explain_sketch")
+    scores = gr.JSON(visible=False)
+    gr.Button(visible=False).click(inspect_test_set, session, scores, api_name="inspect_test_set")
+    runs = gr.JSON(visible=False)
+    gr.Button(visible=False).click(list_runs, session, runs, api_name="list_runs")
