@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig, RunConfig
 from cnn_lab.core.errors import quoted
+from cnn_lab.core.presets import fit_on
 from cnn_lab.data.datasets import DATASET_INFO, UPLOADED, DataError, Dataset
+from cnn_lab.data.stats import DataOverview, examples_per_class, overview
 from cnn_lab.data.uploads import read_upload
 from cnn_lab.engine.training import augmented_examples
 from cnn_lab.runs.model_files import ImportedModel
@@ -19,6 +21,19 @@ from cnn_lab.session.pair import NAMES
 from cnn_lab.session.workspace import Workspace
 
 AUGMENT_PREVIEW_IMAGES = 8
+EXAMPLES_PER_CLASS = 6
+
+
+@dataclass(frozen=True)
+class DatasetLook:
+    """A dataset looked at before training: the data, its counts and statistics, a few training images of every
+    class (uint8) with their labels, and each preset on it (its parameters there, or why it cannot read it)."""
+
+    data: Dataset
+    counted: DataOverview
+    examples: np.ndarray
+    example_labels: list[int]
+    presets: list[tuple[str, str]]
 
 
 class Datasets:
@@ -58,6 +73,13 @@ class Datasets:
         """``setup`` with both models reading the data it names, and that data."""
         data = self.named(setup.run.dataset)
         return fitted(setup, data), data
+
+    def look(self, name: str) -> DatasetLook:
+        """Dataset ``name`` counted and shown before training (ConfigError or DataError say why it cannot be had)."""
+        data = self.named(name)
+        images, labels = examples_per_class(data, EXAMPLES_PER_CLASS)
+        presets = fit_on(data.image_shape, len(data.info.class_names))
+        return DatasetLook(data, overview(data), images, labels, presets)
 
     def augmentation_preview(self, kinds: tuple[str, ...], dataset: str) -> list[tuple[np.ndarray, str]]:
         """A few of ``dataset``'s training images as a model trained with augmentations ``kinds`` sees them."""

@@ -7,18 +7,16 @@ import gradio as gr
 import pandas as pd
 
 from cnn_lab.core.config import ConfigError
-from cnn_lab.core.presets import fit_on
-from cnn_lab.data.datasets import UPLOADED, DataError, Dataset
-from cnn_lab.data.stats import examples_per_class, overview
+from cnn_lab.data.datasets import UPLOADED, DataError
 from cnn_lab.data.uploads import LIMITS
 from cnn_lab.session import Session
 from cnn_lab.ui.parts.checked import Dropdown
 from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber, number_from_text
 from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, user_errors
+from cnn_lab.views.data_view import about_text, counts_frame
 from cnn_lab.views.run_view import image_grid_html
 
-PREVIEW_PER_CLASS = 6
 CHART_LABEL = "Training images per class"
 
 
@@ -26,7 +24,7 @@ def dataset_overview(dataset: str, session: Session) -> dict:
     """Where the data comes from and what it holds: images per class in each split, pixel statistics, test images
     that are also training images, a few training images of every class, and which presets can read it."""
     try:
-        data = session.datasets.named(dataset)
+        look = session.datasets.look(dataset)
     except (DataError, ConfigError) as err:
         empty = pd.DataFrame()
         return {
@@ -36,19 +34,13 @@ def dataset_overview(dataset: str, session: Session) -> dict:
             "examples": "",
             "presets": empty,
         }
-    names = data.info.class_names
-    seen = overview(data)
-    counts = pd.DataFrame(
-        {"class": names, "training images": list(seen.train_counts), "test images": list(seen.test_counts)}
-    )
-    images, labels = examples_per_class(data, PREVIEW_PER_CLASS)
-    presets = pd.DataFrame(fit_on(data.image_shape, len(names)), columns=["preset", "on this data"])
+    names = look.data.info.class_names
     return {
-        "about": about_text(data, seen),
-        "counts": counts,
-        "chart": class_chart(data.info.title, names, seen.train_counts),
-        "examples": image_grid_html(images, [names[k] for k in labels]),
-        "presets": presets,
+        "about": about_text(look.data, look.counted),
+        "counts": counts_frame(names, look.counted),
+        "chart": class_chart(look.data.info.title, names, look.counted.train_counts),
+        "examples": image_grid_html(look.examples, [names[k] for k in look.example_labels]),
+        "presets": pd.DataFrame(look.presets, columns=["preset", "on this data"]),
     }
 
 
@@ -59,34 +51,6 @@ def class_chart(title: str, names: tuple[str, ...], counts: tuple[int, ...]) -> 
     return gr.BarPlot(
         pd.DataFrame({"class": list(names), "training images": list(counts)}),
         label=f"{CHART_LABEL}: {title}",
-    )
-
-
-def about_text(data: Dataset, seen) -> str:
-    channels, height, width = data.image_shape
-    colour = "colour (red, green, blue)" if channels == 3 else "grey"
-    statistics = ", ".join(f"{m:.3f} ± {s:.3f}" for m, s in zip(seen.mean, seen.std, strict=True))
-    duplicates = (
-        f"**{seen.duplicates:,} test images are also training images** (pixel for pixel): a test score on them "
-        "measures memory, not generalisation."
-        if seen.duplicates
-        else "No test image is also a training image."
-    )
-    balance = (
-        f"The classes are unbalanced: the largest has {seen.imbalance:.1f}x the images of the smallest; accuracy "
-        "then flatters a model that favours the large ones (look at the per-class accuracy in Inspect)."
-        if seen.imbalance > 1.5
-        else "The classes are about equally common."
-    )
-    drawing = (
-        "You can draw on the sketchpad for it."
-        if data.info.drawable
-        else "Test the trained models with an image of your own in *Train & compare*, beside the results."
-    )
-    return (
-        f"**{data.source}**. Images of {width}x{height} pixels, {colour}, in {len(data.info.class_names)} classes. "
-        f"Pixel mean ± std per channel (0-1): {statistics}; with *Normalise inputs* on, the models see "
-        f"(pixel - mean) / std. {duplicates} {balance} {drawing}"
     )
 
 
