@@ -16,7 +16,7 @@ import torch
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig, ModelSpec, check_epochs
 from cnn_lab.core.errors import quoted
-from cnn_lab.core.events import EvalEvent, Event, GradientEvent, RunFinished, StepEvent
+from cnn_lab.core.events import EvalEvent, Event, GradientEvent, RunFinished, Scoring, StepEvent
 from cnn_lab.data.datasets import DataError, Dataset
 from cnn_lab.engine.contenders import create_contenders
 from cnn_lab.engine.crossval import check_cross_validation, estimate_cross_validation_s, seconds_per_image
@@ -319,7 +319,7 @@ def page_updates(
             if event is not None:
                 view.add(event)
             if (
-                isinstance(event, (StepEvent, EvalEvent, GradientEvent, type(None)))
+                isinstance(event, (StepEvent, EvalEvent, GradientEvent, Scoring, type(None)))
                 and time.perf_counter() - last < UPDATE_EVERY_S
             ):
                 continue

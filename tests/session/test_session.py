@@ -5,6 +5,7 @@ import os
 import signal
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -15,12 +16,12 @@ from real_drawings import small_fixed_part
 from small_runs import SMALL, small_setup
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
-from cnn_lab.core.events import EvalEvent, RunFinished, StepEvent
+from cnn_lab.core.events import EvalEvent, RunFinished, Scoring, StepEvent
 from cnn_lab.engine.limits import LOCAL
 from cnn_lab.engine.worker import WorkerDied
 from cnn_lab.runs.history import RunStore
 from cnn_lab.session import Session, SessionError, Workspace
-from cnn_lab.session.training import failure_text
+from cnn_lab.session.training import failure_text, page_updates
 
 
 @pytest.fixture(params=["processes", "threads"], ids=["in a worker process", "on a thread"])
@@ -360,3 +361,22 @@ def test_a_workspace_loads_each_dataset_once_keeps_the_latest_two_and_can_be_let
     del lonely
     gc.collect()
     assert gone() is None  # no cache on the class keeps a Workspace (and its datasets) alive
+
+
+def test_frequent_scoring_never_starves_the_page_of_progress():
+    """Short epochs score their test split every fraction of a second: those notes come at most as often as steps
+    do, so a page (and a Stop that waits for a step to show) still sees the run move."""
+
+    def run():
+        for k in range(40):  # 2 s: two steps then a whole-split scoring every 0.05 s
+            yield StepEvent("A", 1, 2 * k + 1, 80, 1.0, 0.5, 0.01, 100.0, 0)
+            yield StepEvent("A", 1, 2 * k + 2, 80, 1.0, 0.5, 0.01, 100.0, 0)
+            yield Scoring("A", 1000)
+            time.sleep(0.05)
+
+    class View:
+        def add(self, event) -> None:
+            pass
+
+    shown = list(page_updates(run(), View()))
+    assert sum(isinstance(e, StepEvent) for e in shown) >= 2 and len(shown) <= 6  # about one update per 0.5 s
