@@ -23,13 +23,12 @@ from cnn_lab.ui.train.setup import model_column, restore_from_link, run_settings
 
 @dataclass(frozen=True, kw_only=True)
 class TrainTab(TabParts):
-    """The components other tabs need: the setup inputs by SETUP_FIELDS name, the session, the layer boxes, and
-    where restoring a shared link (when the page loads) says how it went."""
+    """The components other tabs need: the setup inputs by SETUP_FIELDS name, the layer boxes, and the note where
+    restoring a shared link (when the page loads) or setting up an experiment says how it went."""
 
-    session: gr.State
     setup: dict[str, gr.components.Component]
     layer_boxes: list[gr.Textbox]
-    share_note: gr.Markdown  # where restoring a shared link says how it went
+    share_note: gr.Markdown
 
 
 def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, limits: str = "") -> TrainTab:
@@ -58,7 +57,6 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, lim
     restore = Refresh(restore_from_link, [], [*in_page_order(setup), share["note"]])
     return TrainTab(
         on_load=(restore,),
-        session=session,
         setup=setup,
         layer_boxes=[setup["A.layers"], setup["B.layers"]],
         share_note=share["note"],
