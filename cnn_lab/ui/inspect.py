@@ -408,11 +408,7 @@ def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple
     """Both networks as SVGs to hover: the trained pair, lit by its activations for the latest drawing or image
     (a dot runs the data's path); before training, the Train tab's layer lists."""
     if session.pair.trained:
-        lit = (
-            session.inspection.explain(session.pair.last_sketch, "saliency")
-            if session.pair.last_sketch is not None
-            else {}
-        )
+        lit = session.inspection.explain_last_drawing("saliency")
         return tuple(
             network_svg(
                 c.spec.model, session.pair.summaries[name], f"Model {name} (trained)" + (", lit by your drawing" if lit else ""),
@@ -450,9 +446,10 @@ def block_maps(pick: str, session: Session) -> tuple[str, np.ndarray | None]:
     model, _, layer = (pick or "").partition(":")
     if model not in NAMES or not session.pair.trained:
         return "Train the models, then click a block of a network to see its feature maps.", None
-    if session.pair.last_sketch is None:
+    lit = session.inspection.explain_last_drawing("saliency")
+    if not lit:
         return "Draw a digit (or test an image of your own) in Train & compare first: the maps are for it.", None
-    found = session.inspection.explain(session.pair.last_sketch, "saliency")[model]
+    found = lit[model]
     if layer not in found.feature_maps:
         kinds = ", ".join(found.feature_maps) or "none"
         return f"Model {model}'s {layer} has no feature maps of its own to show; click a conv layer ({kinds}).", None
