@@ -393,6 +393,7 @@ class ModelConfig:
         )
 
 
+MODEL_NAMES = ("A", "B")  # the two models an experiment compares, as every page, log and file names them
 DEFAULT_CHANNELS = (16, 32, 64, 64)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cnn_lab.core.config import MODEL_NAMES as NAMES
 from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
 from cnn_lab.engine.seeds import SeedVerdict
 from cnn_lab.runs.history import RunRecord
 from cnn_lab.views.labels import CHOICE_LABELS, field_label
 from cnn_lab.views.run_view import duration_text
-
-NAMES = ("A", "B")
 
 COLUMNS = [
     "run", "started (UTC)", "status", "dataset", "A test", "B test", "time", "model A", "model B", "images/s A · B",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cnn_lab.core.config import MODEL_NAMES as NAMES
 from cnn_lab.core.config import ConfigError, ExperimentConfig, RunConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.events import RunFinished
@@ -17,7 +18,6 @@ from cnn_lab.engine.models import ModelSummary
 from cnn_lab.inspect.confusion import PairScores
 from cnn_lab.views.run_view import RunView
 
-NAMES = ("A", "B")
 IMPORTED = "imported"  # a model's status after it was read from a file
 
 

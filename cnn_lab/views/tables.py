@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 
 from cnn_lab.core.builder import layers_from_json
+from cnn_lab.core.config import MODEL_NAMES as NAMES
 from cnn_lab.core.config import ConfigError
 from cnn_lab.inspect.confusion import PairScores
 from cnn_lab.inspect.costs import PROFILE_BATCH, ModelCost
 from cnn_lab.inspect.layer_report import layer_report
-
-NAMES = ("A", "B")
 
 
 def report_frame(text: str, input_shape: tuple[int, int, int] = (1, 28, 28), classes: int = 10) -> pd.DataFrame:

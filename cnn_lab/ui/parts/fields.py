@@ -16,13 +16,13 @@ from typing import Any
 import gradio as gr
 
 from cnn_lab.core.builder import layers_from_json, layers_to_json
+from cnn_lab.core.config import MODEL_NAMES as NAMES
 from cnn_lab.core.config import ConfigError, Conv, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.presets import PRESETS
 from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
 from cnn_lab.engine.runtime import available_devices
 
-NAMES = ("A", "B")
 CUSTOM = "custom"  # the architecture choice that trains the 4 channel sizes
 BUILDER = "builder"  # the architecture choice that trains the builder's layer list
 TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
@@ -171,7 +171,7 @@ def page_values(experiment: ExperimentConfig, note: str) -> list:
     """The page's inputs showing a loaded setup, then ``note``: a column whose model is the Custom stack shows its
     channel sizes, any other switches to the builder (its channel box keeps its text)."""
     values = values_of(experiment)
-    values |= {f"{name}.channels": gr.skip() for name in ("A", "B") if not values[f"{name}.channels"]}
+    values |= {f"{name}.channels": gr.skip() for name in NAMES if not values[f"{name}.channels"]}
     if values["run.device"] not in ("auto", *available_devices()):
         values["run.device"] = "auto"
     return [*in_page_order(values), note]
