@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.first_click import cpu_features, wait_for_quiet
+from benchmarks.first_click import wait_for_quiet
 from benchmarks.machine import machine
 from cnn_lab.core.presets import default_experiment
 from cnn_lab.data.datasets import DATASET_INFO, load_sample, with_statistics
@@ -85,7 +85,7 @@ def main() -> None:
     finally:
         pool.close()
     result = {
-        "machine": {**machine(), **cpu_features()},
+        "machine": machine(),
         "images": args.images,
         "alone_s": round(statistics.median(alone), 2),
         "two_at_once_s": round(statistics.median(together), 2),

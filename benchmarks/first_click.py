@@ -4,7 +4,7 @@ Starts the playground as a user does (a fresh server for every press: a first cl
 data too), sends /train with the page's default values through the page's own protocol (PageClient: queue,
 server-sent events, diffs applied as the browser applies them) and times it to the last streamed update, whose
 status says "Finished". Three presses, median; once on this machine's own CPU (precision auto) and once with the
-server under ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 and precision fp32: a CPU without fast bf16, as
+server under benchmarks.machine.AVX2_ONLY (precision auto, which is fp32 there): a CPU without fast bf16, as
 the issue's 2-core AVX2-only EPYC (about 1.5x slower again than that emulation here).
 
     CNN_LAB_DATA=../shared/datasets python -m benchmarks.first_click [--repeats 3]
@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.machine import machine
+from benchmarks.machine import AVX2_ONLY, machine
 from benchmarks.page_client import PageClient
 from benchmarks.run import playground_server, verdict
 from cnn_lab.core.presets import default_experiment
@@ -33,27 +33,12 @@ from cnn_lab.ui import api_values
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).with_name("results.json")
-AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 MODES = {  # name: (environment of the server, the page's precision)
     "native": ({}, "auto"),
-    "avx2_emulated": (AVX2_ONLY, "fp32"),
+    "avx2_emulated": (AVX2_ONLY, "auto"),  # the page picks fp32 there, as on a CPU without fast bf16
 }
 QUIET_LOAD = 1.5  # 1-minute load average on this 2-core machine: above it, someone else is using a core
 STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.run.RUN_OUTPUTS)
-
-
-def cpu_features() -> dict:
-    flags = set()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            break
-    return {
-        "avx2": "avx2" in flags,
-        "avx512f": "avx512f" in flags,
-        "avx512_bf16": "avx512_bf16" in flags,
-        "amx": sorted(f for f in flags if f.startswith("amx")),
-    }
 
 
 def wait_for_quiet(max_wait_s: float) -> tuple[float, float]:
@@ -153,8 +138,8 @@ def main() -> None:
             "evals_per_epoch": setup.run.evals_per_epoch,
             "epochs": {"A": setup.a.train.epochs, "B": setup.b.train.epochs},
         },
-        "machine": machine() | cpu_features(),
-        "avx2_emulated_with": " ".join(f"{k}={v}" for k, v in AVX2_ONLY.items()) + ", precision fp32",
+        "machine": machine(),
+        "avx2_emulated_with": " ".join(f"{k}={v}" for k, v in AVX2_ONLY.items()) + ", precision auto (fp32 there)",
         "load_1min_at_presses": [p["load_1min"] for m in modes.values() for p in m["presses"]],
         "modes": modes,
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),

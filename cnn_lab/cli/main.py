@@ -15,9 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from cnn_lab.data.datasets import DATA_DIR_ENV, reachable
+from cnn_lab.data.sources import DATA_DIR_ENV, reachable
 from cnn_lab.engine.limits import PUBLIC
-from cnn_lab.engine.runtime import tune_allocator
 
 SHARE_SERVER = "https://api.gradio.app"
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
@@ -181,6 +180,13 @@ def main(argv: list[str] | None = None) -> None:
     serve(args)
 
 
+def _start_torch() -> None:
+    """Load torch (with the faster allocator set-up) once a command runs: --help and a refused flag never wait for it."""
+    from cnn_lab.engine.runtime import tune_allocator
+
+    tune_allocator()
+
+
 def _refused(command: str, message: object) -> int:
     print(f"cnn-lab {command}: error: {message}", file=sys.stderr)
     return 2
@@ -193,7 +199,7 @@ def train(args: argparse.Namespace) -> int:
     from cnn_lab.engine.distributed import join, leave
     from cnn_lab.session import SessionError
 
-    tune_allocator()
+    _start_torch()
     try:
         setup = read_setup(args.setup, args.epochs, args.device)
     except SetupError as err:
@@ -228,7 +234,7 @@ def sweep(args: argparse.Namespace) -> int:
     from cnn_lab.cli.sweep import sweep as run_sweep
     from cnn_lab.runs.history import open_history
 
-    tune_allocator()
+    _start_torch()
     try:
         grid = read_grid(args.grid)
     except GridError as err:
@@ -261,7 +267,7 @@ def serve(args: argparse.Namespace) -> None:
     from cnn_lab.ui.parts.headers import security_middleware
     from cnn_lab.ui.upload_quota import UploadQuota
 
-    tune_allocator()
+    _start_torch()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     share = args.share
     public = args.public or bool(os.environ.get(SPACE_ENV))  # a Hugging Face Space is public

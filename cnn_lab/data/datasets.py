@@ -10,10 +10,7 @@ offline a real MNIST sample shipped inside the package.
 from __future__ import annotations
 
 import os
-import socket
 import string
-import threading
-import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,11 +18,9 @@ import numpy as np
 import torch
 
 from cnn_lab.core.errors import quoted
+from cnn_lab.data.sources import DATA_DIR_ENV, OFFLINE_ENV, reachable
 
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
-DATA_DIR_ENV = "CNN_LAB_DATA"
-OFFLINE_ENV = "CNN_LAB_OFFLINE"  # set to 1 to never try a download
-PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -222,25 +217,6 @@ def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[to
         images = [x.transpose(1, 2).contiguous() for x in images]
         labels = [y - int(y.min()) if info.split == "letters" else y for y in labels]
     return images[0], labels[0], images[1], labels[1]
-
-
-def reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """Can we open a TCP connection to the mirror? Bounded in time even when DNS hangs."""
-    parsed = urllib.parse.urlparse(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((parsed.hostname, port), timeout=timeout):
-                result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result and result[0])
 
 
 def cache_dir() -> Path:

@@ -9,11 +9,8 @@ from torch import nn
 
 from cnn_lab.core.config import ConfigError, ModelSpec, RunConfig
 from cnn_lab.data.datasets import DatasetInfo
+from cnn_lab.engine.limits import CHECKPOINT_BUDGET_BYTES
 from cnn_lab.engine.models import build_model
-
-CHECKPOINT_BUDGET_BYTES = (
-    256 * 2**20
-)  # per model: the oldest epochs go first (all of them fit for models of the presets' size)
 
 
 @dataclass

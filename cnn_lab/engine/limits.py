@@ -9,11 +9,14 @@ refuses it with the numbers; a run that still runs long is stopped cleanly at a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig
-from cnn_lab.engine.contenders import CHECKPOINT_BUDGET_BYTES
-from cnn_lab.engine.models import ModelSummary
 
+if TYPE_CHECKING:  # the limits import without torch: the command line's --help says them in a blink
+    from cnn_lab.engine.models import ModelSummary
+
+CHECKPOINT_BUDGET_BYTES = 256 * 2**20  # per model: the oldest epochs go first (all fit for models of the presets' size)
 TRAINING_FLOPS_PER_FORWARD = 3  # forward + backward (about twice the forward)
 
 

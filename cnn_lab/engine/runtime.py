@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 import torch
@@ -75,8 +76,18 @@ def resolve_device(choice: str = "auto") -> torch.device:
     return torch.device(choice)
 
 
+# oneDNN instruction sets (ONEDNN_MAX_CPU_ISA) below AVX512_CORE_BF16: capped there, bf16 runs emulated
+_ISAS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI")
+
+
 def cpu_has_fast_bf16() -> bool:
-    """True when the CPU multiplies bf16 natively (AMX or AVX512-BF16); elsewhere bf16 is emulated and slower."""
+    """True when the CPU multiplies bf16 natively (AMX or AVX512-BF16) and the process may use it; elsewhere bf16
+    is emulated and slower. ONEDNN_MAX_CPU_ISA or ATEN_CPU_CAPABILITY capping the instruction set below that (as on a
+    host that pins kernels, or the benchmarks' AVX2 emulation) counts as not having it."""
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _ISAS_WITHOUT_BF16:
+        return False
+    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() in ("default", "avx2"):
+        return False
     return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
 
 

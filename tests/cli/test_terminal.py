@@ -242,3 +242,15 @@ def test_more_processes_than_gpus_are_refused_by_name(monkeypatch):
     with pytest.raises(ConfigError) as refused:
         distributed.join("cuda")
     assert refused.value.field == "processes" and "1 GPU(s) for 2 processes" in str(refused.value)
+
+
+def test_help_and_a_refused_flag_answer_without_loading_torch():
+    """`cnn-lab --help` answers at once: torch (a second or more to load) waits until a command runs."""
+    script = (
+        "import sys\nfrom cnn_lab.cli.main import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['serve', '--max-queue', 'x']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print('torch loaded' if 'torch' in sys.modules else 'torch not loaded')"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stdout.strip().endswith("torch not loaded"), out.stdout[-500:] + out.stderr[-2000:]

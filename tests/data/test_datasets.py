@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from cnn_lab.data import datasets as data
+from cnn_lab.data import sources
 from cnn_lab.data.datasets import DataError, load_dataset
 
 
@@ -69,7 +70,7 @@ def test_offline_without_files_falls_back_to_the_shipped_sample(tmp_path, monkey
 def test_a_download_attempt_fails_fast_when_offline(tmp_path, monkeypatch):
     monkeypatch.delenv("CNN_LAB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(data, "PROBE_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(sources, "PROBE_TIMEOUT_S", 2.0)
     monkeypatch.setitem(
         data.DATASET_INFO, "fashion_mnist", replace(data.DATASET_INFO["fashion_mnist"], url="http://10.255.255.1/")
     )
