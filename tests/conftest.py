@@ -55,12 +55,19 @@ def scored_on(data: Dataset, images: int, seed: int = 0) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def mnist():
+def mnist_whole():
+    """Full MNIST (or the shipped sample) as cnn_lab loads it, test split whole: for the tests that compare with what a
+    server or a command loaded for itself."""
+    return load_dataset("mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_whole):
     """Full MNIST's 60,000 training images when CNN_LAB_DATA points at it (otherwise the shipped offline sample),
     scored on 2,000 of its 10,000 test images, 200 of each digit: the sample's size. A run scores its whole test
     split at every epoch's end, and on full MNIST that scoring was most of the time of the engine's short test runs
     (tests/engine/test_training.py: 107 s with 10,000, 53 s with 2,000; 2 cores)."""
-    return scored_on(load_dataset("mnist"), SCORED_TEST_IMAGES)
+    return scored_on(mnist_whole, SCORED_TEST_IMAGES)
 
 
 @pytest.fixture(scope="session")

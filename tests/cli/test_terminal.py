@@ -51,7 +51,7 @@ def setup_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_the_cli_trains_like_the_page_and_writes_history_report_and_model_files(setup_file, tmp_path, mnist):
+def test_the_cli_trains_like_the_page_and_writes_history_report_and_model_files(setup_file, tmp_path, mnist_whole):
     out, db = tmp_path / "out", tmp_path / "runs.sqlite"
     done = cnn_lab("train", str(setup_file), "--out", str(out), "--runs-db", str(db), "--device", "cpu")
     assert done.returncode == 0, done.stderr
@@ -70,7 +70,7 @@ def test_the_cli_trains_like_the_page_and_writes_history_report_and_model_files(
     }
     # the page's way: the same setup through a session whose run trains in a worker process, on the same data
     workspace = Workspace(device="cpu")
-    workspace.dataset = lambda name: mnist
+    workspace.dataset = lambda name: mnist_whole  # as the command loads it
     try:
         session = Session(workspace)
         for _ in session.training.train(ExperimentConfig.from_json(setup_file.read_text())):

@@ -216,7 +216,7 @@ def test_a_run_of_hours_is_started_only_when_train_is_pressed_again(url, wait_un
     client.close()
 
 
-def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, tmp_path):
+def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist_whole, tmp_path):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="Train the models first: there is nothing to inspect yet"):
         client.predict(api_name="/inspect_test_set")
@@ -226,8 +226,8 @@ def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, t
     # model files: A out as ONNX (runs in onnxruntime) and as safetensors, which goes back in as B
     (onnx_file,) = client.predict("A", "onnx", api_name="/export_model")
     onnx_session = onnxruntime.InferenceSession(onnx_file, providers=["CPUExecutionProvider"])
-    pixels = mnist.test_images.unsqueeze(1).float().div(255).numpy()
-    onnx_accuracy = (onnx_session.run(None, {"image": pixels})[0].argmax(1) == mnist.test_labels.numpy()).mean()
+    pixels = mnist_whole.test_images.unsqueeze(1).float().div(255).numpy()
+    onnx_accuracy = (onnx_session.run(None, {"image": pixels})[0].argmax(1) == mnist_whole.test_labels.numpy()).mean()
     assert onnx_accuracy == pytest.approx(data["accuracy"]["A"], abs=2e-3)  # the same model, read by onnxruntime
     (weights,) = client.predict("A", "safetensors", api_name="/export_model")
     note = client.predict("B", handle_file(weights), api_name="/import_model")
@@ -241,12 +241,12 @@ def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, t
         assert newest["models"][name]["test_accuracy"] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=1e-4)
         assert newest["models"][name]["params"] > 0 and newest["setup"]["run"]["train_subset"] == 1000
         assert [e["model"] for e in newest["evaluations"]].count(name) >= 1
-    n = len(mnist.test_labels)
+    n = len(mnist_whole.test_labels)
     assert data["test_images"] == n and data["class_names"] == [str(d) for d in range(10)]
     for name in ("A", "B"):
         matrix = np.array(data["confusion"][name])
         assert matrix.shape == (10, 10) and matrix.sum() == n
-        assert np.bincount(mnist.test_labels.numpy(), minlength=10).tolist() == matrix.sum(axis=1).tolist()
+        assert np.bincount(mnist_whole.test_labels.numpy(), minlength=10).tolist() == matrix.sum(axis=1).tolist()
         assert data["accuracy"][name] == pytest.approx(np.trace(matrix) / n)
         assert data["accuracy"][name] == pytest.approx(test_accuracy(final[SUMMARY], name), abs=0.01)
     assert set(data["disagreements"]) == {"A right, B wrong", "B right, A wrong", "both wrong and sure"}
@@ -256,7 +256,7 @@ def test_list_runs_model_files_inspect_test_set_and_explain_sketch(url, mnist, t
         assert sum(b["images"] for b in calibration["bins"]) == n and 0 <= calibration["expected_calibration_error"] < 1
 
     # /explain_sketch on the same trained pair: a real test digit drawn large, dark on white
-    digit = 255 - np.kron(mnist.test_images[0].numpy(), np.ones((10, 10), np.uint8))
+    digit = 255 - np.kron(mnist_whole.test_images[0].numpy(), np.ones((10, 10), np.uint8))
     buffer = io.BytesIO()
     Image.fromarray(digit).save(buffer, format="PNG")
     found = client.predict(base64.b64encode(buffer.getvalue()).decode(), "occlusion", api_name="/explain_sketch")
