@@ -12,6 +12,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two xdist workers (the README's -n 2) share the cores: each, and the servers and training processes it starts,
+    # runs torch on one thread. With two threads each, OpenMP's threads spun against each other's: that suite was 62 %
+    # through after 13 minutes, where alone it takes 12:48; on one thread each, 8:40 (2 cores, full MNIST).
+    os.environ["OMP_NUM_THREADS"] = "1"
 import pytest
 import torch
 from data_choice import choose_test_data
