@@ -892,7 +892,8 @@ def loss_axis_titles(page: Page) -> list[str]:
 def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_theme(open_page, tmp_path):
     page, problems = open_page()
     page.locator("#theme-switch").get_by_label("☾ Dark").check()
-    assert page.evaluate("document.body.classList.contains('dark')")
+    # the switch's script runs after its input event: a frame later, or a moment on a busy machine
+    page.wait_for_function("document.body.classList.contains('dark')", timeout=EXPECT_TIMEOUT_MS)
 
     configure(page, train_images=2000, channels_a="8, 8, 16, 16", channels_b="4, 8, 8, 8", epochs_a=3, epochs_b=3)
     page.locator("#train").click()
@@ -964,7 +965,9 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
         again.goto(page.url)
         expect(again.locator("#sketchpad")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
         expect(again.locator("#theme-switch").get_by_label(label)).to_be_checked()
-        assert again.evaluate("document.body.classList.contains('dark')") == (theme == "dark"), theme
+        again.wait_for_function(
+            f"document.body.classList.contains('dark') === {str(theme == 'dark').lower()}", timeout=EXPECT_TIMEOUT_MS
+        )
         assert again_problems == [], "\n".join(again_problems)
         if theme == "dark":
             again.locator("#theme-switch").get_by_label("☀ Light").check()
