@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnn_lab.core.errors import quoted
+from cnn_lab.core.errors import ConfigError, quoted
 from cnn_lab.data.sources import DATA_DIR_ENV, OFFLINE_ENV, reachable
 
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
@@ -36,6 +36,7 @@ class DatasetInfo:
     split: str = ""  # EMNIST's split
     drawable: bool = True  # light marks on a dark background, as a drawing on the sketchpad becomes
     url: str = ""  # where torchvision downloads it from (probed before trying)
+    folders_zip: str = ""  # also read from a data directory as this .zip of train/ and test/ class folders of images
 
     @property
     def num_classes(self) -> int:
@@ -96,6 +97,7 @@ DATASET_INFO = {
             torchvision_name="CIFAR10",
             drawable=False,
             url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+            folders_zip="cifar10-jpeg.zip",
         ),
     )
 }
@@ -219,6 +221,25 @@ def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[to
     return images[0], labels[0], images[1], labels[1]
 
 
+def _from_folders_zip(info: DatasetInfo, path: Path, origin: str) -> Dataset:
+    """A built-in dataset kept as a .zip of train/<class>/ and test/<class>/ images, the layout of an upload: read
+    by the upload's reader (its limits hold), named as the built-in one. Its folders must be the dataset's classes."""
+    from cnn_lab.data.uploads import read_upload  # it imports this module
+
+    try:
+        read = read_upload(path)
+    except ConfigError as err:
+        raise DataError(f"{info.title}: {path} could not be read: {err}") from None
+    if read.info.class_names != info.class_names:
+        raise DataError(
+            f"{info.title}: the class folders of {path} are {', '.join(read.info.class_names)}, "
+            f"not its classes ({', '.join(info.class_names)})"
+        )
+    return with_statistics(
+        info, read.train_images, read.train_labels, read.test_images, read.test_labels, origin=origin
+    )
+
+
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "cnn_lab"
@@ -244,9 +265,12 @@ def load_dataset(
         try:
             return with_statistics(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
         except RuntimeError:
+            if info.folders_zip and (root / info.folders_zip).is_file():
+                return _from_folders_zip(info, root / info.folders_zip, origin=str(data_dir))
+            also = f" or {root / info.folders_zip} (train/ and test/ class folders)" if info.folders_zip else ""
             raise DataError(
                 f"{info.title} is not in the data directory: no files found at {root / info.folder} "
-                "(torchvision's layout); choose another dataset, or add its files there"
+                f"(torchvision's layout){also}; choose another dataset, or add its files there"
             ) from None
 
     cache = cache_dir()

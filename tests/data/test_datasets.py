@@ -1,10 +1,13 @@
+import io
 import os
 import time
+import zipfile
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from cnn_lab.data import datasets as data
 from cnn_lab.data import sources
@@ -205,3 +208,58 @@ def test_the_setup_accepts_every_dataset_here():
     from cnn_lab.core.config import DATASETS
 
     assert DATASETS == (*data.DATASET_INFO, data.UPLOADED)
+
+
+CIFAR_CLASSES = data.DATASET_INFO["cifar10"].class_names
+
+
+def cifar_like_zip(path, classes=CIFAR_CLASSES, train=3, test=1):
+    """A .zip of train/<class>/ and test/<class>/ JPEGs of 32x32 colour noise, as cifar10-jpeg.zip lays them out."""
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as archive:
+        for split, count in (("train", train), ("test", test)):
+            for name in classes:
+                for k in range(count):
+                    buffer = io.BytesIO()
+                    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buffer, format="JPEG")
+                    archive.writestr(f"{split}/{name}/{k:04d}.jpg", buffer.getvalue())
+    return path
+
+
+def test_cifar10_is_read_from_a_zip_of_class_folders_in_the_data_directory(tmp_path):
+    cifar_like_zip(tmp_path / "cifar10-jpeg.zip")
+    dataset = load_dataset("cifar10", tmp_path)
+    assert dataset.info.key == "cifar10" and dataset.info.class_names == CIFAR_CLASSES and not dataset.info.drawable
+    assert dataset.image_shape == (3, 32, 32) and len(dataset.info.mean) == 3
+    assert dataset.source == f"CIFAR-10, 30 train / 10 test, from {tmp_path}"
+    assert torch.bincount(dataset.train_labels).tolist() == [3] * 10  # each folder its own class, in CIFAR's order
+
+
+def test_a_cifar10_zip_with_other_classes_is_refused_naming_them(tmp_path):
+    cifar_like_zip(tmp_path / "cifar10-jpeg.zip", classes=("cat", "dog"))
+    with pytest.raises(DataError, match=r"the class folders of .*cifar10-jpeg.zip are cat, dog, not its classes"):
+        load_dataset("cifar10", tmp_path)
+    with pytest.raises(DataError, match=r"no files found at .*cifar-10-batches-py .*or .*cifar10-jpeg.zip"):
+        load_dataset("cifar10", tmp_path / "elsewhere")
+
+
+REAL_CIFAR = os.path.join(os.environ.get("CNN_LAB_DATA", ""), "cifar10-jpeg.zip")
+
+
+@pytest.mark.skipif(not os.path.isfile(REAL_CIFAR), reason="needs cifar10-jpeg.zip in the CNN_LAB_DATA folder")
+def test_real_cifar10_loads_whole_and_a_small_cnn_learns_it():
+    """The real CIFAR-10 (../shared/datasets/cifar10-jpeg.zip): all 60,000 images, 5,000 and 1,000 a class; a small
+    CNN trained on 5,000 of them for one epoch reads well above chance (10 %) on the 10,000 test images."""
+    from cnn_lab.core.config import ModelConfig, ModelSpec, RunConfig, TrainConfig
+    from cnn_lab.engine.contenders import Contender
+    from cnn_lab.engine.training import train_models
+
+    cifar = load_dataset("cifar10")
+    assert (len(cifar.train_labels), len(cifar.test_labels)) == (50_000, 10_000)
+    assert torch.bincount(cifar.train_labels).tolist() == [5_000] * 10
+    assert torch.bincount(cifar.test_labels).tolist() == [1_000] * 10
+    assert cifar.info.mean == pytest.approx((0.4914, 0.4822, 0.4465), abs=0.005)  # CIFAR-10's known channel means
+    model = replace(ModelConfig.from_conv_channels([16, 32, 32, 64]), input_shape=(3, 32, 32))
+    contender = Contender.create("A", ModelSpec(model, TrainConfig("adam", 2e-3, 64, 1)))
+    events = list(train_models([contender], RunConfig("cifar10", train_subset=5_000), cifar))
+    assert events[-1].results["A"].test_accuracy > 0.3, events[-1].results["A"]
