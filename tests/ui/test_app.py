@@ -58,6 +58,7 @@ from cnn_lab.core.config import (
 )
 from cnn_lab.core.presets import PRESETS, default_experiment
 from cnn_lab.core.sharing import experiment_from_token
+from cnn_lab.data.datasets import DATASET_INFO
 from cnn_lab.learn.experiments import guided_setup
 from cnn_lab.ui import api_values, build_app, quiet_queue
 
@@ -718,6 +719,26 @@ def test_an_uploaded_dataset_trains_through_the_api_and_its_class_names_come_bac
     Image.fromarray(255 - np.kron(seven, np.ones((6, 6), np.uint8))).save(photo)  # dark on white, as on paper
     label_a, label_b, preview, note = client.predict(handle_file(str(photo)), api_name="/predict_image")
     assert label_a["label"] == "seven" and {c["label"] for c in label_b["confidences"]} == {"one", "seven", "zero"}
+    client.close()
+
+
+REAL_CIFAR = os.path.join(os.environ.get("CNN_LAB_DATA", ""), "cifar10-jpeg.zip")
+
+
+@pytest.mark.skipif(not os.path.isfile(REAL_CIFAR), reason="needs cifar10-jpeg.zip in the CNN_LAB_DATA folder")
+def test_the_real_cifar10_zip_uploads_within_the_limits_and_trains(url):
+    """All of CIFAR-10 as JPEG class folders (65 MB, 60,000 images) is what a user may upload: it passes the upload's
+    limits, keeps its train/test split and its class names, and a bounded run learns it."""
+    client = Client(url, verbose=False)
+    summary, counts, *_ = client.predict(handle_file(REAL_CIFAR), 0, api_name="/upload_dataset")
+    assert "cifar10-jpeg, 50,000 train / 10,000 test, uploaded" in summary, summary
+    assert "32x32 pixels, colour (red, green, blue), in 10 classes" in summary, summary
+    assert [row[0] for row in counts["data"]] == list(DATASET_INFO["cifar10"].class_names)  # its folders' names
+    small = ("16,32,32,64", "adam", 0.002, 64, 1, False)
+    final = client.predict(*settings(a=small, b=small, subset=4000, dataset="custom"), api_name="/train")
+    assert test_accuracy(final[SUMMARY], "A") > 0.25 and "cifar10-jpeg" in final[STATUS]
+    classes = DATASET_INFO["cifar10"].class_names
+    assert any(f"true: {name}" in final[RESULTS] for name in classes) and "true: 0" not in final[RESULTS]
     client.close()
 
 
