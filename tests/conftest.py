@@ -14,8 +14,9 @@ from pathlib import Path
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Two xdist workers (the README's -n 2) share the cores: each, and the servers and training processes it starts,
-    # runs torch on one thread. With two threads each, OpenMP's threads spun against each other's: that suite was 62 %
-    # through after 13 minutes, where alone it takes 12:48; on one thread each, 8:40 (2 cores, full MNIST).
+    # runs torch on one thread. Two threads each (and tests spread one by one, a module's server made in both
+    # workers) had OpenMP's threads spin against each other's: 62 % of the suite after 13 minutes, where one process
+    # takes 12:48; one thread each and a file whole in one worker (pytest.ini): 7:39-8:40 (2 cores, full MNIST).
     os.environ["OMP_NUM_THREADS"] = "1"
 import pytest
 import torch
