@@ -48,6 +48,7 @@ DATASETS = (
     "emnist_digits",
     "emnist_letters",
     "cifar10",
+    "quickdraw",
     "custom",
 )  # data.DATASET_INFO and UPLOADED
 

@@ -3,8 +3,11 @@
 torchvision finds, downloads and parses the files; we keep only its
 ``.data`` / ``.targets`` tensors, so training never touches PIL or a
 DataLoader. Sources, in order: a directory the user names (``--data-dir`` or
-``CNN_LAB_DATA``), torchvision's download into a cache when online, and
-offline a real MNIST sample shipped inside the package.
+``CNN_LAB_DATA``) in torchvision's layout or holding the dataset's file in an
+upload's layout (CIFAR-10 as a .zip of JPEG class folders, Quick, Draw! as
+an .npz), torchvision's download into a cache when online, and offline a
+real MNIST sample shipped inside the package. A missing dataset's error says
+how to get its files.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 
 from cnn_lab.core.errors import ConfigError, quoted
+from cnn_lab.data.framing import MNIST_FRAMING, Framing, measure_framing
 from cnn_lab.data.sources import DATA_DIR_ENV, OFFLINE_ENV, reachable
 
 SAMPLE_PATH = Path(__file__).parent / "sample_data" / "mnist_sample.npz"
@@ -36,7 +40,11 @@ class DatasetInfo:
     split: str = ""  # EMNIST's split
     drawable: bool = True  # light marks on a dark background, as a drawing on the sketchpad becomes
     url: str = ""  # where torchvision downloads it from (probed before trying)
-    folders_zip: str = ""  # also read from a data directory as this .zip of train/ and test/ class folders of images
+    archive: str = (
+        ""  # also read from a data directory as this file in an upload's layout (.zip of class folders, .npz)
+    )
+    get_it: str = ""  # how to get its files onto a machine that has none (shown when they are missing)
+    framing: Framing | None = None  # drawable data: how its drawings sit in their images, filled in when loaded
 
     @property
     def num_classes(self) -> int:
@@ -50,11 +58,15 @@ class DatasetInfo:
 
     @property
     def folder(self) -> str:
-        """Where its files lie under a data directory, in torchvision's layout."""
+        """Where its files lie under a data directory, in torchvision's layout (torchvision's datasets only)."""
         return "cifar-10-batches-py" if self.torchvision_name == "CIFAR10" else f"{self.torchvision_name}/raw"
 
 
 _MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+EMNIST_GET_IT = (
+    "torchvision downloads it when online (NIST's gzip.zip, 540 MB, all EMNIST splits); offline, unzip that file's "
+    "gzip/ folder into EMNIST/raw/ of the data directory"
+)
 DATASET_INFO = {
     info.key: info
     for info in (
@@ -73,6 +85,8 @@ DATASET_INFO = {
             ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),  # the hiragana of its 10 classes
             torchvision_name="KMNIST",
             url="http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+            get_it="torchvision downloads it when online (20 MB); offline, put the four kmnist-*-ubyte.gz files of "
+            "github.com/rois-codh/kmnist in KMNIST/raw/ of the data directory",
         ),
         DatasetInfo(
             "emnist_digits",
@@ -81,6 +95,7 @@ DATASET_INFO = {
             torchvision_name="EMNIST",
             split="digits",
             url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+            get_it=EMNIST_GET_IT,
         ),
         DatasetInfo(
             "emnist_letters",
@@ -89,6 +104,7 @@ DATASET_INFO = {
             torchvision_name="EMNIST",
             split="letters",
             url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+            get_it=EMNIST_GET_IT,
         ),
         DatasetInfo(
             "cifar10",
@@ -97,7 +113,19 @@ DATASET_INFO = {
             torchvision_name="CIFAR10",
             drawable=False,
             url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-            folders_zip="cifar10-jpeg.zip",
+            archive="cifar10-jpeg.zip",
+            get_it="torchvision downloads it when online (170 MB); offline, put cifar-10-python.tar.gz's "
+            "cifar-10-batches-py/ folder, or a .zip of train/<class>/ and test/<class>/ images named cifar10-jpeg.zip, "
+            "in the data directory",
+        ),
+        DatasetInfo(
+            "quickdraw",
+            "Quick, Draw! (7 sketches)",
+            ("cat", "dog", "horse", "house", "house plant", "rainbow", "train"),
+            archive="quickdraw7.npz",
+            get_it="Google publishes every class as full_numpy_bitmap_<class>.npy "
+            "(storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap/); put rows of the seven classes, in this "
+            "order, in quickdraw7.npz with arrays x, y, x_test, y_test and class_names, in the data directory",
         ),
     )
 }
@@ -201,9 +229,13 @@ def pixel_statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[flo
 
 
 def with_statistics(info: DatasetInfo, *splits: torch.Tensor, origin: str) -> Dataset:
-    """A Dataset of these splits whose info carries the training pixels' mean and std."""
+    """A Dataset of these splits whose info carries the training pixels' mean and std and, for drawable data, how
+    its drawings are framed (MNIST's known framing, or measured on the training images)."""
     mean, std = pixel_statistics(splits[0])
-    return Dataset(replace(info, mean=mean, std=std), *splits, origin=origin)
+    framing = None
+    if info.drawable and splits[0].ndim == 3:
+        framing = MNIST_FRAMING if info.key == "mnist" else measure_framing(splits[0])
+    return Dataset(replace(info, mean=mean, std=std, framing=framing), *splits, origin=origin)
 
 
 def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[torch.Tensor, ...]:
@@ -221,9 +253,10 @@ def _from_torchvision(info: DatasetInfo, root: Path, download: bool) -> tuple[to
     return images[0], labels[0], images[1], labels[1]
 
 
-def _from_folders_zip(info: DatasetInfo, path: Path, origin: str) -> Dataset:
-    """A built-in dataset kept as a .zip of train/<class>/ and test/<class>/ images, the layout of an upload: read
-    by the upload's reader (its limits hold), named as the built-in one. Its folders must be the dataset's classes."""
+def _from_archive(info: DatasetInfo, path: Path, origin: str) -> Dataset:
+    """A built-in dataset kept in an upload's layout (a .zip of train/<class>/ and test/<class>/ images, or an
+    .npz of x, y, x_test, y_test, class_names): read by the upload's reader (its limits hold), named as the
+    built-in one. Its classes must be the dataset's."""
     from cnn_lab.data.uploads import read_upload  # it imports this module
 
     try:
@@ -232,7 +265,7 @@ def _from_folders_zip(info: DatasetInfo, path: Path, origin: str) -> Dataset:
         raise DataError(f"{info.title}: {path} could not be read: {err}") from None
     if read.info.class_names != info.class_names:
         raise DataError(
-            f"{info.title}: the class folders of {path} are {', '.join(read.info.class_names)}, "
+            f"{info.title}: the classes of {path} are {', '.join(read.info.class_names)}, "
             f"not its classes ({', '.join(info.class_names)})"
         )
     return with_statistics(
@@ -262,25 +295,21 @@ def load_dataset(
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
     if data_dir:
         root = Path(data_dir)
-        try:
-            return with_statistics(info, *_from_torchvision(info, root, download=False), origin=str(data_dir))
-        except RuntimeError:
-            if info.folders_zip and (root / info.folders_zip).is_file():
-                return _from_folders_zip(info, root / info.folders_zip, origin=str(data_dir))
-            also = f" or {root / info.folders_zip} (train/ and test/ class folders)" if info.folders_zip else ""
+        found = _from_folder(info, root, origin=str(data_dir))
+        if found is None:
             raise DataError(
-                f"{info.title} is not in the data directory: no files found at {root / info.folder} "
-                f"(torchvision's layout){also}; choose another dataset, or add its files there"
-            ) from None
+                f"{info.title} is not in the data directory: no files found at {_where(info, root)}. "
+                f"{_how_to_get(info)}; or choose another dataset"
+            )
+        return found
 
     cache = cache_dir()
-    try:
-        return with_statistics(info, *_from_torchvision(info, cache, download=False), origin="download cache")
-    except RuntimeError:
-        pass
+    found = _from_folder(info, cache, origin="download cache")
+    if found is not None:
+        return found
     if allow_download is None:
         allow_download = os.environ.get(OFFLINE_ENV, "") not in ("1", "true", "yes")
-    if allow_download and reachable(info.url):
+    if info.torchvision_name and allow_download and reachable(info.url):
         try:
             return with_statistics(info, *_from_torchvision(info, cache, download=True), origin="download cache")
         except (RuntimeError, OSError):
@@ -288,6 +317,34 @@ def load_dataset(
     if name == "mnist" and SAMPLE_PATH.exists():
         return with_statistics(info, *load_sample(), origin="offline sample")
     raise DataError(
-        f"{info.title} is not available offline: give a folder with its files ({info.folder}/) via --data-dir or "
-        f"{DATA_DIR_ENV}, or connect to the internet once so torchvision can download it"
+        f"{info.title} is not available offline. {_how_to_get(info)}, and name that directory with --data-dir or "
+        f"{DATA_DIR_ENV}"
     )
+
+
+def _from_folder(info: DatasetInfo, root: Path, origin: str) -> Dataset | None:
+    """The dataset from a folder in torchvision's layout or holding its archive; None when neither is there."""
+    if info.torchvision_name:
+        try:
+            return with_statistics(info, *_from_torchvision(info, root, download=False), origin=origin)
+        except RuntimeError:
+            pass
+    if info.archive and (root / info.archive).is_file():
+        return _from_archive(info, root / info.archive, origin=origin)
+    return None
+
+
+def _where(info: DatasetInfo, root: Path) -> str:
+    places = [f"{root / info.folder} (torchvision's layout)"] if info.torchvision_name else []
+    if info.archive:
+        places.append(str(root / info.archive))
+    return " or ".join(places)
+
+
+def _how_to_get(info: DatasetInfo) -> str:
+    """The dataset's own instructions (capitalised for the start of a sentence)."""
+    how = (
+        info.get_it
+        or f"torchvision downloads it when online; offline, put its files in {info.folder}/ of the data directory"
+    )
+    return how[0].upper() + how[1:]

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from cnn_lab.core.config import ConfigError
-from cnn_lab.data.datasets import UPLOADED, Dataset, DatasetInfo, pixel_statistics
+from cnn_lab.data.datasets import UPLOADED, Dataset, DatasetInfo, pixel_statistics, with_statistics
 
 FIELD = "dataset file"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -85,11 +85,11 @@ def read_upload(path: str | Path, resize: int | None = None, seed: int = 0) -> D
         else:
             splits, class_names = _read_folders(archive, members, resize, seed)
     splits = _fit_sides(splits, resize)
-    mean, std = pixel_statistics(splits[0])
+    mean, _ = pixel_statistics(splits[0])
     # light marks on a dark background read like the sketchpad's drawings: drawing on it makes sense
     drawable = splits[0].ndim == 3 and mean[0] < 0.5
-    info = DatasetInfo(UPLOADED, path.stem[:60] or "your data", class_names, mean, std, drawable=drawable)
-    return Dataset(info, *splits, origin="upload")
+    info = DatasetInfo(UPLOADED, path.stem[:60] or "your data", class_names, drawable=drawable)
+    return with_statistics(info, *splits, origin="upload")
 
 
 def checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:

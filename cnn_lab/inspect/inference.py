@@ -1,9 +1,11 @@
-"""From a drawing to what MNIST digits look like, and from there to class probabilities.
+"""From a drawing to what the training images look like, and from there to class probabilities.
 
 MNIST digits are white on black, their longer side about 20 px, centred by
-centre of mass in 28x28. A sketch that is only resized looks nothing like
-that (thin strokes vanish, off-centre digits fall off the receptive field),
-so we redo MNIST's own preprocessing on the sketch.
+centre of mass in 28x28; Quick, Draw! sketches fill 26 px and are centred by
+their box (cnn_lab.data.framing measures each dataset's framing). A sketch
+that is only resized looks nothing like either (thin strokes vanish,
+off-centre drawings fall off the receptive field), so we redo the dataset's
+own preprocessing on the sketch.
 """
 
 from __future__ import annotations
@@ -20,14 +22,11 @@ from torch import nn
 
 from cnn_lab.core.config import ConfigError
 from cnn_lab.data.datasets import DatasetInfo
+from cnn_lab.data.framing import INK_THRESHOLD, MNIST_FRAMING, Framing, stroke_width
 from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.training import prepare_batch
 
-INK_THRESHOLD = 40  # of 255: fainter marks (anti-aliasing, paper grain) are background
-DIGIT_BOX = 20
 CANVAS = 28
-# MNIST's median stroke is 2.8 px in its 20 px box (2 x ink area / boundary pixels over 5,000 training digits):
-STROKE_SHARE = 2.8 / DIGIT_BOX
 
 
 MAX_DRAWING_BYTES = 2 * 2**20  # a 1,000 x 1,000 PNG of a digit is far below this
@@ -77,21 +76,14 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def stroke_width(ink: np.ndarray) -> float:
-    """Typical stroke width in pixels: 2 x inked area / boundary pixels (a stroke of width w and length L has area wL, boundary 2L)."""
-    inked = ink > 127
-    padded = np.pad(inked, 1)
-    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    return 2 * inked.sum() / max(int((inked & ~inner).sum()), 1)
+def match_stroke(crop: np.ndarray, framing: Framing = MNIST_FRAMING) -> np.ndarray:
+    """Thicken or thin the strokes of a cropped drawing so that, scaled into the framing's box, they are as wide as
+    the training images' (MNIST's by default).
 
-
-def match_mnist_stroke(crop: np.ndarray) -> np.ndarray:
-    """Thicken or thin the strokes of a cropped drawing so that, scaled into MNIST's 20 px box, they are as wide as MNIST's.
-
-    A user's pen is a fixed number of canvas pixels: a big digit ends up
-    hair-thin at 28x28 and a small one blotchy. Dilation and erosion are
+    A user's pen is a fixed number of canvas pixels: a big drawing ends up
+    hair-thin when shrunk and a small one blotchy. Dilation and erosion are
     max-pooling on the ink (and on its negative)."""
-    target = STROKE_SHARE * max(crop.shape)
+    target = framing.stroke_share * max(crop.shape)
     radius = int(round((target - stroke_width(crop)) / 2))
     if radius == 0:
         return crop
@@ -101,29 +93,32 @@ def match_mnist_stroke(crop: np.ndarray) -> np.ndarray:
     out = x[0, 0].numpy()
     if radius < 0 and not (out > INK_THRESHOLD).any():  # never erase a drawing
         return crop
-    return _ink_box(out)
+    return _ink_crop(out)
 
 
-def _ink_box(ink: np.ndarray) -> np.ndarray | None:
+def _ink_crop(ink: np.ndarray) -> np.ndarray | None:
     rows, cols = np.nonzero(ink > INK_THRESHOLD)
     if rows.size == 0:
         return None
     return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
-def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.ndarray | None:
-    """Dark-on-white drawing of any size -> 28x28 uint8 white-on-black, MNIST-style; None when nothing is drawn.
+def frame_drawing(
+    sketch: np.ndarray | None, framing: Framing = MNIST_FRAMING, match_pen: bool = True
+) -> np.ndarray | None:
+    """Dark-on-white drawing of any size -> 28x28 uint8 white-on-black, framed as the training images are (its
+    longer side in the framing's box, centred by centre of mass or by its box); None when nothing is drawn.
 
-    ``match_stroke`` brings the pen's width to MNIST's (see match_mnist_stroke)."""
+    ``match_pen`` brings the pen's width to the training images' (see match_stroke)."""
     if sketch is None:
         return None
-    crop = _ink_box(255 - to_grayscale(sketch).astype(np.float32))
+    crop = _ink_crop(255 - to_grayscale(sketch).astype(np.float32))
     if crop is None:
         return None
-    if match_stroke:
-        crop = match_mnist_stroke(crop)
+    if match_pen:
+        crop = match_stroke(crop, framing)
     h, w = crop.shape
-    scale = DIGIT_BOX / max(h, w)
+    scale = min(framing.box, CANVAS) / max(h, w)
     size = (max(1, round(h * scale)), max(1, round(w * scale)))
     small = F.interpolate(
         torch.from_numpy(crop)[None, None], size=size, mode="bilinear", antialias=True, align_corners=False
@@ -131,14 +126,22 @@ def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.
     small = small * (255.0 / max(float(small.max()), 1.0))  # thin strokes fade when shrunk: restore full ink
     small = small.clamp(0, 255).numpy()
 
-    total = small.sum()
-    cy = (small.sum(1) * np.arange(size[0])).sum() / total
-    cx = (small.sum(0) * np.arange(size[1])).sum() / total
+    if framing.centre == "mass":
+        total = small.sum()
+        cy = (small.sum(1) * np.arange(size[0])).sum() / total
+        cx = (small.sum(0) * np.arange(size[1])).sum() / total
+    else:
+        cy, cx = (size[0] - 1) / 2, (size[1] - 1) / 2
     top = int(np.clip(round(CANVAS / 2 - 0.5 - cy), 0, CANVAS - size[0]))
     left = int(np.clip(round(CANVAS / 2 - 0.5 - cx), 0, CANVAS - size[1]))
     out = np.zeros((CANVAS, CANVAS), dtype=np.float32)
     out[top : top + size[0], left : left + size[1]] = small
     return out.round().astype(np.uint8)
+
+
+def sketch_to_mnist(sketch: np.ndarray | None, match_stroke: bool = True) -> np.ndarray | None:
+    """A drawing framed as an MNIST digit (frame_drawing with MNIST's framing)."""
+    return frame_drawing(sketch, MNIST_FRAMING, match_stroke)
 
 
 def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -148,10 +151,12 @@ def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((width, height), Image.BILINEAR))
 
 
-def drawing_as_input(sketch: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray | None:
-    """A dark-on-white drawing as a grey model of input ``shape`` reads it: MNIST's preparation (sketch_to_mnist),
-    then the input's size; None when nothing is drawn."""
-    drawn = sketch_to_mnist(sketch)
+def drawing_as_input(
+    sketch: np.ndarray | None, shape: tuple[int, int, int], framing: Framing | None = None
+) -> np.ndarray | None:
+    """A dark-on-white drawing as a grey model of input ``shape`` reads it: framed like its training images
+    (MNIST's framing when they have none), then the input's size; None when nothing is drawn."""
+    drawn = frame_drawing(sketch, framing or MNIST_FRAMING)
     return None if drawn is None else resized(drawn, shape[1], shape[2])
 
 
@@ -160,11 +165,17 @@ def border_brightness(grey: np.ndarray) -> float:
     return float(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).mean())
 
 
-def image_as_input(image: np.ndarray, shape: tuple[int, int, int], dark_background: bool, drawable: bool) -> np.ndarray:
+def image_as_input(
+    image: np.ndarray,
+    shape: tuple[int, int, int],
+    dark_background: bool,
+    drawable: bool,
+    framing: Framing | None = None,
+) -> np.ndarray:
     """Any uploaded image (H, W), (H, W, 3) or (H, W, 4) prepared like the training images of input ``shape``:
     grey or colour, the training images' size, and for grey data their polarity (a dark digit photographed on
     white paper becomes white on black when the training images are light on dark). A digit-like dataset
-    (``drawable``) gets MNIST's own centring, as the sketchpad's drawings do. Returns uint8 (H, W) or (C, H, W)."""
+    (``drawable``) is framed as its training images are, as the sketchpad's drawings are. Returns uint8 (H, W) or (C, H, W)."""
     channels, height, width = shape
     if channels == 3:
         rgba = np.asarray(image)
@@ -173,7 +184,7 @@ def image_as_input(image: np.ndarray, shape: tuple[int, int, int], dark_backgrou
     grey = to_grayscale(image)
     light_background = border_brightness(grey) > 127
     if drawable:  # sketch_to_mnist wants dark ink on white
-        drawn = drawing_as_input(grey if light_background else 255 - grey, shape)
+        drawn = drawing_as_input(grey if light_background else 255 - grey, shape, framing)
         return drawn if drawn is not None else np.zeros((height, width), np.uint8)
     if dark_background and light_background:
         grey = 255 - grey

@@ -12,6 +12,7 @@ import torch
 from cnn_lab.core.config import ConfigError
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.events import GradientEvent
+from cnn_lab.data.framing import Framing
 from cnn_lab.data.pictures import displayable
 from cnn_lab.engine.gradient_flow import gradient_health
 from cnn_lab.inspect.confusion import PairScores, score_on_test_set
@@ -71,7 +72,7 @@ class Inspection:
             return SketchReading(
                 {name: None for name in NAMES}, None, "These models read colour images: upload one instead of drawing."
             )
-        return self._read(drawing_as_input(drawing, shape), "Nothing drawn yet.")
+        return self._read(drawing_as_input(drawing, shape, self._framing()), "Nothing drawn yet.")
 
     def read_image(self, image: np.ndarray | None) -> SketchReading:
         """Both models' reading of any image (a photo, a scan, a file), prepared like the training images."""
@@ -80,7 +81,14 @@ class Inspection:
         data = self.pair.data
         dark = data is None or data.info.mean[0] < 0.5
         drawable = data is None or data.info.drawable
-        return self._read(image_as_input(image, self.pair.input_shape, dark, drawable), "No image yet.")
+        return self._read(
+            image_as_input(image, self.pair.input_shape, dark, drawable, self._framing()), "No image yet."
+        )
+
+    def _framing(self) -> Framing | None:
+        """How the models' training images frame their drawings (None: MNIST's, before any data is chosen)."""
+        data = self.pair.data
+        return None if data is None else data.info.framing
 
     def _read(self, seen: np.ndarray | None, nothing: str) -> SketchReading:
         """Both models' confidences for an image already as they see it (uint8, (H, W) or (C, H, W))."""
@@ -147,7 +155,7 @@ class Inspection:
         """A drawing (dark ink on white, any size) as the models see it, and both models' explanations of it."""
         self.pair.at()
         shape = self.pair.input_shape
-        drawn = drawing_as_input(drawing, shape) if shape[0] == 1 else None
+        drawn = drawing_as_input(drawing, shape, self._framing()) if shape[0] == 1 else None
         if drawn is None:
             raise ConfigError("drawing must show a digit, but it has no ink (dark marks on white)", "drawing")
         return drawn, self.explain(drawn, method)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cnn_lab.data.datasets import Dataset
+from cnn_lab.data.datasets import Dataset, DatasetInfo
 from cnn_lab.data.stats import DataOverview
 
 
@@ -32,8 +32,13 @@ def about_text(data: Dataset, seen: DataOverview) -> str:
         if seen.imbalance > 1.5
         else "The classes are about equally common."
     )
+    framing = data.info.framing
     drawing = (
-        "You can draw on the sketchpad for it."
+        "You can draw on the sketchpad for it: a drawing is framed as these images frame theirs (the longer side "
+        f"{framing.box:g} px of {height}, centred by its {'centre of mass' if framing.centre == 'mass' else 'box'}, "
+        f"strokes {framing.stroke:.1f} px wide)."
+        if data.info.drawable and framing is not None
+        else "You can draw on the sketchpad for it."
         if data.info.drawable
         else "Test the trained models with an image of your own in *Train & compare*, beside the results."
     )
@@ -42,3 +47,12 @@ def about_text(data: Dataset, seen: DataOverview) -> str:
         f"Pixel mean ± std per channel (0-1): {statistics}; with *Normalise inputs* on, the models see "
         f"(pixel - mean) / std. {duplicates} {balance} {drawing}"
     )
+
+
+def sketch_label(info: DatasetInfo) -> str:
+    """What the sketchpad asks a person to draw: a digit for digit sets, the classes by name otherwise."""
+    names = info.class_names
+    if names == tuple(str(d) for d in range(10)):
+        return "Draw a digit: both models read it"
+    shown = ", ".join(names[:8]) + (f" ... ({len(names)} classes)" if len(names) > 8 else "")
+    return f"Draw one of {shown}: both models read it"

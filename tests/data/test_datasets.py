@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import time
 import zipfile
 from dataclasses import replace
@@ -186,16 +187,29 @@ def test_cifar10_loads_its_python_batches_as_colour_images(tmp_path, monkeypatch
     assert len(dataset.info.mean) == 3 and dataset.info.mean[0] > dataset.info.mean[1]
 
 
-@pytest.mark.parametrize("name", ["fashion_mnist", "kmnist", "emnist_digits", "emnist_letters", "cifar10"])
-def test_each_built_in_dataset_says_plainly_when_it_is_not_here(tmp_path, monkeypatch, name):
+HOW_TO_GET = {  # what each missing dataset's message must tell a user to fetch, and where to put it
+    "fashion_mnist": "FashionMNIST/raw/",
+    "kmnist": "github.com/rois-codh/kmnist in KMNIST/raw/",
+    "emnist_digits": "gzip/ folder into EMNIST/raw/",
+    "emnist_letters": "gzip/ folder into EMNIST/raw/",
+    "cifar10": "cifar10-jpeg.zip",
+    "quickdraw": "full_numpy_bitmap_<class>.npy",
+}
+
+
+@pytest.mark.parametrize("name", list(HOW_TO_GET))
+def test_each_built_in_dataset_says_plainly_when_it_is_not_here_and_how_to_get_it(tmp_path, monkeypatch, name):
     monkeypatch.delenv("CNN_LAB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    title = re.escape(data.DATASET_INFO[name].title)
     started = time.perf_counter()
-    with pytest.raises(DataError, match=f"{data.DATASET_INFO[name].title} is not available offline"):
+    with pytest.raises(DataError, match=f"{title} is not available offline") as offline:
         load_dataset(name, allow_download=False)
-    with pytest.raises(DataError, match=f"{data.DATASET_INFO[name].title} is not in the data directory"):
+    with pytest.raises(DataError, match=f"{title} is not in the data directory") as absent:
         load_dataset(name, tmp_path)
     assert time.perf_counter() - started < 5
+    for err in (offline, absent):
+        assert HOW_TO_GET[name] in str(err.value)
 
 
 def test_pixel_statistics_are_per_channel_and_exact():
@@ -237,7 +251,7 @@ def test_cifar10_is_read_from_a_zip_of_class_folders_in_the_data_directory(tmp_p
 
 def test_a_cifar10_zip_with_other_classes_is_refused_naming_them(tmp_path):
     cifar_like_zip(tmp_path / "cifar10-jpeg.zip", classes=("cat", "dog"))
-    with pytest.raises(DataError, match=r"the class folders of .*cifar10-jpeg.zip are cat, dog, not its classes"):
+    with pytest.raises(DataError, match=r"the classes of .*cifar10-jpeg.zip are cat, dog, not its classes"):
         load_dataset("cifar10", tmp_path)
     with pytest.raises(DataError, match=r"no files found at .*cifar-10-batches-py .*or .*cifar10-jpeg.zip"):
         load_dataset("cifar10", tmp_path / "elsewhere")
@@ -263,3 +277,47 @@ def test_real_cifar10_loads_whole_and_a_small_cnn_learns_it():
     contender = Contender.create("A", ModelSpec(model, TrainConfig("adam", 2e-3, 64, 1)))
     events = list(train_models([contender], RunConfig("cifar10", train_subset=5_000), cifar))
     assert events[-1].results["A"].test_accuracy > 0.3, events[-1].results["A"]
+
+
+QUICKDRAW_CLASSES = data.DATASET_INFO["quickdraw"].class_names
+REAL_QUICKDRAW = os.path.join(os.environ.get("CNN_LAB_DATA", ""), "quickdraw7.npz")
+
+
+def test_quickdraw_is_read_from_its_npz_in_the_data_directory_and_framed_like_its_bitmaps(tmp_path):
+    images = np.zeros((70, 28, 28), np.uint8)
+    for image in images:  # a 26 x 12 px "train" of 2 px strokes centred by its box, as Google's bitmaps are; its
+        image[8:20, 1:27] = 255  # ink is heavier at the front, so its centre of mass is off the image's centre
+        image[10:18, 3:25] = 0
+        image[10:18, 5:7] = image[10:18, 9:11] = 255
+    labels = np.repeat(np.arange(7), 10)
+    np.savez(
+        tmp_path / "quickdraw7.npz",
+        x=images,
+        y=labels,
+        x_test=images[:14],
+        y_test=labels[::5],
+        class_names=np.array(QUICKDRAW_CLASSES),
+    )
+    dataset = load_dataset("quickdraw", tmp_path)
+    assert dataset.info.class_names == QUICKDRAW_CLASSES and dataset.info.drawable
+    assert dataset.source == f"Quick, Draw! (7 sketches), 70 train / 14 test, from {tmp_path}"
+    framing = dataset.info.framing
+    assert (framing.box, framing.centre) == (26, "box") and 1.5 <= framing.stroke <= 2.5
+
+
+def test_a_quickdraw_npz_with_other_classes_is_refused_naming_them(tmp_path):
+    np.savez(
+        tmp_path / "quickdraw7.npz",
+        x=np.zeros((4, 28, 28), np.uint8),
+        y=np.array([0, 1, 0, 1]),
+        class_names=np.array(["apple", "banana"]),
+    )
+    with pytest.raises(DataError, match=r"the classes of .*quickdraw7.npz are apple, banana, not its classes"):
+        load_dataset("quickdraw", tmp_path)
+
+
+@pytest.mark.skipif(not os.path.isfile(REAL_QUICKDRAW), reason="needs quickdraw7.npz in the CNN_LAB_DATA folder")
+def test_real_quickdraw_loads_whole_with_googles_framing():
+    sketches = load_dataset("quickdraw")
+    assert (len(sketches.train_labels), len(sketches.test_labels)) == (7_488, 1_492)
+    assert sketches.info.framing == data.Framing(box=26.0, stroke=2.3, centre="box")

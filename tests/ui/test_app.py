@@ -35,12 +35,14 @@ from api_inputs import (
     settings,
     sketch_of,
 )
+from chance import fewest_right
 from drawn_digits import render_digit
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from own_datasets import class_images, digits_zip, twenty_six_classes
 from PIL import Image
 from real_drawings import small_fixed_part
+from sketch_canvas import on_canvas
 
 from cnn_lab.core.builder import layers_to_json
 from cnn_lab.core.config import (
@@ -739,6 +741,39 @@ def test_the_real_cifar10_zip_uploads_within_the_limits_and_trains(url):
     assert test_accuracy(final[SUMMARY], "A") > 0.25 and "cifar10-jpeg" in final[STATUS]
     classes = DATASET_INFO["cifar10"].class_names
     assert any(f"true: {name}" in final[RESULTS] for name in classes) and "true: 0" not in final[RESULTS]
+    client.close()
+
+
+REAL_QUICKDRAW = os.path.join(os.environ.get("CNN_LAB_DATA", ""), "quickdraw7.npz")
+
+
+@pytest.mark.skipif(not os.path.isfile(REAL_QUICKDRAW), reason="needs quickdraw7.npz in the CNN_LAB_DATA folder")
+def test_quickdraw_trains_as_a_built_in_dataset_and_reads_sketches_drawn_on_the_pad(url, tmp_path):
+    """Quick, Draw! picked like any dataset: the default pair trains on its real sketches, and held-out sketches
+    redrawn as on the sketchpad (any size and place, the 14 px brush) go through /predict_sketch and come back
+    read by name, as often as the model's test accuracy lets (binomial bound)."""
+    client = Client(url, verbose=False)
+    a, b = (("16,32,64,64", "adam", 0.001, 64, 2, False), ("8,16,32,32", "sgd", 0.01, 64, 2, False))
+    final = client.predict(*settings(a=a, b=b, subset=0, dataset="quickdraw"), api_name="/train")
+    assert "Quick, Draw! (7 sketches)" in final[STATUS], final[STATUS]
+    names = DATASET_INFO["quickdraw"].class_names
+    accuracy_a = test_accuracy(final[SUMMARY], "A")
+    assert accuracy_a > 0.7 and any(f"true: {name}<" in final[RESULTS] for name in names)
+    with np.load(REAL_QUICKDRAW) as npz:
+        bitmaps, labels = npz["x_test"], npz["y_test"]
+    rng = np.random.default_rng(1)
+    picked = [int(i) for k in range(7) for i in np.flatnonzero(labels == k)[:5]]  # 5 a class
+    right = 0
+    for i in picked:
+        label_a, label_b, _, note = client.predict(
+            sketch_of(on_canvas(bitmaps[i], rng), tmp_path, f"sketch {i}.png"), api_name="/predict_sketch"
+        )
+        assert (
+            {c["label"] for c in label_a["confidences"]} == set(names) == {c["label"] for c in label_b["confidences"]}
+        )
+        right += label_a["label"] == names[labels[i]]
+    # the canvas reading runs 2-4 points under the test accuracy (benchmarks/quickdraw_reading.py)
+    assert right >= fewest_right(len(picked), accuracy_a - 0.05), (right, accuracy_a)
     client.close()
 
 

@@ -12,13 +12,13 @@ elem_id container, never by their position on the page. Every wait has a deadlin
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
 from pathlib import Path
 
 import pytest
+from chance import fewest_right
 from drawn_digits import stroke_points
 from own_datasets import class_images, digits_zip
 from PIL import Image
@@ -1052,17 +1052,6 @@ CONTRAST_JS = """element => {
 
 def accuracy_points(page: Page) -> list[dict]:
     return page.locator("#accuracy-plot").evaluate(ACCURACY_POINTS_JS)
-
-
-def fewest_right(images: int, accuracy: float, chance: float = 1e-4) -> int:
-    """The fewest right answers among ``images`` random test images of a model with this test accuracy that a draw
-    gives with probability at least ``chance`` (binomial lower tail)."""
-    tail = 0.0
-    for k in range(images + 1):
-        tail += math.comb(images, k) * accuracy**k * (1 - accuracy) ** (images - k)
-        if tail >= chance:
-            return k
-    return images
 
 
 def summary_row(page: Page, row: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.bounded import BoundedImage, BoundedSketchpad
 from cnn_lab.ui.parts.checked import Radio
 from cnn_lab.ui.parts.fields import RawNumber
+from cnn_lab.views.data_view import sketch_label
 from cnn_lab.views.run_view import checkpoint_frame
 
 BRUSH_HINT = "Draw one digit, big: both models read it as you draw (the trash icon clears the pad)."
@@ -80,9 +81,11 @@ def reading_page(reading, session: Session, hint: str = "") -> dict:
 
 
 def sketch_shown(dataset: str, session: Session):
-    """The sketchpad where drawing makes sense: grey images (colour ones are tested with an uploaded image)."""
+    """The sketchpad where drawing makes sense, grey images (colour ones are tested with an uploaded image), asking
+    for the dataset's classes."""
     try:
-        return gr.update(visible=session.datasets.named(dataset).image_shape[0] == 1)
+        data = session.datasets.named(dataset)
+        return gr.update(visible=data.image_shape[0] == 1, label=sketch_label(data.info))
     except (ConfigError, DataError):
         return gr.skip()
 

@@ -1,0 +1,120 @@
+"""How well the page's default pair reads Quick, Draw! sketches drawn on its sketchpad.
+
+Trains the default pair (presets.default_experiment) on the built-in Quick,
+Draw! set (quickdraw7.npz: 7,488 real sketches in 7 classes) for 1 epoch, as
+the page does, and for more, then reads the 1,492 held-out sketches redrawn
+as a person draws them on the 280x280 sketchpad (tests/sketch_canvas.py:
+random size and place, the page's 14 px brush) through the page's own
+preparation: framed like Google's bitmaps (the framing measured on the
+training images) and, for comparison, like an MNIST digit (the page's only
+preparation before). Reports the test accuracy on the bitmaps themselves and
+the share of canvas drawings read right, per model, class and seed.
+
+    CNN_LAB_DATA=../shared/datasets python -m benchmarks.quickdraw_reading [--seeds 0 1 2] [--epochs 1 3]
+
+Writes benchmarks/quickdraw_reading_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.machine import machine
+from cnn_lab.core.events import RunFinished
+from cnn_lab.core.presets import default_experiment
+from cnn_lab.data.datasets import load_dataset
+from cnn_lab.data.framing import MNIST_FRAMING
+from cnn_lab.engine.contenders import Contender
+from cnn_lab.engine.training import train_models
+from cnn_lab.inspect.inference import frame_drawing, predict_images
+from cnn_lab.session.datasets import fitted
+from tests.sketch_canvas import on_canvas
+
+RESULTS = Path(__file__).with_name("quickdraw_reading_results.json")
+
+
+def trained_pair(data, seed: int, epochs: int) -> tuple[list[Contender], dict[str, float]]:
+    """The page's default pair fitted to the data (as choosing the dataset does), trained ``epochs`` epochs."""
+    setup = fitted(default_experiment(seed), data)
+    contenders = [
+        Contender.create(name, replace(spec, train=replace(spec.train, epochs=epochs)))
+        for name, spec in (("A", setup.a), ("B", setup.b))
+    ]
+    run = replace(setup.run, dataset="quickdraw")
+    finished = [e for e in train_models(contenders, run, data) if isinstance(e, RunFinished)][-1]
+    return contenders, {name: r.test_accuracy for name, r in finished.results.items()}
+
+
+def reading(contenders, canvases, labels, info, framing) -> dict:
+    x = torch.from_numpy(np.stack([frame_drawing(canvas, framing) for canvas in canvases]))
+    probs = predict_images({c.name: c for c in contenders}, x, info)
+    out = {}
+    for c in contenders:
+        right = probs[c.name].argmax(1) == labels
+        out[c.name] = {"all": round(float(right.mean()), 4)} | {
+            name: round(float(right[labels == k].mean()), 4) for k, name in enumerate(info.class_names)
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[1, 3])
+    args = parser.parse_args()
+    data = load_dataset("quickdraw")
+    rng = np.random.default_rng(2026)
+    canvases = [on_canvas(bitmap, rng) for bitmap in data.test_images.numpy()]
+    labels = data.test_labels.numpy()
+    runs = []
+    for epochs in args.epochs:
+        for seed in args.seeds:
+            contenders, test_accuracy = trained_pair(data, seed, epochs)
+            row = {
+                "epochs": epochs,
+                "seed": seed,
+                "test_accuracy": {k: round(v, 4) for k, v in test_accuracy.items()},
+                "canvas_framed_like_its_bitmaps": reading(contenders, canvases, labels, data.info, data.info.framing),
+                "canvas_framed_like_mnist": reading(contenders, canvases, labels, data.info, MNIST_FRAMING),
+            }
+            runs.append(row)
+            print(
+                f"epochs {epochs} seed {seed}: test {row['test_accuracy']}, canvas (bitmap framing) "
+                f"A {row['canvas_framed_like_its_bitmaps']['A']['all']:.3f} "
+                f"B {row['canvas_framed_like_its_bitmaps']['B']['all']:.3f}, canvas (MNIST framing) "
+                f"A {row['canvas_framed_like_mnist']['A']['all']:.3f} B {row['canvas_framed_like_mnist']['B']['all']:.3f}",
+                flush=True,
+            )
+    summary = {}
+    for epochs in args.epochs:
+        rows = [r for r in runs if r["epochs"] == epochs]
+        for name in "AB":
+            for key in ("canvas_framed_like_its_bitmaps", "canvas_framed_like_mnist"):
+                summary[f"{epochs}_epochs_{name}_{key}_median"] = statistics.median(r[key][name]["all"] for r in rows)
+            summary[f"{epochs}_epochs_{name}_test_median"] = statistics.median(r["test_accuracy"][name] for r in rows)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "data": data.source,
+                "framing": data.info.framing.__dict__,
+                "summary": summary,
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
