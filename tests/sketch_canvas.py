@@ -34,3 +34,25 @@ def on_canvas(bitmap: np.ndarray, rng: np.random.Generator, brush: float = BRUSH
     top, left = rng.integers(0, CANVAS - side + 1, size=2)
     canvas[top : top + side, left : left + side] = np.where(ink[0, 0].numpy() > 0.5, 0, 255)
     return canvas
+
+
+# A house as a person draws one with the mouse on the 280x280 pad, off-centre and smaller than the pad: walls, a
+# roof, a door (strokes in canvas pixels, in drawing order).
+HOUSE_STROKES = [
+    [(60, 120), (60, 230), (190, 230), (190, 120), (60, 120)],
+    [(50, 125), (125, 55), (200, 125)],
+    [(110, 230), (110, 180), (140, 180), (140, 230)],
+]
+
+
+def render_strokes(strokes: list[list[tuple[int, int]]], brush: int = BRUSH_PX) -> np.ndarray:
+    """Strokes drawn with a round brush of ``brush`` px on a white 280x280 canvas, as the sketchpad hands them over."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (CANVAS, CANVAS), 255)
+    draw, r = ImageDraw.Draw(image), brush / 2
+    for points in strokes:
+        draw.line(points, fill=0, width=brush)
+        for x, y in points:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=0)
+    return np.asarray(image)

@@ -50,9 +50,10 @@ def about_text(data: Dataset, seen: DataOverview) -> str:
 
 
 def sketch_label(info: DatasetInfo) -> str:
-    """What the sketchpad asks a person to draw: a digit for digit sets, the classes by name otherwise."""
+    """What the sketchpad asks a person to draw: a digit for digit sets, the classes by name otherwise (the first
+    three: the pad's toolbar leaves its label about 55 characters; the confidence bars name them all)."""
     names = info.class_names
     if names == tuple(str(d) for d in range(10)):
         return "Draw a digit: both models read it"
-    shown = ", ".join(names[:8]) + (f" ... ({len(names)} classes)" if len(names) > 8 else "")
-    return f"Draw one of {shown}: both models read it"
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"Draw one of the {len(names)} classes ({shown})"

@@ -73,3 +73,18 @@ def test_after_a_run_on_part_of_the_images_the_coach_says_how_to_get_more():
     everything.add(RunStarted("CPU", "fp32", "MNIST", 60_000, {"A": 938}, train_available=60_000))
     everything.add(RunFinished("finished", 9.0, {"A": ModelResult("finished", 938, 60_000, 9.0, 2200.0, 0.98)}))
     assert "More accuracy" not in coach_text(everything)
+
+
+def test_after_one_epoch_of_a_small_set_the_coach_says_more_epochs_with_augmentation_pay():
+    from cnn_lab.core.events import ModelResult, RunFinished, RunStarted
+
+    def view_after(images_seen: int) -> RunView:
+        view = RunView(["A"])
+        view.add(RunStarted("CPU", "bf16", "Quick, Draw!", 7_488, {"A": 117}, num_classes=7, train_available=7_488))
+        view.add(RunFinished("finished", 2.0, {"A": ModelResult("finished", 117, images_seen, 1.2, 6000.0, 0.81)}))
+        return view
+
+    once = coach_text(view_after(7_488))
+    assert "saw the 7,488 training images once" in once and "*Epochs* 10 and *Augment*" in once
+    assert "2 times" in coach_text(view_after(2 * 7_488))
+    assert "More accuracy" not in coach_text(view_after(10 * 7_488))  # it has had its epochs
