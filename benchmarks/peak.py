@@ -86,13 +86,15 @@ def large_kernels(dtype: torch.dtype) -> list[Kernel]:
 
 
 def engine_kernels(dtype: torch.dtype, spec: ModelSpec | None = None, batch: int = 64) -> list[Kernel]:
-    """The convolutions of the engine's default model at its batch size, one kernel per layer and direction."""
-    model = build_model((spec or ModelSpec()).model).to(dtype=dtype, memory_format=torch.channels_last)
+    """The convolutions of a model the engine trains (the default one unless ``spec`` says) at a batch size, one
+    kernel per layer and direction."""
+    spec = spec or ModelSpec()
+    model = build_model(spec.model).to(dtype=dtype, memory_format=torch.channels_last)
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     inputs: list[torch.Tensor] = []
     hooks = [c.register_forward_hook(lambda m, args, out: inputs.append(args[0].detach())) for c in convs]
     with torch.no_grad():
-        model(torch.randn(batch, 1, 28, 28, dtype=dtype).contiguous(memory_format=torch.channels_last))
+        model(torch.randn(batch, *spec.model.input_shape, dtype=dtype).contiguous(memory_format=torch.channels_last))
     for hook in hooks:
         hook.remove()
     kernels = []
@@ -102,10 +104,18 @@ def engine_kernels(dtype: torch.dtype, spec: ModelSpec | None = None, batch: int
     return kernels
 
 
-def measure_peak(dtype: torch.dtype, seconds: float = 0.4) -> dict:
-    """The dtype's peak GFLOP/s on this machine: the fastest kernel, and every kernel's rate beside it."""
+def measure_peak(dtype: torch.dtype, seconds: float = 0.4, extra_specs: list[ModelSpec] = ()) -> dict:
+    """The dtype's peak GFLOP/s on this machine: the fastest kernel, and every kernel's rate beside it. The
+    convolutions of ``extra_specs`` (at their own batch size) join the candidates, so no kernel of a run of theirs
+    can beat the peak either."""
+    kernels = large_kernels(dtype) + engine_kernels(dtype)
+    for spec in extra_specs:
+        kernels += [
+            Kernel(f"{k.name} [{spec.model.input_shape}]", k.run)
+            for k in engine_kernels(dtype, spec, spec.train.batch_size)
+        ]
     with torch.no_grad():
-        rates = {k.name: rate_gflops(k.run, seconds) for k in large_kernels(dtype) + engine_kernels(dtype)}
+        rates = {k.name: rate_gflops(k.run, seconds) for k in kernels}
     best = max(rates, key=rates.get)
     return {"peak_gflops": rates[best], "peak_kernel": best, "kernels_gflops": rates}
 

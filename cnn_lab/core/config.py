@@ -407,7 +407,7 @@ def default_model() -> ModelConfig:
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adadelta")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle")
 LOSSES = ("cross_entropy", "label_smoothing", "hinge", "mse")
-AUGMENTATIONS = ("rotate", "shift", "scale", "stroke", "elastic", "erase")
+AUGMENTATIONS = ("rotate", "shift", "scale", "stroke", "elastic", "erase", "flip", "crop")
 DEFAULT_AUGMENTATIONS = ("rotate", "shift", "scale", "stroke")  # what ``augment=True`` means
 EARLY_STOPPING = ("off", "val_loss", "val_accuracy")
 

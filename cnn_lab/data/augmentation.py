@@ -1,10 +1,13 @@
-"""Whole-batch augmentation on tensors: rotations, shifts, zooms, elastic warps, stroke width, erasing.
+"""Whole-batch augmentation on tensors: rotations, shifts, zooms, elastic warps, stroke width, erasing, and for
+photos mirroring and random crops.
 
 It makes a model read digits the way people draw them (off-centre, tilted,
 wobbly, thick or thin pen, partly hidden). Every geometric option is folded
 into one sampling grid, so a batch costs one ``grid_sample`` however many
-are on, and the trainer stays fast. Images never change order, so labels
-stay aligned.
+are on, and the trainer stays fast. For photos (CIFAR-10) the fast recipes'
+pair: a left-right mirror of half the images and a random crop of the image
+padded by reflection (a shift that leaves no black border). Images never
+change order, so labels stay aligned.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ ELASTIC_GRID = 4  # the random field is drawn on a 4x4 grid and smoothly upsampl
 ERASE_PROBABILITY = 0.5
 ERASE_AREA = (0.02, 0.2)  # share of the image an erased rectangle covers
 ERASE_ASPECT = (0.3, 3.3)
+CROP_PAD = 4  # px a random crop may shift an image by, each way (the usual CIFAR-10 setting)
 
 GEOMETRIC = {"rotate", "shift", "scale", "elastic"}
 
 
 def augment_batch(images: torch.Tensor, generator: torch.Generator, kinds: tuple[str, ...]) -> torch.Tensor:
-    """Randomly transform a batch of (B, 1, H, W) images with ink > 0 on a 0 background; ``kinds`` picks the transforms."""
+    """Randomly transform a batch of (B, C, H, W) images in [0, 1] (the digit options expect ink > 0 on a 0
+    background); ``kinds`` picks the transforms."""
     batch, _, height, width = images.shape
 
     def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
@@ -67,7 +72,23 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator, kinds: tuple
         out = torch.where(pen == 1, thicker, torch.where(pen == 2, thinner, out))
     if "erase" in kinds:
         out = out * ~_random_rectangles(batch, height, width, generator).to(images.device)
+    if "flip" in kinds:
+        mirrored = torch.rand(batch, 1, 1, 1, generator=generator).to(images.device) < 0.5
+        out = torch.where(mirrored, out.flip(3), out)
+    if "crop" in kinds:
+        out = _random_crop(out, CROP_PAD, generator)
     return out
+
+
+def _random_crop(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
+    """Each image shifted by its own -pad..pad px each way, the border filled by reflection: two gathers."""
+    batch, channels, height, width = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    dy, dx = (torch.randint(0, 2 * pad + 1, (2, batch), generator=generator)).to(x.device)
+    rows = (dy[:, None] + torch.arange(height, device=x.device))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(width, device=x.device))[:, None, None, :]
+    out = padded.gather(2, rows.expand(batch, channels, height, width + 2 * pad))
+    return out.gather(3, cols.expand(batch, channels, height, width))
 
 
 def _neighbourhood(x: torch.Tensor, pick) -> torch.Tensor:

@@ -12,11 +12,13 @@ import torch
 from cnn_lab.core.config import ConfigError
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.events import GradientEvent
+from cnn_lab.data.datasets import Dataset
 from cnn_lab.data.framing import Framing
 from cnn_lab.data.pictures import displayable
 from cnn_lab.engine.gradient_flow import gradient_health
 from cnn_lab.inspect.confusion import PairScores, score_on_test_set
 from cnn_lab.inspect.costs import ModelCost, measure_costs
+from cnn_lab.inspect.cross_reading import CrossReading, cross_reading
 from cnn_lab.inspect.explain import Explanation, check_method, explain
 from cnn_lab.inspect.inference import drawing_as_input, image_as_input, predict_images
 from cnn_lab.session.pair import NAMES, Pair, SessionError
@@ -117,6 +119,15 @@ class Inspection:
         if epoch not in self.pair.scores:
             self.pair.scores[epoch] = score_on_test_set(pair, self.pair.data)
         return self.pair.scores[epoch]
+
+    def cross_reading(self, other: Dataset) -> CrossReading:
+        """Both models (now) reading another dataset's test images of the classes both name alike, class by class
+        beside their own test set: how far what they learnt carries (a few seconds on 2 cores)."""
+        if other.info.title == self.pair.data.info.title and other.origin == self.pair.data.origin:
+            raise ConfigError(
+                f"dataset: the models were trained on {other.info.title}; pick another dataset to read", "dataset"
+            )
+        return cross_reading(self.pair.at(), self.pair.data, self.test_set_scores(), other)
 
     def test_images(self, index: np.ndarray) -> np.ndarray:
         """Test images (uint8, N x H x W, or N x C x H x W) by index, for galleries."""

@@ -34,6 +34,14 @@ def inspect_test_set(session: Session) -> dict:
         return session.inspection.test_set_scores().as_data()
 
 
+def cross_reading(dataset: str, session: Session) -> dict:
+    """API only: both trained models reading another dataset's test images (a built-in name or "custom" for the
+    upload) of the classes both name alike: per class, the images read and each model's accuracy there and on its
+    own test set, and over all of them."""
+    with user_errors("cross_reading · "):
+        return session.inspection.cross_reading(session.datasets.named(dataset)).as_data()
+
+
 def explain_sketch(drawing: str, method: str, session: Session) -> dict:
     """API only: a drawing as a base64 PNG or JPEG (or a data: URL), dark ink on white, and a method (saliency,
     grad-cam or occlusion; empty: saliency) in; out, per model, its prediction and confidence per class, the
@@ -84,5 +92,7 @@ def program_endpoints(session: gr.State) -> None:
     gr.Button(visible=False).click(explain_sketch, [drawn, method, session], explained, api_name="explain_sketch")
     scores = gr.JSON(visible=False)
     gr.Button(visible=False).click(inspect_test_set, session, scores, api_name="inspect_test_set")
+    dataset = gr.Textbox(visible=False)
+    gr.Button(visible=False).click(cross_reading, [dataset, session], gr.JSON(visible=False), api_name="cross_reading")
     runs = gr.JSON(visible=False)
     gr.Button(visible=False).click(list_runs, session, runs, api_name="list_runs")

@@ -21,8 +21,8 @@ from cnn_lab.inspect.costs import PROFILE_BATCH
 from cnn_lab.inspect.diagram import network_svg
 from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
 from cnn_lab.session import NAMES, Session
-from cnn_lab.ui.parts.checked import Radio, Slider
-from cnn_lab.ui.parts.fields import RawNumber
+from cnn_lab.ui.parts.checked import Dropdown, Radio, Slider
+from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber
 from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
 from cnn_lab.views.plots import (
@@ -37,6 +37,8 @@ from cnn_lab.views.run_view import LOSS_COLORS
 from cnn_lab.views.tables import (
     cost_layer_frame,
     cost_summary_frame,
+    cross_reading_frame,
+    cross_reading_text,
     layer_times,
     matrix_frame,
     per_class_frame,
@@ -53,8 +55,16 @@ PROMPTS = {
     "gradient": "press **Show how gradients flowed** to see each layer's gradient norm and dead ReLUs, sampled "
     "while they trained.",
     "cost": "press **Measure both trained models** for parameters, FLOPs, memory and time per layer.",
+    "cross": "pick another dataset with the same classes (for digits: MNIST, EMNIST digits or your own upload) and "
+    "press **Read it with both models**.",
 }
-SECTION_NOTES = {"test": "summary", "explain": "explain summary", "gradient": "gradient words", "cost": "cost note"}
+SECTION_NOTES = {
+    "test": "summary",
+    "explain": "explain summary",
+    "gradient": "gradient words",
+    "cost": "cost note",
+    "cross": "cross note",
+}
 
 
 def prompt(section: str, session: Session) -> str:
@@ -404,6 +414,34 @@ def cost_section(version: gr.State, session: gr.State) -> dict:
     return {"cost note": shown["note"], "cost results": shown["cost results"]}
 
 
+def read_other_dataset(dataset: str, session: Session) -> dict:
+    """Both trained models reading another dataset's test images of their classes: a table per class, in words."""
+    with user_errors():
+        reading = session.inspection.cross_reading(session.datasets.named(dataset))
+    return shown_now("cross", session) | {
+        "note": f"**{session.pair.caption()}**: {cross_reading_text(reading)}",
+        "table": cross_reading_frame(reading),
+    }
+
+
+def cross_section(version: gr.State, session: gr.State) -> dict:
+    gr.Markdown("### Reading another dataset")
+    with gr.Row(equal_height=True):
+        other = Dropdown(
+            DATASET_CHOICES, value="mnist", label="Dataset to read", elem_id="cross-dataset", scale=2,
+            info="the trained models read its test images of the classes they know",
+        )  # fmt: skip
+        go = gr.Button("Read it with both models", elem_id="cross-read", scale=1)
+    shown = {
+        "note": gr.Markdown(f"Train the models, then {PROMPTS['cross']}", elem_id="cross-note"),
+        "version": version,
+    }
+    with gr.Column(visible=False, elem_id="cross-results") as shown["cross results"]:
+        shown["table"] = gr.Dataframe(label="Per class", interactive=False, elem_id="cross-table", max_height=420)
+    go.click(by_name(read_other_dataset, shown), [other, session], list(shown.values()), api_name=False)
+    return {"cross note": shown["note"], "cross results": shown["cross results"]}
+
+
 def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple[str, str]:
     """Both networks as SVGs to hover: the trained pair, lit by its activations for the latest drawing or image
     (a dot runs the data's path); before training, the Train tab's layer lists."""
@@ -471,6 +509,7 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> TabParts:
     stale |= explanation_section(replay, version, session)
     stale |= gradient_section(version, session)
     stale |= cost_section(version, session)
+    stale |= cross_section(version, session)
     gr.Markdown("### The two networks")
     gr.Markdown(
         "**The two networks, layer by layer** (a block's height shows its activation volume). "

@@ -87,6 +87,8 @@ CHOICE_LABELS = {
         ("stroke width", "stroke"),
         ("elastic warp", "elastic"),
         ("random erasing", "erase"),
+        ("mirror (photos)", "flip"),
+        ("crop ±4 px (photos)", "crop"),
     ],
 }
 

@@ -10,6 +10,7 @@ from cnn_lab.core.config import MODEL_NAMES as NAMES
 from cnn_lab.core.config import ConfigError
 from cnn_lab.inspect.confusion import PairScores
 from cnn_lab.inspect.costs import PROFILE_BATCH, ModelCost
+from cnn_lab.inspect.cross_reading import CrossReading
 from cnn_lab.inspect.layer_report import layer_report
 
 
@@ -100,3 +101,40 @@ def cost_layer_frame(costs: dict[str, ModelCost]) -> pd.DataFrame:
 def layer_times(costs: dict[str, ModelCost]) -> dict[str, dict[str, float]]:
     """Each model's forward + backward time per layer (ms), by layer name."""
     return {name: {layer.name: layer.forward_ms + layer.backward_ms for layer in c.layers} for name, c in costs.items()}
+
+
+def cross_reading_frame(reading: CrossReading) -> pd.DataFrame:
+    """Per shared class: the other set's images, and each model's accuracy on them beside its own test set's."""
+    frame = {"class": list(reading.class_names), "images": [f"{n:,}" for n in reading.images]}
+    for name in reading.other:
+        frame[f"{name} on {reading.read}"] = [_percent(v) for v in reading.other[name]]
+        frame[f"{name} on its own test set"] = [_percent(v) for v in reading.own[name]]
+    return pd.DataFrame(frame)
+
+
+def cross_reading_text(reading: CrossReading) -> str:
+    """The lesson in words, from the numbers: how much each model lost, and where it lost most."""
+    lines = []
+    for name in reading.other:
+        other, own = reading.accuracy(name), reading.accuracy(name, "own")
+        drop = reading.own[name] - reading.other[name]
+        worst = int(np.nanargmax(drop))
+        lines.append(
+            f"Model {name} reads {other:.1%} of {reading.read}'s {reading.images.sum():,} images of these classes, "
+            f"against {own:.1%} of its own test images ({(other - own) * 100:+.1f} points); its hardest class there "
+            f"is {reading.class_names[worst]} ({reading.other[name][worst]:.0%} against {reading.own[name][worst]:.0%})."
+        )
+    resized = (
+        f" {reading.read}'s images ({'x'.join(map(str, reading.resized_from))}) were brought to the models' input."
+        if reading.resized_from
+        else ""
+    )
+    return (
+        f"Trained on {reading.trained_on}, read on {reading.read}: " + " ".join(lines) + resized + " A model's test "
+        "accuracy holds for images like its training images; other writers, scanners or pens shift the data "
+        "(domain shift), and the classes that shift most lose most."
+    )
+
+
+def _percent(value: float) -> str:
+    return "-" if value != value else f"{value:.1%}"

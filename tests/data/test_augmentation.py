@@ -21,7 +21,11 @@ def reader(mnist):
     return contender
 
 
-@pytest.mark.parametrize("kinds", [(kind,) for kind in AUGMENTATIONS] + [AUGMENTATIONS], ids=lambda k: "+".join(k))
+# A mirrored 3 is no 3, and a digit moved 4 px leaves the plain reader's field: mirroring and cropping are for photos
+FOR_DIGITS = tuple(kind for kind in AUGMENTATIONS if kind not in ("flip", "crop"))
+
+
+@pytest.mark.parametrize("kinds", [(kind,) for kind in FOR_DIGITS] + [FOR_DIGITS], ids=lambda k: "+".join(k))
 def test_augmented_batches_keep_their_labels(mnist, reader, kinds):
     images, labels = mnist.test_images[:512], mnist.test_labels[:512]
     x = prepare_batch(images, mnist.info.mean, mnist.info.std, torch.Generator().manual_seed(0), kinds)
@@ -31,9 +35,33 @@ def test_augmented_batches_keep_their_labels(mnist, reader, kinds):
     )  # these leave about half the images as they are
     guesses = predict({"reader": reader.module}, x)["reader"].argmax(1)
     assert (guesses == labels.numpy()).mean() > (
-        0.6 if kinds == AUGMENTATIONS else 0.8
+        0.6 if kinds == FOR_DIGITS else 0.8
     )  # still the same digits, in their labels' order
     assert (guesses == labels.roll(1).numpy()).mean() < 0.3  # (a model reading a shifted order would fail this)
+
+
+def test_mirroring_flips_about_half_the_images_left_to_right_and_nothing_else():
+    x = torch.rand(400, 3, 8, 8)
+    out = augment_batch(x, torch.Generator().manual_seed(0), ("flip",))
+    mirrored = (out == x.flip(3)).flatten(1).all(1)
+    assert ((out == x).flatten(1).all(1) | mirrored).all() and 0.4 < mirrored.float().mean() < 0.6
+
+
+def test_a_random_crop_is_a_window_of_the_reflection_padded_image_within_four_pixels():
+    x = torch.rand(200, 3, 32, 32)
+    out = augment_batch(x, torch.Generator().manual_seed(1), ("crop",))
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4), mode="reflect")
+    shifts = []
+    for image, original in zip(out, padded):
+        found = [
+            (dy, dx)
+            for dy in range(9)
+            for dx in range(9)
+            if torch.equal(original[:, dy : dy + 32, dx : dx + 32], image)
+        ]
+        assert found, "not a window of the padded image"
+        shifts.append(found[0])
+    assert len(set(shifts)) > 40  # each image its own shift, over all 81
 
 
 def test_erasing_blanks_a_rectangle_and_nothing_else(mnist):

@@ -41,7 +41,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from own_datasets import class_images, digits_zip, twenty_six_classes
 from PIL import Image
-from real_drawings import small_fixed_part
+from real_drawings import real_drawing_set, small_fixed_part
 from sketch_canvas import on_canvas
 
 from cnn_lab.core.builder import layers_to_json
@@ -774,6 +774,28 @@ def test_quickdraw_trains_as_a_built_in_dataset_and_reads_sketches_drawn_on_the_
         right += label_a["label"] == names[labels[i]]
     # the canvas reading runs 2-4 points under the test accuracy (benchmarks/quickdraw_reading.py)
     assert right >= fewest_right(len(picked), accuracy_a - 0.05), (right, accuracy_a)
+    client.close()
+
+
+def test_cross_reading_tells_how_mnist_models_read_an_upload_of_other_writers_digits(url, tmp_path):
+    """Trained on MNIST, then a set of digits by other writers (the real drawings, shrunk to 28x28 as they come)
+    uploaded: /cross_reading gives per class how both models read it beside their own test set."""
+    client = Client(url, verbose=False)
+    small = ("8,16,16,32", "adam", 0.002, 64, 1, False)
+    client.predict(*settings(a=small, b=small, subset=4000), api_name="/train")
+    with pytest.raises(Exception, match="the models were trained on MNIST; pick another dataset"):
+        client.predict("mnist", api_name="/cross_reading")
+    drawn = real_drawing_set()
+    x = np.stack([np.asarray(Image.fromarray(255 - c).resize((28, 28), Image.BILINEAR)) for c in drawn["images"]])
+    np.savez(tmp_path / "other writers.npz", x=x, y=drawn["labels"], class_names=np.array([str(d) for d in range(10)]))
+    client.predict(handle_file(str(tmp_path / "other writers.npz")), 0, api_name="/upload_dataset")
+    reading = client.predict("custom", api_name="/cross_reading")
+    assert reading["trained_on"] == "MNIST" and reading["read"] == "other writers"
+    assert reading["class_names"] == [str(d) for d in range(10)] and sum(reading["images"]) > 0
+    assert sum(reading["images"]) <= len(drawn["labels"])  # their test split only
+    for name in "AB":
+        assert reading["own_accuracy"][name] > 0.85 and reading["accuracy"][name] < reading["own_accuracy"][name]
+        assert len(reading["per_class_accuracy"][name]) == 10
     client.close()
 
 

@@ -17,11 +17,13 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from chance import fewest_right
 from drawn_digits import stroke_points
 from own_datasets import class_images, digits_zip
 from PIL import Image
+from real_drawings import real_drawing_set
 from sketch_canvas import HOUSE_STROKES
 
 from cnn_lab.core.builder import layers_to_json
@@ -818,6 +820,37 @@ def test_a_person_picks_quick_draw_trains_the_default_pair_and_both_read_a_house
     expect(preview).to_be_visible()
     assert preview.evaluate("img => img.complete && img.naturalWidth") == 28
     screenshot(page, "light-train-quickdraw")
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_teacher_uploads_her_classs_digits_and_sees_how_the_mnist_models_read_them(open_page, tmp_path):
+    """Trained on MNIST, a set of digits by other writers uploaded in the Data tab, and Inspect's *Reading another
+    dataset*: a row per digit, both models on that set beside their own test set, and the shift in words."""
+    page, problems = open_page()
+    configure(page, train_images=2000, channels_a="8, 16, 16, 32", channels_b="4, 8, 8, 8", epochs_a=1, epochs_b=1)
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · MNIST"), timeout=RUN_TIMEOUT_S * 1000)
+    drawn = real_drawing_set()
+    x = np.stack([np.asarray(Image.fromarray(255 - c).resize((28, 28), Image.BILINEAR)) for c in drawn["images"]])
+    np.savez(tmp_path / "our class.npz", x=x, y=drawn["labels"], class_names=np.array([str(d) for d in range(10)]))
+    panel = open_tab(page, "data")
+    panel.locator("#data-upload input[type=file]").set_input_files(str(tmp_path / "our class.npz"))
+    expect(page.locator("#data-about")).to_contain_text("our class", timeout=30_000)
+    open_tab(page, "inspect")
+    page.locator("#cross-dataset input").click()
+    page.get_by_role("option", name="Your data (Data tab)", exact=True).click()
+    page.locator("#cross-read").click()
+    note = page.locator("#cross-note")
+    expect(note).to_contain_text("Trained on MNIST, read on our class", timeout=30_000)
+    expect(note).to_contain_text("domain shift")
+    table = page.locator("#cross-table")
+    expect(table.locator('[role="gridcell"][data-col="0"]')).to_have_count(10)
+    assert table_column(table, 0) == [str(d) for d in range(10)]
+    own = [float(v.rstrip("%")) for v in table_column(table, 3)]  # A on its own test set
+    other = [float(v.rstrip("%")) for v in table_column(table, 2)]  # A on the teacher's digits
+    assert sum(other) < sum(own) and all(0 <= v <= 100 for v in own + other), (own, other)
+    screenshot(page, "light-inspect-cross-reading")
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
 
