@@ -51,10 +51,12 @@ class Contender:
     optimizer_state: dict | None = None
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
     checkpoint_budget_bytes: int = CHECKPOINT_BUDGET_BYTES  # the server's cap (a public one keeps fewer epochs)
+    initial_weights: dict[str, torch.Tensor] | None = None  # as created, before any step (None: imported from a file)
 
     @classmethod
     def create(cls, name: str, spec: ModelSpec, seed: int = 0) -> Contender:
-        return cls(name, spec, build_model(spec.model, torch.Generator().manual_seed(seed)))
+        module = build_model(spec.model, torch.Generator().manual_seed(seed))
+        return cls(name, spec, module, initial_weights=to_cpu(module.state_dict()))
 
     def normalization(self, info: DatasetInfo) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The per-channel (mean, std) this model's inputs are normalised with: the dataset's, or (0, 1) with

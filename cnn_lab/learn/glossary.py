@@ -175,6 +175,7 @@ def _picture_makers() -> dict[str, Callable[[Digits], np.ndarray]]:
         ),
         "receptive field": lambda d: side_by_side(_boxes(d.digit)),
         "confusion matrix": lambda d: side_by_side(heat(_confusion(d))),
+        "domain shift": lambda d: side_by_side(grey(d.digit), grey(_off_frame(d.digit))),
         "normalisation": lambda d: side_by_side(grey(d.digit), signed((d.digit - d.class_means.mean()) / d.class_means.std())),
         "learning rate": lambda d: curve([_descent(0.05, steps=12), _descent(0.6, steps=12), _descent(2.15, steps=12)], [BLUE, GREEN, ORANGE]),
         "momentum": lambda d: curve([_descent(0.05), _descent(0.05, 0.9)], [BLUE, ORANGE]),
@@ -182,6 +183,14 @@ def _picture_makers() -> dict[str, Callable[[Digits], np.ndarray]]:
         "cross-entropy": lambda d: curve([-np.log(np.linspace(0.02, 1, 50))], [BLUE]),
         "fit": lambda d: curve(list(_fit_errors()), [BLUE, ORANGE]),
     }  # fmt: skip
+
+
+def _off_frame(digit: torch.Tensor) -> torch.Tensor:
+    """The digit as another population might bring it: half the size, in a corner, fainter."""
+    small = F.interpolate(digit[None, None], size=(14, 14), mode="bilinear", antialias=True)[0, 0]
+    out = torch.zeros_like(digit)
+    out[2:16, 12:26] = small * 0.7
+    return out
 
 
 def _padded(digit: torch.Tensor, pad: int) -> np.ndarray:
@@ -253,6 +262,7 @@ TERMS = (
     Term("normalisation of inputs", "Subtracting the dataset's mean pixel and dividing by its std, so inputs are centred and of unit spread.", "normalisation", "the 7, and normalised: the background below zero (blue)"),
     Term("receptive field", "The part of the input one value of a layer depends on: 3x3 after one 3x3 convolution, 5x5 after two, 7x7 after three.", "receptive field", "3x3, 5x5 and 7x7 windows on the 7"),
     Term("confusion matrix", "A table of true class (rows) against predicted class (columns); off the diagonal are the mistakes.", "confusion matrix", "a nearest-mean classifier on 200 test digits"),
+    Term("domain shift", "The images a model reads differ from those it learnt from (other writers, pens, scanners, framing): its test accuracy no longer holds. Inspect's *Reading another dataset* measures it class by class.", "domain shift", "a 7 as MNIST frames it, and as another source might"),
     Term("overfitting", "The model learns its training images, noise included, and does worse on new ones: training error keeps falling while validation error rises.", "fit", "error of ever bigger fits to 12 noisy points: training (blue), validation (orange)"),
     Term("underfitting", "The model is too small or trained too little to capture even the training data: both errors stay high.", "fit", "left: fits too simple, both errors high"),
     Term("validation set", "Training images held out to check a model during training; the test set stays untouched until the end.", "fit", "only held-out points (orange) show where a fit stops generalising"),

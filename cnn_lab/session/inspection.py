@@ -16,11 +16,15 @@ from cnn_lab.data.datasets import Dataset
 from cnn_lab.data.framing import Framing
 from cnn_lab.data.pictures import displayable
 from cnn_lab.engine.gradient_flow import gradient_health
+from cnn_lab.inspect.adversarial import Flip, accuracy_under_budget, smallest_flip
 from cnn_lab.inspect.confusion import PairScores, score_on_test_set
 from cnn_lab.inspect.costs import ModelCost, measure_costs
 from cnn_lab.inspect.cross_reading import CrossReading, cross_reading
 from cnn_lab.inspect.explain import Explanation, check_method, explain
 from cnn_lab.inspect.inference import drawing_as_input, image_as_input, predict_images
+from cnn_lab.inspect.learned_space import LearnedSpace, learned_space
+from cnn_lab.inspect.robustness import Robustness, robustness_curves, robustness_words
+from cnn_lab.inspect.training_path import LossLine, WeightHistory, loss_line, weight_history
 from cnn_lab.session.pair import NAMES, Pair, SessionError
 from cnn_lab.views.run_view import checkpoint_frame, results_html, summary_frame
 
@@ -128,6 +132,50 @@ class Inspection:
                 f"dataset: the models were trained on {other.info.title}; pick another dataset to read", "dataset"
             )
         return cross_reading(self.pair.at(), self.pair.data, self.test_set_scores(), other)
+
+    # ------------------------------------------------------------ the whole model (issue 38's views)
+
+    def latest_drawing(self) -> np.ndarray | None:
+        """The latest drawing or own image as the models see it, if it still fits their input."""
+        seen = self.pair.last_sketch
+        if seen is None or not self.pair.trained:
+            return None
+        shape = self.pair.input_shape
+        return seen if (seen.shape if seen.ndim == 3 else (1, *seen.shape)) == shape else None
+
+    def learned_space(self, method: str = "pca") -> tuple[LearnedSpace, np.ndarray]:
+        """Both models' maps of the same test images (and those images, for the hover), the latest drawing placed."""
+        space = learned_space(self.pair.at(), self.pair.data, method, self.latest_drawing())
+        return space, self.test_images(space.index)
+
+    def robustness(self) -> tuple[Robustness, str]:
+        """Both models' accuracy as the test images are shifted, rotated, scaled, blurred, noised and occluded, and
+        what the curves say."""
+        pair = self.pair.at()
+        found = robustness_curves(pair, self.pair.data)
+        convolutional = {name: any(layer.type == "conv" for layer in c.spec.model.layers) for name, c in pair.items()}
+        return found, robustness_words(found, convolutional)
+
+    def adversarial(self, attack: str = "pgd") -> tuple[np.ndarray, dict[str, Flip], dict[str, dict[str, float]]]:
+        """The smallest change of the latest drawing (or own image) that flips each model, and each model's accuracy
+        on test images attacked within a fixed budget."""
+        pair = self.pair.at()
+        drawing = self.latest_drawing()
+        if drawing is None:
+            raise ConfigError(
+                "drawing: draw on the Train & compare tab's sketchpad (or test an image of your own there) first",
+                "drawing",
+            )
+        flips = {name: smallest_flip(c, drawing, self.pair.data, attack) for name, c in pair.items()}
+        return drawing, flips, accuracy_under_budget(pair, self.pair.data, attack)
+
+    def weights_over_time(self) -> dict[str, WeightHistory]:
+        """Each model's weight and gradient histograms per layer at every saved epoch, and its first filters."""
+        return {name: weight_history(c, self.pair.data) for name, c in self.pair.at().items()}
+
+    def loss_lines(self) -> dict[str, LossLine | None]:
+        """Each model's loss along the line from its first weights to its last (None: first weights unknown)."""
+        return {name: loss_line(c, self.pair.data) for name, c in self.pair.at().items()}
 
     def test_images(self, index: np.ndarray) -> np.ndarray:
         """Test images (uint8, N x H x W, or N x C x H x W) by index, for galleries."""

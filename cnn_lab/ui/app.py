@@ -59,7 +59,7 @@ CSS = (
 
 
 QUEUE_POLL_S = 0.05  # Gradio's own value on Windows
-PROGRESS_POLL_S = 1.0  # only gr.Progress reads it, and no event here uses one
+PROGRESS_POLL_S = 1.0  # only gr.Progress reads it: the t-SNE map's line
 
 
 PUBLIC_CACHE_S = (600, 3600)  # Gradio's delete_cache: (how often, what age) in seconds
@@ -116,7 +116,7 @@ def quiet_queue(demo: gr.Blocks) -> bool:
     busy or idle: 4-5 % of a core with nobody on the page (measured), taken
     from training on a 2-core Space. Here it looks for work every 50 ms
     (Windows' rate) and for progress once a second (only gr.Progress reads
-    it, and no event of this page uses one): an idle server uses 0.6 % of a
+    it: the t-SNE map's progress line): an idle server uses 0.6 % of a
     core (0.7 % at Windows' 100 ms for progress); a queued event (a run, a
     button) starts at most 50 ms later, and the sketchpad skips the queue.
     Returns False (and changes nothing) where this Gradio's queue has no

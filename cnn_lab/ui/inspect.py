@@ -23,8 +23,10 @@ from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Dropdown, Radio, Slider
 from cnn_lab.ui.parts.fields import DATASET_CHOICES, RawNumber
+from cnn_lab.ui.parts.sections import SECTIONS, forget_stale, prompt_text, shown_now
 from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
+from cnn_lab.ui.whole_model import whole_model_sections
 from cnn_lab.views.plots import (
     feature_maps_figure,
     gradient_flow_figure,
@@ -46,47 +48,30 @@ from cnn_lab.views.tables import (
 )
 
 MATRIX_COLUMNS = ["12%"] + ["8.8%"] * 10  # ten classes fit at half the page
-# What each section says before it shows anything, and again once a new run (a roll-back, an import) made what it
-# showed describe other models: its results are then hidden, never left beside the new pair's numbers.
-PROMPTS = {
-    "test": "press **Score both models on the test set**.",
-    "explain": "draw a digit (or test an image of your own) on the Train & compare tab, or choose a test image, "
-    "then press **Explain**.",
-    "gradient": "press **Show how gradients flowed** to see each layer's gradient norm and dead ReLUs, sampled "
-    "while they trained.",
-    "cost": "press **Measure both trained models** for parameters, FLOPs, memory and time per layer.",
-    "cross": "pick another dataset with the same classes (for digits: MNIST, EMNIST digits or your own upload) and "
-    "press **Read it with both models**.",
-}
-SECTION_NOTES = {
-    "test": "summary",
-    "explain": "explain summary",
-    "gradient": "gradient words",
-    "cost": "cost note",
-    "cross": "cross note",
-}
-
-
-def prompt(section: str, session: Session) -> str:
-    return f"**{session.pair.caption()}**: {PROMPTS[section]}"
-
-
-def shown_now(section: str, session: Session) -> dict:
-    """What every section's handler adds: its results made visible, and which pair they are of."""
-    return {f"{section} results": gr.Column(visible=True), "version": session.pair.version}
-
-
-def forget_stale(version: int, session: Session) -> dict:
-    """The tab opened: results of an earlier pair are hidden, each section saying which models it would show now."""
-    if version == session.pair.version:
-        return {name: gr.skip() for name in ("version", "replay", *SECTION_NOTES.values())} | {
-            f"{section} results": gr.skip() for section in SECTION_NOTES
-        }
-    return (
-        {"version": session.pair.version, "replay": Slider(value=0, maximum=1, interactive=False)}
-        | {note: prompt(section, session) for section, note in SECTION_NOTES.items()}
-        | {f"{section} results": gr.Column(visible=False) for section in SECTION_NOTES}
-    )
+SECTIONS.update(
+    {
+        "test": ("summary", "press **Score both models on the test set**."),
+        "explain": (
+            "explain summary",
+            "draw a digit (or test an image of your own) on the Train & compare tab, or choose a test image, then "
+            "press **Explain**.",
+        ),
+        "gradient": (
+            "gradient words",
+            "press **Show how gradients flowed** to see each layer's gradient norm and dead ReLUs, sampled while "
+            "they trained.",
+        ),
+        "cost": (
+            "cost note",
+            "press **Measure both trained models** for parameters, FLOPs, memory and time per layer.",
+        ),
+        "cross": (
+            "cross note",
+            "pick another dataset with the same classes (for digits: MNIST, EMNIST digits or your own upload) and "
+            "press **Read it with both models**.",
+        ),
+    }
+)
 
 
 def matrix_columns(classes: int) -> list[str] | None:
@@ -332,7 +317,7 @@ def explanation_section(replay: gr.Slider, version: gr.State, session: gr.State)
         method = Radio(list(METHODS), value=METHODS[0], label="Where it looked, by", elem_id="explain-method")
         go = gr.Button("Explain", variant="primary", elem_id="explain")
     shown = {
-        "summary": gr.Markdown(f"Train the models, then {PROMPTS['explain']}", elem_id="explain-summary"),
+        "summary": gr.Markdown(f"Train the models, then {prompt_text('explain')}", elem_id="explain-summary"),
         "version": version,
     }
     with gr.Column(visible=False, elem_id="explain-results") as shown["explain results"]:
@@ -372,7 +357,7 @@ def gradient_section(version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### Gradient flow")
     go = gr.Button("Show how gradients flowed while they trained", elem_id="gradient-show")
     shown = {
-        "words": gr.Markdown(f"Train the models, then {PROMPTS['gradient']}", elem_id="gradient-words"),
+        "words": gr.Markdown(f"Train the models, then {prompt_text('gradient')}", elem_id="gradient-words"),
         "version": version,
     }
     with gr.Column(visible=False, elem_id="gradient-results") as shown["gradient results"]:
@@ -402,7 +387,10 @@ def measure_layer_costs(session: Session) -> dict:
 def cost_section(version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### What each layer costs")
     go = gr.Button("Measure both trained models", elem_id="measure-costs")
-    shown = {"note": gr.Markdown(f"Train the models, then {PROMPTS['cost']}", elem_id="cost-note"), "version": version}
+    shown = {
+        "note": gr.Markdown(f"Train the models, then {prompt_text('cost')}", elem_id="cost-note"),
+        "version": version,
+    }
     with gr.Column(visible=False, elem_id="cost-results") as shown["cost results"]:
         with gr.Row():
             shown["summary"] = gr.Dataframe(label="Both models", interactive=False, elem_id="cost-summary", scale=2)
@@ -433,7 +421,7 @@ def cross_section(version: gr.State, session: gr.State) -> dict:
         )  # fmt: skip
         go = gr.Button("Read it with both models", elem_id="cross-read", scale=1)
     shown = {
-        "note": gr.Markdown(f"Train the models, then {PROMPTS['cross']}", elem_id="cross-note"),
+        "note": gr.Markdown(f"Train the models, then {prompt_text('cross')}", elem_id="cross-note"),
         "version": version,
     }
     with gr.Column(visible=False, elem_id="cross-results") as shown["cross results"]:
@@ -510,6 +498,7 @@ def inspect_tab(layer_boxes: list[gr.Textbox], session: gr.State) -> TabParts:
     stale |= gradient_section(version, session)
     stale |= cost_section(version, session)
     stale |= cross_section(version, session)
+    stale |= whole_model_sections(version, session)
     gr.Markdown("### The two networks")
     gr.Markdown(
         "**The two networks, layer by layer** (a block's height shows its activation volume). "

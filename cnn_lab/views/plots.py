@@ -222,3 +222,104 @@ def figure_png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=96, facecolor="white")
     return buffer.getvalue()
+
+
+def _styled(ax, title: str = "", x_label: str = "", y_label: str = "") -> None:
+    ax.patch.set_alpha(0)
+    if title:
+        ax.set_title(title, loc="left", fontsize=9, color=TEXT)
+    ax.set_xlabel(x_label, color=TEXT, fontsize=8)
+    ax.set_ylabel(y_label, color=TEXT, fontsize=8)
+    ax.tick_params(colors=TEXT, labelsize=8)
+    for side in ax.spines.values():
+        side.set_color(TEXT)
+
+
+def robustness_figure(
+    levels: dict[str, tuple[float, ...]],
+    accuracy: dict[str, dict[str, list[float]]],
+    units: dict[str, str],
+    colors: dict[str, str],
+) -> Figure:
+    """One small chart per transform: each model's accuracy (%) against the transform's strength."""
+    figure = Figure(figsize=(10, 5.2), layout="constrained")
+    figure.patch.set_alpha(0)
+    for k, (kind, xs) in enumerate(levels.items()):
+        ax = figure.add_subplot(2, 3, k + 1)
+        for name, ys in accuracy[kind].items():
+            ax.plot(
+                xs,
+                [100 * y for y in ys],
+                marker="o",
+                markersize=3,
+                linewidth=1.6,
+                color=colors[name],
+                label=f"Model {name}",
+            )
+        ax.set_ylim(0, 100)
+        if xs[-1] < xs[0]:  # shrinking: the strongest change on the right, as on the others
+            ax.invert_xaxis()
+        _styled(ax, kind, units[kind], "accuracy (%)" if k % 3 == 0 else "")
+    figure.axes[0].legend(fontsize=8, frameon=False, labelcolor=TEXT, loc="lower left")
+    return figure
+
+
+def weight_histograms_figure(
+    layers: dict[str, list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]],
+    epoch: int,
+    colors: dict[str, str],
+) -> Figure:
+    """Per model a row of each layer's weight histogram at ``epoch`` and a row of its gradient histogram; each
+    layer is (name, weight edges, weight counts, gradient edges, gradient counts)."""
+    columns = max(len(v) for v in layers.values())
+    figure = Figure(figsize=(max(8, 2.1 * columns), 3.3 * len(layers)), layout="constrained")
+    figure.patch.set_alpha(0)
+    for row, (name, found) in enumerate(layers.items()):
+        for col, (layer, w_edges, w_counts, g_edges, g_counts) in enumerate(found):
+            for half, (edges, counts, what) in enumerate(
+                ((w_edges, w_counts, "weights"), (g_edges, g_counts, "gradients"))
+            ):
+                ax = figure.add_subplot(2 * len(layers), columns, (2 * row + half) * columns + col + 1)
+                ax.stairs(counts, edges, fill=True, color=colors[name], alpha=0.8 if half == 0 else 0.45)
+                ax.set_yticks([])
+                _styled(ax, f"{name} · {layer} · {what}" if col == 0 else f"{layer} · {what}")
+                ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
+                ax.xaxis.get_offset_text().set_color(TEXT)
+                ax.xaxis.get_offset_text().set_fontsize(7)
+    figure.suptitle(
+        f"epoch {epoch}: weights (solid) and gradients on a fixed batch (light), bins shared by all epochs",
+        color=TEXT,
+        fontsize=9,
+    )
+    return figure
+
+
+def loss_line_figure(lines: dict[str, tuple[list[float], list[float], list[float]]], colors: dict[str, str]) -> Figure:
+    """Each model's training (dashed) and test loss along the line from its first weights (0) to its last (1)."""
+    figure = Figure(figsize=(9, 3.2), layout="constrained")
+    figure.patch.set_alpha(0)
+    ax = figure.add_subplot()
+    for name, (alphas, train, test) in lines.items():
+        ax.plot(
+            alphas, train, linestyle="--", linewidth=1.4, color=colors[name], label=f"Model {name}, training images"
+        )
+        ax.plot(
+            alphas,
+            test,
+            marker="o",
+            markersize=3,
+            linewidth=1.6,
+            color=colors[name],
+            label=f"Model {name}, test images",
+        )
+    for a in (0, 1):
+        ax.axvline(a, color=TEXT, linewidth=0.8, linestyle=":")
+    ax.set_yscale("log")
+    _styled(
+        ax,
+        "loss from the first weights (0) to the last (1), and a little past both",
+        "a: (1 - a) x first + a x last",
+        "loss (log)",
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, labelcolor=TEXT)
+    return figure
