@@ -61,9 +61,10 @@ def feature_map_grid(maps: np.ndarray, tile_px: int = 56) -> np.ndarray:
     return tile(tiles, columns=min(8, len(maps)), background=0.5)
 
 
-def filter_grid(filters: np.ndarray, tile_px: int = 56) -> np.ndarray:
-    """Kernels (N, k, k) in one diverging scale shared by all: red positive, blue negative, white zero."""
-    bound = float(np.abs(filters).max()) or 1.0
+def filter_grid(filters: np.ndarray, tile_px: int = 56, bound: float | None = None) -> np.ndarray:
+    """Kernels (N, k, k) in one diverging scale shared by all: red positive, blue negative, white zero; ``bound`` (the
+    largest magnitude shown fully red or blue) may be shared with other grids, so that they compare."""
+    bound = bound or float(np.abs(filters).max()) or 1.0
     colored = DIVERGING(0.5 + filters / (2 * bound))[..., :3]
     factor = max(1, tile_px // filters.shape[-1])
     tiles = np.stack([enlarge(kernel, factor) for kernel in colored])

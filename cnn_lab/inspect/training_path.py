@@ -48,20 +48,21 @@ class WeightHistory:
 
     epochs: list[int]
     layers: list[LayerHistograms]
-    first_filters: dict[int, np.ndarray]  # (out, in, k, k) per epoch; empty when the model has no convolution
+    first_filters: dict[int, np.ndarray]  # (out, k, k) per epoch, summed over input channels; {} without a conv
 
     def as_data(self) -> dict:
+        """Plain JSON: epochs as keys are strings ("0": as created)."""
         return {
             "epochs": self.epochs,
             "layers": [
                 {
                     "layer": h.layer,
                     "weight_edges": h.weight_edges.tolist(),
-                    "weight_counts": {e: c.tolist() for e, c in h.weight_counts.items()},
+                    "weight_counts": {str(e): c.tolist() for e, c in h.weight_counts.items()},
                     "gradient_edges": h.gradient_edges.tolist(),
-                    "gradient_counts": {e: c.tolist() for e, c in h.gradient_counts.items()},
-                    "weight_std": h.weight_std,
-                    "gradient_norm": h.gradient_norm,
+                    "gradient_counts": {str(e): c.tolist() for e, c in h.gradient_counts.items()},
+                    "weight_std": {str(e): v for e, v in h.weight_std.items()},
+                    "gradient_norm": {str(e): v for e, v in h.gradient_norm.items()},
                 }
                 for h in self.layers
             ],
@@ -101,7 +102,7 @@ def weight_history(contender: Contender, data: Dataset) -> WeightHistory:
             weights.setdefault(name, {})[epoch] = layer.weight.detach().flatten().numpy()
             gradients.setdefault(name, {})[epoch] = layer.weight.grad.detach().flatten().numpy()
             if first and isinstance(layer, nn.Conv2d):
-                filters[epoch] = layer.weight.detach().numpy().copy()
+                filters[epoch] = layer.weight.detach().sum(1).numpy()  # over input channels, as Inspect shows them
             first = False
     layers = []
     for name in weights:

@@ -163,7 +163,7 @@ class Inspection:
         drawing = self.latest_drawing()
         if drawing is None:
             raise ConfigError(
-                "drawing: draw on the Train & compare tab's sketchpad (or test an image of your own there) first",
+                "drawing: draw on the sketchpad beside the results (or test an image of your own there) first",
                 "drawing",
             )
         flips = {name: smallest_flip(c, drawing, self.pair.data, attack) for name, c in pair.items()}

@@ -5,6 +5,7 @@ from the session (cnn_lab/inspect/*), the figures from cnn_lab/views."""
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 
 from cnn_lab.data.pictures import displayable, enlarge, filter_grid
 from cnn_lab.inspect.adversarial import BUDGET, BUDGET_IMAGES
@@ -181,8 +182,9 @@ def show_weights(epoch: float | None, session: Session) -> dict:
         "epoch": Slider(minimum=epochs[0], maximum=epochs[-1], value=chosen, step=1, interactive=len(epochs) > 1),
     }
     for name in NAMES:
-        filters = histories[name].first_filters.get(chosen) if name in histories else None
-        out[f"filters {name}"] = None if filters is None else filter_grid(filters)
+        kept = histories[name].first_filters if name in histories else {}
+        bound = max((float(np.abs(f).max()) for f in kept.values()), default=None)  # one scale for every epoch
+        out[f"filters {name}"] = filter_grid(kept[chosen], bound=bound) if chosen in kept else None
     return shown_now("weights", session) | out
 
 

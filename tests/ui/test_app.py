@@ -799,6 +799,43 @@ def test_cross_reading_tells_how_mnist_models_read_an_upload_of_other_writers_di
     client.close()
 
 
+def test_the_whole_model_views_answer_programs_with_plain_data(url, tmp_path):
+    """/learned_space, /robustness, /adversarial, /weights_over_time and /loss_line: refused by name before training
+    (and the attack before a drawing), then plain data about both trained models."""
+    client = Client(url, verbose=False)
+    for endpoint in ("/robustness", "/weights_over_time", "/loss_line"):
+        with pytest.raises(Exception, match="nothing to inspect yet"):
+            client.predict(api_name=endpoint)
+    a = ("16,32,64,64", "adam", 0.001, 64, 2, False)
+    b = ("8,16,32,32", "sgd", 0.01, 64, 2, False)
+    client.predict(*settings(a=a, b=b, subset=4000), api_name="/train")
+    with pytest.raises(Exception, match="drawing: draw on the sketchpad beside the results"):
+        client.predict("pgd", api_name="/adversarial")
+    with pytest.raises(Exception, match="method must be one of pca, tsne"):
+        client.predict("umap", api_name="/learned_space")
+    client.predict(sketch_of(render_digit(3), tmp_path), api_name="/predict_sketch")
+    space = client.predict("", api_name="/learned_space")
+    assert space["method"] == "pca" and len(space["labels"]) == 1000 and len(space["points"]["A"]) == 1000
+    assert len(space["drawing"]["B"]) == 2 and 0 < space["explained_variance"]["A"] <= 1
+    curves = client.predict(api_name="/robustness")
+    assert set(curves["levels"]) == {"shift", "rotate", "scale", "blur", "noise", "occlude"}
+    assert curves["accuracy"]["shift"]["A"][0] > curves["accuracy"]["shift"]["A"][-1] and "model" not in curves["units"]
+    fooled = client.predict("pgd", api_name="/adversarial")
+    for name in "AB":
+        flip = fooled["models"][name]
+        assert flip["before"] != flip["after"] and 0 < flip["epsilon"] < 1 and flip["perturbed_png"]
+        assert fooled["budget_accuracy"][name]["attacked"] < fooled["budget_accuracy"][name]["plain"]
+    weights = client.predict(api_name="/weights_over_time")
+    assert weights["A"]["epochs"] == [0, 1, 2] and weights["B"]["layers"][0]["layer"]
+    line = client.predict(api_name="/loss_line")
+    for name in "AB":
+        assert (
+            line[name]["test_loss"][line[name]["alphas"].index(1.0)]
+            < line[name]["test_loss"][line[name]["alphas"].index(0.0)]
+        )
+    client.close()
+
+
 def test_a_26_class_upload_trains_through_the_api_and_inspect_names_every_class(url, mnist, tmp_path):
     client = Client(url, verbose=False)
     x, y, names = twenty_six_classes(mnist, per_class=30)

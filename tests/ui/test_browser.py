@@ -855,6 +855,53 @@ def test_a_teacher_uploads_her_classs_digits_and_sees_how_the_mnist_models_read_
     assert problems == [], "\n".join(problems)
 
 
+def test_each_whole_model_view_opens_for_both_models_in_light_and_dark(open_page):
+    """Inspect's five whole-model views after a short run and a drawing: both maps (a dot per image, the drawing's
+    star, a hovered dot showing its image), the robustness charts, the attack's three images, the weights' chart and
+    both models' filters, the loss along the line; then the same page in the dark theme."""
+    page, problems = open_page()
+    configure(page, train_images=2000, channels_a="8, 16, 16, 32", channels_b="8, 8, 16, 16", epochs_a=2, epochs_b=2)
+    page.locator("#train").click()
+    expect(status(page)).to_contain_text(re.compile(r"^\s*Finished · MNIST"), timeout=RUN_TIMEOUT_S * 1000)
+    draw_digit(page, 3)
+    check_predictions(page)
+    open_tab(page, "inspect")
+    page.locator("#space-go").click()
+    expect(page.locator("#space-note")).to_contain_text("PCA of the features", timeout=30_000)
+    for name in "AB":
+        svg = page.locator(f"#space-map-{name} svg")
+        expect(svg.locator("g.pt")).to_have_count(1000)
+        expect(svg.locator("polygon")).to_have_count(1)  # the drawing's star
+        dot = svg.locator("g.pt").last  # drawn last, so on top of any dot it overlaps
+        assert dot.locator(".tip").evaluate("e => getComputedStyle(e).display") == "none"
+        dot.locator("circle").hover(force=True)
+        expect(dot.locator(".tip")).to_have_css("display", "inline")
+        tip = dot.locator(".tip").evaluate("e => e.textContent")
+        assert tip.startswith("true ") and "A: " in tip and "B: " in tip, tip
+    page.locator("#robust-go").click()
+    expect(page.locator("#robust-note")).to_contain_text("accuracy at a middle strength", timeout=30_000)
+    expect(page.locator("#robust-chart img, #robust-chart svg").first).to_be_visible()
+    page.locator("#attack-go").click()
+    expect(page.locator("#attack-note")).to_contain_text("makes it read", timeout=60_000)
+    for image in ("attack-drawing", "attack-changed-A", "attack-changed-B"):
+        expect(page.locator(f"#{image} img")).to_be_visible()
+    page.locator("#weights-go").click()
+    expect(page.locator("#weights-note")).to_contain_text("epochs 0, 1, 2 (0: as created)", timeout=30_000)
+    for name in "AB":
+        expect(page.locator(f"#weights-filters-{name} img")).to_be_visible()
+    page.locator("#line-go").click()
+    expect(page.locator("#line-note")).to_contain_text("went", timeout=30_000)
+    expect(page.locator("#line-chart img, #line-chart svg").first).to_be_visible()
+    screenshot(page, "light-inspect-whole-model")
+    page.locator("#theme-switch").get_by_label("☾ Dark").check()
+    page.wait_for_function("document.body.classList.contains('dark')")
+    note = page.locator("#robust-note")
+    assert luminance(note.evaluate("e => getComputedStyle(e).color")) > 0.6  # the words stay readable on dark
+    screenshot(page, "dark-inspect-whole-model")
+    assert_no_error_toasts(page)
+    assert problems == [], "\n".join(problems)
+
+
 def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(open_page, mnist, tmp_path):
     page, problems = open_page()
     open_tab(page, "learn")
