@@ -3,7 +3,7 @@
 Fenced code blocks in README.md and docs/ are taken by their language:
 
 - ``python``: run, each page's blocks in order in one namespace, in a folder of the test's own that holds the files
-  the examples read (``my_digit.png``, ``photo.jpg``, ``my_shapes.zip``). The address they use,
+  the examples read (``my_digit.png``, ``photo.jpg``, ``my_shapes.zip``, ``other_writers.npz``). The address they use,
   ``http://localhost:7860/``, becomes that of a playground this module launches (as tests/ui/test_app.py's ``url``
   fixture does).
 - ``json title="NAME"``: written to NAME in that folder, for the blocks after it (a setup file, a grid file).
@@ -31,10 +31,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from drawn_digits import render_digit
 from own_datasets import digits_zip
 from PIL import Image
+from real_drawings import real_drawing_set
 
 from cnn_lab.data.datasets import DATA_DIR_ENV, load_dataset
 from cnn_lab.ui import build_app, quiet_queue
@@ -97,10 +99,16 @@ def url():
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    """The folder the examples run in, with the files they read: a drawn 7, a photo of one, three classes of digits."""
+    """The folder the examples run in, with the files they read: a drawn 7, a photo of one, three classes of digits,
+    and other people's digits in MNIST's classes."""
     Image.fromarray(render_digit(7)).save(tmp_path / "my_digit.png")
     Image.fromarray(render_digit(3, offset=(0.1, 0.05))).convert("RGB").save(tmp_path / "photo.jpg")
     assert zipfile.is_zipfile(digits_zip(tmp_path / "my_shapes.zip", load_dataset("mnist"), per_class=20))
+    drawn = real_drawing_set()  # digits by other people, named 0-9 as MNIST's classes are
+    small = np.stack([np.asarray(Image.fromarray(255 - c).resize((28, 28), Image.BILINEAR)) for c in drawn["images"]])
+    np.savez(
+        tmp_path / "other_writers.npz", x=small, y=drawn["labels"], class_names=np.array([str(d) for d in range(10)])
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

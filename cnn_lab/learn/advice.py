@@ -70,6 +70,17 @@ def _small_batch_norm(spec: ModelSpec, _shape) -> Advice | None:
     return None
 
 
+def _global_pooling(model) -> bool:
+    """The last spatial layer pools a map of 3x3 or more to 1x1 with a window of 3 or more: global pooling, a choice
+    (airbench ends with a 3x3 max-pool of its 4x4 map, the ResNets with an average over theirs), the convolutions
+    before it having seen the layout."""
+    rows = [(layer, shape) for layer, shape, _ in model.layer_table() if isinstance(layer, (Conv, Pool))]
+    if len(rows) < 2 or not isinstance(rows[-1][0], Pool):
+        return False
+    pool, before = rows[-1][0], rows[-2][1][1:]
+    return min(before) >= 3 and pool.kernel >= 3  # halving 2x2 poolings are what pool a map away by accident
+
+
 def _one_by_one(spec: ModelSpec, shape) -> Advice | None:
     try:
         model = replace(spec.model, input_shape=shape)
@@ -77,7 +88,7 @@ def _one_by_one(spec: ModelSpec, shape) -> Advice | None:
     except ValueError:
         return None  # a stack that cannot be built says so itself
     spatial = any(isinstance(layer, (Conv, Pool)) for layer in model.layers)
-    if spatial and len(feature) == 3 and feature[1:] == (1, 1):
+    if spatial and len(feature) == 3 and feature[1:] == (1, 1) and not _global_pooling(model):
         return Advice(
             "layers",
             f"The last feature map is 1x1 ({feature[0]} channels): every position has been pooled away before "

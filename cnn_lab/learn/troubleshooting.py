@@ -98,6 +98,26 @@ TROUBLES = {
              "Use Inspect's explanation on your drawing to see what each model looked at."),
         ),
         Trouble(
+            "fails-when-moved",
+            "The model reads the test images but fails on the same images shifted, rotated or scaled a little",
+            ("It learnt where the strokes usually are, not what they form: an MLP (no convolutions) does so most, "
+             "and so does a CNN that never saw images moved during training.",
+             "The drawings you test come from another population (other pens, framing, writers): domain shift."),
+            ("Compare its curves in Inspect's *How robust each model is*: a CNN's shift curve should lie above an "
+             "MLP's.", "Turn on *Augment* rotate, shift and scale: the model then sees moved copies while it learns.",
+             "Use convolutions and pooling rather than fully connected layers on raw pixels.",
+             "Read the other population in *Reading another dataset* to see which classes shift most."),
+        ),
+        Trouble(
+            "fooled-by-noise",
+            "A change too small to see flips the model's answer (Inspect's smallest fooling change is tiny)",
+            ("A model follows the gradient of its loss: many small pixel changes that each push the same way add up "
+             "(adversarial examples); every standard-trained network has them.",),
+            ("Compare models by the budget that fools them, not by whether one can be fooled.",
+             "Augmentation and noise help a little; robustness to such changes needs adversarial training (training "
+             "on attacked copies), which this playground does not do."),
+        ),
+        Trouble(
             "out-of-memory",
             "Out of memory (the run fails, or the process ends)",
             ("A large batch of a wide network keeps every layer's activations for the backward pass.",),

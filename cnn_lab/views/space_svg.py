@@ -36,47 +36,10 @@ def space_svg(space: LearnedSpace, model: str, images: np.ndarray, class_names: 
         x, y = (p - low) / span
         return 12 + x * (MAP - 24), 12 + (1 - y) * (MAP - 24)
 
-    others = [n for n in space.guesses if n != model]
-    parts = []
-    for k in range(len(points)):
-        x, y = at(points[k])
-        truth = int(space.labels[k])
-        guess = int(space.guesses[model][k])
-        wrong = guess != truth
-        answers = " · ".join(f"{n}: {class_names[int(space.guesses[n][k])]}" for n in (model, *others))
-        words = html.escape(f"true {class_names[truth]} · {answers}")
-        ring = ' stroke="#dc2626" stroke-width="1.6"' if wrong else ""
-        picture = png_base64(displayable(images[k]))
-        parts.append(
-            f'<g class="pt"><title>{words}</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{4.2 if wrong else 3.2}" fill="{CLASS_COLORS[truth % 10]}"'
-            f' fill-opacity="0.85"{ring}/>'
-            f'<g class="tip"><image href="data:image/png;base64,{picture}" x="{MAP + 15}" y="20" width="112"'
-            f' height="112" style="image-rendering:pixelated"/>'
-            f'<text x="{MAP + 15}" y="150">true {html.escape(class_names[truth])}</text>'
-            + "".join(
-                f'<text x="{MAP + 15}" y="{166 + 15 * i}">{html.escape(n)}: {html.escape(class_names[int(space.guesses[n][k])])}'
-                f"{' ✗' if int(space.guesses[n][k]) != truth else ''}</text>"
-                for i, n in enumerate((model, *others))
-            )
-            + "</g></g>"
-        )
+    order = (model, *(n for n in space.guesses if n != model))
+    parts = [_dot(space, k, order, at(points[k]), images[k], class_names) for k in range(len(points))]
     if drawn is not None:
-        x, y = at(drawn)
-        star = " ".join(
-            f"{x + r * np.sin(t):.1f},{y - r * np.cos(t):.1f}"
-            for i, t in enumerate(np.linspace(0, 2 * np.pi, 11)[:-1])
-            for r in [9 if i % 2 == 0 else 4]
-        )
-        parts.append(
-            f'<polygon points="{star}" fill="#facc15" stroke="currentColor" stroke-width="1.2">'
-            "<title>your latest drawing</title></polygon>"
-        )
-    legend = "".join(
-        f'<circle cx="{MAP + 20 + 70 * (i % 2)}" cy="{232 + 14 * (i // 2)}" r="4" fill="{CLASS_COLORS[i % 10]}"/>'
-        f'<text x="{MAP + 28 + 70 * (i % 2)}" y="{236 + 14 * (i // 2)}">{html.escape(name[:9])}</text>'
-        for i, name in enumerate(class_names[:20])
-    )
+        parts.append(_star(*at(drawn)))
     misread = int((space.guesses[model] != space.labels).sum())
     title = (
         f"Model {html.escape(model)}: {METHOD_TITLES[space.method]} of its last hidden features, "
@@ -90,5 +53,50 @@ def space_svg(space: LearnedSpace, model: str, images: np.ndarray, class_names: 
         f'aria-label="{title}">'
         f'<rect x="0.5" y="0.5" width="{MAP - 1}" height="{MAP - 1}" fill="none" stroke="currentColor" '
         'stroke-opacity="0.3"/>'
-        f'<text x="{MAP + 15}" y="14">hover a dot</text>' + "".join(parts) + legend + "</svg></div>"
+        f'<text x="{MAP + 15}" y="14">hover a dot</text>' + "".join(parts) + _legend(class_names) + "</svg></div>"
+    )
+
+
+def _dot(
+    space: LearnedSpace, k: int, order: tuple[str, ...], xy: tuple[float, float], image: np.ndarray, names: tuple
+) -> str:
+    """One test image's dot, and what its hover shows beside the map: the image, its class, each model's answer."""
+    truth = int(space.labels[k])
+    answers = [(n, int(space.guesses[n][k])) for n in order]
+    wrong = answers[0][1] != truth
+    words = html.escape(f"true {names[truth]} · " + " · ".join(f"{n}: {names[g]}" for n, g in answers))
+    ring = ' stroke="#dc2626" stroke-width="1.6"' if wrong else ""
+    lines = "".join(
+        f'<text x="{MAP + 15}" y="{166 + 15 * i}">{html.escape(n)}: {html.escape(names[g])}'
+        f"{' ✗' if g != truth else ''}</text>"
+        for i, (n, g) in enumerate(answers)
+    )
+    return (
+        f'<g class="pt"><title>{words}</title>'
+        f'<circle cx="{xy[0]:.1f}" cy="{xy[1]:.1f}" r="{4.2 if wrong else 3.2}" fill="{CLASS_COLORS[truth % 10]}"'
+        f' fill-opacity="0.85"{ring}/>'
+        f'<g class="tip"><image href="data:image/png;base64,{png_base64(displayable(image))}" x="{MAP + 15}" y="20"'
+        ' width="112" height="112" style="image-rendering:pixelated"/>'
+        f'<text x="{MAP + 15}" y="150">true {html.escape(names[truth])}</text>{lines}</g></g>'
+    )
+
+
+def _star(x: float, y: float) -> str:
+    """The latest drawing's place: a five-pointed star."""
+    corners = " ".join(
+        f"{x + (9 if i % 2 == 0 else 4) * np.sin(t):.1f},{y - (9 if i % 2 == 0 else 4) * np.cos(t):.1f}"
+        for i, t in enumerate(np.linspace(0, 2 * np.pi, 11)[:-1])
+    )
+    return (
+        f'<polygon points="{corners}" fill="#facc15" stroke="currentColor" stroke-width="1.2">'
+        "<title>your latest drawing</title></polygon>"
+    )
+
+
+def _legend(class_names: tuple[str, ...]) -> str:
+    """The classes' colours, two columns under the hover panel (the first 20)."""
+    return "".join(
+        f'<circle cx="{MAP + 20 + 70 * (i % 2)}" cy="{232 + 14 * (i // 2)}" r="4" fill="{CLASS_COLORS[i % 10]}"/>'
+        f'<text x="{MAP + 28 + 70 * (i % 2)}" y="{236 + 14 * (i // 2)}">{html.escape(name[:9])}</text>'
+        for i, name in enumerate(class_names[:20])
     )

@@ -62,3 +62,10 @@ def test_a_long_run_is_timed_only_when_it_could_be_long():
     assert timed == [1] and "50 epochs of 60,000 images will take about 50.0 min" in found.problem
     assert 50 * 60_000 * 0.001 > LONG_RUN_S
     assert long_run(fifty, DEFAULTS.run, lambda: 1e-6, 60_000) is None  # fast enough: nothing to say
+
+
+def test_a_global_pooling_at_the_end_is_a_choice_not_a_mistake():
+    global_pool = ModelSpec(ModelConfig((Conv(8), Activation(), Pool(), Conv(16), Activation(), Pool("max", 7))))
+    assert advice_for(global_pool, (1, 28, 28)) == []  # 28 -> 14 -> 7, then 7x7 pooled at once, as airbench ends
+    pooled_away = ModelSpec(ModelConfig((Conv(8), Activation(), Pool(), Pool(), Pool(), Pool())))
+    assert [a.field for a in advice_for(pooled_away, (1, 28, 28))] == ["layers"]  # 28 -> 14 -> 7 -> 3 -> 1: by halves
