@@ -29,7 +29,7 @@ SEARCH_MAX = 1.0  # a budget of 1 may replace the image: every answer flips befo
 SEARCH_STEP = 0.002  # the binary search's resolution
 PGD_STEPS = 10
 BUDGET = 0.2  # the fixed budget the test-set accuracy is measured under (MNIST models: 0.3 leaves none right)
-BUDGET_IMAGES = 500
+BUDGET_IMAGES = 300
 # PGD hands its own steps to FGSM without asking for their gradient; FGSM asks, and says so each time: noise in a log.
 warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients", module="captum")
 

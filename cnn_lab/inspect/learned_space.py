@@ -23,7 +23,7 @@ from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.training import prepare_batch, test_part
 from cnn_lab.inspect.inference import predict_images
 
-SPACE_IMAGES = 1000  # class-balanced test images on each map: PCA in a second, t-SNE in 5-15 s on 2 cores
+SPACE_IMAGES = 800  # class-balanced test images on each map: enough to see the classes, light enough to hover
 METHODS = ("pca", "tsne")
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE"}
 

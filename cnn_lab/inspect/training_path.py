@@ -26,7 +26,7 @@ from cnn_lab.engine.training import prepare_batch, test_part
 HISTOGRAM_BINS = 30
 GRADIENT_IMAGES = 256  # the fixed training batch every epoch's gradients are taken on
 LINE_POINTS = 13  # a from -0.25 to 1.25 in steps of 0.125
-LINE_IMAGES = 1000  # training and test images the loss along the line is measured on
+LINE_IMAGES = 500  # training and test images the loss along the line is measured on
 
 
 @dataclass(frozen=True)

@@ -127,11 +127,12 @@ class Inspection:
     def cross_reading(self, other: Dataset) -> CrossReading:
         """Both models (now) reading another dataset's test images of the classes both name alike, class by class
         beside their own test set: how far what they learnt carries (a few seconds on 2 cores)."""
+        pair = self.pair.at()
         if other.info.title == self.pair.data.info.title and other.origin == self.pair.data.origin:
             raise ConfigError(
                 f"dataset: the models were trained on {other.info.title}; pick another dataset to read", "dataset"
             )
-        return cross_reading(self.pair.at(), self.pair.data, self.test_set_scores(), other)
+        return cross_reading(pair, self.pair.data, self.test_set_scores(), other)
 
     # ------------------------------------------------------------ the whole model (issue 38's views)
 

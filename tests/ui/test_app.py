@@ -61,6 +61,7 @@ from cnn_lab.core.config import (
 from cnn_lab.core.presets import PRESETS, default_experiment
 from cnn_lab.core.sharing import experiment_from_token
 from cnn_lab.data.datasets import DATASET_INFO
+from cnn_lab.inspect.learned_space import SPACE_IMAGES
 from cnn_lab.learn.experiments import guided_setup
 from cnn_lab.ui import api_values, build_app, quiet_queue
 
@@ -785,6 +786,9 @@ def test_programs_read_another_dataset_and_each_whole_model_with_plain_data(url,
     for endpoint in ("/robustness", "/weights_over_time", "/loss_line"):
         with pytest.raises(Exception, match="nothing to inspect yet"):
             client.predict(api_name=endpoint)
+    for endpoint, argument in (("/cross_reading", "mnist"), ("/learned_space", "pca"), ("/adversarial", "pgd")):
+        with pytest.raises(Exception, match="nothing to inspect yet"):
+            client.predict(argument, api_name=endpoint)
     small = ("8,16,16,32", "adam", 0.002, 64, 2, False)
     client.predict(*settings(a=small, b=small, subset=4000), api_name="/train")
     with pytest.raises(Exception, match="drawing: draw on the sketchpad beside the results"):
@@ -807,7 +811,7 @@ def test_programs_read_another_dataset_and_each_whole_model_with_plain_data(url,
 
     client.predict(sketch_of(render_digit(3), tmp_path), api_name="/predict_sketch")
     space = client.predict("", api_name="/learned_space")
-    assert space["method"] == "pca" and len(space["labels"]) == 1000 and len(space["points"]["A"]) == 1000
+    assert space["method"] == "pca" and len(space["labels"]) == len(space["points"]["A"]) == SPACE_IMAGES
     assert len(space["drawing"]["B"]) == 2 and 0 < space["explained_variance"]["A"] <= 1
     curves = client.predict(api_name="/robustness")
     assert set(curves["levels"]) == {"shift", "rotate", "scale", "blur", "noise", "occlude"}

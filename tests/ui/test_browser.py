@@ -29,6 +29,7 @@ from sketch_canvas import HOUSE_STROKES
 from cnn_lab.core.builder import layers_to_json
 from cnn_lab.core.config import ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.core.presets import PRESETS
+from cnn_lab.inspect.learned_space import SPACE_IMAGES
 from cnn_lab.views.labels import LABELS
 from cnn_lab.views.tables import report_frame
 
@@ -860,7 +861,7 @@ def test_inspect_reads_a_teachers_upload_and_opens_each_whole_model_view_in_ligh
     expect(page.locator("#space-note")).to_contain_text("PCA of the features", timeout=30_000)
     for name in "AB":
         svg = page.locator(f"#space-map-{name} svg")
-        expect(svg.locator("g.pt")).to_have_count(1000)
+        expect(svg.locator("g.pt")).to_have_count(SPACE_IMAGES)
         expect(svg.locator("polygon")).to_have_count(1)  # the drawing's star
         dot = svg.locator("g.pt").last  # drawn last, so on top of any dot it overlaps
         assert dot.locator(".tip").evaluate("e => getComputedStyle(e).display") == "none"
