@@ -27,6 +27,7 @@ from cnn_lab.engine.training import per_channel, test_part
 ATTACKS = ("fgsm", "pgd")
 SEARCH_MAX = 1.0  # a budget of 1 may replace the image: every answer flips before
 SEARCH_STEP = 0.002  # the binary search's resolution
+ROUNDING_TRIES = 8  # budgets one 8-bit level apart tried past the search's edge until the shown image flips too
 PGD_STEPS = 10
 BUDGET = 0.2  # the fixed budget the test-set accuracy is measured under (MNIST models: 0.3 leaves none right)
 BUDGET_IMAGES = 300
@@ -108,12 +109,21 @@ def smallest_flip(contender: Contender, image: np.ndarray, data: Dataset, kind: 
         perturbed, epsilon = search.evaluate(x, target=before, attack_kwargs={"target": before})
         if perturbed is None or epsilon is None:
             return Flip(None, None, before, None, 0.0)
-        with torch.no_grad():
-            after = int(model(perturbed).argmax(1))
+        attack = _attack(model, kind)
+        for _ in range(ROUNDING_TRIES):  # a change at the very edge may flip back once rounded to 8-bit pixels
+            perturbed = (perturbed.detach().clamp(0, 1) * 255).round() / 255
+            with torch.no_grad():
+                after = int(model(perturbed).argmax(1))
+            if after != before or epsilon >= SEARCH_MAX:
+                break
+            epsilon = min(SEARCH_MAX, epsilon + 1 / 255)
+            perturbed = attack(x, epsilon, before)
+        if after == before:
+            return Flip(None, None, before, None, 0.0)
     finally:
         contender.module.train(was_training)
     moved = float(((perturbed - x).abs() > 1 / 255).float().mean())
-    shown = (perturbed[0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    shown = (perturbed[0] * 255).round().to(torch.uint8).numpy()
     return Flip(float(epsilon), shown[0] if shown.shape[0] == 1 else shown, before, after, moved)
 
 

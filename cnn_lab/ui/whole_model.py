@@ -92,13 +92,21 @@ def measure_robustness(session: Session) -> dict:
 
 
 def robustness_section(version: gr.State, session: gr.State) -> dict:
-    gr.Markdown("### How robust each model is")
-    go = gr.Button("Measure robustness", elem_id="robust-go")
-    shown = {"note": _note("robust"), "version": version}
-    with gr.Column(visible=False, elem_id="robust-results") as shown["robust results"]:
-        shown["chart"] = gr.Plot(label="Accuracy as the test images change", elem_id="robust-chart")
-    go.click(by_name(measure_robustness, shown), session, list(shown.values()), api_name=False)
-    return {"robust note": shown["note"], "robust results": shown["robust results"]}
+    return _chart_section(
+        "robust", "How robust each model is", "Measure robustness", "Accuracy as the test images change",
+        measure_robustness, version, session,
+    )  # fmt: skip
+
+
+def _chart_section(section: str, heading: str, button: str, label: str, handler, version, session) -> dict:
+    """A section of a heading, a button, its words and one chart, the chart hidden until the button is pressed."""
+    gr.Markdown(f"### {heading}")
+    go = gr.Button(button, elem_id=f"{section}-go")
+    shown = {"note": _note(section), "version": version}
+    with gr.Column(visible=False, elem_id=f"{section}-results") as shown[f"{section} results"]:
+        shown["chart"] = gr.Plot(label=label, elem_id=f"{section}-chart")
+    go.click(by_name(handler, shown), session, list(shown.values()), api_name=False)
+    return {f"{section} note": shown["note"], f"{section} results": shown[f"{section} results"]}
 
 
 # ---------------------------------------------------------------- adversarial example
@@ -240,13 +248,10 @@ def walk_line(session: Session) -> dict:
 
 
 def line_section(version: gr.State, session: gr.State) -> dict:
-    gr.Markdown("### The loss along the line from first to last weights")
-    go = gr.Button("Walk the line from first to last weights", elem_id="line-go")
-    shown = {"note": _note("line"), "version": version}
-    with gr.Column(visible=False, elem_id="line-results") as shown["line results"]:
-        shown["chart"] = gr.Plot(label="Loss along the line", elem_id="line-chart")
-    go.click(by_name(walk_line, shown), session, list(shown.values()), api_name=False)
-    return {"line note": shown["note"], "line results": shown["line results"]}
+    return _chart_section(
+        "line", "The loss along the line from first to last weights", "Walk the line from first to last weights",
+        "Loss along the line", walk_line, version, session,
+    )  # fmt: skip
 
 
 def whole_model_sections(version: gr.State, session: gr.State) -> dict:
