@@ -155,8 +155,12 @@ def drawing_as_input(
     sketch: np.ndarray | None, shape: tuple[int, int, int], framing: Framing | None = None
 ) -> np.ndarray | None:
     """A dark-on-white drawing as a grey model of input ``shape`` reads it: framed like its training images
-    (MNIST's framing when they have none), then the input's size; None when nothing is drawn."""
-    drawn = frame_drawing(sketch, framing or MNIST_FRAMING)
+    (MNIST's framing when they have none) on a 28 px square, then the input's size; None when nothing is drawn."""
+    framing = framing or MNIST_FRAMING
+    if framing is not MNIST_FRAMING and max(shape[1:]) != CANVAS:  # measured in the input's pixels: to 28 px ones
+        k = CANVAS / max(shape[1:])
+        framing = Framing(framing.box * k, framing.stroke * k, framing.centre)
+    drawn = frame_drawing(sketch, framing)
     return None if drawn is None else resized(drawn, shape[1], shape[2])
 
 

@@ -44,7 +44,7 @@ def _note(section: str) -> gr.Markdown:
 def map_space(method: str, session: Session, progress=gr.Progress()) -> dict:  # noqa: B008 (Gradio reads it)
     """Both models' last hidden features of the same test images, projected to 2-D, as two maps to hover."""
     if method == "tsne":
-        progress(0, desc="t-SNE on both models' features (5-15 s on 2 cores)...")
+        progress(0, desc="t-SNE on both models' features (about 3 s on 2 cores for the default pair)...")
     with user_errors("Learned space · "):
         space, images = session.inspection.learned_space(method)
     names = session.pair.data.info.class_names
@@ -65,7 +65,7 @@ def space_section(version: gr.State, session: gr.State) -> dict:
     gr.Markdown("### The space each model learnt")
     with gr.Row(equal_height=True):
         method = Radio(
-            [("PCA (at once)", "pca"), ("t-SNE (openTSNE, 5-15 s)", "tsne")], value="pca", label="Projection",
+            [("PCA (at once)", "pca"), ("t-SNE (openTSNE, a few seconds)", "tsne")], value="pca", label="Projection",
             elem_id="space-method", scale=2,
         )  # fmt: skip
         go = gr.Button("Map what each model learnt", elem_id="space-go", scale=1)

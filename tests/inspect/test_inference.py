@@ -170,3 +170,15 @@ def test_sketches_drawn_on_the_canvas_are_read_as_well_as_the_bitmaps_once_frame
     assert bitmaps_read > 0.75, bitmaps_read
     # measured over seeds 0-1: bitmaps 83.5-83.9 %, framed like them 80.0-81.1 %, framed like MNIST 74.3-74.7 %
     assert framed >= bitmaps_read - 0.07 and framed >= like_mnist + 0.03, (bitmaps_read, framed, like_mnist)
+
+
+def test_a_drawing_for_larger_images_is_framed_in_their_proportions():
+    """A framing measured on 56 px images (a box of 52) frames a drawing to the same share of the input."""
+    from cnn_lab.data.framing import Framing
+    from cnn_lab.inspect.inference import drawing_as_input
+
+    canvas = np.full((280, 280), 255, np.uint8)
+    canvas[40:240, 60:220] = 0  # a filled block, 200 tall
+    seen = drawing_as_input(canvas, (1, 56, 56), Framing(52.0, 4.6, "box"))
+    rows = np.nonzero(seen.max(1) > 40)[0]
+    assert seen.shape == (56, 56) and 50 <= rows.max() - rows.min() + 1 <= 54  # 52 of 56, as its images
