@@ -92,7 +92,7 @@ def transformed(images: torch.Tensor, kind: str, level: float, seed: int) -> tor
     elif kind == "noise":
         x = x + torch.randn(x.shape, generator=generator) * level * 255
     elif kind == "occlude":
-        side = int(level)
+        side = min(int(level), height, width)  # small uploads (8 px a side) are hidden whole at most
         top = torch.randint(0, height - side + 1, (n,), generator=generator)
         left = torch.randint(0, width - side + 1, (n,), generator=generator)
         rows, cols = torch.arange(height), torch.arange(width)

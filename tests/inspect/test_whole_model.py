@@ -62,6 +62,8 @@ def test_every_transform_starts_from_the_images_as_they_are_and_changes_them_as_
     assert float(torch.linalg.norm(centre(moved) - centre(bar[0, 0].float()))) == pytest.approx(4, abs=0.5)
     hidden = transformed(torch.full((20, 1, 28, 28), 255, dtype=torch.uint8), "occlude", 8, 1)
     assert ((hidden == 0).flatten(1).sum(1) == 64).all()  # an 8x8 square, wholly inside every image
+    tiny = transformed(torch.full((2, 1, 8, 8), 255, dtype=torch.uint8), "occlude", 12, 0)
+    assert (tiny == 0).all()  # an upload of 8 px images: the 12 px square hides them whole, no error
 
 
 def test_the_adversarial_change_flips_the_answer_and_is_reported_with_its_size(default_pair, mnist):
