@@ -40,9 +40,7 @@ class DatasetInfo:
     split: str = ""  # EMNIST's split
     drawable: bool = True  # light marks on a dark background, as a drawing on the sketchpad becomes
     url: str = ""  # where torchvision downloads it from (probed before trying)
-    archive: str = (
-        ""  # also read from a data directory as this file in an upload's layout (.zip of class folders, .npz)
-    )
+    archive: str = ""  # also read from a data directory as this file in an upload's layout (zip or npz)
     get_it: str = ""  # how to get its files onto a machine that has none (shown when they are missing)
     framing: Framing | None = None  # drawable data: how its drawings sit in their images, filled in when loaded
 
@@ -228,10 +226,16 @@ def pixel_statistics(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[flo
     return tuple(means), tuple(stds)
 
 
-def with_statistics(info: DatasetInfo, *splits: torch.Tensor, origin: str) -> Dataset:
-    """A Dataset of these splits whose info carries the training pixels' mean and std and, for drawable data, how
-    its drawings are framed (MNIST's known framing, or measured on the training images)."""
-    mean, std = pixel_statistics(splits[0])
+def with_statistics(
+    info: DatasetInfo,
+    *splits: torch.Tensor,
+    origin: str,
+    statistics: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+) -> Dataset:
+    """A Dataset of these splits whose info carries the training pixels' mean and std (``statistics`` when the caller
+    has them already) and, for drawable data, how its drawings are framed (MNIST's known framing, or measured on the
+    training images)."""
+    mean, std = statistics or pixel_statistics(splits[0])
     framing = None
     if info.drawable and splits[0].ndim == 3:
         framing = MNIST_FRAMING if info.key == "mnist" else measure_framing(splits[0])
@@ -268,9 +272,8 @@ def _from_archive(info: DatasetInfo, path: Path, origin: str) -> Dataset:
             f"{info.title}: the classes of {path} are {', '.join(read.info.class_names)}, "
             f"not its classes ({', '.join(info.class_names)})"
         )
-    return with_statistics(
-        info, read.train_images, read.train_labels, read.test_images, read.test_labels, origin=origin
-    )
+    known = read.info  # the upload's reader measured the pixels and the framing already
+    return replace(read, info=replace(info, mean=known.mean, std=known.std, framing=known.framing), origin=origin)
 
 
 def cache_dir() -> Path:

@@ -55,6 +55,15 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
 
 
+def centre_of_mass(ink: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the ink's centre of mass, in pixels."""
+    total = ink.sum()
+    return (
+        float((ink.sum(1) * np.arange(ink.shape[0])).sum() / total),
+        float((ink.sum(0) * np.arange(ink.shape[1])).sum() / total),
+    )
+
+
 def measure_framing(images: torch.Tensor | np.ndarray) -> Framing:
     """The framing of grey (N, H, W) uint8 images with light marks on dark: medians over the first images."""
     sample = np.asarray(images[:MEASURED_IMAGES], dtype=np.float32)
@@ -67,11 +76,7 @@ def measure_framing(images: torch.Tensor | np.ndarray) -> Framing:
         sides.append(max(bottom - top, right - left) + 1)
         strokes.append(stroke_width(image))
         centre = ((image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2)
-        total = image.sum()
-        mass = (
-            (image.sum(1) * np.arange(image.shape[0])).sum() / total,
-            (image.sum(0) * np.arange(image.shape[1])).sum() / total,
-        )
+        mass = centre_of_mass(image)
         off_mass.append(np.hypot(mass[0] - centre[0], mass[1] - centre[1]))
         off_box.append(np.hypot((top + bottom) / 2 - centre[0], (left + right) / 2 - centre[1]))
     if not sides:

@@ -85,11 +85,11 @@ def read_upload(path: str | Path, resize: int | None = None, seed: int = 0) -> D
         else:
             splits, class_names = _read_folders(archive, members, resize, seed)
     splits = _fit_sides(splits, resize)
-    mean, _ = pixel_statistics(splits[0])
+    statistics = pixel_statistics(splits[0])
     # light marks on a dark background read like the sketchpad's drawings: drawing on it makes sense
-    drawable = splits[0].ndim == 3 and mean[0] < 0.5
+    drawable = splits[0].ndim == 3 and statistics[0][0] < 0.5
     info = DatasetInfo(UPLOADED, path.stem[:60] or "your data", class_names, drawable=drawable)
-    return with_statistics(info, *splits, origin="upload")
+    return with_statistics(info, *splits, origin="upload", statistics=statistics)
 
 
 def checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:

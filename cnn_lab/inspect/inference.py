@@ -22,7 +22,7 @@ from torch import nn
 
 from cnn_lab.core.config import ConfigError
 from cnn_lab.data.datasets import DatasetInfo
-from cnn_lab.data.framing import INK_THRESHOLD, MNIST_FRAMING, Framing, stroke_width
+from cnn_lab.data.framing import INK_THRESHOLD, MNIST_FRAMING, Framing, centre_of_mass, ink_box, stroke_width
 from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.training import prepare_batch
 
@@ -97,10 +97,11 @@ def match_stroke(crop: np.ndarray, framing: Framing = MNIST_FRAMING) -> np.ndarr
 
 
 def _ink_crop(ink: np.ndarray) -> np.ndarray | None:
-    rows, cols = np.nonzero(ink > INK_THRESHOLD)
-    if rows.size == 0:
+    box = ink_box(ink)
+    if box is None:
         return None
-    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    top, bottom, left, right = box
+    return ink[top : bottom + 1, left : right + 1]
 
 
 def frame_drawing(
@@ -127,9 +128,7 @@ def frame_drawing(
     small = small.clamp(0, 255).numpy()
 
     if framing.centre == "mass":
-        total = small.sum()
-        cy = (small.sum(1) * np.arange(size[0])).sum() / total
-        cx = (small.sum(0) * np.arange(size[1])).sum() / total
+        cy, cx = centre_of_mass(small)
     else:
         cy, cx = (size[0] - 1) / 2, (size[1] - 1) / 2
     top = int(np.clip(round(CANVAS / 2 - 0.5 - cy), 0, CANVAS - size[0]))
@@ -157,7 +156,7 @@ def drawing_as_input(
     """A dark-on-white drawing as a grey model of input ``shape`` reads it: framed like its training images
     (MNIST's framing when they have none) on a 28 px square, then the input's size; None when nothing is drawn."""
     framing = framing or MNIST_FRAMING
-    if framing is not MNIST_FRAMING and max(shape[1:]) != CANVAS:  # measured in the input's pixels: to 28 px ones
+    if max(shape[1:]) != CANVAS:  # a framing is in its images' pixels: brought to the 28 px square's
         k = CANVAS / max(shape[1:])
         framing = Framing(framing.box * k, framing.stroke * k, framing.centre)
     drawn = frame_drawing(sketch, framing)

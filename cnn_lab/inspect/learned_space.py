@@ -21,7 +21,6 @@ from cnn_lab.core.errors import ConfigError, quoted
 from cnn_lab.data.datasets import Dataset
 from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.training import prepare_batch, test_part
-from cnn_lab.inspect.inference import predict_images
 
 SPACE_IMAGES = 800  # class-balanced test images on each map: enough to see the classes, light enough to hover
 METHODS = ("pca", "tsne")
@@ -52,8 +51,9 @@ class LearnedSpace:
         }
 
 
-def penultimate(contender: Contender, x: torch.Tensor) -> torch.Tensor:
-    """The features that reach the model's last linear layer (its classifier) for a normalised batch x."""
+def penultimate(contender: Contender, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features that reach the model's last linear layer (its classifier) for a normalised batch x, and the
+    logits it makes of them: one forward pass."""
     module = contender.module
     last = [m for m in module.modules() if isinstance(m, nn.Linear)][-1]
     caught: list[torch.Tensor] = []
@@ -62,20 +62,22 @@ def penultimate(contender: Contender, x: torch.Tensor) -> torch.Tensor:
     module.eval()
     try:
         with torch.inference_mode():
-            module(x.to(next(module.parameters()).device))
+            logits = module(x.to(next(module.parameters()).device))
     finally:
         hook.remove()
         module.train(was_training)
-    return caught[0].cpu()
+    return caught[0].cpu(), logits.float().cpu()
 
 
-def features(contender: Contender, images: torch.Tensor, data: Dataset, batch: int = 500) -> np.ndarray:
-    """uint8 images -> (N, F) penultimate features, each model fed the way it was trained."""
+def features(
+    contender: Contender, images: torch.Tensor, data: Dataset, batch: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images -> (N, F) penultimate features and (N,) guesses, each model fed the way it was trained."""
     mean, std = contender.normalization(data.info)
     parts = [
         penultimate(contender, prepare_batch(images[i : i + batch], mean, std)) for i in range(0, len(images), batch)
     ]
-    return torch.cat(parts).numpy()
+    return torch.cat([f for f, _ in parts]).numpy(), torch.cat([g for _, g in parts]).argmax(1).numpy()
 
 
 class Projection:
@@ -121,12 +123,12 @@ def learned_space(
     labels = data.test_labels[torch.from_numpy(index)].numpy()
     points, guesses, placed, explained = {}, {}, {}, {}
     for name, contender in contenders.items():
-        found = features(contender, x, data)
+        found, guesses[name] = features(contender, x, data)
         projection = Projection(method, found, seed)
         points[name] = projection.points
         explained[name] = projection.explained
-        guesses[name] = predict_images({name: contender}, x, data.info)[name].argmax(1)
-        placed[name] = (
-            None if drawing is None else projection.place(features(contender, torch.from_numpy(drawing)[None], data))[0]
-        )
+        if drawing is None:
+            placed[name] = None
+        else:
+            placed[name] = projection.place(features(contender, torch.from_numpy(drawing)[None], data)[0])[0]
     return LearnedSpace(method, index, labels, points, guesses, placed, explained)
