@@ -37,6 +37,7 @@ CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is not installed: no browser to drive", allow_module_level=True)
 
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -392,6 +393,19 @@ def settled(image: Locator, quiet_ms: int = 1_000) -> None:
             return
         image.page.wait_for_timeout(100)
     raise AssertionError("the figure kept changing")
+
+
+def settled_screenshot(image: Locator, path: Path, tries: int = 5) -> None:
+    """A screenshot of a figure once it has settled; taken again when the page swapped the image for a new one while
+    it was being taken (on a slow machine a tab's late redraw can land after the figure looked settled)."""
+    for attempt in range(tries):
+        settled(image)
+        try:
+            image.screenshot(path=str(path))
+            return
+        except PlaywrightError as err:
+            if "not attached" not in str(err) or attempt == tries - 1:
+                raise
 
 
 def luminance(css_colour: str) -> float:
@@ -1072,9 +1086,8 @@ def test_live_charts_change_axis_and_smoothing_download_and_follow_the_dark_them
     # a figure on the dark page: no white box, its background is the page's; the choice stays after a reload
     inspect = open_tab(page, "inspect")
     diagram = inspect.locator("#network-diagram img")
-    settled(diagram)  # drawn again for the Train tab's layers when the tab opens
     shot = tmp_path / "diagram.png"
-    diagram.screenshot(path=str(shot))
+    settled_screenshot(diagram, shot)  # drawn again for the Train tab's layers when the tab opens
     corner = Image.open(shot).convert("RGB").getpixel((3, 3))
     assert luminance(f"rgb{corner}") < 0.25, corner
     assert_no_error_toasts(page)
