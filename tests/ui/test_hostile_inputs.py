@@ -175,7 +175,7 @@ def test_a_stop_does_not_wait_for_a_slow_test_pass(client, wait_until):
         False,
     ]
     job = client.submit(*values, api_name="/train")
-    # a deadline against hangs only: on a real 2-core AVX2 CPU the first steps of these wide layers took over 120 s
+    # a deadline against hangs only: on a real 2-core AVX2 CPU these first updates took longer than 120 s
     wait_until(lambda: len(job.outputs()) >= 3, 600, "the run's first updates")
     asked = time.perf_counter()
     client.predict(api_name="/stop")
