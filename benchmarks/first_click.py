@@ -3,9 +3,11 @@
 Starts the playground as a user does (a fresh server for every press: a first click pays for the worker and the
 data too), sends /train with the page's default values through the page's own protocol (PageClient: queue,
 server-sent events, diffs applied as the browser applies them) and times it to the last streamed update, whose
-status says "Finished". Three presses, median; once on this machine's own CPU (precision auto) and once with the
-server under benchmarks.machine.AVX2_ONLY (precision auto, which is fp32 there): a CPU without fast bf16, as
-the issue's 2-core AVX2-only EPYC (about 1.5x slower again than that emulation here).
+status says "Finished", and to the first update whose loss chart has points. Three presses, median, on this
+machine's own CPU (precision auto). On a CPU with AVX-512 it presses three more times with the server under
+benchmarks.machine.AVX2_ONLY, recorded as an emulation only: a real 2-core AVX2-only CPU (an AMD EPYC, Zen 3)
+took about 2x the emulation's time, so first_click_s, the figure the targets judge, is a real AVX2 CPU's own
+(machine class "avx2") or else is marked as this faster machine's.
 
     CNN_LAB_DATA=../shared/datasets python -m benchmarks.first_click [--repeats 3]
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -25,7 +28,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.machine import AVX2_ONLY, machine
+from benchmarks.machine import AVX2_ONLY, machine, machine_class
 from benchmarks.page_client import PageClient
 from benchmarks.run import playground_server, verdict
 from cnn_lab.core.presets import default_experiment
@@ -38,7 +41,7 @@ MODES = {  # name: (environment of the server, the page's precision)
     "avx2_emulated": (AVX2_ONLY, "auto"),  # the page picks fp32 there, as on a CPU without fast bf16
 }
 QUIET_LOAD = 1.5  # 1-minute load average on this 2-core machine: above it, someone else is using a core
-STATUS, SUMMARY = 0, 7  # /train's outputs (cnn_lab.ui.train.run.RUN_OUTPUTS)
+STATUS, LOSS, SUMMARY = 0, 2, 7  # /train's outputs (cnn_lab.ui.train.run.RUN_OUTPUTS)
 
 
 def wait_for_quiet(max_wait_s: float) -> tuple[float, float]:
@@ -72,6 +75,7 @@ def press(url: str, inputs: list) -> dict:
         started = time.perf_counter()
         updates = page.stream("train", inputs)
         seconds = time.perf_counter() - started
+        first_curve = page.first_data.get(LOSS, math.inf) - started
         differ = page_defaults_differ(page, inputs)
     finally:
         page.close()
@@ -82,6 +86,7 @@ def press(url: str, inputs: list) -> dict:
     device, precision = [part.strip() for part in status.split(" · ")[2:4]]
     return {
         "s": round(seconds, 2),
+        "first_curve_s": round(first_curve, 2),
         "run_s": float(re.search(r"· ([\d.]+) s(?: ·|$)", status).group(1)),  # the status line's own timer
         "test_accuracy": dict(
             zip("AB", (round(float(v.rstrip("%")) / 100, 4) for v in rows["test accuracy"]), strict=True)
@@ -108,6 +113,7 @@ def mode_presses(name: str, repeats: int, max_wait_s: float) -> dict:
     seconds = [p["s"] for p in presses]
     return {
         "median_s": statistics.median(seconds),
+        "median_first_curve_s": statistics.median(p["first_curve_s"] for p in presses),
         "presses": presses,
         "environment": env,
         "precision_asked": precision,
@@ -123,34 +129,46 @@ def main() -> None:
     if not os.environ.get("CNN_LAB_DATA"):
         sys.exit("set CNN_LAB_DATA to a folder with MNIST/raw (e.g. ../shared/datasets): the default run is full MNIST")
     setup = default_experiment()
+    real_class = machine_class()
     modes = {}
-    for name in MODES:
+    for name in MODES if real_class != "avx2" else ("native",):  # on an AVX2-only CPU the emulation is the CPU
         print(f"... {name}", flush=True)
         modes[name] = mode_presses(name, args.repeats, args.wait_s)
-    emulated, native = modes["avx2_emulated"]["median_s"], modes["native"]["median_s"]
+    native = modes["native"]
     result = {
-        "first_click_s": emulated,
-        "first_click_s_native": native,
-        "emulated_vs_native_ratio": round(emulated / native, 3),
+        "first_click_s": native["median_s"],
+        "first_curve_s": native["median_first_curve_s"],
+        "first_click_class": real_class,  # the Performance table's row: only "avx2" is the slowest target's own
         "default_run": {
+            "models": {m: [layer.describe() for layer in s.model.layers] for m, s in (("A", setup.a), ("B", setup.b))},
+            "optimizers": {"A": setup.a.train.optimizer, "B": setup.b.train.optimizer},
             "train_subset": setup.run.train_subset,
             "batch_size": {"A": setup.a.train.batch_size, "B": setup.b.train.batch_size},
             "evals_per_epoch": setup.run.evals_per_epoch,
             "epochs": {"A": setup.a.train.epochs, "B": setup.b.train.epochs},
         },
         "machine": machine(),
-        "avx2_emulated_with": " ".join(f"{k}={v}" for k, v in AVX2_ONLY.items()) + ", precision auto (fp32 there)",
         "load_1min_at_presses": [p["load_1min"] for m in modes.values() for p in m["presses"]],
         "modes": modes,
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    print(f"\nthe default run through the page, median of {args.repeats} presses (fresh server each)")
-    print(f"  {'mode':16s} {'median s':>9s} {'min A':>7s} {'min B':>7s}  precision")
+    if "avx2_emulated" in modes:
+        emulated = modes["avx2_emulated"]["median_s"]
+        result["avx2_emulated_s"] = emulated  # not a real AVX2 CPU's figure: about half of one
+        result["avx2_emulated_with"] = " ".join(f"{k}={v}" for k, v in AVX2_ONLY.items()) + ", precision auto"
+    print(f"\nthe default run through the page, median of {args.repeats} presses (fresh server each), {real_class}")
+    print(f"  {'mode':16s} {'median s':>9s} {'1st curve':>9s} {'min A':>7s} {'min B':>7s}  precision")
     for name, m in modes.items():
         acc = m["min_test_accuracy"]
-        print(f"  {name:16s} {m['median_s']:9.1f} {acc['A']:7.2%} {acc['B']:7.2%}  {m['presses'][0]['precision']}")
-    print(f"  emulated / native: {result['emulated_vs_native_ratio']:.2f}")
-    print(f"  first_click_s {emulated:.1f}  {verdict('first_click_s', emulated)}")
+        print(
+            f"  {name:16s} {m['median_s']:9.1f} {m['median_first_curve_s']:9.2f} {acc['A']:7.2%} {acc['B']:7.2%}"
+            f"  {m['presses'][0]['precision']}"
+        )
+    mark = "" if real_class == "avx2" else f"  (a {real_class} CPU: not the slowest target's figure)"
+    print(f"  first_click_s {native['median_s']:.1f}  {verdict('first_click_s', native['median_s'])}{mark}")
+    print(
+        f"  first_curve_s {native['median_first_curve_s']:.2f}  {verdict('first_curve_s', native['median_first_curve_s'])}"
+    )
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stored["first_click"] = result
     RESULTS.write_text(json.dumps(stored, indent=2, default=str))

@@ -11,6 +11,7 @@ applies them in place. The server's side of the call is the browser's.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import httpx
@@ -58,7 +59,9 @@ class PageClient:
 
     def stream(self, api_name: str, inputs: list) -> list[list]:
         """A list of the outputs after each update (diffs are applied in place, as the page applies them, so an
-        output changed later is shared and shows its last value); raises on the app's error."""
+        output changed later is shared and shows its last value); raises on the app's error. ``self.arrived`` then
+        holds each update's arrival (time.perf_counter()), and ``self.first_data`` the arrival of the first update
+        whose output at each index held data, with rows (a chart's first points)."""
         fn_index, is_state = self.endpoints[api_name]
         values = iter(inputs)
         data = [None if state else next(values) for state in is_state]
@@ -66,6 +69,7 @@ class PageClient:
         body |= {"event_data": None, "trigger_id": None}
         self.http.post("gradio_api/queue/join", json=body).raise_for_status()
         outputs, updates = None, []
+        self.arrived, self.first_data = [], {}
         with self.http.stream("GET", "gradio_api/queue/data", params={"session_hash": self.session_hash}) as reply:
             for line in reply.iter_lines():
                 if not line.startswith("data:"):
@@ -82,6 +86,10 @@ class PageClient:
                     elif kind == "process_generating" or outputs is None or data:
                         outputs = data
                     updates.append(list(outputs))
+                    self.arrived.append(time.perf_counter())
+                    for index, value in enumerate(outputs):
+                        if isinstance(value, dict) and value.get("data") and index not in self.first_data:
+                            self.first_data[index] = self.arrived[-1]
                     if kind == "process_completed":
                         return updates
         raise RuntimeError(f"{api_name}: the stream ended without a result")

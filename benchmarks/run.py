@@ -68,7 +68,8 @@ TARGETS = {  # key: (direction, goal, must reach); the issue-13 keys have both, 
     "time_to_99_s": ("<=", 4, 6),  # issue 36 on AVX512-BF16 or AMX; targets() has the AVX2 goals
     "engine_mfu": (">=", 0.75, 0.6),  # issue 36: the engine's model FLOP rate over the measured peak of its dtype
     "peak_rss_mb": ("<=", 800, 1000),
-    "first_click_s": ("<=", 20, 30),  # issue 33, measured by benchmarks/first_click.py (its key first_click)
+    "first_click_s": ("<=", 20, 25),  # issue 44: on a real 2-core AVX2 CPU, by benchmarks/first_click.py
+    "first_curve_s": ("<=", 3, 3),  # issue 44: the press to the loss chart's first points, same benchmark
     "cifar10_time_to_80_s": ("<=", 300, 900),  # issue 37: the airbench preset on 2 cores (benchmarks/cifar10.py)
 }
 B_SPEC = default_experiment().b  # the page's model B

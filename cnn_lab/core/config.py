@@ -395,7 +395,7 @@ class ModelConfig:
 
 
 MODEL_NAMES = ("A", "B")  # the two models an experiment compares, as every page, log and file names them
-DEFAULT_CHANNELS = (16, 32, 64, 64)
+DEFAULT_CHANNELS = (8, 16, 32, 32)  # the page's model A (presets.default_experiment)
 
 
 def default_model() -> ModelConfig:
