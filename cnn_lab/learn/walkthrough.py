@@ -3,12 +3,12 @@ any point and picked up again), with what to watch and what the result means."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from cnn_lab.core.config import ExperimentConfig
-from cnn_lab.core.presets import default_experiment
+from cnn_lab.core.presets import DEFAULT_TRAIN_IMAGES, default_experiment
 
-FIRST_IMAGES = 10_000  # about a minute for both models on 2 CPU cores
+FIRST_IMAGES = DEFAULT_TRAIN_IMAGES  # the page's first run: the number the Train tab's first screen names too
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,8 @@ class Step:
 STEPS = (
     Step(
         "Set up a first comparison",
-        "Press **Set up my first comparison** below: model A learns with Adam, model B is a narrower copy that learns "
-        f"with SGD; both see the same {FIRST_IMAGES:,} MNIST digits in the same order.",
+        "Press **Set up my first comparison** below: model A learns with Adam, model B is the same model learning "
+        f"with SGD; both see the same {FIRST_IMAGES:,} MNIST training digits in the same order.",
         "Both columns of *Train & compare* now show the settings; nothing else differs between A and B.",
     ),
     Step(
@@ -50,9 +50,8 @@ STEPS = (
 
 
 def first_comparison() -> ExperimentConfig:
-    """Step 1's setup: the page's default pair on FIRST_IMAGES training images."""
-    setup = default_experiment()
-    return replace(setup, run=replace(setup.run, train_subset=FIRST_IMAGES))
+    """Step 1's setup: the page's default pair, as the Train tab shows it on first load."""
+    return default_experiment()
 
 
 @dataclass(frozen=True)

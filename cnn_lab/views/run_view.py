@@ -110,6 +110,8 @@ class ModelTrace:
     loss_count: int = 0
     hits: deque[float] = field(default_factory=deque)  # the latest batches' accuracies: the train curve's window
     at: Point = Point(0, math.nan, "")  # where the model is now, on every axis
+    batch: int = 0  # images of its latest step (from images_seen): what one step trains
+    scored_at: int = -1  # the step of its latest evaluation (at the last step: the run's final scoring is done)
 
 
 def smoothed(values: list[float], strength: float) -> list[float]:
@@ -206,7 +208,7 @@ class RunView:
         self.epoch_images = event.train_size
         for name, total in event.total_steps.items():
             trace = self.traces[name]
-            trace.total_steps, trace.step, trace.started = total, 0, time.perf_counter()
+            trace.total_steps, trace.step, trace.started, trace.scored_at = total, 0, time.perf_counter(), -1
             trace.steps_before, trace.seconds_before = trace.at.steps, trace.at.seconds
             trace.loss_sum, trace.loss_count = 0.0, 0
             trace.hits.clear()
@@ -216,6 +218,7 @@ class RunView:
         """A model scored: its accuracy points (test, validation) and a line in its log."""
         self.scoring = None
         self.evaluations.append(event)
+        self.traces[event.model].scored_at = self.traces[event.model].step
         scores = []
         for kind, loss, accuracy in (
             ("test", event.test_loss, event.test_accuracy),
@@ -279,6 +282,8 @@ class RunView:
 
     def _add_step(self, event: StepEvent) -> None:
         trace = self.traces[event.model]
+        if trace.last is not None and event.images_seen > trace.last.images_seen:
+            trace.batch = event.images_seen - trace.last.images_seen
         trace.step, trace.last = event.step, event
         trace.loss_ema = (
             event.loss if trace.loss_ema is None else SMOOTHING * trace.loss_ema + (1 - SMOOTHING) * event.loss
@@ -377,17 +382,35 @@ class RunView:
 
     def progress_line(self, name: str) -> str:
         trace = self.traces[name]
-        last = trace.last
         elapsed = time.perf_counter() - trace.started
+        rate = trace.step / elapsed if trace.last and elapsed > 0 else None
+        left = self.seconds_left(name, elapsed)
         return tqdm.format_meter(
             trace.step,
             trace.total_steps or None,
             elapsed,
             prefix=f"Model {name}",
             postfix=f"loss={trace.loss_ema:.3f}" if trace.loss_ema is not None else None,
-            bar_format="{l_bar}{bar:10}{r_bar}",
-            rate=trace.step / elapsed if last and elapsed > 0 else None,
+            bar_format="{l_bar}{bar:10}| {n_fmt}/{total_fmt} [{elapsed}<{left}, {rate_fmt}{postfix}]",
+            rate=rate,
+            left="?" if left is None else tqdm.format_interval(left),
         )
+
+    def seconds_left(self, name: str, elapsed: float) -> float | None:
+        """Seconds until the model is done: its steps left and the whole test (and validation) splits still to score
+        at each epoch end left, at the pace of this run so far (the steps' share of the cores, the scorings within
+        epochs). A step count alone says 0 s while the last scoring, a sixth of a default run, still runs; scoring an
+        image costs about a third of training on it (a forward pass against forward and backward)."""
+        trace, info = self.traces[name], self.started_info
+        if trace.last is None or info is None or elapsed <= 0 or self.finished is not None:
+            return None
+        batch = trace.batch or max(1, info.train_size // max(1, trace.total_steps))  # after one step: a guess
+        steps_per_epoch = max(1, math.ceil(info.train_size / batch))
+        steps_left = trace.total_steps - trace.step
+        scorings_left = math.ceil(steps_left / steps_per_epoch) if steps_left else int(trace.scored_at < trace.step)
+        scored = info.test_size + info.validation_size
+        step_equivalents = steps_left + scorings_left * scored / (3 * batch)
+        return step_equivalents * elapsed / trace.step
 
     def accuracy_floor(self, hidden: frozenset[str] = frozenset()) -> float:
         """Lower edge of the fitted accuracy chart: every point of every curve shown stays in view (hide the train

@@ -45,6 +45,21 @@ def test_progress_line_is_tqdm_style_and_advances():
     assert "0/10" in view.progress_line("B")
 
 
+def test_time_left_counts_the_test_scorings_still_to_come_not_only_the_steps():
+    """Two epochs of 10 steps of 10 images, 300 test images: each epoch end scores them, about 300 / 3 / 10 = 10 steps'
+    worth. A step count alone would say 0 s left while the last scoring runs."""
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 20}, test_size=300))
+    for n in range(1, 6):
+        view.add(step("A", n, total=20))
+    assert view.seconds_left("A", 5.0) == pytest.approx(15 + 2 * 10)  # a second a step, two scorings to come
+    for n in range(6, 21):
+        view.add(step("A", n, total=20))
+    assert view.seconds_left("A", 20.0) == pytest.approx(10)  # the last step is done; its scoring is not
+    view.add(EvalEvent("A", 2, 20, 0.3, 0.95, (0.9,) * 10, 1.0, test_images=300))
+    assert view.seconds_left("A", 20.0) == 0
+
+
 def test_every_series_is_declared_before_its_first_point():
     view = RunView(["A", "B"])
     assert set(view.loss_frame()["model"]) == {"A", "B"} and view.loss_frame()["loss"].isna().all()
