@@ -158,6 +158,19 @@ class Training:
             raise SessionError("Train the models first: the charts have no data yet.", "Charts")
         return self.pair.view.chart_csv(self.chart)
 
+    def plan_words(self, setup: ExperimentConfig) -> str:
+        """What Train Models will do with ``setup``, in the numbers every tab uses: "both models on 20,000 of
+        MNIST's 60,000 training images, 1 epoch, about 15 s on this machine" (timed on a few batches once per
+        server and setup, see first_run_estimate_s)."""
+        setup, data = self.datasets.fitted(setup)
+        images, available = self.datasets.images_per_epoch(setup.run), len(data.train_labels)
+        owner = f"the {data.info.title} sample's" if data.origin == "offline sample" else f"{data.info.title}'s"
+        part = f"all {available:,} of {owner}" if images >= available else f"{images:,} of {owner} {available:,}"
+        epochs = {spec.train.epochs for spec in (setup.a, setup.b)}
+        epoch_words = " / ".join(str(e) for e in sorted(epochs)) + (" epoch" if epochs == {1} else " epochs")
+        seconds = first_run_estimate_s(setup, data)
+        return f"both models on {part} training images, {epoch_words}, about {duration_text(seconds)} on this machine"
+
     def setting_advice(self, setup: ExperimentConfig) -> tuple[str, str]:
         """Each model's warnings for ``setup`` on its data (a long run timed on a few batches), in words that name
         the Learn tab's entry for each."""
@@ -300,6 +313,18 @@ class Training:
         timer.daemon = True
         timer.start()
         return timer
+
+
+_ESTIMATES: dict[tuple, float] = {}  # (setup, data) -> seconds: one server's timed estimates
+
+
+def first_run_estimate_s(setup: ExperimentConfig, data: Dataset) -> float:
+    """Seconds a run of ``setup`` takes here (estimate_repeat_s, once per setup and data per server: a page load
+    must not time batches for every visitor)."""
+    key = (setup.to_json(), data.source)
+    if key not in _ESTIMATES:
+        _ESTIMATES[key] = estimate_repeat_s(setup, data, 1)
+    return _ESTIMATES[key]
 
 
 def page_updates(

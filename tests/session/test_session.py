@@ -2,6 +2,7 @@
 
 import copy
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ from small_runs import SMALL, small_setup
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig, ModelConfig, ModelSpec, RunConfig, TrainConfig
 from cnn_lab.core.events import EvalEvent, RunFinished, Scoring, StepEvent
+from cnn_lab.core.presets import default_experiment
 from cnn_lab.engine.limits import LOCAL
 from cnn_lab.engine.worker import WorkerDied
 from cnn_lab.runs.history import RunStore
@@ -380,3 +382,22 @@ def test_frequent_scoring_never_starves_the_page_of_progress():
 
     shown = list(page_updates(run(), View()))
     assert sum(isinstance(e, StepEvent) for e in shown) >= 2 and len(shown) <= 6  # about one update per 0.5 s
+
+
+def test_the_plan_before_a_run_names_its_images_and_a_time_the_run_then_keeps(mnist):
+    """The first screen's sentence: the default run's image count out of the split's, its epochs, and a time that
+    the run itself then takes (within a factor of two: the estimate is a few timed batches)."""
+    workspace = Workspace(processes=False)
+    workspace.dataset = lambda name: mnist
+    session = Session(workspace)
+    setup = default_experiment()
+    setup = replace(setup, run=replace(setup.run, train_subset=3000))
+    words = session.training.plan_words(setup)
+    available = len(mnist.train_labels)
+    owner = "the MNIST sample's" if mnist.origin == "offline sample" else "MNIST's"
+    assert f"both models on 3,000 of {owner} {available:,} training images, 1 epoch, about " in words, words
+    estimate = float(re.search(r"about (\d+) s on this machine", words).group(1))
+    started = time.perf_counter()
+    list(session.training.train(setup))
+    took = time.perf_counter() - started
+    assert took / 2 <= max(estimate, 1) <= took * 2, (words, took)

@@ -170,6 +170,16 @@ def setting_advice(*values):
         return gr.skip(), gr.skip()
 
 
+def run_plan(*values):
+    """The status line before a run: what Train Models will do with the page's settings (unchanged while a value
+    is invalid: the fields say why)."""
+    *values, session = values
+    try:
+        return f"Ready. **Train Models** trains {session.training.plan_words(setup_from_list(values))}."
+    except (ConfigError, DataError):
+        return gr.skip()
+
+
 def augmentation_preview(kinds: list[str], dataset: str, session: Session):
     """A few training images, with their labels, as the model will see them; a new draw every time."""
     with user_errors():

@@ -18,7 +18,14 @@ from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.train.curves import live_charts
 from cnn_lab.ui.train.results import checkpoint_section, results_and_sketch
 from cnn_lab.ui.train.run import cross_validation_section, wire_training
-from cnn_lab.ui.train.setup import model_column, restore_from_link, run_settings, share_section, wire_setup
+from cnn_lab.ui.train.setup import (
+    model_column,
+    restore_from_link,
+    run_plan,
+    run_settings,
+    share_section,
+    wire_setup,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +62,13 @@ def train_tab(session: gr.State, device: str, max_concurrent_trainings: int, lim
     wire_training(c, cv, setup, session, max_concurrent_trainings)
     wire_setup(setup, share, previews, epoch_images, session)
     restore = Refresh(restore_from_link, [], [*in_page_order(setup), share["note"]])
+    plan = Refresh(run_plan, [*in_page_order(setup), session], [c["status"]], then=True)  # of the restored setup
+    for name in ("run.dataset", "run.train_subset", "run.validation_size", "A.epochs", "B.epochs"):
+        setup[name].change(
+            run_plan, plan.inputs, plan.outputs, api_name=False, show_progress="hidden", trigger_mode="always_last"
+        )
     return TrainTab(
-        on_load=(restore,),
+        on_load=(restore, plan),
         setup=setup,
         layer_boxes=[setup["A.layers"], setup["B.layers"]],
         share_note=share["note"],
