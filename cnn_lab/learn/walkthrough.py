@@ -22,7 +22,7 @@ STEPS = (
     Step(
         "Set up a first comparison",
         "Press **Set up my first comparison** below: model A learns with Adam, model B is the same model learning "
-        f"with SGD; both see the same {FIRST_IMAGES:,} MNIST training digits in the same order.",
+        "with SGD; both see the same images in the same order. Train Models then trains {first_run}.",
         "Both columns of *Train & compare* now show the settings; nothing else differs between A and B.",
     ),
     Step(
@@ -63,6 +63,7 @@ class Facts:
     accuracies: dict[str, float] | None  # test accuracy per model of the latest run
     drew: bool
     inspected: bool
+    first_run: str = ""  # what Train Models does with step 1's setup here (Training.plan_words), in its numbers
 
 
 def done(facts: Facts) -> list[bool]:
@@ -94,7 +95,8 @@ def walkthrough_markdown(facts: Facts) -> str:
         mark = "✓" if tick else "→" if k == upcoming else "·"
         lines.append(f"{k + 1}. {mark} **{step.title}**")
         if k == upcoming:
-            lines.append(f"   {step.todo} *{step.watch}*")
+            first_run = facts.first_run or f"both models on {FIRST_IMAGES:,} MNIST training images, 1 epoch"
+            lines.append(f"   {step.todo.format(first_run=first_run)} *{step.watch}*")
         if k == 2 and facts.accuracies is not None:
             lines.append(f"   {result_words(facts.accuracies)}")
     if upcoming is None:

@@ -12,8 +12,10 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from cnn_lab.core.config import ConfigError
+from cnn_lab.data.datasets import DataError
 from cnn_lab.engine.runtime import release_memory
-from cnn_lab.learn.walkthrough import Facts
+from cnn_lab.learn.walkthrough import Facts, first_comparison
 from cnn_lab.session.datasets import Datasets
 from cnn_lab.session.history import History
 from cnn_lab.session.inspection import Inspection
@@ -75,7 +77,11 @@ class Session:
         results = pair.finished.results if pair.finished is not None and pair.trained else {}
         accuracies = {name: r.test_accuracy for name, r in results.items()}
         complete = set(accuracies) == set(NAMES) and None not in accuracies.values()
+        try:
+            first_run = self.training.plan_words(first_comparison())  # the numbers the Train tab's status names
+        except (ConfigError, DataError):
+            first_run = ""
         return Facts(
             self._first_set_up, pair.trained, accuracies if complete else None, pair.last_sketch is not None,
-            bool(pair.scores),
+            bool(pair.scores), first_run,
         )  # fmt: skip

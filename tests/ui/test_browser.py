@@ -1236,6 +1236,28 @@ def test_a_newcomer_draws_trains_the_defaults_inspects_changes_b_and_does_it_aga
     train_button = page.locator("#train").bounding_box()
     assert train_button["y"] + train_button["height"] <= FIRST_SCREEN["height"], train_button  # no scrolling
     expect(page.locator("#start-here")).to_be_in_viewport()
+    # the first screen says what Train Models will do, in the numbers Learn's Start here and the Data tab name too
+    # (this server has the shipped sample: 10,000 training images, all of which the default run's 20,000 takes)
+    plan = "both models on all 10,000 of the MNIST sample's training images, 1 epoch, about "
+    expect(status(page)).to_contain_text(
+        re.compile(re.escape(f"Train Models trains {plan}") + r"\d+ s on this machine")
+    )
+    expect(page.locator("#status")).to_be_in_viewport()
+    for empty in ("#loss-plot", "#accuracy-plot", "#log-A", "#progress"):  # each empty frame says what will appear
+        assert re.search(
+            r"a run|Train Models",
+            page.locator(empty).inner_text()
+            + (
+                page.locator(f"{empty} textarea").get_attribute("placeholder")
+                if page.locator(f"{empty} textarea").count()
+                else ""
+            ),
+        ), empty
+    open_tab(page, "data")
+    expect(page.locator("#data-about")).to_contain_text("10,000 train")
+    open_tab(page, "learn")
+    expect(page.locator("#walkthrough")).to_contain_text(plan)
+    open_tab(page, "train")
 
     # a digit drawn right after load registers (no tool to pick) and is read once the models are trained
     draw_digit(page, 7)

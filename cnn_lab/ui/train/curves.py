@@ -127,7 +127,13 @@ def live_charts() -> dict[str, gr.components.Component]:
     """Progress, loss and accuracy curves, learning rates and logs, by RUN_OUTPUTS name."""
     c = {
         "progress": gr.Textbox(
-            label="Progress", lines=2, max_lines=2, interactive=False, elem_classes="cnn-mono", elem_id="progress"
+            label="Progress",
+            placeholder="Each model's steps, speed and time left, while a run trains.",
+            lines=2,
+            max_lines=2,
+            interactive=False,
+            elem_classes="cnn-mono",
+            elem_id="progress",
         ),
         "coach": gr.Markdown("", elem_id="coach"),  # what the curves show, in words (coach.py)
     }
@@ -140,6 +146,7 @@ def live_charts() -> dict[str, gr.components.Component]:
             x_title="images seen",
             color_map=LOSS_COLORS,
             height=300,
+            label="Training loss: a curve per model, from a run's first steps",  # also what the empty frame says
             elem_id="loss-plot",
             buttons=["export", "fullscreen"],  # export: the chart as it is now, as a PNG
         )
@@ -153,6 +160,7 @@ def live_charts() -> dict[str, gr.components.Component]:
             y_lim=[90, 100],
             color_map=ACCURACY_COLORS,
             height=300,
+            label="Accuracy: each model's training batches and its test scores, as a run goes",
             elem_id="accuracy-plot",
             buttons=["export", "fullscreen"],  # export: the chart as it is now, as a PNG
         )
@@ -168,12 +176,14 @@ def live_charts() -> dict[str, gr.components.Component]:
                 y_axis_format="~e",  # 1e-3: Vega's own "0.001000" was cut to "1000" at the chart's edge
                 color_map=LOSS_COLORS,
                 height=200,
+                label=f"Learning rate of model {name} at each step, as a run goes",
                 buttons=["export", "fullscreen"],
             )
     with gr.Row():
         for name in NAMES:
             c[f"log {name}"] = gr.Textbox(
                 label=f"Log, model {name} (newest first)",
+                placeholder=f"Model {name}'s steps, evaluations and how its run ended, once you press Train Models.",
                 lines=10,
                 max_lines=10,
                 interactive=False,
