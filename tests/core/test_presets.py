@@ -49,7 +49,7 @@ def test_the_page_default_trains_a_part_of_the_data_while_a_bare_run_config_trai
     default = default_experiment()
     assert default.run.train_subset == DEFAULT_TRAIN_IMAGES and RunConfig().train_subset is None  # CLI and API: all
     assert (default.a.train.optimizer, default.b.train.optimizer) == ("adam", "sgd")
-    assert summarize(default.a.model).params > summarize(default.b.model).params  # A the wider
+    assert default.a.model == default.b.model  # one model, two optimizers: the comparison changes one thing
 
 
 def test_a_presets_note_gives_what_was_measured_on_mnist_and_on_cifar10(tmp_path, monkeypatch):
