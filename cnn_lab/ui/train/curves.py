@@ -179,6 +179,12 @@ def live_charts() -> dict[str, gr.components.Component]:
                 label=f"Learning rate of model {name} at each step, as a run goes",
                 buttons=["export", "fullscreen"],
             )
+    return c | run_logs()
+
+
+def run_logs() -> dict[str, gr.components.Component]:
+    """Each model's log, newest line first, by RUN_OUTPUTS name."""
+    c = {}
     with gr.Row():
         for name in NAMES:
             c[f"log {name}"] = gr.Textbox(
