@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnn_lab.core.config import ConfigError, ExperimentConfig
@@ -47,14 +47,17 @@ def check_seeds(seeds: object) -> int:
     return seeds
 
 
-def estimate_repeat_s(setup: ExperimentConfig, data: Dataset, seeds: int) -> float:
-    """Seconds the seeds will take here: both models' timed speed times their images, evaluations included."""
+def estimate_repeat_s(
+    setup: ExperimentConfig, data: Dataset, seeds: int, timed: Callable[..., float] = seconds_per_image
+) -> float:
+    """Seconds the seeds will take here: both models' timed speed (``timed(spec, run, data)``, a few batches)
+    times their images, evaluations included."""
     run = setup.run
     train_images = run.training_images(len(data.train_labels)) - run.validation_size
     evaluated = len(data.test_labels) + run.validation_size
     total = 0.0
     for spec in (setup.a, setup.b):
-        per_image = seconds_per_image(spec, run, data)
+        per_image = timed(spec, run, data)
         evaluations = spec.train.epochs * run.evals_per_epoch * evaluated / 3  # a forward pass: a third of a step
         total += per_image * (spec.train.epochs * train_images + evaluations)
     return seeds * total

@@ -5,6 +5,7 @@ then read how the run ended from ``result``."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -315,16 +316,23 @@ class Training:
         return timer
 
 
-_ESTIMATES: dict[tuple, float] = {}  # (setup, data) -> seconds: one server's timed estimates
+_TIMINGS: dict[tuple[str, str], float] = {}  # (model and training settings, data) -> seconds per image, this server's
+MAX_TIMINGS = 64  # a bound: a public server's visitors try many models
 
 
 def first_run_estimate_s(setup: ExperimentConfig, data: Dataset) -> float:
-    """Seconds a run of ``setup`` takes here (estimate_repeat_s, once per setup and data per server: a page load
-    must not time batches for every visitor)."""
-    key = (setup.to_json(), data.source)
-    if key not in _ESTIMATES:
-        _ESTIMATES[key] = estimate_repeat_s(setup, data, 1)
-    return _ESTIMATES[key]
+    """Seconds a run of ``setup`` takes here (estimate_repeat_s). Each model's speed is timed once per server, data
+    and model: a page load must not time batches for every visitor, nor a change of epochs or images time again."""
+
+    def timed(spec: ModelSpec, run, data: Dataset) -> float:
+        key = (json.dumps(spec.to_dict(), sort_keys=True), data.source)
+        if key not in _TIMINGS:
+            if len(_TIMINGS) >= MAX_TIMINGS:
+                del _TIMINGS[next(iter(_TIMINGS))]  # the oldest
+            _TIMINGS[key] = seconds_per_image(spec, run, data)
+        return _TIMINGS[key]
+
+    return estimate_repeat_s(setup, data, 1, timed)
 
 
 def page_updates(

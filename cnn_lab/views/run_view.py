@@ -39,6 +39,7 @@ from cnn_lab.core.events import (
 from cnn_lab.data.pictures import displayable
 from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.learning_watch import LearningAlert
+from cnn_lab.engine.limits import TRAINING_FLOPS_PER_FORWARD
 from cnn_lab.engine.models import ModelSummary
 
 MAX_POINTS = 300  # per model and curve: enough for a smooth line, cheap to send
@@ -409,7 +410,7 @@ class RunView:
         steps_left = trace.total_steps - trace.step
         scorings_left = math.ceil(steps_left / steps_per_epoch) if steps_left else int(trace.scored_at < trace.step)
         scored = info.test_size + info.validation_size
-        step_equivalents = steps_left + scorings_left * scored / (3 * batch)
+        step_equivalents = steps_left + scorings_left * scored / (TRAINING_FLOPS_PER_FORWARD * batch)
         return step_equivalents * elapsed / trace.step
 
     def accuracy_floor(self, hidden: frozenset[str] = frozenset()) -> float:
