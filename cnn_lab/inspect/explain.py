@@ -27,7 +27,8 @@ from cnn_lab.engine.training import prepare_batch
 METHODS = ("saliency", "grad-cam", "occlusion")
 METHOD_NOTES = {  # each finishes "bright where ..."
     "saliency": "a small change of the pixel would change the answer most (the input gradient's size)",
-    "grad-cam": "the last conv layer's maps pushed towards the answer (coarse: drawn from that layer's grid)",
+    "grad-cam": "the last conv layer's maps pushed towards the answer, place by place (HiResCAM, Grad-CAM's faithful "
+    "form for a flatten-and-linear head; coarse: drawn from that layer's grid)",
     "occlusion": "blanking out a 4x4 patch lowers the answer's score most",
 }
 OCCLUSION_WINDOW, OCCLUSION_STRIDE = 4, 2
@@ -122,13 +123,22 @@ def explain(contender: Contender, image: torch.Tensor, info: DatasetInfo, method
 
 def _attribute(module: nn.Module, x: torch.Tensor, target: int, method: str, blank: torch.Tensor) -> np.ndarray:
     """Captum's attribution of ``target`` over the input pixels, as evidence for it (>= 0), scaled to a maximum of 1."""
-    from captum.attr import LayerGradCam, Occlusion, Saliency  # imported on first use: training never needs it
+    from captum.attr import (  # imported on first use: training never needs it
+        LayerGradientXActivation,
+        Occlusion,
+        Saliency,
+    )
 
     x = x.clone().requires_grad_(True)
     if method == "saliency":
         found = Saliency(module).attribute(x, target=target, abs=True)
     elif method == "grad-cam":
-        cam = LayerGradCam(module, grad_cam_layer(module)).attribute(x, target=target, relu_attributions=True)
+        # HiResCAM: each map's gradient times the map, element by element, summed over channels. Grad-CAM averages
+        # the gradient over the grid first, which assumes a global-pooling head: behind these models' flatten and
+        # linear layer it lit the background on half of an Adam-trained default model's digits (ink share 0.14-0.39
+        # of the evidence against 0.77-0.84 here, on 24 test digits, two seeds).
+        layer = LayerGradientXActivation(module, grad_cam_layer(module))
+        cam = layer.attribute(x, target=target).sum(1, keepdim=True).clamp(min=0)
         found = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)
     else:
         found = Occlusion(module).attribute(

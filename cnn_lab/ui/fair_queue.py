@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from fastapi import HTTPException, status
 
 
 def caller_address(headers: Mapping[str, str], client_host: str | None, behind_proxy: bool) -> str:
@@ -27,6 +28,10 @@ def caller_address(headers: Mapping[str, str], client_host: str | None, behind_p
         if forwarded.strip():
             return forwarded.split(",")[-1].strip()
     return client_host or "unknown"
+
+
+def requests(count: int) -> str:
+    return f"{count} request{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,26 @@ class QueueShare:
         addresses = Counter(self.address(event.request) for event in waiting)
         if session is not None and sessions[session] >= self.per_session:
             return (
-                f"This session already has {sessions[session]} requests waiting in the queue (at most "
+                f"This session already has {requests(sessions[session])} waiting in the queue (at most "
                 f"{self.per_session} on this public server); wait for them to finish."
             )
         if addresses[address] >= self.per_address:
             return (
-                f"Your address already has {addresses[address]} requests waiting in the queue (at most "
+                f"Your address already has {requests(addresses[address])} waiting in the queue (at most "
                 f"{self.per_address} on this public server, so that others are served too); wait for them to finish."
             )
         return None
+
+
+def refused_in_words(why: str, caller: str | None) -> HTTPException:
+    """A refusal each Gradio client shows in words. Both turn Gradio's own "queue_full" (503) into a fixed "Queue is
+    full" and drop the server's words: the page (``x-gradio-user: app``) shows the detail of any other error status,
+    so it gets 429 Too Many Requests; gradio_client (``api``) keeps words only from a 422 in the shape of a
+    validator's answer, so it gets one, naming the queue as the field at fault."""
+    if caller == "app":
+        return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=why)
+    answer = [{"__type__": "validate", "is_valid": False, "parameter_name": "queue share", "message": why}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=answer)
 
 
 def share_the_queue(demo: gr.Blocks, share: QueueShare) -> bool:
@@ -76,7 +92,7 @@ def share_the_queue(demo: gr.Blocks, share: QueueShare) -> bool:
         waiting = [event for line in queue.event_queue_per_concurrency_id.values() for event in line.queue]
         why = share.refusal(waiting, body.session_hash, share.address(request))
         if why is not None:
-            return False, why, "queue_full"
+            raise refused_in_words(why, request.headers.get("x-gradio-user"))
         return await push(body, request, username)
 
     queue.push = fair_push

@@ -403,8 +403,8 @@ class RunView:
         epochs). A step count alone says 0 s while the last scoring, a sixth of a default run, still runs; scoring an
         image costs about a third of training on it (a forward pass against forward and backward)."""
         trace, info = self.traces[name], self.started_info
-        if trace.last is None or info is None or elapsed <= 0 or self.finished is not None:
-            return None
+        if trace.last is None or trace.step <= 0 or info is None or elapsed <= 0 or self.finished is not None:
+            return None  # no pace yet (a continued run's trace starts over at its first step)
         batch = trace.batch or max(1, info.train_size // max(1, trace.total_steps))  # after one step: a guess
         steps_per_epoch = max(1, math.ceil(info.train_size / batch))
         steps_left = trace.total_steps - trace.step

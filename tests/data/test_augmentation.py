@@ -35,8 +35,8 @@ def test_augmented_batches_keep_their_labels(mnist, reader, kinds):
     )  # these leave about half the images as they are
     guesses = predict({"reader": reader.module}, x)["reader"].argmax(1)
     assert (guesses == labels.numpy()).mean() > (
-        0.6 if kinds == FOR_DIGITS else 0.8
-    )  # still the same digits, in their labels' order
+        0.6 if kinds == FOR_DIGITS else 0.7 if kinds == ("erase",) else 0.8
+    )  # still the same digits, in their labels' order (an erased patch can take a digit's telling stroke)
     assert (guesses == labels.roll(1).numpy()).mean() < 0.3  # (a model reading a shifted order would fail this)
 
 

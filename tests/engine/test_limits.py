@@ -56,7 +56,7 @@ def test_the_default_pair_and_every_preset_on_full_mnist_fit_a_public_server():
     setup = default_experiment()
     PUBLIC.check(setup, summaries(setup), 60_000)
     work = training_flops(summaries(setup), {"A": 1, "B": 1}, 60_000) / 1e12
-    assert 5 < work < 8  # 3 x forward FLOPs x images: the default pair's epoch of full MNIST
+    assert 2 < work < 3.5  # 3 x forward FLOPs x images: the default pair's epoch of full MNIST (about 2.65)
 
 
 def test_parameters_and_training_images_are_capped_by_name():
@@ -159,8 +159,8 @@ def test_every_path_that_trains_meets_the_same_caps_counted_over_the_whole_reque
     session.pair.summaries, session.pair.contenders["A"].spec = big, wide  # as an imported model would leave them
     with pytest.raises(ConfigError, match="layers: at most 2,000,000 parameters"):
         session.training.continue_training(1)
-    one = default_experiment()  # 10 epochs of all the images: 11 TFLOPs on the sample, 66 on MNIST, 20 runs over 100
-    ten = {name: replace(spec, train=replace(spec.train, epochs=10)) for name, spec in (("a", one.a), ("b", one.b))}
+    one = default_experiment()  # 20 epochs of all the images: 9 TFLOPs on the sample, 53 on MNIST, 20 runs over 100
+    ten = {name: replace(spec, train=replace(spec.train, epochs=20)) for name, spec in (("a", one.a), ("b", one.b))}
     heavy = replace(one, **ten, run=replace(one.run, train_subset=None))
     PUBLIC.check(heavy, summaries(heavy), 60_000)
     with pytest.raises(ConfigError, match=r"TFLOPs of training \(.*, 20 runs\)"):

@@ -14,14 +14,17 @@ def test_builder_gives_readable_layer_names():
     assert names == ["conv1", "bn1", "avgpool1", "dropout1", "flatten1", "fc1", "bn2", "classifier"]
 
 
-def test_summary_of_the_default_model_matches_known_counts():
-    summary = summarize(default_model())
+WIDER = ModelConfig.from_conv_channels((16, 32, 64, 64))  # the former default: counts worked out by hand
+
+
+def test_summary_of_a_four_conv_model_matches_known_counts():
+    summary = summarize(WIDER)
     rows = {row.name: row for row in summary.layers}
     assert rows["conv2"].output_shape == (32, 28, 28)
     assert rows["conv2"].params == 16 * 32 * 9 + 32
     assert rows["conv2"].flops == 2 * 28 * 28 * 32 * 16 * 9  # a multiply-add is 2 FLOPs
     assert rows["classifier"].output_shape == (10,)
-    assert summary.params == sum(p.numel() for p in build_model(default_model()).parameters()) == 91_594
+    assert summary.params == sum(p.numel() for p in build_model(WIDER).parameters()) == 91_594
     assert rows["maxpool2"].activation_bytes == 64 * 7 * 7 * 4
     assert summary.flops == sum(r.flops for r in summary.layers) > 29_000_000
 
@@ -88,7 +91,7 @@ def test_training_runs_relu_then_max_pool_as_pool_then_relu_with_the_same_number
 
 
 def test_a_watched_relu_and_eval_mode_keep_the_listed_order():
-    model = build_model(default_model())
+    model = build_model(WIDER)
     seen = []
     hook = model.relu2.register_forward_hook(lambda _m, _i, out: seen.append(tuple(out.shape[1:])))
     with _CallOrder() as order:

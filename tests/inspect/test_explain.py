@@ -42,10 +42,10 @@ def test_attributions_have_the_input_shape_and_point_at_the_ink(default_pair, mn
                 shares.append(found.attribution[near].sum() / found.attribution.sum())
                 area.append(near.mean())
         assert len(shares) >= DIGITS // 2, f"{method} of model {name} found nothing on most digits"
-        # the ink and its surroundings cover about a third of the image but hold most of the evidence (Grad-CAM's
-        # coarse maps, drawn from 14x14, spill over: more of it than its share of the area is enough)
+        # the ink and its surroundings cover about a third of the image but hold most of the evidence, for every
+        # method and both models (classic Grad-CAM failed this for the Adam-trained model: 0.14 of the evidence)
         share, spread = np.median(shares), np.median(area)
-        assert spread < 0.45 and share > (spread + 0.05 if method == "grad-cam" else 0.6), (name, method, share, spread)
+        assert spread < 0.45 and share > 0.6, (name, method, share, spread)
 
 
 def test_feature_maps_match_the_summary_and_every_layer_has_a_strength(default_pair, mnist):

@@ -1,10 +1,11 @@
-from cnn_lab.core.config import Conv, Flatten, Linear, Pool, default_model
+from cnn_lab.core.config import Conv, Flatten, Linear, ModelConfig, Pool
 from cnn_lab.inspect.layer_report import layer_report
 
 
 def test_a_valid_stack_reports_every_layer():
-    report = layer_report(default_model().layers)
-    assert report.ok and report.config == default_model()
+    wider = ModelConfig.from_conv_channels((16, 32, 64, 64))
+    report = layer_report(wider.layers)
+    assert report.ok and report.config == wider
     assert [r.output_shape for r in report.rows][:2] == ["16x28x28", "16x28x28"]
     assert report.rows[2].params == 16 * 32 * 9 + 32 and report.rows[2].flops == 2 * 28 * 28 * 32 * 16 * 9
     assert not any(r.problem for r in report.rows)

@@ -922,7 +922,7 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     page.locator("#start-set-up").click()
     expect(page.locator("#tab-train-button")).to_have_attribute("aria-selected", "true")  # the page turned
     open_accordion(page.locator("#run-settings"))
-    expect(run_setting(page, "Training images (0 = all)")).to_have_value("10000")
+    expect(run_setting(page, "Training images (0 = all)")).to_have_value("20000")
     expect(page.locator("#share-note")).to_contain_text("Start here, step 2")
     page.locator("#train").click()
     expect(status(page)).to_contain_text(re.compile(r"^\s*Finished"), timeout=RUN_TIMEOUT_S * 1000)
@@ -993,7 +993,7 @@ def test_layers_are_dragged_into_the_builder_and_reordered_and_a_bad_drop_is_mar
     expect(setting(page, "A", "Architecture")).to_have_value("Builder: your own layer list")
     # layer 1 (the first conv) by its handle onto the bottom half of layer 3: it moves below it
     drag(page, page.locator("#layer-A-1 .cnn-handle"), page.locator("#layer-A-3"), "bottom")
-    expect(table.get_by_test_id("cell-2-1")).to_have_text("conv 3x3, 16 channels")
+    expect(table.get_by_test_id("cell-2-1")).to_have_text("conv 3x3, 8 channels")
     expected = ["batchnorm", "activation", "conv", "conv", "activation", "pool", "conv", "activation", "conv"]
     assert layer_titles(page, "A")[:9] == [f"{n}. {kind}" for n, kind in enumerate(expected, start=1)]
     expect(model(page, "A").locator(".block.cnn-problem")).to_have_count(0)

@@ -124,6 +124,29 @@ def test_values_the_page_never_sends_are_refused_by_name(probed):
     )
 
 
+def test_one_client_flooding_light_calls_leaves_others_served_and_is_told_why(probed):
+    """Issue 45's flood: one gradio_client sends 30 /list_runs at once. Each is answered or refused in the server's
+    words (never Gradio's bare "Queue is full"), and meanwhile another session's light call and a /train are
+    answered."""
+    url, client, *_ = probed
+    flooder = Client(url, verbose=False)
+    flood = [flooder.submit(api_name="/list_runs") for _ in range(30)]
+    other = Client(url, verbose=False)
+    assert isinstance(other.predict(api_name="/list_runs"), list)
+    assert client.predict(*settings(a=SMALL, b=SMALL, subset=1000), api_name="/train")[STATUS].startswith("**Fin")
+    outcomes = []
+    for job in flood:
+        try:
+            outcomes.append(job.result(timeout=120))
+        except Exception as refused:  # noqa: BLE001 - what the flooder is told is the point
+            outcomes.append(str(refused))
+    refusals = [o for o in outcomes if isinstance(o, str)]
+    assert all("This session already has 4 requests waiting in the queue (at most 4" in r for r in refusals), refusals
+    assert len(refusals) < 30 and all(isinstance(o, list) for o in outcomes if not isinstance(o, str))
+    flooder.close()
+    other.close()
+
+
 KILLED_MID_RUN = """
 import sys, time
 from gradio_client import Client

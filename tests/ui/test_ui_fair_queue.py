@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import httpx
 from api_inputs import settings
 from gradio_client import Client
+from gradio_client.utils import extract_validation_message
 
-from cnn_lab.ui.fair_queue import QueueShare
+from cnn_lab.ui.fair_queue import QueueShare, refused_in_words
 
 SMALL = ("8,8,16,16", "adam", 0.002, 100, 1, False)
 
@@ -36,15 +37,27 @@ def test_a_share_is_half_the_queue_per_address_and_a_few_per_session():
     assert QueueShare.of(1).per_address == 1
 
 
+def test_a_refusal_reaches_each_kind_of_client_in_words():
+    why = "This session already has 4 requests waiting in the queue"
+    to_program = refused_in_words(why, "api")
+    told = extract_validation_message(httpx.Response(to_program.status_code, json={"detail": to_program.detail}))
+    assert told == f"1 parameter(s) failed validation:\n- queue share: {why}"  # what gradio_client raises
+    to_page = refused_in_words(why, "app")
+    assert (to_page.status_code, to_page.detail) == (429, why)  # the page shows any non-503 error's detail
+
+
 def test_the_forwarded_address_is_read_only_behind_a_proxy_and_its_last_entry_only():
     forged = request_from("127.0.0.1", "1.2.3.4, 10.0.0.9")  # the caller wrote 1.2.3.4; the proxy appended 10.0.0.9
     assert QueueShare.of(20).address(forged) == "127.0.0.1"
     assert QueueShare.of(20, trust_forwarded=True).address(forged) == "10.0.0.9"
 
 
-def join(url: str, fn_index: int, data: list, session: str, address: str) -> httpx.Response:
+def join(
+    url: str, fn_index: int, data: list, session: str, address: str, headers: dict | None = None
+) -> httpx.Response:
     body = {"data": data, "fn_index": fn_index, "session_hash": session, "trigger_id": None, "event_data": None}
-    return httpx.post(f"{url}/gradio_api/queue/join", json=body, headers={"X-Forwarded-For": address}, timeout=30)
+    headers = {"X-Forwarded-For": address} | (headers or {})
+    return httpx.post(f"{url}/gradio_api/queue/join", json=body, headers=headers, timeout=30)
 
 
 def test_one_client_flooding_the_queue_leaves_room_for_another(playground):
@@ -63,7 +76,9 @@ def test_one_client_flooding_the_queue_leaves_room_for_another(playground):
     taken = [a for a in answers if a.status_code == 200]
     refused = [a for a in answers if a.status_code != 200]
     assert 3 <= len(taken) <= 4  # one trains, three wait (half of the queue of 6)
-    assert all(a.status_code == 503 and "Your address already has 3 requests waiting" in a.text for a in refused)
+    assert all(a.status_code == 422 and "Your address already has 3 requests waiting" in a.text for a in refused)
+    page = join(url, fn_index, [setup_json, False, None], "flood-page", "10.0.0.1", {"x-gradio-user": "app"})
+    assert page.status_code == 429 and "Your address already has 3" in page.json()["detail"]  # the page shows it
 
     started = time.monotonic()
     served = other.predict(*settings(a=SMALL, b=SMALL, subset=1000)[:-1], api_name="/export_setup")

@@ -92,7 +92,7 @@ def test_a_loaded_setup_keeps_the_custom_architecture_where_its_model_is_that_st
     from cnn_lab.ui.parts.fields import BUILDER, CUSTOM, setup_from_list, values_of
 
     values = values_of(default_experiment())
-    assert (values["A.architecture"], values["A.channels"]) == (CUSTOM, "16, 32, 64, 64")
+    assert (values["A.architecture"], values["A.channels"]) == (CUSTOM, "8, 16, 32, 32")
     assert (values["B.architecture"], values["B.channels"]) == (CUSTOM, "8, 16, 32, 32")
     assert setup_from_list([values[name] for name in SETUP_FIELDS]) == default_experiment()
     first = values_of(first_comparison())

@@ -45,6 +45,15 @@ def test_progress_line_is_tqdm_style_and_advances():
     assert "0/10" in view.progress_line("B")
 
 
+def test_a_continued_run_has_no_time_left_until_its_first_step():
+    """Continuing starts each bar again at step 0 while the last run's step is still known: no pace yet, so "?"."""
+    view = RunView(["A"])
+    view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10}, test_size=300))
+    view.add(step("A", 10, total=10))
+    view.add(RunStarted("CPU", "fp32", "MNIST", 100, {"A": 10}, test_size=300))
+    assert view.seconds_left("A", 1.0) is None and "0/10" in view.progress_line("A")
+
+
 def test_time_left_counts_the_test_scorings_still_to_come_not_only_the_steps():
     """Two epochs of 10 steps of 10 images, 300 test images: each epoch end scores them, about 300 / 3 / 10 = 10 steps'
     worth. A step count alone would say 0 s left while the last scoring runs."""

@@ -85,12 +85,16 @@ def stream_run(session: Session, updates):
     stream broke it: Gradio's JavaScript client applies a stream's diffs in place to the object a chart holds. A range
     also makes Gradio rebuild the chart's config on the server, about 15 ms an update (py-spy). The run's updates are
     iterated from the first moment on: closing this stream (a closed tab) then always reaches the session's clean-up,
-    which stops the run and frees the session."""
-    for _ in updates:
-        view = session.pair.view
-        if view is None:  # the person left mid-run (the session was closed): nobody to show it to
-            return
-        yield live_page(session, session.pair.finished is not None, view)
+    which stops the run and frees the session, as does a page that fails to draw (the run would go on unseen, and
+    the session would stay busy)."""
+    try:
+        for _ in updates:
+            view = session.pair.view
+            if view is None:  # the person left mid-run (the session was closed): nobody to show it to
+                return
+            yield live_page(session, session.pair.finished is not None, view)
+    finally:
+        updates.close()
 
 
 def train(*values):
