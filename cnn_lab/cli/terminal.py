@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import json
 import signal
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm import tqdm
 
-from cnn_lab.core.config import ConfigError, ExperimentConfig, check_epochs
+from cnn_lab.core.config import ConfigError, ExperimentConfig
 from cnn_lab.core.events import EvalEvent, RunStarted
-from cnn_lab.core.sharing import MAX_JSON_BYTES
-from cnn_lab.core.strict_json import NotJSON
 from cnn_lab.data.datasets import DataError
 from cnn_lab.engine.distributed import Group
 from cnn_lab.engine.limits import ServerLimits
@@ -28,38 +25,6 @@ from cnn_lab.session import NAMES, Session, SessionError, Workspace
 
 MODEL_FORMATS = ("safetensors", "onnx")
 ALONE = Group()  # a run of one process
-
-
-class SetupError(ValueError):
-    """A setup file that cannot be trained: missing, not JSON, or a refused setting (the message names it)."""
-
-
-def read_setup(path: str | Path, epochs: int | None = None, device: str | None = None) -> ExperimentConfig:
-    """The setup in ``path`` (the page's *Export setup* JSON), with ``epochs`` for both models and ``device`` if
-    given; SetupError names what is wrong."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:  # the page's own cap on a setup file (an exported one is ~2 KB)
-            raise SetupError(f"{path}: a setup file is at most {MAX_JSON_BYTES // 1024} KB")
-        setup = ExperimentConfig.from_json(path.read_text(encoding="utf-8"))
-        if epochs is not None:
-            epochs = check_epochs(epochs, "--epochs")
-            setup = replace(
-                setup,
-                a=replace(setup.a, train=replace(setup.a.train, epochs=epochs)),
-                b=replace(setup.b, train=replace(setup.b.train, epochs=epochs)),
-            )
-        if device is not None:
-            setup = replace(setup, run=replace(setup.run, device=device))
-        return setup
-    except OSError as err:
-        raise SetupError(f"{path}: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise SetupError(
-            f"{path}: not a text file (export a setup from the page: Share and reuse this setup)"
-        ) from None
-    except (ConfigError, NotJSON, ValueError) as err:
-        raise SetupError(f"{path}: {err}") from None
 
 
 class TerminalProgress:
@@ -182,4 +147,4 @@ def words(summary: dict, out: Path | None) -> str:
 
 
 FAILURES = (SessionError, DataError, ConfigError)  # a run that failed; missing data or a setting the data refuses
-__all__ = ["FAILURES", "SetupError", "default_out", "read_setup", "train_in_terminal", "words"]
+__all__ = ["FAILURES", "default_out", "train_in_terminal", "words"]

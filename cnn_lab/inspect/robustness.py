@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.functional import gaussian_blur
 
 from cnn_lab.data.datasets import Dataset
 from cnn_lab.engine.contenders import Contender
@@ -87,6 +86,10 @@ def transformed(images: torch.Tensor, kind: str, level: float, seed: int) -> tor
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
     elif kind == "blur":
+        # imported here: torchvision's import pulls in its models, ops and torch._dynamo (2.3 s of every server
+        # start and training worker on 2 cores) for this one filter
+        from torchvision.transforms.functional import gaussian_blur
+
         size = 2 * math.ceil(3 * level) + 1
         x = gaussian_blur(x, [size, size], [level, level])
     elif kind == "noise":

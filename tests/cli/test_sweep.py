@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cnn_lab.cli.sweep import GridError, read_grid, vary
+from cnn_lab.cli.grid import GridError, read_grid, vary
 from cnn_lab.core.presets import default_experiment
 
 

@@ -754,7 +754,7 @@ def test_quickdraw_trains_as_a_built_in_dataset_and_reads_sketches_drawn_on_the_
     redrawn as on the sketchpad (any size and place, the 14 px brush) go through /predict_sketch and come back
     read by name, as often as the model's test accuracy lets (binomial bound)."""
     client = Client(url, verbose=False)
-    a, b = (("16,32,64,64", "adam", 0.001, 64, 2, False), ("8,16,32,32", "sgd", 0.01, 64, 2, False))
+    a, b = (("8,16,32,32", "adam", 0.001, 64, 2, False), ("8,16,32,32", "sgd", 0.01, 64, 2, False))  # the page's pair
     final = client.predict(*settings(a=a, b=b, subset=0, dataset="quickdraw"), api_name="/train")
     assert "Quick, Draw! (7 sketches)" in final[STATUS], final[STATUS]
     names = DATASET_INFO["quickdraw"].class_names

@@ -414,6 +414,18 @@ def luminance(css_colour: str) -> float:
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two computed colours (1 to 21; 4.5 is enough for body text)."""
+
+    def relative(css_colour: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", css_colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((relative(foreground), relative(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def assert_no_error_toasts(page: Page) -> None:
     toasts = page.get_by_test_id("toast-body")
     assert toasts.count() == 0, toasts.all_inner_texts()
@@ -476,9 +488,9 @@ def check_runs(page: Page) -> None:
         page.locator("#runs-pick").get_by_role("option", name=label, exact=True).click()
     page.keyboard.press("Escape")
     drawn = page.locator("#runs-drawn")
-    for label in (newest, before):
-        for name in "AB":
-            expect(drawn).to_contain_text(re.compile(rf"{label} {name} \(\d+ points?\)"))
+    for name in "AB":  # the finished run's curves; the stopped one has a point only for a model scored at the stop,
+        # and a stopped model is scored again only where that is quick on this machine (STOP_SCORING_S)
+        expect(drawn).to_contain_text(re.compile(rf"{before} {name} \(\d+ points?\)"))
     expect(page.locator("#runs-curves img")).to_be_visible()
     for box, label in (("#runs-first", newest), ("#runs-second", before)):
         page.locator(f"{box} input").click()
@@ -564,7 +576,7 @@ def visit_other_tabs(page: Page, theme: str, channels: dict[str, str]) -> None:
 # ------------------------------------------------------------------ tests
 
 
-def test_a_person_trains_compares_draws_visits_every_tab_and_stops(open_page):
+def test_a_person_trains_compares_draws_visits_every_tab_stops_and_turns_dark(open_page):
     started = time.time()
     page, problems = open_page()
     channels = {"A": "8, 8, 16, 16", "B": "4, 8, 8, 8"}
@@ -624,33 +636,55 @@ def test_a_person_trains_compares_draws_visits_every_tab_and_stops(open_page):
     screenshot(page, "light-runs")
     open_tab(page, "train")
 
+    # 6) the same session in the dark theme (one walk: the light one computed every tab's contents once)
+    look_again_in_the_dark(page)
+
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
     print(f"light-theme session took {time.time() - started:.1f} s")
 
 
-def test_dark_theme_page_trains_reads_a_drawing_and_shows_every_tab(open_page):
+def test_the_dark_theme_link_opens_the_page_dark(open_page):
     page, problems = open_page("/?__theme=dark")
     assert page.evaluate("document.body.classList.contains('dark')"), "?__theme=dark did not switch the theme"
     background = page.locator("gradio-app").evaluate("e => getComputedStyle(e).backgroundColor")
     text = status(page).evaluate("e => getComputedStyle(e).color")
     print(f"\ndark page: background {background}, status text {text}")
     assert luminance(background) < 0.2 and luminance(text) > 0.8, (background, text)
+    expect(page.locator("#theme-switch").get_by_label("☾ Dark")).to_be_checked()  # the switch says what is shown
+    assert problems == [], "\n".join(problems)
 
-    # a short run: 2 epochs of 2,000 images -> 64 steps each
-    channels = {"A": "8, 8, 16, 16", "B": "4, 8, 8, 8"}
-    configure(page, train_images=2000, channels_a=channels["A"], channels_b=channels["B"], epochs_a=2, epochs_b=2)
-    train_and_watch(page, expected_steps=64)
-    expect(page.locator("#results .cnn-card")).to_have_count(20)
 
+def look_again_in_the_dark(page: Page) -> None:
+    """The person switches to the dark theme after the stopped run: every tab's words stay readable (WCAG contrast
+    of at least 4.5; a full-page screenshot of each), and a digit drawn on the dark pad is read by both models."""
+    page.locator("#theme-switch").get_by_label("☾ Dark").check()
+    page.wait_for_function("document.body.classList.contains('dark')")
+    background = page.locator("gradio-app").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert luminance(background) < 0.2, background
+
+    def readable(words: Locator) -> None:
+        """Its colour once the theme's colour transition has run (sampled mid-way it is still half-way there)."""
+        deadline, colour = time.time() + 5, ""
+        while time.time() < deadline:
+            colour = words.evaluate("e => getComputedStyle(e).color")
+            if contrast(colour, background) >= 4.5:
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{colour} on {background}: contrast {contrast(colour, background):.2f}, under 4.5")
+
+    readable(status(page))  # the stopped run's status
+    for tab, words in (("inspect", "#cost-note"), ("runs", "#runs-about"), ("data", "#data-about")):
+        open_tab(page, tab)
+        readable(page.locator(words))  # the light walk's words, readable on dark
+        screenshot(page, f"dark-{tab}")
+    open_tab(page, "learn")
+    screenshot(page, "dark-learn")
+    open_tab(page, "train")
     check_sketch_column(page)
     draw_digit(page, 7)
-    print(f"drawn 7 read as: {check_predictions(page)}")
+    print(f"drawn 7 read in the dark as: {check_predictions(page)}")
     screenshot(page, "dark-train")
-    visit_other_tabs(page, "dark", channels)
-
-    assert_no_error_toasts(page)
-    assert problems == [], "\n".join(problems)
 
 
 def test_builder_marks_an_invalid_layer_and_a_share_link_restores_the_setup(open_page):
