@@ -975,7 +975,7 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     network.locator("rect.cnn-block").nth(1).hover()
     expect(info.first).to_be_visible()
     expect(info.first).to_contain_text("conv1 (Conv2d): slides its kernels")
-    expect(info.nth(1)).to_contain_text(re.compile(r"output 16x28x28, 160 parameters"))
+    expect(info.nth(1)).to_contain_text(re.compile(r"output 8x28x28, 80 parameters"))
 
     open_tab(page, "train")  # a real test digit as an image of one's own, then a block clicked: its maps for it
     digit = tmp_path / "digit.png"
