@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.peak import measure_peak, over_one
+from benchmarks.timed_runs import train_ours
 from cnn_lab.core.config import ModelSpec, RunConfig
 from cnn_lab.core.presets import PRESETS
 from cnn_lab.data.datasets import load_dataset
@@ -50,7 +51,6 @@ def training_gflop_per_image(spec: ModelSpec, data) -> float:
 def time_to_80(data, seeds: int = 3) -> dict:
     """Training seconds until the airbench preset first scores 80 % on CIFAR-10's test set (median of seeds), and
     the roofline: the same FLOPs at the machine's measured peak."""
-    from benchmarks.run import train_ours  # run.py imports this module for its phase
 
     spec = PRESETS[PRESET].spec
     times, images, best = [], [], []

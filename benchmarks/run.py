@@ -37,14 +37,14 @@ from benchmarks import cifar10, reference
 from benchmarks.machine import AVX2_ONLY, isa_limit, machine
 from benchmarks.page_client import PageClient
 from benchmarks.peak import measure_peak, over_one
+from benchmarks.timed_runs import train_ours
 from cnn_lab.core.config import ExperimentConfig, ModelSpec, RunConfig, TrainConfig, default_model
-from cnn_lab.core.events import EvalEvent, RunFinished, StepEvent
 from cnn_lab.core.presets import PRESETS, default_experiment
 from cnn_lab.data.datasets import load_dataset
 from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.models import build_model
 from cnn_lab.engine.runtime import precision_name, resolve_precision, tune_allocator
-from cnn_lab.engine.training import prepare_batch, train_models
+from cnn_lab.engine.training import prepare_batch
 from cnn_lab.inspect.inference import predict_images, sketch_to_mnist
 from cnn_lab.ui import api_values
 from tests.drawn_digits import drawing_set
@@ -99,20 +99,6 @@ def window_throughput(step_times: list[float], batch: int) -> float:
         for i in range(WINDOW, len(step_times) - WINDOW, WINDOW)
     ]
     return statistics.median(rates)
-
-
-def train_ours(contenders, run: RunConfig, data, stop_when=None) -> tuple[list[float], list, RunFinished]:
-    """Run the engine; step end times of the first model, its evaluations, and the final event."""
-    step_times, evals, stop = [], [], threading.Event()
-    for event in train_models(contenders, run, data, stop):
-        if isinstance(event, StepEvent) and event.model == contenders[0].name:
-            step_times.append(time.perf_counter())
-        elif isinstance(event, EvalEvent):
-            evals.append(event)
-            if stop_when and stop_when(event):
-                stop.set()
-        elif isinstance(event, RunFinished):
-            return step_times, evals, event
 
 
 def engine_vs_reference(data, root: str, quick: bool) -> dict:

@@ -95,6 +95,74 @@ def test_the_check_sees_an_import_going_up(tmp_path):
     ]
 
 
+def project_modules(root: Path, tops: tuple[str, ...] = ("cnn_lab", "benchmarks")) -> dict[str, Path]:
+    """Every module of the project's packages under ``root`` by its dotted name (a package by its __init__.py)."""
+    found = {}
+    for top in tops:
+        for path in (root / top).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def import_graph(found: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the project's modules it imports, at its top or inside a function (a cycle through a function-level
+    import is still a cycle: the two modules cannot be read, tested or moved apart)."""
+    edges = {}
+    for name, path in found.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        out = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                out |= {alias.name for alias in node.names if alias.name in found}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                for alias in node.names:  # a module imported from its package, or a name from a module
+                    out.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in found else base)
+        edges[name] = (out & set(found)) - {name}
+    return edges
+
+
+def import_cycles(edges: dict[str, set[str]]) -> list[str]:
+    """Each cycle found by a depth-first walk, as "a -> b -> a"."""
+    seen, path, cycles = set(), [], []
+
+    def visit(module: str) -> None:
+        seen.add(module)
+        path.append(module)
+        for other in sorted(edges[module]):
+            if other in path:
+                cycles.append(" -> ".join([*path[path.index(other) :], other]))
+            elif other not in seen:
+                visit(other)
+        path.pop()
+
+    for module in sorted(edges):
+        if module not in seen:
+            visit(module)
+    return cycles
+
+
+def test_no_two_modules_import_each_other_even_inside_a_function():
+    assert import_cycles(import_graph(project_modules(PACKAGE.parent))) == []
+
+
+def test_the_cycle_check_sees_one_through_a_function_level_import(tmp_path):
+    fake = tmp_path / "cnn_lab" / "data"
+    fake.mkdir(parents=True)
+    (fake.parent / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "datasets.py").write_text("def load():\n    from cnn_lab.data.uploads import read\n")
+    (fake / "uploads.py").write_text("from .datasets import load\n")
+    (fake / "framing.py").write_text("from cnn_lab.data import datasets\n")  # one way only: no cycle
+    assert import_cycles(import_graph(project_modules(tmp_path, ("cnn_lab",)))) == [
+        "cnn_lab.data.datasets -> cnn_lab.data.uploads -> cnn_lab.data.datasets"
+    ]
+
+
 TABS = ("train", "inspect", "runs", "data", "learn")  # ui/<tab>.py or ui/<tab>/: one per tab of the page
 
 

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from cnn_lab.core.config import ConfigError
-from cnn_lab.data.datasets import UPLOADED, Dataset, DatasetInfo, pixel_statistics, with_statistics
+from cnn_lab.data.dataset import UPLOADED, Dataset, DatasetInfo, pixel_statistics, with_statistics
 
 FIELD = "dataset file"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
