@@ -95,6 +95,28 @@ def test_the_check_sees_an_import_going_up(tmp_path):
     ]
 
 
+def ui_reaching_past_the_session(package: Path = PACKAGE) -> list[str]:
+    """Every import of the engine by the page's layer, as "file:line imports module": the page lays out and wires,
+    and asks the session (or views, for what it draws) for the rest."""
+    found = []
+    for path in (package / "ui").rglob("*.py*"):  # the .pyi stubs too
+        for line, module in imports(path, package):
+            if area(module) == "engine":
+                found.append(f"{path.relative_to(package)}:{line} imports {module}")
+    return sorted(found)
+
+
+def test_the_page_never_imports_the_engine():
+    assert ui_reaching_past_the_session() == []
+
+
+def test_the_check_sees_the_page_reach_for_the_engine(tmp_path):
+    fake = tmp_path / "cnn_lab" / "ui"
+    fake.mkdir(parents=True)
+    (fake / "panel.py").write_text("from cnn_lab.session import Session\nfrom cnn_lab.engine.optim import curve\n")
+    assert ui_reaching_past_the_session(tmp_path / "cnn_lab") == ["ui/panel.py:2 imports cnn_lab.engine.optim"]
+
+
 def project_modules(root: Path, tops: tuple[str, ...] = ("cnn_lab", "benchmarks")) -> dict[str, Path]:
     """Every module of the project's packages under ``root`` by its dotted name (a package by its __init__.py)."""
     found = {}

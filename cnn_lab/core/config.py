@@ -500,6 +500,9 @@ class TrainConfig:
         return cls(**data)
 
 
+MAX_FOLDS = 10  # k of a k-fold cross-validation, at most
+
+
 def check_epochs(value: Any, name: str = "epochs") -> int:
     """A number of epochs within the limits (a run's, or the extra epochs of a continued run)."""
     return _check_int(value, name, 1, LIMITS.max_epochs)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from cnn_lab.core.config import ConfigError, ModelSpec, RunConfig
+from cnn_lab.core.config import MAX_FOLDS, ConfigError, ModelSpec, RunConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.events import CrossValidationFinished, Event, FoldFinished, RunFinished, StepEvent
 from cnn_lab.data.datasets import Dataset
@@ -16,8 +16,6 @@ from cnn_lab.engine.contenders import Contender
 from cnn_lab.engine.limits import TRAINING_FLOPS_PER_FORWARD
 from cnn_lab.engine.models import summarize
 from cnn_lab.engine.training import train_models
-
-MAX_FOLDS = 10
 
 
 def cross_validate(

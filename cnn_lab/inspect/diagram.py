@@ -10,7 +10,7 @@ import html
 import math
 
 from cnn_lab.core.config import Conv, ModelConfig, Pool
-from cnn_lab.engine.models import ModelSummary
+from cnn_lab.engine.models import ModelSummary, summarize
 
 HEIGHT, STEP, TOP = 150, 74, 32  # drawing height of a 28-px map, distance between blocks, margin above
 COLOURS = {
@@ -46,6 +46,11 @@ CSS = """
 
 def _words(kind: str) -> str:
     return WHAT.get(kind, ACTIVATIONS)
+
+
+def untrained_network_svg(config: ModelConfig, name: str) -> str:
+    """Model ``name``'s diagram before it trains: its layers' shapes and sizes, nothing lit."""
+    return network_svg(config, summarize(config), f"Model {name} (untrained; draw after training to light it)")
 
 
 def network_svg(

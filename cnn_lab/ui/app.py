@@ -7,9 +7,8 @@ import threading
 
 import gradio as gr
 
-from cnn_lab.engine.runtime import release_memory
 from cnn_lab.runs.history import open_history
-from cnn_lab.session import Session, Workspace
+from cnn_lab.session import Session, Workspace, release_memory
 from cnn_lab.ui.api import program_endpoints
 from cnn_lab.ui.data import data_tab
 from cnn_lab.ui.inspect import inspect_tab

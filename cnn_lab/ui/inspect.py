@@ -14,11 +14,9 @@ from cnn_lab.core.builder import layers_from_json
 from cnn_lab.core.config import ConfigError, ModelConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.data.pictures import attribution_overlay, displayable, enlarge, feature_map_grid
-from cnn_lab.engine.gradient_flow import GRADIENT_EVERY
-from cnn_lab.engine.models import summarize
 from cnn_lab.inspect.confusion import PairScores
 from cnn_lab.inspect.costs import PROFILE_BATCH
-from cnn_lab.inspect.diagram import network_svg
+from cnn_lab.inspect.diagram import network_svg, untrained_network_svg
 from cnn_lab.inspect.explain import METHOD_NOTES, METHODS, Explanation
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Dropdown, Radio, Slider
@@ -27,6 +25,7 @@ from cnn_lab.ui.parts.sections import SECTIONS, forget_stale, prompt_text, shown
 from cnn_lab.ui.parts.tab_parts import Refresh, TabParts
 from cnn_lab.ui.parts.wiring import by_name, escaped, refusal, user_errors
 from cnn_lab.ui.whole_model import whole_model_sections
+from cnn_lab.views.gradient_words import gradient_flow_words
 from cnn_lab.views.plots import (
     feature_maps_figure,
     gradient_flow_figure,
@@ -342,13 +341,8 @@ def show_gradient_flow(session: Session) -> dict:
     """Both models' gradient norms and dead ReLUs as recorded while they trained, and what they say."""
     with user_errors():
         gradients, said = session.inspection.gradient_flow()
-    samples = ", ".join(f"{len(events)} for {name}" for name, events in gradients.items())
-    verdict = "\n".join(f"- {line}" for line in said) or (
-        "- Both look healthy: no layer's gradient vanishes or explodes, and no ReLU layer is mostly dead."
-    )
     return {
-        "words": f"**{session.pair.caption()}**: recorded on every {GRADIENT_EVERY}th training step ({samples}):\n"
-        f"{verdict}",
+        "words": gradient_flow_words(session.pair.caption(), gradients, said),
         "chart": gradient_flow_figure(gradients),
     } | shown_now("gradient", session)
 
@@ -449,9 +443,7 @@ def explorable_networks(layers_a: str, layers_b: str, session: Session) -> tuple
         except ConfigError as err:
             shown.append(f"<p>Model {name}: ⚠ {html.escape(str(err))}</p>")
             continue
-        shown.append(
-            network_svg(config, summarize(config), f"Model {name} (untrained; draw after training to light it)")
-        )
+        shown.append(untrained_network_svg(config, name))
     return tuple(shown)
 
 

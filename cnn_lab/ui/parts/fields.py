@@ -21,7 +21,7 @@ from cnn_lab.core.config import ConfigError, Conv, ExperimentConfig, ModelConfig
 from cnn_lab.core.errors import quoted
 from cnn_lab.core.presets import PRESETS
 from cnn_lab.data.datasets import DATASET_INFO, UPLOADED
-from cnn_lab.engine.runtime import available_devices
+from cnn_lab.session import available_devices
 
 CUSTOM = "custom"  # the architecture choice that trains the 4 channel sizes
 BUILDER = "builder"  # the architecture choice that trains the builder's layer list

@@ -5,9 +5,8 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from cnn_lab.core.config import ExperimentConfig
+from cnn_lab.core.config import MAX_FOLDS, ExperimentConfig
 from cnn_lab.core.sharing import experiment_from_token
-from cnn_lab.engine.crossval import MAX_FOLDS
 from cnn_lab.learn.coach import coach_text
 from cnn_lab.session import NAMES, Session
 from cnn_lab.ui.parts.checked import Radio

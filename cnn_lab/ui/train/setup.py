@@ -13,8 +13,7 @@ from cnn_lab.core.presets import DEFAULT_TRAIN_IMAGES, PRESETS, default_experime
 from cnn_lab.core.sharing import MAX_JSON_BYTES, QUERY_KEY, experiment_from_token, experiment_to_token
 from cnn_lab.data.datasets import DataError
 from cnn_lab.data.pictures import displayable
-from cnn_lab.engine.runtime import available_devices
-from cnn_lab.session import NAMES, Session
+from cnn_lab.session import NAMES, Session, available_devices
 from cnn_lab.ui.parts.checked import Checkbox, Dropdown
 from cnn_lab.ui.parts.downloads import download_folder
 from cnn_lab.ui.parts.fields import (

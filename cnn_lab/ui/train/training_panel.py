@@ -8,8 +8,6 @@ are hidden, not lost: their values still travel with the setup.
 
 from __future__ import annotations
 
-import math
-
 import gradio as gr
 import pandas as pd
 
@@ -26,10 +24,10 @@ from cnn_lab.core.config import (
     TrainConfig,
 )
 from cnn_lab.core.presets import DEFAULT_TRAIN_IMAGES
-from cnn_lab.engine.optim import schedule_curve
 from cnn_lab.ui.parts.checked import Checkbox, CheckboxGroup, Dropdown
 from cnn_lab.ui.parts.fields import TRAIN_FIELDS, WHOLE_NUMBER_FIELDS, RawNumber, train_config, train_values
 from cnn_lab.views.labels import CHOICE_LABELS, LABELS, choice_label
+from cnn_lab.views.schedule import schedule_table
 
 # A control shown only while another setting takes one of some values: field -> (setting, values)
 USED_WHEN = {
@@ -65,9 +63,8 @@ def schedule_frame(train_images, *values) -> pd.DataFrame:
     try:
         train = train_config(dict(zip(TRAIN_FIELDS, values, strict=True)))
     except ConfigError:
-        return pd.DataFrame({"epoch": pd.Series(dtype="float64"), "learning rate": pd.Series(dtype="float64")})
-    points = schedule_curve(train, math.ceil(max(int(train_images or DEFAULT_TRAIN_IMAGES), 1) / train.batch_size))
-    return pd.DataFrame(points, columns=["epoch", "learning rate"])
+        train = None
+    return schedule_table(train, int(train_images or DEFAULT_TRAIN_IMAGES))
 
 
 def typical_settings(optimizer: str) -> tuple:
