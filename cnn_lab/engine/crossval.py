@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from cnn_lab.core.config import MAX_FOLDS, ConfigError, ModelSpec, RunConfig
@@ -104,11 +104,14 @@ def seconds_per_image(spec: ModelSpec, run: RunConfig, data: Dataset, timing_bat
     return (steps_at[-1] - steps_at[0]) / ((len(steps_at) - 1) * batch)
 
 
-def estimate_cross_validation_s(spec: ModelSpec, run: RunConfig, data: Dataset, folds: int) -> float:
-    """Seconds k-fold cross-validation will take here, from a few timed training batches (a rough, slightly high estimate)."""
+def estimate_cross_validation_s(
+    spec: ModelSpec, run: RunConfig, data: Dataset, folds: int, timed: Callable[..., float] | None = None
+) -> float:
+    """Seconds k-fold cross-validation will take here, from a few timed training batches (``timed(spec, run,
+    data)``, default seconds_per_image; a rough, slightly high estimate)."""
     n = run.training_images(len(data.train_labels))
     train_images = n * (folds - 1) / folds * spec.train.epochs
     validation_images = n / folds * spec.train.epochs * run.evals_per_epoch
     return (
-        folds * seconds_per_image(spec, run, data) * (train_images + validation_images / 3)
+        folds * (timed or seconds_per_image)(spec, run, data) * (train_images + validation_images / 3)
     )  # a forward pass costs about a third of a step

@@ -14,7 +14,7 @@ from cnn_lab.core.events import Event, RunFinished
 from cnn_lab.data.datasets import Dataset
 from cnn_lab.engine.background import in_background
 from cnn_lab.engine.contenders import Contender
-from cnn_lab.engine.crossval import cross_validate
+from cnn_lab.engine.crossval import cross_validate, seconds_per_image
 from cnn_lab.engine.local_group import local_group
 from cnn_lab.engine.training import train_models
 from cnn_lab.engine.worker import Stop
@@ -84,11 +84,25 @@ class CrossValidationJob:
         yield from cross_validate(self.spec, self.run, self.data, self.folds, stop)
 
 
+@dataclass
+class TimingJob:
+    """A few training batches of one model, timed: its seconds per image here. A job like a run's, so that it runs
+    on a worker, in turn with the runs on the cores, and never on the server's own thread."""
+
+    spec: ModelSpec
+    run: RunConfig
+    data: Dataset
+
+    def events(self, stop: Stop) -> Generator[Event, None, float]:
+        yield from ()
+        return seconds_per_image(self.spec, self.run, self.data)
+
+
 class InlineRun:
     """A job on the calling thread itself (``Workspace(inline=True)``): a terminal's run, with no page to keep
     answering, trains on its main thread, as fast as the engine goes (and under torchrun, in its own process)."""
 
-    def __init__(self, job: TrainJob | CrossValidationJob):
+    def __init__(self, job: TrainJob | CrossValidationJob | TimingJob):
         self.stop_event: Stop = threading.Event()
         self._job = job
 
@@ -99,7 +113,7 @@ class InlineRun:
 class ThreadRun:
     """A job on a thread of the server instead of a worker process (``Workspace(processes=False)``)."""
 
-    def __init__(self, job: TrainJob | CrossValidationJob, poll_s: float):
+    def __init__(self, job: TrainJob | CrossValidationJob | TimingJob, poll_s: float):
         self.stop_event: Stop = threading.Event()
         self._job, self._poll_s = job, poll_s
 

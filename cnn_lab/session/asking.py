@@ -11,6 +11,7 @@ from cnn_lab.engine.limits import training_flops
 from cnn_lab.engine.models import ModelSummary
 from cnn_lab.engine.seeds import estimate_repeat_s
 from cnn_lab.session.pair import SessionError
+from cnn_lab.session.speeds import Speeds
 from cnn_lab.session.workspace import Workspace
 from cnn_lab.views.run_view import duration_text
 
@@ -25,8 +26,9 @@ class AskFirst:
     """Where the server asks before long runs (your own: a public one has a wall-clock limit instead), a run that
     may be long is timed on a few batches and refused once with its estimate; asked for again, it starts."""
 
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace, speeds: Speeds):
         self.workspace = workspace  # whose limits say when to ask (read at each run: a terminal sets its own)
+        self.speeds = speeds
         self._asked: tuple[str, float] | None = None  # the long work last asked about, and when
 
     def before_a_run(
@@ -39,7 +41,8 @@ class AskFirst:
         epochs = {"A": setup.a.train.epochs, "B": setup.b.train.epochs}
         at_most_s = steps * SLOWEST_STEP_S + training_flops(summaries, epochs, images) / SLOWEST_FLOPS_PER_S
         if at_most_s > self.workspace.limits.ask_over_s:  # else surely short: not worth timing
-            self.estimated(estimate_repeat_s(setup, data, 1), f"{what} ({setup.to_json()})", what)
+            seconds = estimate_repeat_s(setup, data, 1, self.speeds.seconds_per_image)
+            self.estimated(seconds, f"{what} ({setup.to_json()})", what)
 
     def estimated(self, seconds: float, key: str, what: str) -> None:
         """Refuse, once, work estimated over the server's ``ask_over_s``, with the estimate: the same work (``key``)

@@ -5,7 +5,6 @@ then read how the run ended from ``result``."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ from cnn_lab.core.errors import quoted
 from cnn_lab.core.events import EvalEvent, Event, GradientEvent, RunFinished, Scoring, StepEvent
 from cnn_lab.data.datasets import DataError, Dataset
 from cnn_lab.engine.contenders import create_contenders
-from cnn_lab.engine.crossval import check_cross_validation, estimate_cross_validation_s, seconds_per_image
+from cnn_lab.engine.crossval import check_cross_validation, estimate_cross_validation_s
 from cnn_lab.engine.jobs import CrossValidationJob, Shipped, TrainJob
 from cnn_lab.engine.limits import training_flops
 from cnn_lab.engine.models import summarize
@@ -32,6 +31,7 @@ from cnn_lab.session.asking import AskFirst
 from cnn_lab.session.datasets import Datasets
 from cnn_lab.session.history import History
 from cnn_lab.session.pair import NAMES, Pair, SessionError, model_name
+from cnn_lab.session.speeds import Speeds
 from cnn_lab.session.workspace import UPDATE_EVERY_S, Workspace
 from cnn_lab.views.run_view import CURVES, ChartOptions, CrossValidationView, RunView, duration_text
 
@@ -69,7 +69,8 @@ class Training:
     def __init__(self, pair: Pair, workspace: Workspace, datasets: Datasets, history: History):
         self.pair, self.workspace, self.datasets, self.history = pair, workspace, datasets, history
         self.stop_event = threading.Event()
-        self.ask = AskFirst(workspace)
+        self.speeds = Speeds(workspace)  # each model's speed here, timed on a worker once per server
+        self.ask = AskFirst(workspace, self.speeds)
         self.chart = ChartOptions()  # how this person has the live curves drawn
         self.verdict: SeedVerdict | None = None  # of the latest repeat over seeds
         self.closed = False  # the user left: a run ending now keeps nothing
@@ -161,15 +162,15 @@ class Training:
 
     def plan_words(self, setup: ExperimentConfig) -> str:
         """What Train Models will do with ``setup``, in the numbers every tab uses: "both models on 20,000 of
-        MNIST's 60,000 training images, 1 epoch, about 15 s on this machine" (timed on a few batches once per
-        server and setup, see first_run_estimate_s)."""
+        MNIST's 60,000 training images, 1 epoch, about 15 s on this machine" (each model timed on a few batches
+        once per server, see speeds.py)."""
         setup, data = self.datasets.fitted(setup)
         images, available = self.datasets.images_per_epoch(setup.run), len(data.train_labels)
         owner = f"the {data.info.title} sample's" if data.origin == "offline sample" else f"{data.info.title}'s"
         part = f"all {available:,} of {owner}" if images >= available else f"{images:,} of {owner} {available:,}"
         epochs = {spec.train.epochs for spec in (setup.a, setup.b)}
         epoch_words = " / ".join(str(e) for e in sorted(epochs)) + (" epoch" if epochs == {1} else " epochs")
-        seconds = first_run_estimate_s(setup, data)
+        seconds = estimate_repeat_s(setup, data, 1, self.speeds.seconds_per_image)
         return f"both models on {part} training images, {epoch_words}, about {duration_text(seconds)} on this machine"
 
     def setting_advice(self, setup: ExperimentConfig) -> tuple[str, str]:
@@ -180,7 +181,9 @@ class Training:
         texts = []
         for spec in (setup.a, setup.b):
             found = advice_for(spec, data.image_shape)
-            slow = long_run(spec, setup.run, lambda spec=spec: seconds_per_image(spec, setup.run, data), images)
+            slow = long_run(
+                spec, setup.run, lambda spec=spec: self.speeds.seconds_per_image(spec, setup.run, data), images
+            )
             texts.append(
                 "\n\n".join(
                     f"{a.text()} More in *Learn → When training goes wrong → {TROUBLES[a.troubleshooting].symptom}*."
@@ -199,7 +202,7 @@ class Training:
         setup, data = self.check(setup)
         summaries = {name: summarize(spec.model) for name, spec in zip(NAMES, (setup.a, setup.b))}
         self.workspace.limits.check(setup, summaries, self.datasets.images_per_epoch(setup.run), runs=seeds)
-        estimate = estimate_repeat_s(setup, data, seeds)
+        estimate = estimate_repeat_s(setup, data, seeds, self.speeds.seconds_per_image)
         self.ask.estimated(estimate, f"seeds {seeds} ({setup.to_json()})", f"{seeds} runs, one per seed,")
         warning = (
             f"{seeds} A/B runs, one per seed ({setup.run.seed} to {setup.run.seed + seeds - 1}), will take about "
@@ -243,7 +246,7 @@ class Training:
         )
         self._begin()
         try:
-            estimate = estimate_cross_validation_s(spec, run, data, folds)
+            estimate = estimate_cross_validation_s(spec, run, data, folds, self.speeds.seconds_per_image)
             what = f"{folds}-fold cross-validation"
             self.ask.estimated(estimate, f"cross-validation {model} {folds} ({spec!r}, {run!r})", what)
         except BaseException:
@@ -314,25 +317,6 @@ class Training:
         timer.daemon = True
         timer.start()
         return timer
-
-
-_TIMINGS: dict[tuple[str, str], float] = {}  # (model and training settings, data) -> seconds per image, this server's
-MAX_TIMINGS = 64  # a bound: a public server's visitors try many models
-
-
-def first_run_estimate_s(setup: ExperimentConfig, data: Dataset) -> float:
-    """Seconds a run of ``setup`` takes here (estimate_repeat_s). Each model's speed is timed once per server, data
-    and model: a page load must not time batches for every visitor, nor a change of epochs or images time again."""
-
-    def timed(spec: ModelSpec, run, data: Dataset) -> float:
-        key = (json.dumps(spec.to_dict(), sort_keys=True), data.source)
-        if key not in _TIMINGS:
-            if len(_TIMINGS) >= MAX_TIMINGS:
-                del _TIMINGS[next(iter(_TIMINGS))]  # the oldest
-            _TIMINGS[key] = seconds_per_image(spec, run, data)
-        return _TIMINGS[key]
-
-    return estimate_repeat_s(setup, data, 1, timed)
 
 
 def page_updates(

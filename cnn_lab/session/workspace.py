@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 from cnn_lab.data.datasets import Dataset, load_dataset
-from cnn_lab.engine.jobs import CrossValidationJob, InlineRun, ThreadRun, TrainJob
+from cnn_lab.engine.jobs import CrossValidationJob, InlineRun, ThreadRun, TimingJob, TrainJob
 from cnn_lab.engine.limits import LOCAL, PUBLIC
 from cnn_lab.engine.runtime import resolve_device
 from cnn_lab.engine.worker import JobRun, WorkerPool
@@ -46,7 +46,7 @@ class Workspace:
         if self.workers is not None:
             self.workers.warm()
 
-    def start(self, job: TrainJob | CrossValidationJob) -> JobRun | ThreadRun | InlineRun:
+    def start(self, job: TrainJob | CrossValidationJob | TimingJob) -> JobRun | ThreadRun | InlineRun:
         """Run ``job`` on a worker process (or a thread, or the caller's): its events, and its stop."""
         if self.inline:
             return InlineRun(job)
