@@ -986,7 +986,7 @@ def test_start_here_sets_up_a_first_comparison_trains_it_and_ticks_its_steps(ope
     expect(network.locator("svg.cnn-net")).to_have_attribute("aria-label", "Model A (trained), lit by your drawing")
     network.locator("rect.cnn-block").nth(3).click()  # input, conv1, relu1, conv2
     expect(page.locator("#network-maps img")).to_have_count(1)
-    expect(page.get_by_text("Model A, conv2: its 32 feature maps for your drawing.")).to_be_visible()
+    expect(page.get_by_text("Model A, conv2: its 16 feature maps for your drawing.")).to_be_visible()
     assert_no_error_toasts(page)
     assert problems == [], "\n".join(problems)
 
