@@ -18,6 +18,16 @@ _TIMINGS: dict[tuple[str, str, str, str], float] = {}  # shared by the server's 
 _LOCK = threading.Lock()
 
 
+SPEED_SETTINGS = ("optimizer", "batch_size", "augment", "loss")  # what a step's time depends on, of the training's
+
+
+def speed_settings(spec: ModelSpec) -> dict:
+    """What a model's speed depends on: its layers and how a step is taken, not its epochs, rate or schedule (a
+    change of those must not time it again)."""
+    described = spec.to_dict()
+    return {"model": described["model"], **{name: described["train"][name] for name in SPEED_SETTINGS}}
+
+
 class Speeds:
     """Seconds per training image of a model here, through ``workspace``'s workers."""
 
@@ -27,7 +37,7 @@ class Speeds:
     def seconds_per_image(self, spec: ModelSpec, run: RunConfig, data: Dataset) -> float:
         """``spec``'s training speed on ``data`` at ``run``'s device and precision (the timing_batches of
         engine.crossval.seconds_per_image), timed the first time it is asked for."""
-        key = (json.dumps(spec.to_dict(), sort_keys=True), data.source, run.device, run.precision)
+        key = (json.dumps(speed_settings(spec), sort_keys=True), data.source, run.device, run.precision)
         with _LOCK:
             known = _TIMINGS.get(key)
         if known is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,8 @@ def test_a_speed_is_timed_on_a_worker_once_and_then_known(mnist, monkeypatch):
         assert 0 < timed < 0.05  # a small model: well under 50 ms an image
         started = time.perf_counter()
         assert speeds.seconds_per_image(spec, RunConfig(train_subset=4000, seed=3), mnist) == timed  # kept
+        longer = replace(spec, train=replace(spec.train, epochs=12, learning_rate=0.01))
+        assert speeds.seconds_per_image(longer, RunConfig(), mnist) == timed  # epochs and rate: the same speed
         assert time.perf_counter() - started < 0.05
         with pytest.raises(AssertionError, match="server's own thread"):  # a thread workspace times on a thread
             Speeds(Workspace(processes=False)).seconds_per_image(spec, RunConfig(device="cpu"), mnist)
