@@ -13,6 +13,7 @@ from PIL import Image
 from cnn_lab.data import datasets as data
 from cnn_lab.data import sources
 from cnn_lab.data.datasets import DataError, load_dataset
+from cnn_lab.data.framing import Framing
 
 
 def write_idx(folder, name, array: np.ndarray) -> None:
@@ -320,4 +321,4 @@ def test_a_quickdraw_npz_with_other_classes_is_refused_naming_them(tmp_path):
 def test_real_quickdraw_loads_whole_with_googles_framing():
     sketches = load_dataset("quickdraw")
     assert (len(sketches.train_labels), len(sketches.test_labels)) == (7_488, 1_492)
-    assert sketches.info.framing == data.Framing(box=26.0, stroke=2.3, centre="box")
+    assert sketches.info.framing == Framing(box=26.0, stroke=2.3, centre="box")
